@@ -1,0 +1,74 @@
+# PeerWorks: `make run` serves the demo agency; `make test` runs every test (SQLite, then PostgreSQL).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PORT ?= 5000
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_test
+export UV_PYTHON ?= python3
+export UV_LINK_MODE ?= copy
+
+.PHONY: run test setup deps system-run system-test assets db lint pg-up clean
+
+run: setup db
+	@echo
+	@echo "PeerWorks is at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
+	@echo "Demo sign-ins, password $${DEMO_PASSWORD:-peerworks-demo}:"
+	@echo "  admin@example.org  hr@example.org  supervisor@example.org"
+	@echo "  peer@example.org   clinician@example.org  privacy@example.org"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+setup: system-run deps assets
+
+# Debian packages WeasyPrint uses (faster font subsetting), installed when missing and running as root.
+system-run:
+	@./scripts/apt-ensure libharfbuzz-subset0
+
+system-test:
+	@./scripts/apt-ensure chromium poppler-utils libharfbuzz-subset0
+
+deps:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@uv sync --frozen --quiet
+
+assets: static/vendor/uswds/.installed
+
+static/vendor/uswds/.installed: package.json package-lock.json
+	@npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@rm -rf static/vendor/uswds && mkdir -p static/vendor/uswds
+	@cp -r node_modules/@uswds/uswds/dist/{css,fonts,img,js} static/vendor/uswds/
+	@touch $@
+
+db:
+	@$(FLASK) db upgrade
+	@$(FLASK) seed-demo --if-empty
+
+test: setup system-test
+	@$(VENV)/bin/ruff check --quiet .
+	@echo "== Test suite on SQLite =="
+	@$(VENV)/bin/pytest -q -p no:cacheprovider
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "== DATABASE_URL is set: test suite on it =="; \
+	  TEST_DATABASE_URL="$$DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider -m "not browser"; \
+	elif $(MAKE) --no-print-directory pg-up; then \
+	  echo "== Test suite on PostgreSQL =="; \
+	  TEST_DATABASE_URL="$(TEST_PG_URL)" $(VENV)/bin/pytest -q -p no:cacheprovider -m "not browser"; \
+	else \
+	  echo "== PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL run was SKIPPED =="; \
+	fi
+
+# Start the installed PostgreSQL cluster when it is down; succeed only when it answers.
+pg-up:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+	  command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ] && \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start >/dev/null 2>&1; \
+	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@pg_isready -q -h 127.0.0.1 -p 5432
+
+lint:
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

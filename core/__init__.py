@@ -1,0 +1,1 @@
+"""Shared core of PeerWorks: app factory, people and roles, policy, audit, accounts."""

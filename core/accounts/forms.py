@@ -1,0 +1,55 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from core.forms import NewPassword, strip
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter your work email address."),
+            Length(max=254, message="An email address is at most 254 characters."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=256, message="A password is at most 256 characters."),
+        ],
+    )
+
+
+class NewPasswordMixin:
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired("Enter a new password."), NewPassword()],
+    )
+    confirm_password = PasswordField(
+        "Type the new password again",
+        validators=[
+            DataRequired("Type the new password a second time."),
+            EqualTo("new_password", message="The two new passwords are not the same."),
+        ],
+    )
+
+
+class ChangePasswordForm(FlaskForm, NewPasswordMixin):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=256)],
+    )
+
+
+class SetPasswordForm(FlaskForm, NewPasswordMixin):
+    pass
+
+
+class ReauthenticateForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=256)],
+    )

@@ -1,0 +1,126 @@
+"""Sign-in, sign-out, passwords and invitations. Each function flushes and audits; the view commits."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from core import audit, passwords, sessions
+from core.extensions import db
+from core.models import Staff, StaffStatus
+from core.timeutil import utcnow
+
+WRONG_DETAILS = (
+    "That email and password do not match an active account. Check them and try again. "
+    "After 5 wrong tries the account is locked for 15 minutes."
+)
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    staff: Staff | None
+    message: str = ""
+
+
+def find_by_email(email: str) -> Staff | None:
+    return db.session.scalar(select(Staff).where(func.lower(Staff.email) == email.strip().lower()))
+
+
+def sign_in(email: str, password: str, *, failure_limit: int, lockout: timedelta) -> SignInResult:
+    staff = find_by_email(email)
+    now = utcnow()
+    if staff is None:
+        passwords.check_password(None, password)
+        audit.record("signin.failed", outcome=audit.DENIED, detail="unknown account")
+        return SignInResult(None, WRONG_DETAILS)
+    if staff.locked_until is not None and staff.locked_until > now:
+        passwords.check_password(None, password)
+        audit.record("signin.failed", actor_id=staff.id, record_type="staff", record_id=staff.id,
+                     outcome=audit.DENIED, detail="account locked")
+        return SignInResult(None, WRONG_DETAILS)
+    if not passwords.check_password(staff.password_hash, password) or staff.status != StaffStatus.ACTIVE:
+        staff.failed_signins += 1
+        reason = "wrong password" if staff.status == StaffStatus.ACTIVE else f"account {staff.status}"
+        if staff.failed_signins >= failure_limit:
+            staff.locked_until = now + lockout
+            staff.failed_signins = 0
+            reason += "; locked"
+        audit.record("signin.failed", actor_id=staff.id, record_type="staff", record_id=staff.id,
+                     outcome=audit.DENIED, detail=reason)
+        return SignInResult(None, WRONG_DETAILS)
+    staff.failed_signins = 0
+    staff.locked_until = None
+    if staff.password_hash and passwords.needs_rehash(staff.password_hash):
+        staff.password_hash = passwords.hash_password(password)
+    sessions.start(staff)
+    audit.record("signin.succeeded", actor=staff, record_type="staff", record_id=staff.id)
+    return SignInResult(staff)
+
+
+def sign_out(staff: Staff) -> None:
+    if staff.session_token:
+        sessions.end(staff.session_token)
+    audit.record("signout", actor=staff, record_type="staff", record_id=staff.id)
+
+
+def change_password(staff: Staff, current: str, new: str) -> bool:
+    """Set a new password and end every session of this person everywhere. False when `current` is wrong."""
+    if not passwords.check_password(staff.password_hash, current):
+        audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id,
+                     outcome=audit.DENIED, detail="current password wrong")
+        return False
+    staff.password_hash = passwords.hash_password(new)
+    sessions.end_all(staff.id)
+    audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id)
+    sessions.start(staff)
+    return True
+
+
+def confirm_password(staff: Staff, password: str) -> bool:
+    """Re-authentication before a sensitive step (for example, emergency access)."""
+    ok = passwords.check_password(staff.password_hash, password)
+    audit.record("reauthenticate", actor=staff, record_type="staff", record_id=staff.id,
+                 outcome=audit.ALLOWED if ok else audit.DENIED)
+    if ok and staff.session_token:
+        sessions.reauthenticated(staff.session_token)
+    return ok
+
+
+# Invitations -----------------------------------------------------------------------------------------------
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="peerworks.invite")
+
+
+def _fingerprint(staff: Staff) -> str:
+    """Changes once the invitation is used, so a link works only once."""
+    return hashlib.sha256(f"{staff.status}:{staff.password_hash or ''}".encode()).hexdigest()[:16]
+
+
+def invitation_token(staff: Staff, secret: str) -> str:
+    return _serializer(secret).dumps({"staff": staff.id, "fp": _fingerprint(staff)})
+
+
+def staff_for_invitation(token: str, secret: str, max_age: timedelta) -> tuple[Staff | None, str]:
+    """The invited person, or None with a plain reason."""
+    try:
+        data = _serializer(secret).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired:
+        return None, "This invitation has expired. Ask your administrator to send a new one."
+    except BadSignature:
+        return None, "This invitation link is not valid. Check that you copied the whole link."
+    staff = db.session.get(Staff, data.get("staff")) if isinstance(data, dict) else None
+    if staff is None or staff.status != StaffStatus.INVITED or data.get("fp") != _fingerprint(staff):
+        return None, "This invitation was already used or withdrawn. Sign in, or ask your administrator."
+    return staff, ""
+
+
+def accept_invitation(staff: Staff, password: str) -> None:
+    staff.password_hash = passwords.hash_password(password)
+    staff.status = StaffStatus.ACTIVE
+    audit.record("invitation.accepted", actor=staff, record_type="staff", record_id=staff.id)
+    sessions.start(staff)

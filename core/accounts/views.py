@@ -1,0 +1,141 @@
+"""Sign in and out, the session keep-alive, password change and invitation acceptance."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from core import audit, sessions
+from core.accounts import service
+from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
+from core.extensions import db, limiter, login_manager
+from core.navigation import session_deadlines
+from core.policy import public, requires
+
+bp = Blueprint("accounts", __name__)
+
+TIMEOUT_MESSAGES = {
+    "idle": "You were signed out after 15 minutes without activity. Sign in again to continue.",
+    "absolute": "You were signed out because a sign-in lasts at most 12 hours. Sign in again to continue.",
+    "ended": "Your sign-in has ended. Sign in again to continue.",
+}
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = "Sign in to continue."
+login_manager.login_message_category = "info"
+login_manager.session_protection = None  # the server-side session row is the protection
+
+
+@login_manager.user_loader
+def load_user(token: str) -> Any:
+    staff, reason = sessions.load(token)
+    if staff is None:
+        g.session_end_reason = reason
+    return staff
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    reason = g.get("session_end_reason")
+    if request.method == "GET" or reason is None:
+        flash(TIMEOUT_MESSAGES.get(reason or "", "Sign in to continue."), "info")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error="signed out"), 401  # type: ignore[return-value]
+    next_url = request.full_path if request.method == "GET" else None
+    return redirect(url_for("accounts.login", next=next_url))
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("home.index")
+
+
+def _login_breach(_limit: Any) -> None:
+    audit.record("signin.throttled", outcome=audit.DENIED, detail="too many tries from this address")
+    db.session.commit()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], on_breach=_login_breach)
+def login() -> Response | str:
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("home.index"))
+    if request.args.get("timeout"):
+        flash(TIMEOUT_MESSAGES["idle"], "info")
+    form = SignInForm()
+    message = ""
+    if form.validate_on_submit():
+        result = service.sign_in(
+            form.email.data,
+            form.password.data,
+            failure_limit=current_app.config["FAILED_SIGNIN_LIMIT"],
+            lockout=current_app.config["LOCKOUT"],
+        )
+        db.session.commit()
+        if result.staff is not None:
+            login_user(result.staff)
+            return redirect(_safe_next(request.args.get("next")))
+        message = result.message
+    status = 200 if request.method == "GET" or (not message and not form.errors) else 400
+    return render_template("accounts/login.html", form=form, message=message), status
+
+
+@bp.post("/logout")
+@requires("account.own")
+def logout() -> Response:
+    service.sign_out(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You are signed out.", "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/session/keepalive")
+@requires("account.own")
+def keepalive() -> Response:
+    sessions.touch(current_user.session_token)
+    db.session.commit()
+    return jsonify(session_deadlines())
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires("account.own")
+def password() -> Response | str:
+    form = ChangePasswordForm()
+    form.account_email = current_user.email
+    if form.validate_on_submit():
+        if service.change_password(current_user, form.current_password.data, form.new_password.data):
+            db.session.commit()
+            login_user(current_user)
+            flash("Your password is changed. You were signed out everywhere else.", "success")
+            return redirect(url_for("home.index"))
+        db.session.commit()
+        form.current_password.errors = ["That is not your current password."]
+    status = 400 if form.errors else 200
+    return render_template("accounts/password.html", form=form, user=current_user), status
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invite(token: str) -> Response | str:
+    staff, problem = service.staff_for_invitation(
+        token, current_app.config["SECRET_KEY"], current_app.config["INVITE_MAX_AGE"]
+    )
+    if staff is None:
+        return render_template("accounts/invite_problem.html", problem=problem), 400
+    form = SetPasswordForm()
+    form.account_email = staff.email
+    if form.validate_on_submit():
+        service.accept_invitation(staff, form.new_password.data)
+        db.session.commit()
+        login_user(staff)
+        flash(f"Welcome to PeerWorks, {staff.name}. Your password is set.", "success")
+        return redirect(url_for("home.index"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/invite.html", form=form, staff=staff), status

@@ -1,0 +1,176 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from core import config, policy
+from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+    "frame-ancestors": "'none'",
+}
+
+
+class TLSAwareSessionInterface(SecureCookieSessionInterface):
+    """Mark the session cookie Secure whenever the request came over TLS (or the config says always)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SECURE_COOKIES"]) or request.is_secure
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PEERWORKS_INSTANCE", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_mapping(config.from_environment(Path(app.instance_path)))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_templates(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    app.session_interface = TLSAwareSessionInterface()
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    from core import database
+
+    database.install_sqlite_pragmas(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from caseload.views import bp as caseload_bp
+    from core.accounts.views import bp as accounts_bp
+    from core.admin.views import bp as admin_bp
+    from core.auditlog.views import bp as audit_bp
+    from core.home import bp as home_bp
+    from hiring.views import bp as hiring_bp
+    from readiness.views import bp as readiness_bp
+    from supervision.views import bp as supervision_bp
+    from training.views import bp as training_bp
+
+    for blueprint in (
+        home_bp,
+        accounts_bp,
+        admin_bp,
+        audit_bp,
+        caseload_bp,
+        readiness_bp,
+        hiring_bp,
+        training_bp,
+        supervision_bp,
+    ):
+        app.register_blueprint(blueprint)
+    app.before_request(policy.guard)
+
+
+def register_security(app: Flask) -> None:
+    talisman.init_app(
+        app,
+        force_https=False,
+        strict_transport_security=True,
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=bool(app.config["SECURE_COOKIES"]),
+        content_security_policy=CSP,
+        content_security_policy_nonce_in=["script-src"],
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        x_content_type_options=True,
+        permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
+    )
+
+    @app.after_request
+    def no_store_personal_pages(response: Response) -> Response:
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.setdefault("Pragma", "no-cache")
+        return response
+
+
+def register_errors(app: Flask) -> None:
+    messages = {
+        400: ("The request could not be read", "Go back, check the form and try again."),
+        403: ("You do not have access to this page", "If you need it for your work, ask your administrator."),
+        404: ("Page not found", "Check the address, or use the menu to find what you need."),
+        405: ("That action is not available here", "Go back and use the buttons on the page."),
+        409: (
+            "Someone else changed this first",
+            "Go back, reload the page to see their changes, then make yours again.",
+        ),
+        413: ("The file is too large", "Files must be smaller than 4 MB."),
+        429: ("Too many tries", "Wait a minute, then try again."),
+        500: ("Something went wrong on our side", "Nothing was saved. Try again in a moment."),
+    }
+
+    def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+        title, advice = messages.get(code, messages[500])
+        return render_template("errors/error.html", code=code, title=title, advice=detail or advice), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400, "This form was open too long or was sent from another page. Reload the page and send it again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def register_templates(app: Flask) -> None:
+    from core import navigation
+
+    app.jinja_env.globals["can"] = lambda permission: policy.can(current_user, permission)
+    app.jinja_env.globals["navigation"] = navigation.items_for
+    app.jinja_env.globals["session_deadlines"] = navigation.session_deadlines
+
+
+def register_commands(app: Flask) -> None:
+    from core.cli import register
+
+    register(app)

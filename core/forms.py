@@ -1,0 +1,30 @@
+"""Form pieces shared by every module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import Field, SelectMultipleField, ValidationError, widgets
+
+from core import passwords
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes: easier to use by keyboard and screen reader than a multi-select box."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class NewPassword:
+    """Length and common-password checks. The view sets ``form.account_email`` so it cannot be the password."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        email = getattr(form, "account_email", "")
+        problems = passwords.problems_with(field.data or "", email=email)
+        if problems:
+            raise ValidationError(" ".join(problems))
+
+
+def strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value

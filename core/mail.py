@@ -1,0 +1,65 @@
+"""The email outbox: requests add rows; `flask --app wsgi send-mail` sends them over SMTP."""
+
+from __future__ import annotations
+
+import smtplib
+from collections.abc import Mapping
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import OutboxEmail
+from core.timeutil import utcnow
+
+MAX_ATTEMPTS = 5
+
+
+def queue(to_address: str, subject: str, body: str, *, kind: str) -> OutboxEmail:
+    message = OutboxEmail(to_address=to_address, subject=subject, body=body, kind=kind)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def pending(limit: int = 100) -> list[OutboxEmail]:
+    return list(
+        db.session.scalars(
+            select(OutboxEmail)
+            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
+            .order_by(OutboxEmail.id)
+            .limit(limit)
+        )
+    )
+
+
+def send_pending(config: Mapping[str, Any], smtp_factory: Any = smtplib.SMTP) -> tuple[int, int]:
+    """Send what is waiting. Returns (sent, failed). Each message is committed on its own."""
+    sent = failed = 0
+    messages = pending()
+    if not messages:
+        return 0, 0
+    with smtp_factory(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        for message in messages:
+            email = EmailMessage()
+            email["From"] = config["MAIL_FROM"]
+            email["To"] = message.to_address
+            email["Subject"] = message.subject
+            email.set_content(message.body)
+            message.attempts += 1
+            try:
+                smtp.send_message(email)
+            except smtplib.SMTPException as error:
+                message.last_error = type(error).__name__
+                failed += 1
+            else:
+                message.sent_at = utcnow()
+                message.last_error = ""
+                sent += 1
+            db.session.commit()
+    return sent, failed

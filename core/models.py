@@ -1,0 +1,237 @@
+"""People, roles, programs and teams; sign-in sessions; the email outbox; the audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.timeutil import utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    HR = "hr"
+    SUPERVISOR = "supervisor"
+    STAFF = "staff"
+    PEER = "peer"
+    PRIVACY = "privacy"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Administrator",
+    Role.HR: "Human resources",
+    Role.SUPERVISOR: "Supervisor",
+    Role.STAFF: "Clinical or other staff",
+    Role.PEER: "Peer specialist",
+    Role.PRIVACY: "Privacy officer",
+}
+
+
+class StaffStatus(enum.StrEnum):
+    INVITED = "invited"
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+staff_team = Table(
+    "core_staff_team",
+    db.metadata,
+    Column("staff_id", ForeignKey("core_staff.id", ondelete="CASCADE"), primary_key=True),
+    Column("team_id", ForeignKey("core_team.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Program(db.Model):
+    __tablename__ = "core_program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    teams: Mapped[list[Team]] = relationship(
+        back_populates="program", order_by="Team.name", lazy="selectin"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class Team(db.Model):
+    __tablename__ = "core_team"
+    __table_args__ = (UniqueConstraint("program_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("core_program.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    program: Mapped[Program] = relationship(back_populates="teams", lazy="joined")
+
+    def __str__(self) -> str:
+        return f"{self.program.code}: {self.name}"
+
+
+class StaffRole(db.Model):
+    __tablename__ = "core_staff_role"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('admin', 'hr', 'supervisor', 'staff', 'peer', 'privacy')", name="known_role"
+        ),
+    )
+
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("core_staff.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class Staff(UserMixin, db.Model):
+    __tablename__ = "core_staff"
+    __table_args__ = (
+        CheckConstraint("status IN ('invited', 'active', 'deactivated')", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    job_title: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default=StaffStatus.INVITED, index=True)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("core_program.id"), index=True)
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    role_rows: Mapped[list[StaffRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=StaffRole.role
+    )
+    teams: Mapped[list[Team]] = relationship(secondary=staff_team, lazy="selectin", order_by=Team.name)
+    program: Mapped[Program | None] = relationship(lazy="joined")
+    supervisor: Mapped[Staff | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    # Set by the user loader: the sign-in session this object was loaded for.
+    session_token = None  # str | None; not a column
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def set_roles(self, roles: set[str]) -> None:
+        wanted = {str(Role(role)) for role in roles}
+        self.role_rows = [row for row in self.role_rows if row.role in wanted] + [
+            StaffRole(role=role) for role in sorted(wanted - self.roles)
+        ]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == StaffStatus.ACTIVE
+
+    def get_id(self) -> str | None:
+        return self.session_token
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(role).label for role in sorted(self.roles)]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AuthSession(db.Model):
+    """A sign-in session kept on the server so it can be ended from anywhere."""
+
+    __tablename__ = "core_auth_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reauthenticated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    staff: Mapped[Staff] = relationship(lazy="joined")
+
+
+class OutboxEmail(db.Model):
+    """Email waiting to be sent by `flask send-mail`, so sending never blocks a request."""
+
+    __tablename__ = "core_outbox_email"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEntry(db.Model):
+    """One line of the append-only, hash-chained audit log."""
+
+    __tablename__ = "core_audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    record_type: Mapped[str] = mapped_column(String(40), default="")
+    record_id: Mapped[str] = mapped_column(String(40), default="")
+    outcome: Mapped[str] = mapped_column(String(10))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    detail: Mapped[str] = mapped_column(String(255), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    actor: Mapped[Staff | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("outcome IN ('allowed', 'denied')", name="known_outcome"),
+        db.Index("ix_core_audit_entry_record", "record_type", "record_id"),
+    )
+
+
+class AuditHead(db.Model):
+    """The single row that serialises appends: its row lock is held while an entry is chained."""
+
+    __tablename__ = "core_audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AgencySetting(db.Model):
+    """Agency-wide settings kept as named values."""
+
+    __tablename__ = "core_agency_setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,55 @@
+"""The main navigation, shown according to what the signed-in person may open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_login import current_user
+
+from core import policy, sessions
+from core.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    permission: str
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+
+ITEMS = (
+    NavItem("Home", "home.index", "home.view"),
+    NavItem("Caseload", "caseload.index", "caseload.view"),
+    NavItem("Readiness", "readiness.index", "readiness.view"),
+    NavItem("Hiring", "hiring.index", "hiring.view"),
+    NavItem("Training", "training.index", "training.view"),
+    NavItem("Supervision", "supervision.index", "supervision.view"),
+    NavItem("Staff", "admin.staff_list", "admin.staff"),
+    NavItem("Programs and teams", "admin.teams", "admin.teams"),
+    NavItem("Audit log", "auditlog.index", "audit.view"),
+)
+
+
+def items_for() -> list[NavItem]:
+    return [item for item in ITEMS if policy.can(current_user, item.permission)]
+
+
+def session_deadlines() -> dict[str, int] | None:
+    """Seconds until the idle and absolute time-outs, for the warning script."""
+    token = getattr(current_user, "session_token", None)
+    if not token:
+        return None
+    found = sessions.deadlines(token)
+    if found is None:
+        return None
+    now = utcnow()
+    idle, absolute = found
+    return {
+        "idle": max(0, int((idle - now).total_seconds())),
+        "absolute": max(0, int((absolute - now).total_seconds())),
+    }

@@ -1,0 +1,154 @@
+"""The one place that answers "may this person do this, to this record?".
+
+Three layers, all deny by default:
+
+* **Route permissions.** Every view is marked ``@requires("module.action")`` or ``@public``. A ``before_request``
+  guard refuses a route with neither, refuses anonymous people, and refuses roles the permission does not list.
+* **Record rules.** ``authorize(user, action, record)`` asks the rule registered for that record type and action.
+  No rule means no. A rule may look at anything: the record's team, a sealed flag, a time-boxed grant.
+* **List scopes.** ``scope(statement, user, action, Model)`` adds the SQL condition registered for the model, so lists,
+  counts and exports never load a row the person may not see. No scope registered means an empty list.
+
+Modules register their rules here (``@rule``/``@scope_rule``) from their own ``policy.py``; core imports no module.
+A refusal is written to the audit log. A record whose existence is itself confidential answers 404, exactly as a
+missing record does (``conceal=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import abort, current_app, request
+from flask_login import current_user
+from sqlalchemy import ColumnElement, Select, false
+
+from core import audit
+from core.extensions import db, login_manager
+from core.models import Role, Staff
+
+ANY_STAFF = frozenset(Role)
+PUBLIC = "public"
+
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "home.view": ANY_STAFF,
+    "account.own": ANY_STAFF,
+    "admin.staff": frozenset({Role.ADMIN}),
+    "admin.teams": frozenset({Role.ADMIN}),
+    "admin.outbox": frozenset({Role.ADMIN}),
+    "audit.view": frozenset({Role.ADMIN, Role.PRIVACY}),
+    "caseload.view": frozenset({Role.PEER, Role.STAFF, Role.SUPERVISOR, Role.PRIVACY, Role.ADMIN}),
+    "readiness.view": ANY_STAFF,
+    "hiring.view": frozenset({Role.HR, Role.ADMIN}),
+    "training.view": ANY_STAFF,
+    "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
+}
+
+View = TypeVar("View", bound=Callable[..., Any])
+RecordRule = Callable[[Staff, Any], bool]
+ScopeRule = Callable[[Staff], ColumnElement[bool]]
+
+_record_rules: dict[tuple[type, str], RecordRule] = {}
+_scope_rules: dict[tuple[type, str], ScopeRule] = {}
+
+
+def requires(permission: str) -> Callable[[View], View]:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}: add it to core.policy.PERMISSIONS")
+
+    def mark(view: View) -> View:
+        view.permission = permission  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: View) -> View:
+    view.permission = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def can(user: Any, permission: str) -> bool:
+    """True when the signed-in person holds a role the permission lists."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    allowed = PERMISSIONS.get(permission)
+    return allowed is not None and user.has_role(*allowed)
+
+
+def rule(model: type, action: str) -> Callable[[RecordRule], RecordRule]:
+    def register(check: RecordRule) -> RecordRule:
+        _record_rules[(model, action)] = check
+        return check
+
+    return register
+
+
+def scope_rule(model: type, action: str) -> Callable[[ScopeRule], ScopeRule]:
+    def register(condition: ScopeRule) -> ScopeRule:
+        _scope_rules[(model, action)] = condition
+        return condition
+
+    return register
+
+
+def allows(user: Staff, action: str, record: object) -> bool:
+    check = _record_rules.get((type(record), action))
+    return check is not None and bool(check(user, record))
+
+
+def refuse(user: Staff | None, what: str, record_id: object = "", *, status: int = 403) -> None:
+    """Audit a refusal (committed at once, so it survives the abort) and answer with ``status``."""
+    db.session.rollback()
+    audit.record(
+        "access.denied",
+        actor=user if user is not None and user.is_authenticated else None,
+        record_type=what,
+        record_id=record_id,
+        outcome=audit.DENIED,
+    )
+    db.session.commit()
+    abort(status)
+
+
+def authorize(user: Staff, action: str, record: Any, *, conceal: bool = False) -> None:
+    """Abort unless the rule for (record type, action) allows it. ``conceal`` answers 404, as for a missing record."""
+    if not allows(user, action, record):
+        refuse(user, f"{type(record).__name__}:{action}", getattr(record, "id", ""), status=404 if conceal else 403)
+
+
+def scope(statement: Select, user: Staff, action: str, model: type) -> Select:
+    condition = _scope_rules.get((model, action))
+    if condition is None:
+        return statement.where(false())
+    return statement.where(condition(user))
+
+
+def guard() -> Any:
+    """before_request: every route must declare its permission; deny otherwise."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    view = current_app.view_functions.get(endpoint)
+    permission = getattr(view, "permission", None)
+    if permission == PUBLIC:
+        return None
+    if permission is None:
+        refuse(current_user, "route-without-permission", endpoint)
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not can(current_user, permission):
+        refuse(current_user, "route", endpoint)
+    return None
+
+
+@rule(Staff, "admin.edit")
+def _admin_edits_staff(user: Staff, staff: Staff) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@scope_rule(Staff, "admin.list")
+def _admin_lists_staff(user: Staff) -> ColumnElement[bool]:
+    from sqlalchemy import true
+
+    return true() if user.has_role(Role.ADMIN) else false()

@@ -1,0 +1,1 @@
+"""Supervision: Regular supervision for peer specialists, kept true to the peer role."""

@@ -1,0 +1,1 @@
+"""Training: Certification, continuing education, orientation and shadowing for peer specialists."""
