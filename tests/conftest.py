@@ -28,13 +28,21 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 
 def _worker_database(base_url: str, worker: str) -> str:
     url = sa.engine.make_url(base_url)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}_{worker}_{os.getpid()}"  # own database per process: parallel runs never collide
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(worker_url: str) -> None:
+    url = sa.engine.make_url(worker_url)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -50,6 +58,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         upgrade()
         _db.engine.dispose()
     yield url
+    _drop_database(url)
 
 
 def _empty_postgres() -> None:
