@@ -1,8 +1,7 @@
-from flask import Blueprint, render_template
+from flask import render_template
 
+from caseload.views import bp
 from core.policy import requires
-
-bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
 
 @bp.get("/")

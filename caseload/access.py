@@ -1,0 +1,185 @@
+"""Who may see which client, as SQL conditions, and the dual-relationship conflict checks.
+
+A client record is **sealed** when the privacy officer links it to a staff member ("this client also works here").
+A sealed record is visible only to its assigned providers who are not the staff member, not on any of the staff
+member's teams, not in their supervisor chain and not HR, and to a holder of a live emergency grant. For everyone
+else it does not exist: lists, counts, searches, referrals, group attendance and exports all use
+``visible_clients`` so a sealed client never appears, and a direct URL answers 404 exactly like a missing record.
+A declared personal relationship hides the client from the person who declared it, sealed or not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, false, literal, not_, or_, select, true
+from sqlalchemy.orm import aliased
+
+from caseload.models import Assignment, Client, DeclaredRelationship, EmergencyGrant
+from core.extensions import db
+from core.models import Role, Staff, Team, staff_team
+from core.timeutil import utcnow
+
+PROVIDER_ROLES = (Role.PEER, Role.STAFF, Role.SUPERVISOR)
+SAFEGUARD_ROLES = (Role.PRIVACY, Role.ADMIN)
+
+
+def supervised_by(user_id: int) -> list[int]:
+    """Everyone whose supervisor chain includes ``user_id`` (direct and indirect reports), in one recursive query."""
+    chain = select(Staff.id).where(Staff.supervisor_id == user_id).cte("chain", recursive=True)
+    below = aliased(Staff)
+    chain = chain.union(select(below.id).where(below.supervisor_id == chain.c.id))
+    return list(db.session.scalars(select(chain.c.id)))
+
+
+def supervisor_chain(staff_id: int) -> list[int]:
+    """The staff member's supervisor, their supervisor, and so on up."""
+    start = select(Staff.supervisor_id.label("id")).where(Staff.id == staff_id).cte("up", recursive=True)
+    above = aliased(Staff)
+    start = start.union(select(above.supervisor_id).where(above.id == start.c.id))
+    return [i for i in db.session.scalars(select(start.c.id)) if i is not None]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the visibility rules need to know about the person asking, gathered in a few small queries."""
+
+    id: int
+    roles: frozenset[str]
+    program_ids: frozenset[int]
+    team_ids: frozenset[int]
+    reports: tuple[int, ...]
+
+    @classmethod
+    def of(cls, user: Staff) -> Viewer:
+        teams = user.teams
+        programs = {team.program_id for team in teams}
+        if user.program_id:
+            programs.add(user.program_id)
+        reports = tuple(supervised_by(user.id))
+        return cls(user.id, user.roles, frozenset(programs), frozenset(t.id for t in teams), reports)
+
+    def has(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+def _assigned(staff_ids: list[int]) -> ColumnElement[bool]:
+    return exists().where(
+        Assignment.client_id == Client.id, Assignment.ended_at.is_(None), Assignment.staff_id.in_(staff_ids)
+    )
+
+
+def _barred_from_sealed(viewer: Viewer) -> ColumnElement[bool]:
+    """True for a sealed client the viewer may never see, whatever their assignment."""
+    if viewer.has(Role.HR):
+        return true()
+    shares_team = (
+        exists()
+        .where(staff_team.c.staff_id == Client.staff_member_id, staff_team.c.team_id.in_(viewer.team_ids))
+        if viewer.team_ids
+        else false()
+    )
+    return or_(
+        Client.staff_member_id == viewer.id,
+        Client.staff_member_id.in_(viewer.reports) if viewer.reports else false(),
+        shares_team,
+    )
+
+
+def _granted(viewer: Viewer) -> ColumnElement[bool]:
+    return exists().where(
+        EmergencyGrant.client_id == Client.id,
+        EmergencyGrant.staff_id == viewer.id,
+        EmergencyGrant.ended_at.is_(None),
+        EmergencyGrant.expires_at > literal(utcnow()),
+    )
+
+
+def can_see(viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL condition for "this viewer may open this client's record"."""
+    ordinary: list[ColumnElement[bool]] = []
+    if viewer.has(*PROVIDER_ROLES):
+        ordinary.append(_assigned([viewer.id]))
+        if viewer.program_ids:
+            ordinary.append(Client.program_id.in_(viewer.program_ids))
+    if viewer.has(Role.SUPERVISOR) and viewer.reports:
+        ordinary.append(_assigned(list(viewer.reports)))
+    if viewer.has(Role.PRIVACY):
+        ordinary.append(true())
+    declared = exists().where(
+        DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == viewer.id
+    )
+    if viewer.has(*PROVIDER_ROLES) and not viewer.has(Role.HR):
+        # An emergency grant overrides the team and supervisor bars, never the bar on one's own record.
+        sealed_access = and_(
+            Client.staff_member_id.is_not(None),
+            or_(
+                and_(_assigned([viewer.id]), not_(_barred_from_sealed(viewer))),
+                and_(_granted(viewer), Client.staff_member_id != viewer.id),
+            ),
+        )
+    else:
+        sealed_access = false()
+    open_access = and_(Client.staff_member_id.is_(None), or_(*ordinary)) if ordinary else false()
+    return and_(not_(declared), or_(open_access, sealed_access))
+
+
+def can_safeguard(viewer: Viewer) -> ColumnElement[bool]:
+    """The privacy officer and the administrator manage safeguards for every client but their own."""
+    if not viewer.has(*SAFEGUARD_ROLES):
+        return false()
+    return or_(Client.staff_member_id.is_(None), Client.staff_member_id != viewer.id)
+
+
+def visible_clients(user: Staff) -> ColumnElement[bool]:
+    return can_see(Viewer.of(user))
+
+
+def may_see(user: Staff, client_id: int) -> bool:
+    return db.session.scalar(select(Client.id).where(Client.id == client_id, visible_clients(user))) is not None
+
+
+# Conflict checks --------------------------------------------------------------------------------------------
+
+def workplace_program_ids(staff: Staff) -> set[int]:
+    ids = {team.program_id for team in staff.teams}
+    if staff.program_id:
+        ids.add(staff.program_id)
+    return ids
+
+
+def provider_conflict(client: Client, provider: Staff) -> str | None:
+    """Why ``provider`` may not serve ``client``, in words for people allowed to know; None when fine."""
+    declared = db.session.scalar(
+        select(DeclaredRelationship.id).where(
+            DeclaredRelationship.client_id == client.id, DeclaredRelationship.staff_id == provider.id
+        )
+    )
+    if declared is not None:
+        return f"{provider.name} has declared a personal relationship with this client and cannot be assigned."
+    if client.staff_member_id is None:
+        return None
+    if provider.id == client.staff_member_id:
+        return "A staff member cannot be assigned to their own client record."
+    if provider.has_role(Role.HR):
+        return f"{provider.name} works in HR and cannot serve a staff member who is a client."
+    member = db.get_or_404(Staff, client.staff_member_id)
+    shared = {team.id for team in member.teams} & {team.id for team in provider.teams}
+    if shared:
+        names = ", ".join(sorted(str(db.session.get(Team, i)) for i in shared))
+        return f"{provider.name} works on the same team as this client ({names}). Choose a provider from another team."
+    if provider.id in supervisor_chain(member.id):
+        return f"{provider.name} is in this client's supervisor chain at work. Choose someone outside it."
+    return None
+
+
+def program_conflict(client: Client, program_id: int | None) -> str | None:
+    if client.staff_member_id is None or program_id is None:
+        return None
+    member = db.get_or_404(Staff, client.staff_member_id)
+    if program_id in workplace_program_ids(member):
+        return (
+            "This client works in that program. Serving them there would make co-workers their providers. "
+            "Choose another program, or refer them elsewhere (telehealth included)."
+        )
+    return None

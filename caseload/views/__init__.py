@@ -1,0 +1,8 @@
+"""The caseload blueprint. Each area of the caseload registers its routes from its own module."""
+
+from flask import Blueprint
+
+bp = Blueprint("caseload", __name__, url_prefix="/caseload")
+
+from caseload import policy as _policy  # noqa: E402,F401  registers the record rules
+from caseload.views import index as _index  # noqa: E402,F401
