@@ -100,6 +100,7 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
     ordinary: list[ColumnElement[bool]] = []
     if viewer.has(*PROVIDER_ROLES):
         ordinary.append(_assigned([viewer.id]))
+        ordinary.append(_granted(viewer))
         if viewer.program_ids:
             ordinary.append(Client.program_id.in_(viewer.program_ids))
     if viewer.has(Role.SUPERVISOR) and viewer.reports:

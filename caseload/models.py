@@ -504,3 +504,19 @@ class EmergencyGrant(db.Model):
     staff: Mapped[Staff] = relationship(lazy="joined", foreign_keys=[staff_id])
     client: Mapped[Client] = relationship(lazy="joined")
     reviewed_by: Mapped[Staff | None] = relationship(lazy="joined", foreign_keys=[reviewed_by_id])
+
+
+class SealedAccess(db.Model):
+    """Each opening of a sealed record, for the privacy officer's access report (the audit log has it too)."""
+
+    __tablename__ = "caseload_sealed_access"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("caseload_client.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("caseload_emergency_grant.id"), index=True)
+    what: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    staff: Mapped[Staff] = relationship(lazy="joined")
+    client: Mapped[Client] = relationship(lazy="joined")

@@ -62,3 +62,38 @@ def start_session(staff: Staff) -> str:
     token = sessions.start(staff)
     db.session.commit()
     return token
+
+
+def make_client(name: str | None = None, *, program: Program | None = None, **fields: object):  # noqa: ANN201
+    from datetime import date
+
+    from caseload.models import Client, ClientStatus
+
+    n = next(_counter)
+    client = Client(
+        name=name or f"Client {n}",
+        date_of_birth=fields.pop("date_of_birth", date(1980, 1, 1 + n % 28)),
+        program=program,
+        status=fields.pop("status", ClientStatus.ACTIVE),
+        **fields,
+    )
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def assign(client, staff: Staff, kind: str = "peer"):  # noqa: ANN001,ANN201
+    from caseload.models import Assignment
+
+    assignment = Assignment(client_id=client.id, staff_id=staff.id, kind=kind)
+    db.session.add(assignment)
+    db.session.flush()
+    return assignment
+
+
+def seal(client, staff: Staff) -> None:  # noqa: ANN001
+    from core.timeutil import utcnow
+
+    client.staff_member_id = staff.id
+    client.sealed_at = utcnow()
+    db.session.flush()
