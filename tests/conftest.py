@@ -62,11 +62,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
 
 
 def _empty_postgres() -> None:
-    tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+    # DELETE is much faster than TRUNCATE on small tables. The replica role skips foreign-key and audit
+    # append-only triggers, for cleaning up between tests only.
     with _db.engine.begin() as connection:
-        # replica role skips the audit log's append-only triggers, for cleaning up between tests only
         connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(_db.metadata.sorted_tables):
+            connection.execute(table.delete())
         connection.execute(
             sa.text("INSERT INTO core_audit_head (id, last_id, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
         )

@@ -5,4 +5,12 @@ from flask import Blueprint
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
 from caseload import policy as _policy  # noqa: E402,F401  registers the record rules
-from caseload.views import index as _index  # noqa: E402,F401
+from caseload.views import (  # noqa: E402,F401
+    clients,
+    groups,
+    index,
+    plans,
+    referrals,
+    resources,
+    safeguards,
+)

@@ -1,0 +1,3 @@
+"""Caseload routes: clients."""
+
+from caseload.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Caseload routes: groups."""
+
+from caseload.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Caseload routes: plans."""
+
+from caseload.views import bp  # noqa: F401

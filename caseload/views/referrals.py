@@ -1,0 +1,3 @@
+"""Caseload routes: referrals."""
+
+from caseload.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Caseload routes: resources."""
+
+from caseload.views import bp  # noqa: F401

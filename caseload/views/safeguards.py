@@ -1,0 +1,3 @@
+"""Caseload routes: safeguards."""
+
+from caseload.views import bp  # noqa: F401
