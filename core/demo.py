@@ -6,6 +6,7 @@ Later modules add their own demo data through ``load``'s return of the created s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from core import audit, passwords
 from core.extensions import db
@@ -77,6 +78,17 @@ DEMO_PLACES = {
 }
 
 
+DemoLoader = Callable[[dict[str, Staff]], str]
+_loaders: list[DemoLoader] = []
+
+
+def register(loader: DemoLoader) -> DemoLoader:
+    """Modules add their demo data here (core imports no module); each loader gets the staff by email."""
+    if loader not in _loaders:
+        _loaders.append(loader)
+    return loader
+
+
 def demo_password() -> str:
     return os.environ.get("DEMO_PASSWORD", "peerworks-demo")
 
@@ -128,8 +140,11 @@ def load(password: str) -> str:
         if supervisor:
             people[_email_for(name)].supervisor = people[supervisor]
     db.session.flush()
-    audit.record("demo.loaded", detail=f"{len(people)} staff")
     lines = [f"Loaded the demo agency: {len(programs)} programs, {len(teams)} teams, {len(people)} staff."]
+    for loader in _loaders:
+        lines.append(loader(people))
+        db.session.flush()
+    audit.record("demo.loaded", detail=f"{len(people)} staff")
     lines.append(f"Demo sign-ins (password: {password}):")
     lines += [f"  {email:<24} {title}" for email, (_n, title, _r) in DEMO_ACCOUNTS.items()]
     return "\n".join(lines)
