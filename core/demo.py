@@ -32,9 +32,9 @@ PROGRAMS = [
     ("SADP", "Substance Abuse Day Program", ["Day program team"]),
 ]
 
-# (name, job title, roles, program code, team, supervisor email or None)
+# (name, job title, roles, program code, teams separated by |, supervisor email or None)
 OTHER_STAFF = [
-    ("Jordan Blake", "Peer specialist", {Role.PEER}, "CRP", "Day program", "supervisor@example.org"),
+    ("Jordan Blake", "Peer specialist", {Role.PEER}, "CRP", "Day program|Referral intake", "supervisor@example.org"),
     ("Morgan Ellis", "Peer specialist", {Role.PEER}, "MHICM", "North team", "supervisor@example.org"),
     ("Riley Hart", "Peer specialist", {Role.PEER}, "MHICM", "North team", "supervisor@example.org"),
     ("Taylor Brooks", "Peer specialist", {Role.PEER}, "CWT/SE", "Vocational team", "terry@example.org"),
@@ -133,7 +133,7 @@ def load(password: str) -> str:
         program, team_names = DEMO_PLACES.get(email, (None, []))
         add(email, name, title, roles, program, team_names)
     for name, title, roles, program, team, _supervisor in OTHER_STAFF:
-        add(_email_for(name), name, title, roles, program, [team] if team else [])
+        add(_email_for(name), name, title, roles, program, team.split("|") if team else [])
     people["peer@example.org"].supervisor = people["supervisor@example.org"]
     people["clinician@example.org"].supervisor = people["chris@example.org"]
     for name, *_rest, supervisor in OTHER_STAFF:

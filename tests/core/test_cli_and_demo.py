@@ -1,0 +1,73 @@
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from core.models import Role, Staff, StaffRole, StaffStatus, staff_team
+from core.passwords import check_password
+
+
+def test_create_admin(runner, db):
+    result = runner.invoke(
+        args=["create-admin", "--email", "Boss@Example.org", "--name", "Boss Person", "--password", "a long enough secret"]
+    )
+    assert result.exit_code == 0, result.output
+    staff = db.session.scalar(select(Staff).where(Staff.email == "boss@example.org"))
+    assert staff.has_role(Role.ADMIN)
+    assert staff.status == StaffStatus.ACTIVE
+    assert check_password(staff.password_hash, "a long enough secret")
+
+
+def test_create_admin_refuses_a_weak_password(runner, db):
+    result = runner.invoke(args=["create-admin", "--email", "a@example.org", "--name", "A", "--password", "password123"])
+    assert result.exit_code != 0
+    assert "at least 12 characters" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Staff)) == 0
+
+
+def test_seed_demo_builds_the_agency(runner, db):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "peer@example.org" in result.output
+    staff = db.session.scalars(select(Staff)).all()
+    assert 35 <= len(staff) <= 45
+    emails = {s.email for s in staff}
+    for account in ("admin", "hr", "supervisor", "peer", "clinician", "privacy"):
+        assert f"{account}@example.org" in emails
+    by_email = {s.email: s for s in staff}
+    assert by_email["peer@example.org"].supervisor.email == "supervisor@example.org"
+    assert by_email["clinician@example.org"].roles == {Role.STAFF}
+    assert all(check_password(by_email["hr@example.org"].password_hash, "peerworks-demo") for _ in [0])
+    peers_per_team = Counter(
+        team_id
+        for team_id, in db.session.execute(
+            select(staff_team.c.team_id)
+            .join(StaffRole, StaffRole.staff_id == staff_team.c.staff_id)
+            .where(StaffRole.role == Role.PEER)
+        )
+    )
+    assert sum(1 for s in staff if s.has_role(Role.PEER)) >= 6
+    assert peers_per_team and min(peers_per_team.values()) >= 2, "a lone peer on a team"
+
+
+def test_seed_demo_only_on_an_empty_database(runner, db):
+    assert runner.invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+    count = db.session.scalar(select(func.count()).select_from(Staff))
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "already has staff" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Staff)) == count
+
+
+def test_seed_demo_refused_in_production(runner, app, db):
+    app.config["PRODUCTION"] = True
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "production" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Staff)) == 0
+
+
+def test_demo_password_from_environment(runner, db, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "another demo password")
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    admin = db.session.scalar(select(Staff).where(Staff.email == "admin@example.org"))
+    assert check_password(admin.password_hash, "another demo password")
