@@ -99,9 +99,9 @@ def record(
         "id": seq,
         "at": utcnow(),
         "actor_id": actor.id if actor is not None else actor_id,
-        "action": action,
-        "record_type": record_type,
-        "record_id": "" if record_id is None else str(record_id),
+        "action": action[:60],
+        "record_type": record_type[:40],
+        "record_id": ("" if record_id is None else str(record_id))[:40],
         "outcome": outcome,
         "address": address,
         "user_agent": agent,
@@ -128,44 +128,81 @@ class Verdict:
     reason: str = ""
 
 
-def _entries(batch: int) -> Iterator[Row]:
+def _entries(after: int | None, batch: int) -> Iterator[Row]:
+    """Entries in id order, from the very first (even one numbered 0 or below) or from after ``after``."""
     table = AuditEntry.__table__
-    after = 0
     while True:
-        rows = db.session.execute(select(table).where(table.c.id > after).order_by(table.c.id).limit(batch)).all()
+        query = select(table).order_by(table.c.id).limit(batch)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        rows = db.session.execute(query).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].id
 
 
-def verify(batch: int = 5000) -> Verdict:
-    """Walk the chain in order and name the first entry that does not fit."""
-    expected_id, prev_hash, checked = 1, GENESIS_HASH, 0
-    for entry in _entries(batch):
-        if entry.id != expected_id:
-            return Verdict(False, checked, entry.id, f"expected entry {expected_id} here: missing or inserted")
-        if entry.prev_hash != prev_hash:
-            return Verdict(False, checked, entry.id, "does not follow the entry before it")
-        recomputed = entry_hash(
-            id=entry.id,
-            at=entry.at,
-            actor_id=entry.actor_id,
-            action=entry.action,
-            record_type=entry.record_type,
-            record_id=entry.record_id,
-            outcome=entry.outcome,
-            address=entry.address,
-            user_agent=entry.user_agent,
-            detail=entry.detail,
-            prev_hash=entry.prev_hash,
+def _head() -> tuple[int, str]:
+    """The head as stored now (a fresh read, not the session's copy)."""
+    row = db.session.execute(select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)).one_or_none()
+    return (row.last_id, row.last_hash) if row is not None else (0, GENESIS_HASH)
+
+
+def _problem(entry: Row, expected_id: int, prev_hash: str) -> tuple[int, str] | None:
+    """(the bad entry's number, why) when ``entry`` does not fit where it sits; None when it does."""
+    if entry.id > expected_id:
+        return expected_id, "it is missing (deleted, or the entries after it were renumbered)"
+    if entry.id < expected_id:
+        return entry.id, "it is out of sequence (inserted before the first entry)"
+    if entry.prev_hash != prev_hash:
+        return entry.id, (
+            "it does not follow the entry before it (that entry was changed, or entries were inserted, "
+            "removed or reordered here)"
         )
-        if recomputed != entry.hash:
-            return Verdict(False, checked, entry.id, "its content was changed after it was written")
-        checked += 1
-        expected_id, prev_hash = entry.id + 1, entry.hash
-    head = db.session.get(AuditHead, 1)
-    head_id, head_hash = (head.last_id, head.last_hash) if head else (0, GENESIS_HASH)
-    if head_id != checked or head_hash != prev_hash:
-        return Verdict(False, checked, checked + 1 if head_id > checked else head_id, "entries after it were removed")
-    return Verdict(True, checked)
+    recomputed = entry_hash(
+        id=entry.id,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        action=entry.action,
+        record_type=entry.record_type,
+        record_id=entry.record_id,
+        outcome=entry.outcome,
+        address=entry.address,
+        user_agent=entry.user_agent,
+        detail=entry.detail,
+        prev_hash=entry.prev_hash,
+    )
+    if recomputed != entry.hash:
+        return entry.id, "its content was changed after it was written"
+    return None
+
+
+def verify(batch: int = 5000) -> Verdict:
+    """Walk the chain in order and name the first entry that does not fit.
+
+    Safe while people keep working: an entry and the head move in one transaction, so the committed log is always
+    entries 1..head. When the head is found ahead of the walk, the walk carries on over the entries written
+    meanwhile; only when they are not there is the end of the log reported missing.
+    """
+    expected_id, prev_hash, checked = 1, GENESIS_HASH, 0
+    after: int | None = None
+    while True:
+        walked = 0
+        for entry in _entries(after, batch):
+            problem = _problem(entry, expected_id, prev_hash)
+            if problem is not None:
+                return Verdict(False, checked, *problem)
+            checked += 1
+            walked += 1
+            expected_id, prev_hash = entry.id + 1, entry.hash
+        if after is not None and walked == 0:
+            return Verdict(False, checked, checked + 1, "it is missing (entries at the end of the log were removed)")
+        after = checked
+        head_id, head_hash = _head()
+        if head_id == checked:
+            if head_hash != prev_hash:
+                reason = "its content was changed after it was written (it does not match the head of the log)"
+                return Verdict(False, max(checked - 1, 0), checked, reason)
+            return Verdict(True, checked)
+        if head_id < checked:
+            return Verdict(False, head_id, head_id + 1, "it was added past the end of the log without being chained")
