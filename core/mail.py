@@ -34,13 +34,13 @@ def pending(limit: int = 100) -> list[OutboxEmail]:
     )
 
 
-def send_pending(config: Mapping[str, Any], smtp_factory: Any = smtplib.SMTP) -> tuple[int, int]:
+def send_pending(config: Mapping[str, Any], smtp_factory: Any = None) -> tuple[int, int]:
     """Send what is waiting. Returns (sent, failed). Each message is committed on its own."""
     sent = failed = 0
     messages = pending()
     if not messages:
         return 0, 0
-    with smtp_factory(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+    with (smtp_factory or smtplib.SMTP)(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config["SMTP_USERNAME"]:
