@@ -1,0 +1,270 @@
+"""Browser tests: a live PeerWorks holding the demo agency, driven by Debian's chromium through Playwright.
+
+One SQLite file is built once by the migrations and the demo loader; three live servers share it:
+
+* ``live_server``: the app as configured for people (15-minute idle time-out, CSRF on);
+* ``short_session_server``: the same app with a short idle time-out, so the session warning shows within seconds;
+* ``short_limit_server``: the same app where a whole sign-in lasts seconds, for the warning that cannot be extended.
+
+Screenshots (one full-page PNG per role and page) go to ``test-artifacts/browser-<timestamp>/``; the folder is
+named once at the end of the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
+from playwright.sync_api import Page, expect
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from core.app import ROOT, create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "peerworks-demo"
+DEMO_EMAILS = {
+    "admin": "admin@example.org",
+    "hr": "hr@example.org",
+    "supervisor": "supervisor@example.org",
+    "peer": "peer@example.org",
+    "clinician": "clinician@example.org",
+    "privacy": "privacy@example.org",
+}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+# The short-session servers: the warning opens SHORT_WARNING seconds before the SHORT_IDLE deadline (or before the
+# SHORT_LIMIT on the longest a sign-in may last).
+SHORT_IDLE = 10
+SHORT_LIMIT = 9
+SHORT_WARNING = 6
+
+_ARTIFACTS: dict[str, Path] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives the browser. The modules mark themselves; this catches a new one that
+    forgets, so `-m "not browser"` (the PostgreSQL pass) always leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    folder = _ARTIFACTS.get("folder")
+    if folder is not None:
+        terminalreporter.write_line(f"Browser screenshots: {folder}")
+
+
+# --- The browser -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's chromium: `playwright install` cannot download a browser here."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install Debian's chromium package (make system-test)."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
+
+
+# --- The live servers --------------------------------------------------------------------------------------------
+
+
+class _ErrorCollector(logging.Handler):
+    """Keeps the errors the app logs (an unexpected exception on a request), to show with a failing page."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.errors: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            message += f": {type(error).__name__}: {error}"
+        self.errors.append(message)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    app: Flask
+    url: str
+    collector: _ErrorCollector
+
+    def at(self, path: str) -> str:
+        return self.url + path
+
+    def take_errors(self) -> str:
+        """What the app logged as errors since the last call ('' when nothing)."""
+        errors, self.collector.errors[:] = list(self.collector.errors), []
+        return "\n".join(errors)
+
+
+def _live_config(database: str) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": "browser-tests",
+        "SQLALCHEMY_DATABASE_URI": database,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+def _make_app(instance: Path, config: dict[str, Any]) -> Flask:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PEERWORKS_INSTANCE", str(instance))
+        return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def browser_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A file SQLite database built by the migrations and holding the demo agency."""
+    folder = tmp_path_factory.mktemp("browser")
+    instance = folder / "instance"
+    database = f"sqlite:///{folder / 'browser.sqlite3'}"
+    app = _make_app(instance, _live_config(database))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from core import demo
+        from core.extensions import db
+
+        upgrade()
+        demo.load(password=DEMO_PASSWORD)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return database, instance
+
+
+def _serve(app: Flask) -> Iterator[LiveServer]:
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    collector = _ErrorCollector()
+    app.logger.addHandler(collector)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}", collector=collector)
+    finally:
+        app.logger.removeHandler(collector)
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            from core.extensions import db
+
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_database: tuple[str, Path]) -> Iterator[LiveServer]:
+    """PeerWorks as people get it: CSRF on, a 15-minute idle time-out."""
+    database, instance = browser_database
+    yield from _serve(_make_app(instance, _live_config(database)))
+
+
+@pytest.fixture(scope="session")
+def short_session_server(browser_database: tuple[str, Path]) -> Iterator[LiveServer]:
+    """The same app and database, signing people out after SHORT_IDLE seconds without activity."""
+    database, instance = browser_database
+    config = {
+        **_live_config(database),
+        "IDLE_TIMEOUT": timedelta(seconds=SHORT_IDLE),
+        "WARNING_BEFORE": timedelta(seconds=SHORT_WARNING),
+    }
+    yield from _serve(_make_app(instance, config))
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """Relative addresses in page.goto go to the live server (this also replaces pytest-playwright's fixture)."""
+    return live_server.url
+
+
+@pytest.fixture(scope="session")
+def short_limit_server(browser_database: tuple[str, Path]) -> Iterator[LiveServer]:
+    """The same app and database, where a sign-in lasts at most SHORT_LIMIT seconds however active you are."""
+    database, instance = browser_database
+    config = {
+        **_live_config(database),
+        "ABSOLUTE_TIMEOUT": timedelta(seconds=SHORT_LIMIT),
+        "WARNING_BEFORE": timedelta(seconds=SHORT_WARNING),
+    }
+    yield from _serve(_make_app(instance, config))
+
+
+# --- Helpers for the tests ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """test-artifacts/browser-<timestamp>/: the screenshots of this run."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = ROOT / "test-artifacts" / f"browser-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    _ARTIFACTS["folder"] = folder
+    return folder
+
+
+@pytest.fixture
+def screenshot(artifacts: Path) -> Callable[..., Path]:
+    """screenshot(page, "role-page"): a full-page PNG; full_page=False for what is on screen (open menus, dialogs)."""
+
+    def take(page: Page, name: str, *, full_page: bool = True) -> Path:
+        path = artifacts / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".png")
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def axe_violations(axe: Axe) -> Callable[[Page], str]:
+    """Run axe on the page as it is now; '' when it finds nothing, else the readable report."""
+
+    def run(page: Page) -> str:
+        results = axe.run(page, options=AXE_OPTIONS)
+        if results.violations_count == 0:
+            return ""
+        return f"{page.url}\n{results.generate_report()}"
+
+    return run
+
+
+def sign_in(page: Page, server: LiveServer, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the real form and wait for the home page."""
+    page.goto(server.at("/login"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Welcome, "))

@@ -1,0 +1,179 @@
+"""Every page each demo role can reach, checked with axe against WCAG 2.2 AA, with a screenshot of each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import url_for
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from core import policy
+from core.extensions import db
+from core.models import Staff
+from core.navigation import ITEMS
+from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
+
+pytestmark = pytest.mark.browser
+
+Screenshot = Callable[..., Path]
+AxeCheck = Callable[[Page], str]
+
+
+def expected_navigation(server: LiveServer, email: str) -> list[tuple[str, str]]:
+    """(label, path) of each navigation item the person's roles may open, in menu order."""
+    with server.app.test_request_context():
+        staff = db.session.scalar(select(Staff).where(Staff.email == email))
+        assert staff is not None, f"the demo agency has no {email}"
+        items = [(item.label, url_for(item.endpoint)) for item in ITEMS if policy.can(staff, item.permission)]
+        db.session.remove()
+    return items
+
+
+def shown_navigation(page: Page) -> list[tuple[str, str]]:
+    links = page.get_by_role("navigation", name="Main menu").locator(".usa-nav__primary a")
+    return [(link.inner_text().strip(), link.get_attribute("href") or "") for link in links.all()]
+
+
+def check_page(page: Page, name: str, axe_violations: AxeCheck, screenshot: Screenshot) -> str:
+    """Screenshot and axe for the page as it is; returns the violations report ('' when clean)."""
+    expect(page.locator("h1")).to_have_count(1)
+    expect(page.get_by_role("main")).to_have_count(1)
+    screenshot(page, name)
+    return axe_violations(page)
+
+
+@pytest.mark.parametrize("role", list(DEMO_EMAILS))
+def test_every_page_a_role_can_reach(
+    role: str, page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    email = DEMO_EMAILS[role]
+    sign_in(page, live_server, email)
+
+    expected = expected_navigation(live_server, email)
+    assert expected, f"{role} should see at least the home page"
+    assert shown_navigation(page) == expected
+
+    problems = []  # every page is visited, so one broken page does not hide the others
+    for label, path in [*expected, ("Your account", "/account/password")]:
+        response = page.goto(live_server.at(path))
+        if response is None or response.status != 200:
+            status = response.status if response else "nothing"
+            problems.append(f"{role}: {label} ({path}) answered {status}\n{live_server.take_errors()}".strip())
+        elif page.url != live_server.at(path):
+            problems.append(f"{role}: {label} ({path}) went to {page.url}")
+        else:
+            problems.append(check_page(page, f"{role}-{label}", axe_violations, screenshot))
+    failures = [problem for problem in problems if problem]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_sign_in_page(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
+    page.goto(live_server.at("/login"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to PeerWorks")
+    expect(page.get_by_role("navigation", name="Main menu")).to_have_count(0)
+    report = check_page(page, "anonymous-sign-in", axe_violations, screenshot)
+    assert not report, report
+
+
+def test_sign_in_page_with_errors(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    page.goto(live_server.at("/login"))
+    page.get_by_role("button", name="Sign in").click()
+    summary = page.get_by_role("alert").filter(has_text="Please fix these 2 things")
+    expect(summary).to_be_visible()
+    expect(page.get_by_label("Email address")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page).to_have_title("Error: Sign in | PeerWorks")
+    report = check_page(page, "anonymous-sign-in-errors", axe_violations, screenshot)
+    assert not report, report
+
+
+def test_page_not_found(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
+    response = page.goto(live_server.at("/no-such-page"))
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    report = check_page(page, "anonymous-404", axe_violations, screenshot)
+    assert not report, report
+
+
+def test_invitation_problem(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    response = page.goto(live_server.at("/invite/not-a-real-invitation"))
+    assert response is not None
+    assert response.status == 400
+    expect(page.get_by_role("heading", level=1)).to_have_text("This invitation cannot be used")
+    report = check_page(page, "anonymous-invitation-problem", axe_violations, screenshot)
+    assert not report, report
+
+
+def test_signed_in_error_pages_and_form_errors(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    sign_in(page, live_server, DEMO_EMAILS["peer"])
+    reports = []
+
+    response = page.goto(live_server.at("/hiring/"))
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this page")
+    reports.append(check_page(page, "peer-403", axe_violations, screenshot))
+
+    response = page.goto(live_server.at("/no-such-page"))
+    assert response is not None
+    assert response.status == 404
+    reports.append(check_page(page, "peer-404", axe_violations, screenshot))
+
+    page.goto(live_server.at("/account/password"))
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert").filter(has_text="Please fix these 3 things")).to_be_visible()
+    reports.append(check_page(page, "peer-account-errors", axe_violations, screenshot))
+
+    failures = [report for report in reports if report]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_small_screen_menu(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    """On a phone the menu folds behind a button that opens and closes it from the keyboard."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server, DEMO_EMAILS["supervisor"])
+    menu = page.get_by_role("navigation", name="Main menu")
+    expect(menu).to_be_hidden()
+    reports = [check_page(page, "supervisor-phone-home", axe_violations, screenshot)]
+
+    page.get_by_role("button", name="Menu").focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_be_visible()
+    expect(menu.get_by_role("link", name="Supervision")).to_be_visible()
+    screenshot(page, "supervisor-phone-menu-open", full_page=False)
+    reports.append(axe_violations(page))
+
+    page.keyboard.press("Escape")
+    expect(menu).to_be_hidden()
+    failures = [report for report in reports if report]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_pages_reflow_at_320_pixels(page: Page, live_server: LiveServer) -> None:
+    """WCAG 1.4.10: at 320 CSS pixels wide (400% zoom) nothing needs scrolling sideways but wide tables."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/login")
+    overflowing = [] if fits_the_width(page) else ["/login"]
+    sign_in(page, live_server, DEMO_EMAILS["admin"])
+    for _label, path in [*expected_navigation(live_server, DEMO_EMAILS["admin"]), ("", "/account/password")]:
+        page.goto(path)
+        if not fits_the_width(page):
+            overflowing.append(path)
+    assert not overflowing, f"these pages scroll sideways at 320px: {overflowing}"
+
+
+def fits_the_width(page: Page) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
