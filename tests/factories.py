@@ -97,3 +97,125 @@ def seal(client, staff: Staff) -> None:  # noqa: ANN001
     client.staff_member_id = staff.id
     client.sealed_at = utcnow()
     db.session.flush()
+
+
+# Referrals, groups and resources (caseload) -------------------------------------------------------------------
+
+
+def make_referral(client, taker: Staff, **fields: object):  # noqa: ANN001,ANN201
+    """A referral for ``client`` taken by ``taker``; received now unless ``received_at`` is given."""
+    from caseload.models import Referral
+    from core.timeutil import utcnow
+
+    referral = Referral(
+        client_id=client.id,
+        received_by_id=taker.id,
+        source=fields.pop("source", "emergency_room"),
+        urgency=fields.pop("urgency", "routine"),
+        reason=fields.pop("reason", "Asked for peer support after discharge."),
+        received_at=fields.pop("received_at", utcnow()),
+        **fields,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    return referral
+
+
+def make_peer_group(facilitator: Staff, **fields: object):  # noqa: ANN201
+    from caseload.models import PeerGroup
+
+    group = PeerGroup(
+        name=fields.pop("name", f"Group {next(_counter)}"),
+        kind=fields.pop("kind", "wrap"),
+        facilitator_id=facilitator.id,
+        **fields,
+    )
+    db.session.add(group)
+    db.session.flush()
+    return group
+
+
+def make_group_session(group, recorder: Staff, attendees=(), **fields: object):  # noqa: ANN001,ANN201
+    """A session of ``group`` with the given clients attending (no audit: test data only)."""
+    from datetime import date, timedelta
+
+    from caseload.models import Attendance, GroupSession
+
+    session = GroupSession(
+        group_id=group.id,
+        held_on=fields.pop("held_on", date.today() - timedelta(days=next(_counter))),
+        topic=fields.pop("topic", "Wellness tools"),
+        minutes=fields.pop("minutes", 60),
+        recorded_by_id=recorder.id,
+        **fields,
+    )
+    db.session.add(session)
+    db.session.flush()
+    db.session.add_all(Attendance(session_id=session.id, client_id=c.id) for c in attendees)
+    db.session.flush()
+    return session
+
+
+def make_resource(updated_by: Staff, **fields: object):  # noqa: ANN201
+    from caseload.models import Resource
+
+    resource = Resource(
+        name=fields.pop("name", f"Resource {next(_counter)}"),
+        category=fields.pop("category", "food"),
+        updated_by_id=updated_by.id,
+        **fields,
+    )
+    db.session.add(resource)
+    db.session.flush()
+    return resource
+
+
+def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: object):  # noqa: ANN001,ANN201
+    """The next version of a client's recovery plan, with one goal per text in ``goals`` (keys carry on by position
+    from the client's latest version)."""
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from caseload.models import PlanGoal, PlanVersion
+
+    latest = db.session.scalar(
+        select(PlanVersion).where(PlanVersion.client_id == client.id).order_by(PlanVersion.number.desc()).limit(1)
+    )
+    keys = [goal.goal_key for goal in latest.goals] if latest else []
+    version = PlanVersion(
+        client_id=client.id,
+        number=(latest.number if latest else 0) + 1,
+        strengths=fields.pop("strengths", "Kind; keeps going"),
+        review_on=fields.pop("review_on", date.today() + timedelta(days=60)),
+        written_by_id=author.id,
+        **fields,
+    )
+    for position, words in enumerate(goals or ["I want a library card."]):
+        key = keys[position] if position < len(keys) else f"k{next(_counter)}x{position}"
+        version.goals.append(PlanGoal(goal_key=key, position=position, term="short", in_own_words=words))
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def make_note(staff: Staff, client=None, **fields: object):  # noqa: ANN001,ANN201
+    from datetime import date
+
+    from caseload.models import ContactNote, WorkKind
+
+    kind = WorkKind(fields.pop("kind", WorkKind.ADVOCACY if client is not None else WorkKind.ADMINISTRATION))
+    note = ContactNote(
+        client_id=client.id if client is not None else None,
+        staff_id=staff.id,
+        happened_on=fields.pop("happened_on", date.today()),
+        kind=kind.value,
+        direct=kind.is_direct,
+        minutes=fields.pop("minutes", 30),
+        place=fields.pop("place", "office"),
+        body=fields.pop("body", "Met and talked."),
+        **fields,
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
