@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from caseload import demo_referrals_groups_resources
 from caseload.models import (
     Assignment,
     Client,
@@ -132,7 +133,8 @@ def load(people: dict[str, Staff]) -> str:
     db.session.add(Assignment(client_id=sealed.id, staff_id=people["taylor@example.org"].id, kind="peer"))
     _plan(sealed, people["taylor@example.org"], today)
     db.session.flush()
-    return f"Caseload: {len(clients) + 1} clients (one sealed staff-client record), plans, notes and consents."
+    more = demo_referrals_groups_resources.load(people)
+    return f"Caseload: {len(clients) + 1} clients (one sealed staff-client record), plans, notes and consents. {more}"
 
 
 demo.register(load)
