@@ -51,9 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    register_security(app)  # first: its before_request makes the CSP nonce, also for pages refused by the others
     register_extensions(app)
     register_blueprints(app)
-    register_security(app)
     register_errors(app)
     register_templates(app)
     register_commands(app)
@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from core.admin.views import bp as admin_bp
     from core.auditlog.views import bp as audit_bp
     from core.home import bp as home_bp
+    from core.notifications_view import bp as notifications_bp
     from hiring.views import bp as hiring_bp
     from readiness.views import bp as readiness_bp
     from supervision.views import bp as supervision_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
         admin_bp,
         audit_bp,
         caseload_bp,
+        notifications_bp,
         readiness_bp,
         hiring_bp,
         training_bp,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import url_for
 from flask_login import current_user
 
-from core import policy, sessions
+from core import notify, policy, sessions
 from core.timeutil import utcnow
 
 
@@ -31,12 +31,22 @@ ITEMS = (
     NavItem("Supervision", "supervision.index", "supervision.view"),
     NavItem("Staff", "admin.staff_list", "admin.staff"),
     NavItem("Programs and teams", "admin.teams", "admin.teams"),
+    NavItem("Email outbox", "admin.outbox", "admin.outbox"),
     NavItem("Audit log", "auditlog.index", "audit.view"),
+    NavItem("Notifications", "notifications.index", "notifications.view"),
 )
 
 
 def items_for() -> list[NavItem]:
-    return [item for item in ITEMS if policy.can(current_user, item.permission)]
+    return [_with_count(item) for item in ITEMS if policy.can(current_user, item.permission)]
+
+
+def _with_count(item: NavItem) -> NavItem:
+    """The notifications item says how many are unread, e.g. "Notifications (2 new)"."""
+    if item.endpoint != "notifications.index":
+        return item
+    unread = notify.unread_count(current_user.id)
+    return replace(item, label=f"{item.label} ({unread} new)") if unread else item
 
 
 def session_deadlines() -> dict[str, int] | None:

@@ -1,3 +1,587 @@
-"""Caseload routes: safeguards."""
+"""Caseload routes: the dual-relationship safeguards (privacy officer and administrator) and emergency access.
 
-from caseload.views import bp  # noqa: F401
+Thin: load the record, check the policy, call the service, commit once, redirect. A sealed record a person may not
+manage answers 404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import (
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask.cli import AppGroup
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.routing import BuildError
+
+from caseload.forms.safeguards import (
+    AccessFilterForm,
+    AssignForm,
+    ClientSearchForm,
+    DeterminationForm,
+    EmergencyForm,
+    FindingForm,
+    LinkForm,
+    PolicyForm,
+    UnlinkForm,
+)
+from caseload.models import Assignment, Client, DualPolicy, EmergencyGrant, GrantPurpose, Relationship
+from caseload.services import safeguard_queries as queries
+from caseload.services import safeguards as service
+from caseload.services.clients import (
+    ConflictError,
+    active_assignments,
+    assign,
+    end_assignment,
+    record_read,
+    services_refusal,
+)
+from caseload.views import bp
+from core import audit, policy, settings
+from core.extensions import db, limiter
+from core.models import Role, Staff
+from core.policy import requires
+from core.timeutil import utcnow
+
+EMERGENCY_LIMIT = "5 per 15 minutes"
+STALE_MESSAGE = "Someone else changed this record while you had it open. Check it below, then try again."
+
+
+def _page_size() -> int:
+    return int(current_app.config["PAGE_SIZE"])
+
+
+def _page_number(name: str = "page") -> int:
+    return max(1, request.args.get(name, 1, type=int) or 1)
+
+
+def _today():  # noqa: ANN202 - a date
+    return utcnow().date()
+
+
+def _safeguarded_client(client_id: int) -> Client:
+    """A client the signed-in person may manage safeguards for; 404 otherwise, as for a missing record."""
+    client = db.get_or_404(Client, client_id)
+    policy.authorize(current_user, "client.safeguard", client, conceal=True)
+    return client
+
+
+def _version_matches(form: LinkForm | UnlinkForm, client: Client) -> bool:
+    return str(form.version.data) == str(client.version)
+
+
+# The safeguards overview ------------------------------------------------------------------------------------------
+
+def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]:
+    today = _today()
+    due_only = request.args.get("due") == "1"
+    page = db.paginate(
+        queries.sealed_clients(current_user, today=today, due_only=due_only),
+        page=_page_number(),
+        per_page=_page_size(),
+        error_out=False,
+    )
+    ids = [client.id for client in page.items]
+    queue = db.paginate(queries.review_queue(current_user), page=1, per_page=5, error_out=False)
+    return render_template(
+        "caseload/safeguards/index.html",
+        policy_form=policy_form,
+        current_policy=settings.get("dual_relationship_policy"),
+        page=page,
+        due_only=due_only,
+        providers=active_assignments(ids),
+        determinations=queries.latest_determinations(ids),
+        counts=queries.due_counts(current_user, today),
+        queue=queue,
+        today=today,
+        now=utcnow(),
+        review_status=queries.review_status,
+    ), status
+
+
+@bp.get("/safeguards")
+@requires("caseload.safeguards")
+def safeguards_index() -> tuple[str, int]:
+    # Opening the overview also sends today's review reminders, in case the daily command has not run.
+    if current_user.has_role(Role.PRIVACY) and queries.notify_due_reviews(_today()):
+        db.session.commit()
+    form = PolicyForm(formdata=None, data={"policy": settings.get("dual_relationship_policy")})
+    return _render_index(form)
+
+
+@bp.post("/safeguards/policy")
+@requires("caseload.safeguards")
+def safeguards_policy() -> Response | tuple[str, int]:
+    form = PolicyForm()
+    if not form.validate_on_submit():
+        return _render_index(form, 400)
+    if form.policy.data != settings.get("dual_relationship_policy"):
+        service.set_policy(form.policy.data, current_user)
+        db.session.commit()
+        flash(f"The agency's policy is now: {DualPolicy(form.policy.data).label}.", "success")
+    else:
+        flash("The policy was already set that way. Nothing changed.", "info")
+    return redirect(url_for(".safeguards_index"))
+
+
+# Linking a client to a staff member -----------------------------------------------------------------------------
+
+@bp.get("/safeguards/link")
+@requires("caseload.safeguards")
+def safeguards_link() -> tuple[str, int]:
+    form = ClientSearchForm(request.args)
+    searched = bool(request.args.get("q") or request.args.get("date_of_birth"))
+    page = None
+    if searched and form.validate():
+        page = db.paginate(
+            queries.client_search(current_user, form.q.data or "", form.date_of_birth.data),
+            page=_page_number(),
+            per_page=_page_size(),
+            error_out=False,
+        )
+    args = {key: request.args[key] for key in ("q", "date_of_birth") if request.args.get(key)}
+    status = 400 if form.errors else 200
+    return render_template("caseload/safeguards/link_search.html", form=form, page=page, args=args), status
+
+
+def _fill_link_choices(form: LinkForm) -> None:
+    form.staff.choices = [("", "Choose a staff member"), *(
+        (person.id, f"{person.name} ({person.email})") for person in queries.linkable_staff()
+    )]
+
+
+@bp.route("/safeguards/link/<int:client_id>", methods=["GET", "POST"])
+@requires("caseload.safeguards")
+def safeguards_link_client(client_id: int) -> Response | tuple[str, int]:
+    client = _safeguarded_client(client_id)
+    if client.sealed:
+        flash("This client is already linked to a staff member.", "info")
+        return redirect(url_for(".safeguard_client", client_id=client.id))
+    form = LinkForm() if request.method == "POST" else LinkForm(formdata=None, data={"version": client.version})
+    _fill_link_choices(form)
+    message, status = "", 200
+    if form.validate_on_submit():
+        staff = db.session.get(Staff, form.staff.data)
+        if not _version_matches(form, client):
+            message, status = STALE_MESSAGE, 409
+            form.version.data = str(client.version)
+        elif staff is None:
+            form.staff.errors = ["Choose from the list. If the list has changed, reload the page."]
+            status = 400
+        else:
+            try:
+                ended = service.link_staff(client, staff, current_user)
+                db.session.commit()
+            except ConflictError as error:
+                db.session.commit()  # keeps any audit entry of the refusal
+                message, status = str(error), 409
+            except StaleDataError:
+                db.session.rollback()
+                message, status = STALE_MESSAGE, 409
+            else:
+                flash(f"{client.name}'s record is now sealed and linked to {staff.name}.", "success")
+                if ended:
+                    if current_user.has_role(Role.PRIVACY):
+                        flash("These assignments were ended because they conflict: " + ", ".join(ended) + ".",
+                              "warning")
+                    else:
+                        flash(f"{len(ended)} assignment(s) were ended because they conflict. The privacy officer "
+                              "can see which.", "warning")
+                return redirect(url_for(".safeguard_client", client_id=client.id))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "caseload/safeguards/link_confirm.html", form=form, client=client, message=message
+    ), status
+
+
+@bp.route("/safeguards/clients/<int:client_id>/unlink", methods=["GET", "POST"])
+@requires("caseload.safeguards")
+def safeguards_unlink(client_id: int) -> Response | tuple[str, int]:
+    client = _safeguarded_client(client_id)
+    if not client.sealed:
+        flash("This client is not linked to a staff member.", "info")
+        return redirect(url_for(".safeguard_client", client_id=client.id))
+    form = UnlinkForm() if request.method == "POST" else UnlinkForm(formdata=None, data={"version": client.version})
+    message, status = "", 200
+    if form.validate_on_submit():
+        if not _version_matches(form, client):
+            message, status = STALE_MESSAGE, 409
+            form.version.data = str(client.version)
+        else:
+            try:
+                service.unlink_staff(client, current_user)
+                db.session.commit()
+            except StaleDataError:
+                db.session.rollback()
+                message, status = STALE_MESSAGE, 409
+            else:
+                flash(f"{client.name}'s record is no longer linked to a staff member and is not sealed.", "success")
+                return redirect(url_for(".safeguard_client", client_id=client.id))
+    elif request.method == "POST":
+        status = 400
+    member = db.session.get(Staff, client.staff_member_id) if client.staff_member_id else None
+    return render_template(
+        "caseload/safeguards/unlink.html", form=form, client=client, member=member, message=message
+    ), status
+
+
+# One client's safeguards ----------------------------------------------------------------------------------------
+
+def _fill_assign_choices(form: AssignForm) -> None:
+    form.provider.choices = [("", "Choose a provider"), *(
+        (person.id, f"{person.name}" + (f", {person.job_title}" if person.job_title else ""))
+        for person in queries.provider_candidates()
+    )]
+
+
+def _render_client(
+    client: Client,
+    *,
+    assign_form: AssignForm | None = None,
+    determination_form: DeterminationForm | None = None,
+    message: str = "",
+    status: int = 200,
+) -> tuple[str, int]:
+    if assign_form is None:
+        assign_form = AssignForm(formdata=None, prefix="assign")
+    _fill_assign_choices(assign_form)
+    record_read(client, current_user, "safeguards page")
+    db.session.commit()
+    member = db.session.get(Staff, client.staff_member_id) if client.staff_member_id else None
+    determinations = queries.determinations_for(client)
+    return render_template(
+        "caseload/safeguards/client.html",
+        client=client,
+        member=member,
+        assignments=active_assignments([client.id])[client.id],
+        determinations=determinations,
+        latest=determinations[0] if determinations else None,
+        assign_form=assign_form,
+        determination_form=determination_form or DeterminationForm(formdata=None, prefix="determination"),
+        strict=settings.get("dual_relationship_policy") == DualPolicy.STRICT,
+        refusal=services_refusal(client),
+        message=message,
+        today=_today(),
+        review_status=queries.review_status,
+    ), status
+
+
+@bp.get("/safeguards/clients/<int:client_id>")
+@requires("caseload.safeguards")
+def safeguard_client(client_id: int) -> tuple[str, int]:
+    return _render_client(_safeguarded_client(client_id))
+
+
+@bp.post("/safeguards/clients/<int:client_id>/assign")
+@requires("caseload.safeguards")
+def safeguards_assign(client_id: int) -> Response | tuple[str, int]:
+    client = _safeguarded_client(client_id)
+    form = AssignForm(prefix="assign")
+    _fill_assign_choices(form)
+    if not form.validate_on_submit():
+        return _render_client(client, assign_form=form, status=400)
+    provider = db.session.get(Staff, form.provider.data)
+    if provider is None:
+        form.provider.errors = ["Choose from the list. If the list has changed, reload the page."]
+        return _render_client(client, assign_form=form, status=400)
+    try:
+        assign(client, provider, form.kind.data, current_user)
+        db.session.commit()
+    except ConflictError as error:
+        db.session.commit()  # the refusal is audited by the service; keep that entry
+        return _render_client(client, assign_form=form, message=str(error), status=409)
+    except StaleDataError:
+        db.session.rollback()
+        return _render_client(client, assign_form=form, message=STALE_MESSAGE, status=409)
+    flash(f"{provider.name} is now assigned to this client.", "success")
+    return redirect(url_for(".safeguard_client", client_id=client.id))
+
+
+@bp.post("/safeguards/clients/<int:client_id>/assignments/<int:assignment_id>/end")
+@requires("caseload.safeguards")
+def safeguards_end_assignment(client_id: int, assignment_id: int) -> Response:
+    client = _safeguarded_client(client_id)
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if assignment.client_id != client.id:
+        policy.refuse(current_user, "Assignment:end", assignment_id, status=404)
+    if assignment.ended_at is None:
+        end_assignment(assignment, current_user)
+        db.session.commit()
+        flash(f"{assignment.staff.name} is no longer assigned to this client.", "success")
+    return redirect(url_for(".safeguard_client", client_id=client.id))
+
+
+@bp.post("/safeguards/clients/<int:client_id>/determinations")
+@requires("caseload.safeguards")
+def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
+    client = _safeguarded_client(client_id)
+    form = DeterminationForm(prefix="determination")
+    if not client.sealed:
+        return _render_client(
+            client, determination_form=form, status=409,
+            message="Determinations are for clients who also work here. Link this client to a staff member first.",
+        )
+    if not form.validate_on_submit():
+        return _render_client(client, determination_form=form, status=400)
+    data = {name: form[name].data for name in ("situation", "decision", "rationale", "consulted", "review_on")}
+    determination = service.record_determination(client, data, current_user)
+    db.session.commit()
+    flash(f"The determination is recorded. Its review is due by {determination.review_on:%d %B %Y}.", "success")
+    return redirect(url_for(".safeguard_client", client_id=client.id, _anchor="determinations"))
+
+
+# Emergency access review ------------------------------------------------------------------------------------------
+
+@bp.get("/safeguards/grants")
+@requires("caseload.safeguards")
+def safeguards_queue() -> str:
+    page = db.paginate(queries.review_queue(current_user), page=_page_number(), per_page=_page_size(),
+                       error_out=False)
+    return render_template("caseload/safeguards/queue.html", page=page, now=utcnow(),
+                           purposes=dict(GrantPurpose.choices()))
+
+
+def _reviewable_grant(grant_id: int) -> EmergencyGrant:
+    grant = db.get_or_404(EmergencyGrant, grant_id)
+    policy.authorize(current_user, "client.safeguard", grant.client, conceal=True)
+    return grant
+
+
+def _render_grant(grant: EmergencyGrant, form: FindingForm, message: str = "", status: int = 200) -> tuple[str, int]:
+    reads = db.paginate(queries.reads_under(grant), page=_page_number(), per_page=_page_size(), error_out=False)
+    return render_template(
+        "caseload/safeguards/grant.html",
+        grant=grant,
+        form=form,
+        reads=reads,
+        may_review=policy.allows(current_user, "grant.review", grant),
+        purpose=GrantPurpose(grant.purpose).label,
+        message=message,
+        now=utcnow(),
+    ), status
+
+
+@bp.route("/safeguards/grants/<int:grant_id>", methods=["GET", "POST"])
+@requires("caseload.safeguards")
+def safeguards_grant(grant_id: int) -> Response | tuple[str, int]:
+    grant = _reviewable_grant(grant_id)
+    if request.method == "GET":
+        return _render_grant(grant, FindingForm(formdata=None))
+    policy.authorize(current_user, "grant.review", grant)
+    form = FindingForm()
+    if not form.validate_on_submit():
+        return _render_grant(grant, form, status=400)
+    try:
+        service.review_grant(grant, form.finding.data, current_user)
+        db.session.commit()
+    except ConflictError as error:
+        db.session.rollback()
+        return _render_grant(grant, form, message=str(error), status=409)
+    flash("Your finding is recorded and this use of emergency access is closed.", "success")
+    return redirect(url_for(".safeguards_queue"))
+
+
+# The access report and declared relationships ---------------------------------------------------------------------
+
+def _access_filters() -> tuple[AccessFilterForm, queries.AccessFilters]:
+    form = AccessFilterForm(request.args)
+    form.person.choices = [("", "Anyone"), *queries.access_people(current_user)]
+    form.validate()
+
+    def value(field: Any, empty: Any) -> Any:
+        return empty if field.errors or field.data in (None, "") else field.data
+
+    filters = queries.AccessFilters(
+        client=value(form.client, ""),
+        person_id=value(form.person, None),
+        date_from=value(form.date_from, None),
+        date_to=value(form.date_to, None),
+    )
+    return form, filters
+
+
+@bp.get("/safeguards/access-report")
+@requires("caseload.safeguards")
+def safeguards_access_report() -> tuple[str, int]:
+    form, filters = _access_filters()
+    page = db.paginate(queries.access_report(current_user, filters), page=_page_number(), per_page=_page_size(),
+                       error_out=False)
+    status = 400 if form.errors else 200
+    return render_template(
+        "caseload/safeguards/access_report.html", form=form, filters=filters, page=page
+    ), status
+
+
+@bp.get("/safeguards/access-report.csv")
+@requires("caseload.safeguards")
+def safeguards_access_csv() -> Response:
+    _form, filters = _access_filters()
+    audit.record("safeguards.access_report_exported", actor=current_user, record_type="report",
+                 record_id="sealed-access", detail="filtered" if filters.any else "all")
+    db.session.commit()
+    rows = queries.access_report_rows(current_user, filters)
+    lines = queries.csv_lines([queries.ACCESS_CSV_HEADER, *rows])
+    return Response(
+        stream_with_context(lines),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="peerworks-sealed-access-{_today():%Y-%m-%d}.csv"'},
+    )
+
+
+@bp.get("/safeguards/relationships")
+@requires("caseload.safeguards")
+def safeguards_relationships() -> str:
+    page = db.paginate(queries.declared_relationships(current_user), page=_page_number(), per_page=_page_size(),
+                       error_out=False)
+    clients, staff = queries.names_for(list(page.items))
+    return render_template("caseload/safeguards/relationships.html", page=page, clients=clients, staff=staff,
+                           labels=dict(Relationship.choices()))
+
+
+# Emergency access (break-glass) for providers --------------------------------------------------------------------
+
+def _emergency_key() -> str:
+    if current_user.is_authenticated:
+        return f"emergency:{current_user.id}"
+    return f"emergency-anonymous:{get_remote_address()}"
+
+
+def _emergency_throttled(_limit: Any) -> None:
+    """Audit the refusal; the 429 page shows the flashed words about how long to wait."""
+    db.session.rollback()
+    audit.record("emergency.throttled", actor=current_user if current_user.is_authenticated else None,
+                 outcome=audit.DENIED, detail="too many tries")
+    db.session.commit()
+    flash("You have asked for emergency access 5 times in 15 minutes. Wait 15 minutes and try again, or call the "
+          "privacy officer. In a crisis, follow your crisis procedure first.", "error")
+
+
+def _record_url(grant: EmergencyGrant) -> str:
+    """The client's record page when the caseload has one, else this person's emergency access page."""
+    if "caseload.client_detail" in current_app.view_functions:
+        try:
+            return url_for("caseload.client_detail", client_id=grant.client_id)
+        except BuildError:
+            pass
+    return url_for(".emergency_grant", grant_id=grant.id)
+
+
+@bp.route("/emergency", methods=["GET", "POST"])
+@requires("caseload.emergency")
+@limiter.limit(EMERGENCY_LIMIT, key_func=_emergency_key, methods=["POST"], on_breach=_emergency_throttled)
+def emergency_access() -> Response | tuple[str, int]:
+    form = EmergencyForm()
+    message, status = "", 200
+    if form.validate_on_submit():
+        grant_request = service.GrantRequest(
+            name=form.name.data,
+            date_of_birth=form.date_of_birth.data,
+            purpose=form.purpose.data,
+            reason=form.reason.data,
+            password=form.password.data,
+        )
+        try:
+            grant = service.start_emergency_access(
+                current_user, grant_request, review_link=url_for(".safeguards_queue", _external=True)
+            )
+            db.session.commit()
+        except ConflictError as error:
+            db.session.commit()  # the refusal and the re-authentication are audited; keep them
+            message, status = str(error), 409
+        else:
+            flash(
+                f"Emergency access is open until {grant.expires_at:%H:%M} UTC on {grant.expires_at:%d %B %Y}. "
+                "The privacy officer has been told and will review this use.",
+                "warning",
+            )
+            return redirect(_record_url(grant))
+    elif request.method == "POST":
+        failing = ", ".join(sorted(name for name in form.errors if name != "csrf_token")) or "form"
+        audit.record("emergency.refused", actor=current_user, outcome=audit.DENIED, detail=f"incomplete: {failing}")
+        db.session.commit()
+        status = 400
+    form.password.data = ""
+    return render_template(
+        "caseload/safeguards/emergency.html", form=form, message=message, min_reason=service.MIN_REASON,
+        hours=service.GRANT_HOURS,
+    ), status
+
+
+@bp.get("/emergency/grants")
+@requires("caseload.emergency")
+def emergency_grants() -> str:
+    page = db.paginate(queries.own_grants(current_user), page=_page_number(), per_page=_page_size(),
+                       error_out=False)
+    return render_template("caseload/safeguards/emergency_grants.html", page=page, now=utcnow(),
+                           purposes=dict(GrantPurpose.choices()))
+
+
+def _own_grant(grant_id: int) -> EmergencyGrant:
+    grant = db.session.get(EmergencyGrant, grant_id)
+    if grant is None or grant.staff_id != current_user.id:
+        policy.refuse(current_user, "EmergencyGrant:own", grant_id, status=404)
+    return grant  # type: ignore[return-value]
+
+
+@bp.get("/emergency/grants/<int:grant_id>")
+@requires("caseload.emergency")
+def emergency_grant(grant_id: int) -> str:
+    """The record opened under a live grant. Once the grant has ended or expired it is 404 again."""
+    grant = _own_grant(grant_id)
+    if grant.ended_at is not None or grant.expires_at <= utcnow():
+        policy.refuse(current_user, "EmergencyGrant:expired", grant_id, status=404)
+    client = grant.client
+    policy.authorize(current_user, "client.view", client, conceal=True)
+    record_read(client, current_user, "emergency access")
+    db.session.commit()
+    return render_template(
+        "caseload/safeguards/emergency_grant.html",
+        grant=grant,
+        client=client,
+        assignments=active_assignments([client.id])[client.id],
+        purpose=GrantPurpose(grant.purpose).label,
+        record_url=_record_url(grant),
+    )
+
+
+@bp.post("/emergency/grants/<int:grant_id>/end")
+@requires("caseload.emergency")
+def emergency_end(grant_id: int) -> Response:
+    grant = _own_grant(grant_id)
+    if grant.ended_at is None and grant.expires_at > utcnow():
+        service.end_grant(grant, current_user)
+        db.session.commit()
+        flash("Emergency access has ended. The record is closed to you again.", "success")
+    else:
+        flash("This emergency access had already ended.", "info")
+    return redirect(url_for(".emergency_grants"))
+
+
+# The daily reminder command --------------------------------------------------------------------------------------
+
+safeguards_cli = AppGroup("safeguards", help="Dual-relationship safeguards.")
+
+
+@safeguards_cli.command("remind")
+def remind_command() -> None:
+    """Tell privacy officers about determinations whose review is due within 14 days or overdue (once a day)."""
+    written = queries.notify_due_reviews(_today())
+    db.session.commit()
+    click.echo(f"{written} reminder(s) sent to privacy officers.")
+
+
+@bp.record_once
+def _register_cli(state: Any) -> None:
+    state.app.cli.add_command(safeguards_cli)

@@ -1,0 +1,216 @@
+"""Forms for the dual-relationship safeguards, emergency access and the access report: input shape only.
+
+The rules (conflict checks, the strict policy, who may review) live in ``caseload.services``. Choices that come from
+the database are filled in by the view.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
+from caseload.services.safeguards import MIN_REASON
+from core.timeutil import utcnow
+
+NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
+STALE_FORM = "This form is missing a part. Reload the page and try again."
+LONG_TEXT = 5000
+
+
+class PlainDateField(DateField):
+    """A date field whose message for an unreadable date says what to type."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter a real date, with the day, month and year.") from None
+
+
+def clean_text(value: Any) -> Any:
+    """Trim, use one kind of line break and drop NUL characters (PostgreSQL refuses them)."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clean_line(value: Any) -> Any:
+    """One line of text: control characters (tabs, line breaks, NUL) become spaces, then trimmed."""
+    if not isinstance(value, str):
+        return value
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def optional_id(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
+def not_in_past(form: Any, field: Any) -> None:
+    if field.data is not None and field.data < utcnow().date():
+        raise ValidationError("Choose today or a later date for the review.")
+
+
+def not_in_future(form: Any, field: Any) -> None:
+    if field.data is not None and field.data > utcnow().date():
+        raise ValidationError("A date of birth cannot be in the future.")
+
+
+def _text(label: str, message: str, maximum: int = LONG_TEXT) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[clean_text],
+        validators=[DataRequired(message), Length(max=maximum, message=f"Use at most {maximum} characters.")],
+    )
+
+
+class VersionMixin:
+    version = HiddenField("Version of this record", validators=[DataRequired(STALE_FORM), Regexp(r"^\d{1,9}$",
+                                                                                                message=STALE_FORM)])
+
+
+# The agency's policy ------------------------------------------------------------------------------------------
+
+class PolicyForm(FlaskForm):
+    policy = RadioField(
+        "When a staff member is also a client here",
+        choices=choices(DualPolicy.choices()),
+        invalid_choice_message="Choose one of the two policies.",
+    )
+
+
+# Linking a client to a staff member ---------------------------------------------------------------------------
+
+class ClientSearchForm(Form):
+    """Finding the client to link; read from the query string (a GET form, so no CSRF token)."""
+
+    q = SearchField("Client's name", filters=[clean_line], validators=[Optional(), Length(max=120)])
+    date_of_birth = PlainDateField("Date of birth", validators=[Optional(), not_in_future])
+
+
+class LinkForm(FlaskForm, VersionMixin):
+    staff = SelectField(
+        "Staff member",
+        coerce=optional_id,
+        validators=[DataRequired("Choose the staff member this client is.")],
+        invalid_value_message=NOT_IN_LIST,
+        invalid_choice_message=NOT_IN_LIST,
+    )
+    confirm = BooleanField(
+        "I have checked that this client and this staff member are the same person",
+        validators=[DataRequired("Tick the box to confirm this is the same person.")],
+    )
+
+
+class UnlinkForm(FlaskForm, VersionMixin):
+    pass
+
+
+class AssignForm(FlaskForm):
+    provider = SelectField(
+        "Provider",
+        coerce=optional_id,
+        validators=[DataRequired("Choose a provider.")],
+        invalid_value_message=NOT_IN_LIST,
+        invalid_choice_message=NOT_IN_LIST,
+    )
+    kind = RadioField(
+        "Role with this client",
+        choices=choices(AssignmentKind.choices()),
+        default=AssignmentKind.CLINICIAN.value,
+        invalid_choice_message="Choose the provider's role with this client.",
+    )
+
+
+class DeterminationForm(FlaskForm):
+    situation = _text("The situation", "Describe the situation.")
+    decision = _text("The decision", "Write the decision.")
+    rationale = _text("Why (rationale)", "Write why you decided this.")
+    consulted = StringField(
+        "Who was consulted",
+        filters=[clean_line],
+        validators=[DataRequired("Write who you consulted, or “no one”."), Length(max=300, message="Use at most 300 "
+                                                                                                   "characters.")],
+    )
+    review_on = PlainDateField(
+        "Review date",
+        validators=[InputRequired("Choose a date to review this decision."), not_in_past],
+    )
+
+
+# Emergency access ---------------------------------------------------------------------------------------------
+
+class EmergencyForm(FlaskForm):
+    name = StringField(
+        "Client's full name",
+        filters=[clean_line],
+        validators=[DataRequired("Enter the client's full name."), Length(max=120, message="Use at most 120 "
+                                                                                            "characters.")],
+    )
+    date_of_birth = PlainDateField(
+        "Client's date of birth",
+        validators=[InputRequired("Enter the client's date of birth."), not_in_future],
+    )
+    purpose = RadioField(
+        "Why you need the record now",
+        choices=choices(GrantPurpose.choices()),
+        invalid_choice_message="Choose why you need the record now.",
+    )
+    reason = TextAreaField(
+        "Reason",
+        filters=[clean_text],
+        validators=[
+            DataRequired(f"Write a reason of at least {MIN_REASON} characters."),
+            Length(min=MIN_REASON, max=2000,
+                   message=f"Write a reason of at least {MIN_REASON} and at most 2000 characters."),
+        ],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm it is you."), Length(max=256)],
+    )
+
+
+class FindingForm(FlaskForm):
+    finding = _text("Your finding", "Write your finding: was this use of emergency access justified?")
+
+
+# The access report's filters ----------------------------------------------------------------------------------
+
+class AccessFilterForm(Form):
+    """Filters for the access report, read from the query string."""
+
+    client = SearchField("Client's name", filters=[clean_line], validators=[Optional(), Length(max=120)])
+    person = SelectField("Person who opened it", coerce=optional_id, validators=[Optional()],
+                         invalid_value_message=NOT_IN_LIST, invalid_choice_message=NOT_IN_LIST)
+    date_from = PlainDateField("From", validators=[Optional()])
+    date_to = PlainDateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field: Any) -> None:
+        start: date | None = self.date_from.data
+        if field.data is not None and start is not None and field.data < start:
+            raise ValidationError("The end date must be on or after the start date.")

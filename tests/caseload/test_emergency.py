@@ -1,0 +1,305 @@
+"""Emergency access (break-glass): refused without re-authentication, a long enough reason, the right role, or for
+one's own record; allowed with them (audited, notified, queued) for at most four hours; closed by the privacy
+officer's finding; every read under it in the access report."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from caseload.models import EmergencyGrant, SealedAccess
+from core.models import AuditEntry, Notification, OutboxEmail, Role
+from core.timeutil import utcnow
+from tests import factories
+from tests.core.security_helpers import built_app, signed_in_client
+from tests.factories import PASSWORD, assign, make_client, make_staff, make_team, seal
+
+REASON = "Client called the crisis line and named our day program; need the safety plan now."
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def audit_entries(db, action: str) -> list[AuditEntry]:
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)))
+
+
+def grants(db) -> list[EmergencyGrant]:
+    return list(db.session.scalars(select(EmergencyGrant).order_by(EmergencyGrant.id)))
+
+
+def sign_in(client, staff) -> None:
+    token = factories.start_session(staff)
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+
+
+def same_page(first, second) -> bool:
+    def strip(response) -> bytes:
+        return re.sub(rb'(nonce|data-[a-z]+-seconds|name="csrf_token" value)="[^"]*"', b"", response.data)
+
+    return first.status_code == second.status_code and strip(first) == strip(second)
+
+
+def form(**overrides: object) -> dict[str, object]:
+    data = {
+        "name": "Jo Doe",
+        "date_of_birth": "1984-07-21",
+        "purpose": "crisis",
+        "reason": REASON,
+        "password": PASSWORD,
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def agency(db):
+    crp = make_team(name="CRP day")
+    mhicm = make_team(name="MHICM north")
+    boss = make_staff("supervisor", teams=[crp], name="Bo Boss")
+    worker = make_staff("peer", teams=[crp], supervisor=boss, name="Wren Worker")
+    coworker = make_staff("peer", teams=[crp], supervisor=boss, name="Cory Coworker")
+    outside = make_staff("staff", teams=[mhicm], name="Olu Outside")
+    officers = [make_staff(Role.PRIVACY, name="Pia Privacy"), make_staff(Role.PRIVACY, name="Pat Privacy")]
+    jo = make_client("Jo Doe", program=mhicm.program, date_of_birth=date(1984, 7, 21))
+    assign(jo, outside, "clinician")
+    seal(jo, worker)
+    db.session.commit()
+    return {"crp": crp, "boss": boss, "worker": worker, "coworker": coworker, "outside": outside,
+            "officers": officers, "jo": jo}
+
+
+@pytest.fixture
+def coworker(client, agency):
+    sign_in(client, agency["coworker"])
+    return agency["coworker"]
+
+
+def test_the_page_explains_emergency_access_in_plain_words(client, coworker):
+    page = text(client.get("/caseload/emergency"))
+    assert "up to 4 hours" in page
+    assert "The privacy officer is told straight away and reviews every use." in page
+    assert 'autocomplete="current-password"' in page
+    assert "reason-count" in page  # the live character hint
+
+
+def test_refused_without_the_right_password(client, db, agency, coworker):
+    response = client.post("/caseload/emergency", data=form(password="not my password"))
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "That is not your password." in page
+    assert 'value="Jo Doe"' in page  # input kept
+    assert REASON in page
+    assert "not my password" not in page  # never the password
+    assert grants(db) == []
+    [refused] = audit_entries(db, "emergency.refused")
+    assert (refused.actor_id, refused.outcome, refused.detail) == (coworker.id, "denied", "re-authentication")
+    [reauth] = audit_entries(db, "reauthenticate")
+    assert reauth.outcome == "denied"
+    assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
+
+
+def test_refused_with_a_reason_under_20_characters(client, db, coworker):
+    response = client.post("/caseload/emergency", data=form(reason="Need it now please"))  # 18 characters
+
+    assert response.status_code == 400
+    assert "Write a reason of at least 20" in text(response)
+    assert grants(db) == []
+    [refused] = audit_entries(db, "emergency.refused")
+    assert (refused.outcome, refused.detail) == ("denied", "incomplete: reason")
+    assert audit_entries(db, "reauthenticate") == []  # the password was not even tried
+
+
+def test_refused_for_hr(client, db, agency, login_as):
+    login_as(Role.HR)
+    assert client.post("/caseload/emergency", data=form()).status_code == 403
+
+    hr_and_staff = make_staff(Role.HR, Role.STAFF, name="Hana HR")
+    sign_in(client, hr_and_staff)
+    response = client.post("/caseload/emergency", data=form())
+    assert response.status_code == 409
+    assert "Emergency access is for staff who work with clients." in text(response)
+    assert grants(db) == []
+    [refused] = audit_entries(db, "emergency.refused")
+    assert (refused.actor_id, refused.detail) == (hr_and_staff.id, "role")
+
+
+def test_refused_for_the_staff_members_own_record(client, db, agency):
+    sign_in(client, agency["worker"])
+    response = client.post("/caseload/emergency", data=form())
+    assert response.status_code == 409
+    assert "No single client matches that full name and date of birth." in text(response)
+    assert grants(db) == []
+    [refused] = audit_entries(db, "emergency.refused")
+    assert refused.detail == "no match"
+    assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
+
+
+def test_refused_when_nothing_matches(client, db, coworker):
+    response = client.post("/caseload/emergency", data=form(date_of_birth="1984-07-22"))
+    assert response.status_code == 409
+    assert "No single client matches" in text(response)
+    assert grants(db) == []
+
+
+def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker):
+    jo = agency["jo"]
+    before = utcnow()
+    response = client.post("/caseload/emergency", data=form())
+
+    # The grant: at most four hours.
+    [grant] = grants(db)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/caseload/clients/{jo.id}")
+    assert (grant.staff_id, grant.client_id, grant.purpose) == (coworker.id, jo.id, "crisis")
+    assert grant.expires_at - grant.started_at <= timedelta(hours=4)
+    assert grant.expires_at <= before + timedelta(hours=4, seconds=5)
+
+    # Audited, without the reason.
+    [granted] = audit_entries(db, "emergency.granted")
+    assert (granted.actor_id, granted.record_id, granted.outcome) == (coworker.id, str(jo.id), "allowed")
+    assert "crisis line" not in granted.detail
+
+    # Every privacy officer is told at once, in the app and by email; the email leaves out the client.
+    for officer in agency["officers"]:
+        [note] = db.session.scalars(select(Notification).where(Notification.staff_id == officer.id)).all()
+        assert "Cory Coworker used emergency access" in note.text
+        assert "Jo Doe" not in note.text
+        assert note.link.endswith("/caseload/safeguards/grants")
+        [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == officer.email)).all()
+        assert "Jo Doe" not in email.body
+        assert "Jo Doe" not in email.subject
+        assert "Doe" not in email.body
+
+    # The record opens for them now; reads are recorded under the grant.
+    flashed = text(client.get(response.headers["Location"]))
+    assert "Emergency access is open until" in flashed
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 200
+    reads = db.session.scalars(select(SealedAccess).where(SealedAccess.grant_id == grant.id)).all()
+    assert len(reads) == 2
+    assert {read.staff_id for read in reads} == {coworker.id}
+
+    # The privacy officer sees it in the queue and in the access report, then closes it with a finding.
+    sign_in(client, agency["officers"][0])
+    queue = text(client.get("/caseload/safeguards/grants"))
+    assert "Cory Coworker" in queue
+    assert f"/caseload/safeguards/grants/{grant.id}" in queue
+    report = text(client.get(f"/caseload/safeguards/access-report?person={coworker.id}"))
+    assert "Showing 1 to 2 of 2." in report
+    detail = text(client.get(f"/caseload/safeguards/grants/{grant.id}"))
+    assert REASON in detail
+    assert "Emergency access" in detail
+
+    empty = client.post(f"/caseload/safeguards/grants/{grant.id}", data={"finding": "  "})
+    assert empty.status_code == 400
+    assert "Write your finding" in text(empty)
+    closed = client.post(f"/caseload/safeguards/grants/{grant.id}",
+                         data={"finding": "Justified: crisis call, only the safety plan was opened."})
+    assert closed.status_code == 302
+    db.session.refresh(grant)
+    assert grant.reviewed_at is not None
+    assert grant.reviewed_by_id == agency["officers"][0].id
+    assert grant.finding.startswith("Justified")
+    [reviewed] = audit_entries(db, "emergency.reviewed")
+    assert "Justified" not in reviewed.detail
+    assert "Cory Coworker" not in text(client.get("/caseload/safeguards/grants"))
+    again = client.post(f"/caseload/safeguards/grants/{grant.id}", data={"finding": "Second thoughts"})
+    assert again.status_code == 409
+
+
+def test_after_expiry_the_record_is_404_again(client, db, agency, coworker):
+    jo = agency["jo"]
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    assert client.get(f"/caseload/clients/{jo.id}").status_code == 200
+
+    grant.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    missing = client.get("/caseload/clients/999999")
+    expired = client.get(f"/caseload/clients/{jo.id}")
+    assert expired.status_code == 404
+    assert same_page(expired, missing)
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
+    assert "A protected record" in text(client.get("/caseload/emergency/grants"))
+    assert "Jo Doe" not in text(client.get("/caseload/emergency/grants"))
+
+
+def test_end_access_now(client, db, agency, coworker):
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    listing = text(client.get("/caseload/emergency/grants"))
+    assert "End access now" in listing
+    assert "Jo Doe" in listing
+
+    response = client.post(f"/caseload/emergency/grants/{grant.id}/end")
+
+    assert response.status_code == 302
+    db.session.refresh(grant)
+    assert grant.ended_at is not None
+    [ended] = audit_entries(db, "emergency.ended")
+    assert ended.actor_id == coworker.id
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
+    assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
+
+
+def test_someone_elses_grant_is_404(client, db, agency, coworker):
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    sign_in(client, agency["outside"])
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
+    assert client.post(f"/caseload/emergency/grants/{grant.id}/end").status_code == 404
+    db.session.refresh(grant)
+    assert grant.ended_at is None
+
+
+def test_privacy_officer_cannot_request_and_admin_cannot_review(client, db, agency, coworker, login_as):
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    login_as(Role.PRIVACY)
+    assert client.get("/caseload/emergency").status_code == 403
+    login_as(Role.ADMIN)
+    page = text(client.get(f"/caseload/safeguards/grants/{grant.id}"))
+    assert "Record the finding" not in page
+    assert client.post(f"/caseload/safeguards/grants/{grant.id}", data={"finding": "ok"}).status_code == 403
+
+
+def test_attempts_are_limited_per_person(database_url, tmp_path):
+    with built_app(database_url, tmp_path / "instance", RATELIMIT_ENABLED=True) as application:
+        application: Flask
+        with application.app_context():
+            from core.extensions import db
+
+            person = make_staff(Role.PEER, name="Tess Tries")
+            other = make_staff(Role.PEER, name="Una Other")
+            first, second = factories.start_session(person), factories.start_session(other)
+            person_id = person.id
+        client = signed_in_client(application, first)
+        statuses = [client.post("/caseload/emergency", data=form(password="wrong")).status_code for _ in range(6)]
+        assert statuses == [409] * 5 + [429]
+        blocked = client.post("/caseload/emergency", data=form(password="wrong"))
+        assert "5 times in 15 minutes" in text(blocked)
+        assert client.get("/caseload/emergency").status_code == 200  # reading the page is not limited
+        # Someone else is not held up by this person's tries.
+        assert signed_in_client(application, second).post("/caseload/emergency", data=form()).status_code == 409
+        with application.app_context():
+            throttled = db.session.scalar(
+                select(func.count()).where(AuditEntry.action == "emergency.throttled", AuditEntry.actor_id == person_id)
+            )
+            assert throttled == 2
+
+
+def test_control_characters_in_the_form_are_not_a_server_error(client, db, coworker):
+    response = client.post("/caseload/emergency", data=form(name=" Jo\t Doe\r\n", reason=REASON + "\r\n"))
+    assert response.status_code == 302  # "Jo Doe" once the tab and line break are taken out
+    [grant] = grants(db)
+    assert grant.reason == REASON
