@@ -1,0 +1,1 @@
+"""Readiness services: instruments, campaigns and invitations, answering (and results, built on these)."""

@@ -1,0 +1,204 @@
+"""Answering a survey: drafts, and sending answers that keep no link to the person.
+
+Sending is one transaction:
+
+1. the invitation is marked completed with a conditional UPDATE (``... WHERE status != 'completed'``); when it
+   changes no row the answers were already sent, and nothing is counted twice (a second click, a second tab, two
+   requests at once: on PostgreSQL the second waits for the first's row lock, then finds it completed);
+2. the draft is deleted in the same UPDATE;
+3. a response is stored with a random key, the campaign, the team the invitation was made for, the self-reported
+   role group and tenure band, and today's date: no person, invitation, address, browser or time;
+4. the running totals (``readiness_tally``, ``readiness_response_count``) are added to with an upsert.
+
+No audit entry is written for a send or a draft save. The audit log records the exact time, the person and their
+address for every entry; a "someone sent answers at 10:42:17" entry would let anyone who can read the log line a
+response's date and a person's other activity up with the answers on a quiet day. Whether a person has answered is
+already on their invitation, which carries no time. The view writes no log line either.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.extensions import db
+from readiness.models import (
+    NO_TEAM,
+    Answer,
+    Campaign,
+    Invitation,
+    InvitationStatus,
+    Response,
+    ResponseCount,
+    RoleGroup,
+    Tally,
+    TenureBand,
+    new_response_key,
+)
+
+MAX_DRAFT_CHARS = 200_000
+
+
+class AlreadyAnswered(Exception):
+    """The invitation was completed before this send."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a survey cannot be answered now: shown on a page of its own with ``status``."""
+
+    status: int
+    title: str
+    message: str
+
+
+def _day(on: date) -> str:
+    return f"{on:%A}, {on:%B} {on.day}, {on.year}"
+
+
+FORGED = Problem(
+    400,
+    "This survey link does not work",
+    "The link may be incomplete, or it may be meant for someone else: every link is personal. Open your surveys "
+    "from the Readiness page instead.",
+)
+
+
+def problem_with(invitation: Invitation, on: date) -> Problem | None:
+    campaign: Campaign = invitation.campaign
+    if invitation.status == InvitationStatus.COMPLETED:
+        return Problem(410, "You have already sent your answers",
+                       "Thank you. Each person answers once, and your answers were counted.")
+    if on > campaign.closes_on:
+        return Problem(410, "This survey has closed",
+                       f"It took answers until {_day(campaign.closes_on)}. Thank you for your interest.")
+    if on < campaign.opens_on:
+        return Problem(400, "This survey is not open yet",
+                       f"It opens on {_day(campaign.opens_on)}. Come back then: your link will work from that day.")
+    return None
+
+
+# Drafts -----------------------------------------------------------------------------------------------------
+
+
+def read_draft(invitation: Invitation) -> dict[str, Any]:
+    """The saved answers, or {} (also for a draft that cannot be read)."""
+    if not invitation.draft:
+        return {}
+    try:
+        found = json.loads(invitation.draft)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def save_draft(invitation: Invitation, answers: Mapping[str, Any]) -> None:
+    """Keep the answers so far with the invitation (so with the person) until they are sent."""
+    text = json.dumps(dict(answers), separators=(",", ":"), ensure_ascii=False)
+    if len(text) > MAX_DRAFT_CHARS:
+        raise ValueError("draft too large")
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status != InvitationStatus.COMPLETED)
+        .values(draft=text, status=InvitationStatus.STARTED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invitation)
+
+
+# Sending ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a person sends: (item id, value, text) per answer; a multiple-choice item has one per option chosen;
+    free text has value 0."""
+
+    answers: list[tuple[int, int, str | None]] = field(default_factory=list)
+    role_group: str = RoleGroup.UNSAID
+    tenure_band: str = TenureBand.UNSAID
+
+
+def submit(invitation: Invitation, submission: Submission, on: date) -> None:
+    """Mark the invitation completed and store the answers anonymously, or raise AlreadyAnswered."""
+    marked = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status != InvitationStatus.COMPLETED)
+        .values(status=InvitationStatus.COMPLETED, draft=None)
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:
+        raise AlreadyAnswered
+    record_response(
+        campaign_id=invitation.campaign_id,
+        team_id=invitation.team_id,
+        role_group=submission.role_group,
+        tenure_band=submission.tenure_band,
+        submitted_on=on,
+        answers=submission.answers,
+    )
+    db.session.expire(invitation)
+
+
+def record_response(
+    *,
+    campaign_id: int,
+    team_id: int | None,
+    role_group: str,
+    tenure_band: str,
+    submitted_on: date,
+    answers: Iterable[tuple[int, int, str | None]],
+) -> str:
+    """Store one response, its answers and the totals (Core statements: nothing is kept in the session that
+    could say in which order responses arrived). Returns the response's random key."""
+    response = {
+        "id": new_response_key(),
+        "campaign_id": campaign_id,
+        "team_id": team_id,
+        "role_group": RoleGroup(role_group).value,
+        "tenure_band": TenureBand(tenure_band).value,
+        "submitted_on": submitted_on,
+    }
+    db.session.execute(insert(Response), [response])
+    by_key = {
+        (item_id, value): {"response_id": response["id"], "item_id": item_id, "value": value, "text": text}
+        for item_id, value, text in answers
+    }
+    unique = list(by_key.values())
+    if unique:
+        db.session.execute(insert(Answer), unique)
+    cell = {"campaign_id": campaign_id, "team_key": team_id or NO_TEAM, "role_group": response["role_group"]}
+    _add_up(ResponseCount, [{**cell, "n": 1}], ["campaign_id", "team_key", "role_group"])
+    if unique:
+        _add_up(
+            Tally,
+            [{**cell, "item_id": row["item_id"], "value": row["value"], "n": 1} for row in unique],
+            ["campaign_id", "team_key", "role_group", "item_id", "value"],
+        )
+    return response["id"]
+
+
+def _add_up(model: type[Tally] | type[ResponseCount], rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """INSERT the rows, or add their n to the rows already there: one statement on PostgreSQL and SQLite."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = make(model).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={"n": model.n + statement.excluded.n}
+        )
+        db.session.execute(statement)
+        return
+    for row in rows:  # any other database: UPDATE, then INSERT when there was no row
+        condition = [getattr(model, key) == row[key] for key in keys]
+        done = db.session.execute(
+            update(model).where(*condition).values(n=model.n + row["n"]).execution_options(synchronize_session=False)
+        )
+        if done.rowcount == 0:
+            db.session.execute(insert(model), [row])

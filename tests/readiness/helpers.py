@@ -1,0 +1,108 @@
+"""Readiness test data: a small instrument, campaigns, invitations, and survey form data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Staff, Team
+from core.timeutil import utcnow
+from readiness.models import Campaign, Domain, Instrument, Invitation, Item, ItemKind
+from readiness.services import campaigns as campaign_service
+from readiness.services.instruments import load_contents
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def make_instrument(name: str = "Small survey") -> Instrument:
+    """Two scored domains (one reversed statement), a single choice, a multiple choice, an open question."""
+    instrument = Instrument(name=name, description="A survey for tests.", version=1)
+    db.session.add(instrument)
+    role = Domain(instrument=instrument, code="role", name="The peer role", position=1,
+                  training_topic="What peer specialists do")
+    fears = Domain(instrument=instrument, code="fears", name="Worries", position=2, training_topic="Working together")
+    db.session.add_all([role, fears])
+    db.session.add_all([
+        Item(instrument=instrument, domain=role, code="r1", position=1, kind=ItemKind.LIKERT,
+             text="I could explain what a peer specialist does."),
+        Item(instrument=instrument, domain=role, code="r2", position=2, kind=ItemKind.LIKERT, reversed=True,
+             text="Peer specialists do the tasks nobody else has time for."),
+        Item(instrument=instrument, domain=fears, code="f1", position=3, kind=ItemKind.LIKERT, reversed=True,
+             text="I worry about safety."),
+        Item(instrument=instrument, domain=None, code="fmt", position=4, kind=ItemKind.SINGLE, required=False,
+             text="How would you like to learn?", options="In person\nOnline"),
+        Item(instrument=instrument, domain=None, code="topics", position=5, kind=ItemKind.MULTI, required=False,
+             text="Which topics?", options="Role\nBoundaries\nSupervision"),
+        Item(instrument=instrument, domain=None, code="open", position=6, kind=ItemKind.TEXT, required=False,
+             text="What is your biggest concern?"),
+    ])
+    db.session.flush()
+    return load_contents(instrument.id)
+
+
+def make_campaign(
+    instrument: Instrument,
+    *,
+    teams: list[Team] | None = None,
+    opens_on: date | None = None,
+    closes_on: date | None = None,
+    name: str = "Readiness",
+    wave: str = "Baseline",
+) -> Campaign:
+    campaign = Campaign(
+        name=name, wave=wave, instrument_id=instrument.id, whole_organization=teams is None,
+        opens_on=opens_on or today() - timedelta(days=1), closes_on=closes_on or today() + timedelta(days=14),
+        teams=list(teams or []),
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def send(campaign: Campaign, actor: Staff | None = None) -> dict[int, str]:
+    """Send invitations; returns the raw token of each new invitation by staff id (as only the email has it)."""
+    tokens: list[str] = []
+
+    def link(token: str) -> str:
+        tokens.append(token)
+        return f"https://peerworks.example/readiness/survey/{token}"
+
+    campaign_service.send_invitations(campaign, actor, link=link)
+    found: dict[int, str] = {}
+    for token in tokens:
+        invitation = campaign_service.invitation_for_token(token)
+        assert invitation is not None
+        found[invitation.staff_id] = token
+    return found
+
+
+def invitation_of(campaign: Campaign, staff: Staff) -> Invitation:
+    return db.session.scalars(
+        select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.staff_id == staff.id)
+    ).one()
+
+
+def full_answers(instrument: Instrument, likert: int = 4, **extra: Any) -> dict[str, Any]:
+    """Form data answering every item of ``instrument``."""
+    data: dict[str, Any] = {"action": "send"}
+    for item in load_contents(instrument.id).items:
+        name = f"item_{item.id}"
+        if item.kind == ItemKind.LIKERT:
+            data[name] = str(likert)
+        elif item.kind == ItemKind.SINGLE:
+            data[name] = "2"
+        elif item.kind == ItemKind.MULTI:
+            data[name] = ["1", "3"]
+        else:
+            data[name] = "More time to plan together."
+    data.update(extra)
+    return data
+
+
+def items_by_code(instrument: Instrument) -> dict[str, Item]:
+    return {item.code: item for item in load_contents(instrument.id).items}

@@ -1,0 +1,168 @@
+"""Readiness in a real browser (Debian's chromium through Playwright): every readiness page passes axe (WCAG 2.2
+AA) for HR and for a peer specialist, and a peer specialist answers the whole survey with the keyboard alone.
+
+The live server, its demo database and the axe helpers are the browser suite's own (tests/browser/conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from core.extensions import db
+from core.models import Staff
+from readiness.models import Campaign, Instrument, Invitation, InvitationStatus, Item
+from tests.browser import conftest as browser
+from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
+
+pytestmark = pytest.mark.browser
+
+AxeCheck = Callable[[Page], str]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not browser.CHROMIUM.exists():
+        pytest.skip(f"{browser.CHROMIUM} is missing: install Debian's chromium package (make system-test).")
+    return {**browser_type_launch_args, "executable_path": str(browser.CHROMIUM), "args": browser.CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo agency in its own SQLite file, built by the migrations, served as people get it (CSRF on)."""
+    folder = tmp_path_factory.mktemp("readiness-browser")
+    instance, database = folder / "instance", f"sqlite:///{folder / 'browser.sqlite3'}"
+    app = browser._make_app(instance, browser._live_config(database))
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        from core import demo
+
+        upgrade()
+        demo.load(password=browser.DEMO_PASSWORD)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    yield from browser._serve(app)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: LiveServer) -> str:
+    """Replaces pytest-playwright's own (as the browser suite does)."""
+    return live_server.url
+
+
+@pytest.fixture
+def axe_violations() -> AxeCheck:
+    axe = Axe()
+
+    def run(page: Page) -> str:
+        results = axe.run(page, options=browser.AXE_OPTIONS)
+        return "" if results.violations_count == 0 else f"{page.url}\n{results.generate_report()}"
+
+    return run
+
+
+def _ids(server: LiveServer, email: str) -> dict[str, int]:
+    with server.app.app_context():
+        person = db.session.scalars(select(Staff).where(Staff.email == email)).one()
+        follow_up = db.session.scalars(select(Campaign).order_by(Campaign.opens_on.desc())).first()
+        invitation = db.session.scalars(select(Invitation).where(
+            Invitation.staff_id == person.id, Invitation.campaign_id == follow_up.id)).one()
+        instrument = db.session.scalars(select(Instrument)).first()
+        item = db.session.scalars(select(Item).where(Item.instrument_id == instrument.id)).first()
+        found = {"campaign": follow_up.id, "invitation": invitation.id, "instrument": instrument.id,
+                 "item": item.id, "domain": item.domain_id or 0}
+        db.session.remove()
+    return found
+
+
+def _check(page: Page, server: LiveServer, path: str, axe_violations: AxeCheck, status: int = 200) -> str:
+    response = page.goto(server.at(path))
+    if response is None or response.status != status:
+        return f"{path} answered {response.status if response else 'nothing'}\n{server.take_errors()}"
+    expect(page.locator("h1")).to_have_count(1)
+    return axe_violations(page)
+
+
+def test_readiness_pages_for_hr_pass_axe(page: Page, live_server: LiveServer, axe_violations: AxeCheck) -> None:
+    sign_in(page, live_server, DEMO_EMAILS["hr"])
+    ids = _ids(live_server, DEMO_EMAILS["hr"])
+    paths = [
+        "/readiness/", f"/readiness/campaigns/{ids['campaign']}", "/readiness/campaigns/new",
+        f"/readiness/campaigns/{ids['campaign']}/edit", f"/readiness/campaigns/{ids['campaign']}/copy",
+        "/readiness/instruments", f"/readiness/instruments/{ids['instrument']}", "/readiness/instruments/new",
+        f"/readiness/instruments/{ids['instrument']}/items/new", f"/readiness/items/{ids['item']}/edit",
+        f"/readiness/instruments/{ids['instrument']}/domains/new", f"/readiness/domains/{ids['domain']}/edit",
+    ]
+    problems = [_check(page, live_server, path, axe_violations) for path in paths]
+
+    # A form with errors: the error summary, the messages and the kept input pass too.
+    page.goto(live_server.at("/readiness/campaigns/new"))
+    page.get_by_label("Name", exact=True).fill("A campaign")
+    page.get_by_role("button", name="Save the campaign").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    problems.append(axe_violations(page))
+
+    failures = [problem for problem in problems if problem]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_a_peer_specialist_answers_with_the_keyboard_alone(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck
+) -> None:
+    sign_in(page, live_server, DEMO_EMAILS["peer"])
+    ids = _ids(live_server, DEMO_EMAILS["peer"])
+    assert not _check(page, live_server, "/readiness/", axe_violations)
+
+    link = page.get_by_role("link", name=re.compile(r"^Answer the survey"))
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.at(f"/readiness/surveys/{ids['invitation']}"))
+    assert not axe_violations(page)
+
+    # Sending with nothing answered: the error summary takes the focus and links to the first question.
+    page.get_by_role("button", name="Send my answers").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#error-summary")).to_be_focused()
+    assert not axe_violations(page)
+
+    # Now answer every question: Tab to each group, Space to choose, type into text boxes, Enter to send.
+    page.locator("#main-content").focus()
+    groups_answered: set[str] = set()
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "() => { const e = document.activeElement; return {tag: e.tagName, type: e.type || '', "
+            "name: e.name || '', text: (e.innerText || '').trim()}; }"
+        )
+        if focused["type"] in ("radio", "checkbox") and focused["name"] not in groups_answered:
+            page.keyboard.press("Space")
+            groups_answered.add(focused["name"])
+        elif focused["tag"] == "TEXTAREA" and focused["name"] not in groups_answered:
+            page.keyboard.type("More time to plan together.")
+            groups_answered.add(focused["name"])
+        elif focused["tag"] == "BUTTON" and focused["text"] == "Send my answers":
+            page.keyboard.press("Enter")
+            break
+    else:
+        pytest.fail("never reached the Send button with the Tab key")
+
+    expect(page.get_by_text("Thank you. Your answers were sent, without your name.")).to_be_visible()
+    with live_server.app.app_context():
+        invitation = db.session.get(Invitation, ids["invitation"])
+        assert invitation.status == InvitationStatus.COMPLETED
+        db.session.remove()
+    assert not axe_violations(page)
+    assert not _check(page, live_server, f"/readiness/surveys/{ids['invitation']}", axe_violations, status=410)
