@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.pool import StaticPool
 
@@ -90,10 +90,18 @@ def testing_config(database_url: str, instance: Path) -> dict[str, object]:
     return config
 
 
+def _forget_signed_in_user(_error: BaseException | None) -> None:
+    """The fixture keeps one app context open, so ``g`` outlives each request, and with it the person Flask-Login
+    caches there: the next request, from any test client, would be that person. Forget it, as a real request would."""
+    g.pop("_login_user", None)
+    g.pop("session_end_reason", None)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("PEERWORKS_INSTANCE", str(tmp_path / "instance"))
     application = create_app(testing_config(database_url, tmp_path))
+    application.teardown_request(_forget_signed_in_user)
     with application.app_context():
         if not ON_POSTGRES:
             _db.create_all()

@@ -1,8 +1,16 @@
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, Field, PasswordField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.forms import NewPassword, strip
+
+
+def printable(_form: Any, field: Field) -> None:
+    """Tabs, line breaks and control characters are never part of an address (and PostgreSQL refuses U+0000)."""
+    if field.data and not field.data.isprintable():
+        raise ValidationError("Remove the tabs, line breaks or other special characters from the email address.")
 
 
 class SignInForm(FlaskForm):
@@ -12,6 +20,7 @@ class SignInForm(FlaskForm):
         validators=[
             DataRequired("Enter your work email address."),
             Length(max=254, message="An email address is at most 254 characters."),
+            printable,
         ],
     )
     password = PasswordField(

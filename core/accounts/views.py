@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from core import audit, sessions
 from core.accounts import service
 from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
-from core.extensions import db, limiter, login_manager
+from core.extensions import csrf, db, limiter, login_manager
 from core.navigation import session_deadlines
 from core.policy import public, requires
 
@@ -50,7 +50,16 @@ def unauthorized() -> Response:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """A path on this site, else the home page. Browsers read a backslash as a slash and drop tabs and newlines,
+    so "/\\evil.example" or "/<tab>/evil.example" would lead off the site."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("home.index")
 
@@ -62,6 +71,9 @@ def _login_breach(_limit: Any) -> None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+# The form checks its own CSRF token (SignInForm is a FlaskForm), so a stale token shows the form again with the
+# email kept and a plain message, instead of the generic error page.
+@csrf.exempt
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], on_breach=_login_breach)
 def login() -> Response | str:
     if current_user.is_authenticated and request.method == "GET":
@@ -107,12 +119,13 @@ def keepalive() -> Response:
 @bp.route("/account/password", methods=["GET", "POST"])
 @requires("account.own")
 def password() -> Response | str:
+    staff = current_user._get_current_object()  # the real object: login_user() given the proxy recurses forever
     form = ChangePasswordForm()
-    form.account_email = current_user.email
+    form.account_email = staff.email
     if form.validate_on_submit():
-        if service.change_password(current_user, form.current_password.data, form.new_password.data):
+        if service.change_password(staff, form.current_password.data, form.new_password.data):
             db.session.commit()
-            login_user(current_user)
+            login_user(staff)
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("home.index"))
         db.session.commit()

@@ -1,0 +1,131 @@
+"""The migrations build the schema the models describe, undo it cleanly, and form one line of history."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+
+from core.app import ROOT, create_app
+from core.extensions import db
+from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
+
+MIGRATIONS = ROOT / "migrations"
+
+
+def test_exactly_one_head():
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"the migrations have {len(heads)} heads {heads}: merge them into one"
+
+
+@contextmanager
+def logging_left_as_it_was() -> Iterator[None]:
+    """migrations/env.py calls logging.config.fileConfig, which disables existing loggers and replaces handlers."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    disabled = {
+        name: logger.disabled for name, logger in logging.root.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, logger in logging.root.manager.loggerDict.items():
+            if isinstance(logger, logging.Logger):
+                logger.disabled = disabled.get(name, False)
+
+
+@pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it: a temporary SQLite file, or a throwaway PostgreSQL database."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    url = sa.engine.make_url(TEST_DATABASE_URL)
+    name = f"peerworks_migrations_{os.getpid()}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def migration_app(empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    monkeypatch.setenv("PEERWORKS_INSTANCE", str(tmp_path / "instance"))
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "migrations",
+            "SQLALCHEMY_DATABASE_URI": empty_database,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with logging_left_as_it_was():
+        yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def flask_db(app: Flask, *args: str) -> None:
+    result = app.test_cli_runner().invoke(args=["db", *args])
+    assert result.exit_code == 0, f"flask db {' '.join(args)} failed:\n{result.output}\n{result.exception!r}"
+
+
+def tables(app: Flask) -> set[str]:
+    with app.app_context():
+        names = set(sa.inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    return names
+
+
+def differences(app: Flask) -> list:
+    """What `flask db check` looks at: autogenerate's comparison of the database with the models."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, db.metadata)
+
+
+def test_upgrade_downgrade_upgrade_and_the_models_match(migration_app: Flask):
+    model_tables = set(db.metadata.tables)
+    assert tables(migration_app) == set()
+
+    flask_db(migration_app, "upgrade")
+    assert tables(migration_app) == model_tables | {"alembic_version"}
+    assert differences(migration_app) == [], "the models and the migrations differ: add a migration"
+    flask_db(migration_app, "check")
+
+    flask_db(migration_app, "downgrade", "base")
+    assert tables(migration_app) <= {"alembic_version"}
+
+    flask_db(migration_app, "upgrade")
+    assert tables(migration_app) == model_tables | {"alembic_version"}
+    assert differences(migration_app) == []
+
+
+def test_the_comparison_notices_a_missing_column(migration_app: Flask):
+    """The check above can fail: a column the migrations never made shows as a difference."""
+    flask_db(migration_app, "upgrade")
+    with migration_app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE core_outbox_email DROP COLUMN last_error"))
+    found = differences(migration_app)
+    assert any(change[0] == "add_column" and change[3].name == "last_error" for change in found)

@@ -1,0 +1,210 @@
+"""Sign-in sessions end when they should: sign-out, password change, deactivation, idle and 12-hour time-outs."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from core import sessions
+from core.accounts.views import TIMEOUT_MESSAGES
+from core.models import AuthSession, Staff, StaffStatus
+from core.timeutil import utcnow
+from tests.core.security_helpers import signed_in_client
+from tests.factories import PASSWORD, make_staff, start_session
+
+COOKIE = "peerworks_session"
+NEW_PASSWORD = "a long new passphrase for the test"
+
+
+def sign_in_through_the_form(client: FlaskClient, staff: Staff, **kwargs: object):  # noqa: ANN201 - a test response
+    response = client.post("/login", data={"email": staff.email, "password": PASSWORD}, **kwargs)
+    assert response.status_code == 302, "the sign-in form should accept the right password"
+    return response
+
+
+def is_signed_in(client: FlaskClient) -> bool:
+    response = client.get("/")
+    if response.status_code == 200:
+        return True
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    return False
+
+
+def session_row(db, token: str) -> AuthSession:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+    db.session.expire_all()
+    return db.session.scalar(select(AuthSession).where(AuthSession.token_hash == sessions._digest(token)))
+
+
+def live_sessions(db, staff: Staff) -> int:  # noqa: ANN001
+    db.session.expire_all()
+    rows = db.session.scalars(select(AuthSession).where(AuthSession.staff_id == staff.id)).all()
+    return sum(row.revoked_at is None for row in rows)
+
+
+def test_sign_out_ends_the_session_on_the_server(app: Flask, client: FlaskClient, db):
+    staff = make_staff("peer")
+    db.session.commit()
+    sign_in_through_the_form(client, staff)
+    old_cookie = client.get_cookie(COOKIE).value
+    assert is_signed_in(client)
+
+    response = client.post("/logout")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert "You are signed out." in client.get("/login").get_data(as_text=True)
+    assert live_sessions(db, staff) == 0
+
+    # The cookie from before signing out, replayed, opens nothing.
+    replay = app.test_client()
+    replay.set_cookie(COOKIE, old_cookie)
+    assert not is_signed_in(replay)
+
+
+def test_password_change_ends_every_other_session_and_keeps_this_one(app: Flask, db):
+    staff = make_staff("peer")
+    here = signed_in_client(app, start_session(staff))
+    elsewhere = signed_in_client(app, start_session(staff))
+    assert is_signed_in(here)
+    assert is_signed_in(elsewhere)
+
+    response = here.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+
+    assert response.status_code == 302
+    page = here.get("/")
+    assert page.status_code == 200, "the browser that changed the password stays signed in"
+    assert "You were signed out everywhere else." in page.get_data(as_text=True)
+    assert not is_signed_in(elsewhere), "every other browser is signed out"
+    assert TIMEOUT_MESSAGES["ended"] in elsewhere.get("/login").get_data(as_text=True)
+    assert live_sessions(db, staff) == 1
+
+
+def test_a_wrong_current_password_changes_nothing(app: Flask, db):
+    staff = make_staff("peer")
+    here = signed_in_client(app, start_session(staff))
+    elsewhere = signed_in_client(app, start_session(staff))
+    response = here.post(
+        "/account/password",
+        data={"current_password": "not the password", "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert "That is not your current password." in response.get_data(as_text=True)
+    assert is_signed_in(here)
+    assert is_signed_in(elsewhere)
+
+
+def test_deactivation_signs_the_person_out_everywhere(app: Flask, db):
+    staff = make_staff("supervisor")
+    browsers = [signed_in_client(app, start_session(staff)) for _ in range(2)]
+    assert all(is_signed_in(browser) for browser in browsers)
+
+    staff.status = StaffStatus.DEACTIVATED
+    sessions.end_all(staff.id)
+    db.session.commit()
+
+    assert not any(is_signed_in(browser) for browser in browsers)
+    assert live_sessions(db, staff) == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "moved_back", "still_signed_in", "reason"),
+    [
+        ("last_seen_at", timedelta(minutes=14), True, None),
+        ("last_seen_at", timedelta(minutes=16), False, "idle"),
+        ("created_at", timedelta(hours=11, minutes=59), True, None),
+        ("created_at", timedelta(hours=12, minutes=1), False, "absolute"),
+    ],
+    ids=["idle-14-min", "idle-16-min", "signed-in-11h59", "signed-in-12h01"],
+)
+def test_time_outs(app: Flask, db, column: str, moved_back: timedelta, still_signed_in: bool, reason: str | None):
+    staff = make_staff("peer")
+    token = start_session(staff)
+    browser = signed_in_client(app, token)
+    row = session_row(db, token)
+    setattr(row, column, utcnow() - moved_back)
+    db.session.commit()
+
+    response = browser.get("/account/password")
+
+    if still_signed_in:
+        assert response.status_code == 200
+        return
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login"
+    assert parse_qs(location.query)["next"][0].startswith("/account/password"), "back to the page after signing in"
+    login_page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert TIMEOUT_MESSAGES[reason] in login_page
+    assert session_row(db, token).revoked_at is not None
+    assert not is_signed_in(browser), "the ended session stays ended"
+
+
+def test_pages_carry_the_deadlines_and_the_warning_dialog(app: Flask, client: FlaskClient, login_as):
+    login_as("peer")
+    page = client.get("/").get_data(as_text=True)
+    idle = int(re.search(r'data-idle-seconds="(\d+)"', page).group(1))
+    absolute = int(re.search(r'data-absolute-seconds="(\d+)"', page).group(1))
+    assert 890 <= idle <= 900
+    assert 12 * 3600 - 10 <= absolute <= 12 * 3600
+    assert 'id="session-warning"' in page
+    assert re.search(r"<button[^>]*>\s*Stay signed in\s*</button>", page)
+    assert 'src="/static/js/session-timeout.js"' in page
+
+
+def test_signed_out_pages_have_no_warning(client: FlaskClient):
+    page = client.get("/login").get_data(as_text=True)
+    assert "data-idle-seconds" not in page
+    assert 'id="session-warning"' not in page
+
+
+def test_keepalive_extends_the_idle_deadline(app: Flask, db, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(sessions, "TOUCH_EVERY", timedelta(hours=1))  # only the keep-alive may move last_seen_at
+    staff = make_staff("peer")
+    token = start_session(staff)
+    browser = signed_in_client(app, token)
+    row = session_row(db, token)
+    row.last_seen_at = utcnow() - timedelta(minutes=10)
+    db.session.commit()
+    page = browser.get("/").get_data(as_text=True)
+    assert 290 <= int(re.search(r'data-idle-seconds="(\d+)"', page).group(1)) <= 300
+
+    response = browser.post("/session/keepalive", headers={"Accept": "application/json"})
+
+    assert response.status_code == 200
+    assert response.is_json
+    assert 890 <= response.json["idle"] <= 900
+    assert response.json["absolute"] > 11 * 3600
+    assert utcnow() - session_row(db, token).last_seen_at < timedelta(seconds=5)
+
+
+def test_keepalive_after_the_session_ended_answers_401_json(app: Flask, db):
+    staff = make_staff("peer")
+    token = start_session(staff)
+    browser = signed_in_client(app, token)
+    sessions.end(token)
+    db.session.commit()
+    response = browser.post("/session/keepalive", headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    assert response.is_json
+
+
+@pytest.mark.parametrize(("base_url", "secure"), [("http://localhost", False), ("https://localhost", True)])
+def test_session_cookie_flags(app: Flask, db, base_url: str, secure: bool):
+    staff = make_staff("peer")
+    db.session.commit()
+    client = app.test_client()
+    response = sign_in_through_the_form(client, staff, base_url=base_url)
+    cookie = next(value for value in response.headers.getlist("Set-Cookie") if value.startswith(f"{COOKIE}="))
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
+    assert "httponly" in flags
+    assert flags["samesite"] == "SameSite=Lax"
+    assert ("secure" in flags) is secure
