@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_test
+# Two workers (the machine has two cores); a file's tests stay together on one worker.
+PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --dist loadfile
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
@@ -48,13 +50,13 @@ db:
 test: setup system-test
 	@$(VENV)/bin/ruff check --quiet .
 	@echo "== Test suite on SQLite =="
-	@$(VENV)/bin/pytest -q -p no:cacheprovider
+	@$(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== DATABASE_URL is set: test suite on it =="; \
-	  TEST_DATABASE_URL="$$DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider -m "not browser"; \
+	  TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "not browser"; \
 	elif $(MAKE) --no-print-directory pg-up; then \
 	  echo "== Test suite on PostgreSQL =="; \
-	  TEST_DATABASE_URL="$(TEST_PG_URL)" $(VENV)/bin/pytest -q -p no:cacheprovider -m "not browser"; \
+	  TEST_DATABASE_URL="$(TEST_PG_URL)" $(PYTEST) -m "not browser"; \
 	else \
 	  echo "== PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL run was SKIPPED =="; \
 	fi
