@@ -1,0 +1,1095 @@
+"""Evidence that a sealed record is hidden everywhere (issue 3, "Evidence").
+
+The agency has two teams. Wren, a peer specialist on the peer support team, is also a client here: the privacy
+officer linked the client record of "Zanzibar Quixote" (called R below) to Wren's staff account, so it is sealed.
+R is served by an outside clinician, Olu, on the clinic team, and has everything a record can have: a recovery plan
+in two versions, contact notes, a consent, a referral, attendance at a peer-led group facilitated by a co-worker, a
+determination, an emergency grant and entries in the access report.
+
+The people who must never learn R exists walk every page of the caseload, the notifications, the audit screen and
+the home page (each route of ``app.url_map`` under those prefixes, with R's ids and with searches for R's name,
+preferred name and phone number):
+
+* the co-worker, the supervisor, the supervisor's supervisor, HR, an HR person who also sees clients, and Wren
+  through their staff account;
+* and, for declared relationships, a peer who declared that they know another (not sealed) client personally.
+
+Every page must hold none of R's distinctive words, and must be exactly the page the same person gets once R is
+erased from the database: so every count (clients, referrals, report totals, attendance, minutes) is the count
+without R, and R's own addresses answer exactly like a missing record's. To make sure the walk can fail, most
+of these people have a way in that only the seal closes (R is in their program, or an assignment slipped past the
+conflict checks), the outside clinician sees R on every page, and with the seal lifted the same people see R.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from types import SimpleNamespace
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import delete, func, or_, select
+
+from caseload.models import (
+    Assignment,
+    Attendance,
+    Client,
+    Consent,
+    ContactNote,
+    DeclaredRelationship,
+    Determination,
+    EmergencyGrant,
+    PlanGoal,
+    PlanVersion,
+    Referral,
+    SealedAccess,
+)
+from caseload.services import clients as client_service
+from caseload.services import safeguards
+from core.extensions import db as database
+from core.models import AuditEntry, Notification, OutboxEmail, Role, Staff
+from core.timeutil import utcnow
+from tests.core.security_helpers import inspection_app, routes
+from tests.factories import (
+    PASSWORD,
+    assign,
+    make_client,
+    make_group_session,
+    make_note,
+    make_peer_group,
+    make_plan,
+    make_program,
+    make_referral,
+    make_resource,
+    make_staff,
+    make_team,
+    start_session,
+)
+
+MISSING = 987_654
+WALKED_PREFIXES = ("/caseload", "/notifications", "/audit")
+
+R_NAME, R_PREFERRED, R_PHONE, R_BORN = "Zanzibar Quixote", "Zaz", "555-0177", date(1991, 3, 14)
+R_SECRETS = (
+    "Zanzibar", "Quixote", "Zaz", "555-0177", "5550177", "1991-03-14", "14 March 1991",
+    "Quokka", "pangolin", "Marmalade", "Ocelot", "Tangerine", "Xylophone", "Periwinkle",
+)
+R_SEARCHES = ("Zanzibar", "Zaz", "555-0177")
+R_MORE_SEARCHES = ("5550177", "quixote")  # the phone number's digits alone; the family name in small letters
+
+N_NAME, N_PREFERRED, N_PHONE, N_BORN = "Nadia Nightingale", "Nini", "555-0199", date(1987, 11, 2)
+N_SECRETS = ("Nadia", "Nightingale", "Nini", "555-0199", "5550199", "1987-11-02", "2 November 1987",
+             "Kumquat", "Bassoon", "Gazebo")
+N_SEARCHES = ("Nadia", "Nini", "555-0199")
+N_MORE_SEARCHES = ("5550199", "nightingale")
+
+EMERGENCY_REASON = "The client phoned the crisis line and named our program; I need the safety plan now."
+
+# Who walks, and whose record they must not find. The declarer knows N personally; everyone else must not find R.
+SEALED_VIEWERS = ("coworker", "supervisor", "supervisors-supervisor", "hr", "hr-clinician", "staff-member")
+VIEWERS = (*SEALED_VIEWERS, "declarer")
+
+
+# Reading answers ----------------------------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True, timeout=60)
+    return " ".join(done.stdout.decode().split())
+
+
+VOLATILE = (
+    # Different on every response anyway: the CSP nonce, CSRF tokens, the session countdown, and the
+    # "when the referral came in" box, filled in with the current minute.
+    (re.compile(r'nonce="[^"]*"'), 'nonce=""'),
+    (re.compile(r'(name="csrf_token"[^>]*?value=")[^"]*"'), r'\1"'),
+    (re.compile(r'data-(idle|absolute)-seconds="\d+"'), r'data-\1-seconds=""'),
+    (re.compile(r'<input[^>]*name="received_at"[^>]*>'), '<input name="received_at">'),
+)
+
+
+def normalised(body: str) -> str:
+    for pattern, replacement in VOLATILE:
+        body = pattern.sub(replacement, body)
+    return body
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a person can learn from one response: status, kind, where it sends them, and the words."""
+
+    status: int
+    mimetype: str
+    location: str
+    body: str
+
+    @property
+    def words(self) -> str:
+        return html.unescape(self.body)
+
+
+def answer(response) -> Answer:  # noqa: ANN001 - a test response
+    if response.mimetype == "application/pdf":
+        body = pdf_text(response.data)
+    else:
+        body = normalised(response.get_data(as_text=True))
+    return Answer(response.status_code, response.mimetype, response.headers.get("Location", ""), body)
+
+
+def leaked(found: Answer, secrets: tuple[str, ...], url: str) -> list[str]:
+    """The secrets in a page, leaving out those the person typed into a search box themselves."""
+    typed = [value.lower() for key, value in parse_qsl(urlsplit(url).query) if key in ("q", "client") and value]
+    text = found.words + " " + found.location
+    shown = []
+    for secret in secrets:
+        if any(secret.lower() in value or value in secret.lower() for value in typed):
+            continue
+        # Short words are matched exactly; longer ones whatever their case.
+        if (secret in text) if len(secret) <= 4 else (secret.lower() in text.lower()):
+            shown.append(secret)
+    return shown
+
+
+def excerpt(found: Answer, secrets: list[str]) -> str:
+    words = found.words
+    at = max((words.lower().find(secret.lower()) for secret in secrets), default=0)
+    return words[max(at - 200, 0) : at + 200]
+
+
+# The agency ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """A record that must stay hidden, with the ids of everything hanging off it."""
+
+    client: int
+    program: int
+    assignment: int
+    consent: int
+    referral: int
+    day: date
+    group: int
+    sessions: tuple[int, int]
+    grant: int
+    resource: int
+    entry: int
+    visible: int  # a client the viewers may see, to reach R's parts through another record's address
+    searches: tuple[str, ...]
+    more_searches: tuple[str, ...]  # tried on the client list only
+    secrets: tuple[str, ...]
+
+
+def sign_in(browser: FlaskClient, staff: Staff) -> None:
+    token = start_session(staff)
+    with browser.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+
+
+@pytest.fixture
+def agency(db) -> SimpleNamespace:
+    now = utcnow()
+    recovery = make_program(code="CRP", name="Community Recovery Program")
+    clinic = make_program(code="OPC", name="Outpatient Clinic")
+    peer_team = make_team(recovery, name="Peer support team")
+    clinic_team = make_team(clinic, name="Clinic team")
+
+    # S2 works on the clinic team: only the supervisor chain keeps them from R.
+    senior = make_staff(Role.SUPERVISOR, name="Sam Senior", teams=[clinic_team], program=clinic)
+    lead = make_staff(Role.SUPERVISOR, name="Sasha Lead", teams=[peer_team], program=recovery, supervisor=senior)
+    worker = make_staff(Role.PEER, name="Wren Worthington", teams=[peer_team], program=recovery, supervisor=lead)
+    coworker = make_staff(Role.PEER, name="Casey Colleague", teams=[peer_team], program=recovery, supervisor=lead)
+    declarer = make_staff(Role.PEER, name="Dorian Declarer", teams=[peer_team], program=recovery, supervisor=lead)
+    hr = make_staff(Role.HR, name="Harper Hiring")
+    # An HR person who also sees clients on the clinic team: only the HR bar keeps them from R.
+    hr_clinician = make_staff(Role.HR, Role.STAFF, name="Hollis Dualrole", teams=[clinic_team], program=clinic)
+    outside = make_staff(Role.STAFF, name="Olu Outside", teams=[clinic_team], program=clinic)
+    on_call = make_staff(Role.STAFF, name="Eli Oncall")
+    privacy = make_staff(Role.PRIVACY, name="Pia Privacy")
+
+    # R's record was opened in the recovery program (where Wren works) before it was linked: without the seal,
+    # everyone in that program would see it.
+    sealed = make_client(R_NAME, program=recovery, preferred_name=R_PREFERRED, pronouns="they/them", phone=R_PHONE,
+                         date_of_birth=R_BORN)
+    olive = make_client("Olive Ordinary", program=recovery, phone="555-0100")
+    basil = make_client("Basil Background", program=clinic)
+    make_client("Nell Waiting", program=recovery)  # no provider yet: needs reassignment
+    known = make_client(N_NAME, program=recovery, preferred_name=N_PREFERRED, phone=N_PHONE, date_of_birth=N_BORN)
+    assign(olive, coworker)
+    assign(basil, outside, "clinician")
+    known_assignment = assign(known, declarer)
+    served = assign(sealed, outside, "clinician")
+
+    # The privacy officer links the record to Wren. Olu, outside Wren's teams and supervisor chain, stays.
+    assert safeguards.link_staff(sealed, worker, privacy) == []
+    sealed_entry = max(e.id for e in select_entries("client.sealed"))
+    # Assignments that slipped past the conflict checks (an import, a future bug): the visibility rule alone must
+    # still keep R from these people.
+    for provider in (coworker, lead, senior, hr_clinician):
+        assign(sealed, provider, "clinician")
+    safeguards.record_determination(
+        sealed,
+        {
+            "situation": "Periwinkle: staff member asked for services in the agency.",
+            "decision": "Served by the clinic team only.",
+            "rationale": "No overlap with the peer support team.",
+            "consulted": "Clinical director",
+            "review_on": now.date() + timedelta(days=90),
+        },
+        privacy,
+    )
+    consent = client_service.add_consent(
+        sealed,
+        {"kind": "release", "recipient": "Xylophone Clinic", "purpose": "Coordinate care",
+         "signed_on": now.date() - timedelta(days=20), "expires_on": None},
+        outside,
+    )
+    known_consent = client_service.add_consent(
+        known,
+        {"kind": "services", "recipient": "", "purpose": "", "signed_on": now.date() - timedelta(days=20),
+         "expires_on": None},
+        declarer,
+    )
+    known_entry = max(e.id for e in select_entries("client.consent_recorded"))
+
+    day = now.date() - timedelta(days=1)
+    at_ten = datetime.combine(day, time(10, 0))
+    referral = make_referral(sealed, coworker, received_at=at_ten, reason="Tangerine accordion: asked for a peer.")
+    make_referral(olive, coworker, received_at=at_ten + timedelta(minutes=5), seen_same_day=True,
+                  seen_at=at_ten + timedelta(hours=2))
+    known_referral = make_referral(known, declarer, received_at=at_ten + timedelta(minutes=9), source="clinic",
+                                   reason="Gazebo: wants a walking group.")
+    make_referral(basil, outside, received_at=now - timedelta(minutes=30), source="self")
+
+    make_plan(sealed, outside, goals=["Quokka lighthouse: I want to swim at the Y again."],
+              strengths="Velvet pangolin patience")
+    make_plan(sealed, outside, goals=["Quokka lighthouse: swim twice a week.", "Quokka kite: call my sister."],
+              strengths="Velvet pangolin patience; keeps appointments")
+    make_plan(known, declarer, goals=["Kumquat garden: grow tomatoes."])
+    make_plan(olive, coworker, goals=["Get a library card."])
+    make_note(outside, sealed, body="Marmalade typewriter: talked about the new job.", minutes=40)
+    make_note(coworker, sealed, body="Ocelot harmonica: walked to the pantry.", minutes=45)  # before the seal
+    make_note(coworker, olive, body="Went to the library together.", minutes=30)
+    make_note(declarer, known, body="Bassoon lesson plan talked through.", minutes=25)
+
+    group = make_peer_group(coworker, name="Tuesday WRAP circle", program_id=recovery.id, meets="Tuesdays 2pm")
+    both = make_group_session(group, coworker, attendees=[sealed, olive, known], held_on=day - timedelta(days=7))
+    alone = make_group_session(group, coworker, attendees=[sealed], held_on=day - timedelta(days=14))
+    resource = make_resource(outside, name="Downtown Food Pantry", phone="555-0300")
+
+    # Eli opened R in an emergency last night; the access has expired and waits for review.
+    grant = EmergencyGrant(staff_id=on_call.id, client_id=sealed.id, purpose="crisis", reason=EMERGENCY_REASON,
+                           started_at=now - timedelta(hours=6), expires_at=now - timedelta(hours=2))
+    db.session.add(grant)
+    db.session.flush()
+    db.session.add_all([
+        SealedAccess(client_id=sealed.id, staff_id=outside.id, what="record", at=now - timedelta(days=2)),
+        SealedAccess(client_id=sealed.id, staff_id=on_call.id, grant_id=grant.id, what="emergency access",
+                     at=now - timedelta(hours=5)),
+        Notification(staff_id=privacy.id, text="Eli Oncall used emergency access to a protected record. Review it.",
+                     link="/caseload/safeguards/grants"),
+    ])
+    db.session.commit()
+
+    common = {"program": recovery.id, "day": day, "group": group.id, "sessions": (both.id, alone.id),
+              "resource": resource.id, "visible": olive.id}
+    targets = {
+        "sealed": Target(client=sealed.id, assignment=served.id, consent=consent.id, referral=referral.id,
+                         grant=grant.id, entry=sealed_entry, searches=R_SEARCHES, more_searches=R_MORE_SEARCHES,
+                         secrets=R_SECRETS, **common),
+        "declared": Target(client=known.id, assignment=known_assignment.id, consent=known_consent.id,
+                           referral=known_referral.id, grant=grant.id, entry=known_entry, searches=N_SEARCHES,
+                           more_searches=N_MORE_SEARCHES, secrets=N_SECRETS, **common),
+    }
+    people = {
+        "coworker": coworker, "supervisor": lead, "supervisors-supervisor": senior, "hr": hr,
+        "hr-clinician": hr_clinician, "staff-member": worker, "declarer": declarer, "outside": outside,
+        "on-call": on_call, "privacy": privacy,
+    }
+    return SimpleNamespace(people=people, targets=targets)
+
+
+def select_entries(action: str) -> list[AuditEntry]:
+    return list(database.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def target_of(agency: SimpleNamespace, viewer: str) -> Target:
+    return agency.targets["declared" if viewer == "declarer" else "sealed"]
+
+
+def declare(browser: FlaskClient, agency: SimpleNamespace) -> None:
+    """The declarer first sees N (so the walk could fail), then declares privately that they know N."""
+    known = agency.targets["declared"].client
+    sign_in(browser, agency.people["declarer"])
+    assert browser.get(f"/caseload/clients/{known}").status_code == 200
+    assert N_NAME in answer(browser.get("/caseload/clients?q=Nadia")).words
+    sent = browser.post("/caseload/declare", data={"name": N_NAME, "date_of_birth": N_BORN.isoformat(),
+                                                     "relationship": "neighbour"})
+    assert sent.status_code == 302
+    assert "Thank you" in answer(browser.get(sent.headers["Location"])).words  # the message, read
+
+
+def erase(db, client_id: int) -> None:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+    """Take the client and everything hanging off it out of the database: the world in which R never existed."""
+    grants = select(EmergencyGrant.id).where(EmergencyGrant.client_id == client_id)
+    versions = select(PlanVersion.id).where(PlanVersion.client_id == client_id)
+    for statement in (
+        delete(SealedAccess).where(or_(SealedAccess.client_id == client_id, SealedAccess.grant_id.in_(grants))),
+        delete(EmergencyGrant).where(EmergencyGrant.client_id == client_id),
+        delete(Attendance).where(Attendance.client_id == client_id),
+        delete(ContactNote).where(ContactNote.client_id == client_id),
+        delete(PlanGoal).where(PlanGoal.version_id.in_(versions)),
+        delete(PlanVersion).where(PlanVersion.client_id == client_id),
+        delete(Referral).where(Referral.client_id == client_id),
+        delete(Consent).where(Consent.client_id == client_id),
+        delete(Assignment).where(Assignment.client_id == client_id),
+        delete(Determination).where(Determination.client_id == client_id),
+        delete(DeclaredRelationship).where(DeclaredRelationship.client_id == client_id),
+        delete(Client).where(Client.id == client_id),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.expire_all()
+
+
+# Every page, with the hidden record's ids and searches for it ---------------------------------------------------
+
+
+def searched(path: str, target: Target, key: str = "q") -> list[str]:
+    return [f"{path}?{urlencode({key: words})}" for words in target.searches]
+
+
+def month(target: Target) -> str:
+    return urlencode({"start": target.day.replace(day=1).isoformat(), "end": target.day.isoformat()})
+
+
+def record(target: Target, suffix: str = "") -> str:
+    return f"/caseload/clients/{target.client}{suffix}"
+
+
+GET_PAGES: dict[str, Callable[[Target], list[str]]] = {
+    "home.index": lambda t: ["/"],
+    "notifications.index": lambda t: ["/notifications/"],
+    "auditlog.index": lambda t: ["/audit/", f"/audit/?record_type=client&record_id={t.client}"],
+    "auditlog.detail": lambda t: [f"/audit/{t.entry}"],
+    "auditlog.export": lambda t: ["/audit/export.csv", f"/audit/export.csv?record_type=client&record_id={t.client}"],
+    "caseload.index": lambda t: ["/caseload/", *searched("/caseload/", t)],
+    "caseload.clients_list": lambda t: [
+        "/caseload/clients",
+        *searched("/caseload/clients", t),
+        *(f"/caseload/clients?{urlencode({'q': words})}" for words in t.more_searches),
+        "/caseload/clients?status=active",
+        f"/caseload/clients?program={t.program}",
+        f"/caseload/clients?{urlencode({'program': t.program, 'status': 'active', 'q': t.searches[0][:3]})}",
+    ],
+    "caseload.clients_csv": lambda t: [
+        "/caseload/clients/export.csv",
+        *searched("/caseload/clients/export.csv", t),
+        f"/caseload/clients/export.csv?program={t.program}",
+    ],
+    "caseload.needs_reassignment": lambda t: ["/caseload/reassign"],
+    "caseload.client_new": lambda t: ["/caseload/clients/new"],
+    "caseload.declare": lambda t: ["/caseload/declare"],
+    "caseload.client_detail": lambda t: [record(t)],
+    "caseload.client_edit": lambda t: [record(t, "/edit")],
+    "caseload.client_notes": lambda t: [record(t, "/notes"), record(t, "/notes?kind=advocacy")],
+    "caseload.note_new": lambda t: [record(t, "/notes/new")],
+    "caseload.plan": lambda t: [record(t, "/plan")],
+    "caseload.plan_version": lambda t: [record(t, "/plan/versions/1"), record(t, "/plan/versions/2")],
+    "caseload.plan_edit": lambda t: [record(t, "/plan/edit")],
+    "caseload.plan_pdf": lambda t: [record(t, "/plan.pdf")],
+    "caseload.my_notes": lambda t: [
+        "/caseload/notes",
+        "/caseload/notes?kind=advocacy",
+        f"/caseload/notes?{urlencode({'start': (t.day - timedelta(days=60)).isoformat(), 'end': t.day.isoformat()})}",
+        f"/caseload/notes?{urlencode({'start': t.day.isoformat(), 'end': (t.day + timedelta(days=1)).isoformat()})}",
+    ],
+    "caseload.indirect_note_new": lambda t: ["/caseload/notes/indirect/new"],
+    "caseload.referrals_today": lambda t: ["/caseload/referrals", f"/caseload/referrals?day={t.day.isoformat()}"],
+    "caseload.referrals_export": lambda t: [
+        "/caseload/referrals/export.csv", f"/caseload/referrals/export.csv?day={t.day.isoformat()}"
+    ],
+    "caseload.referral_new": lambda t: ["/caseload/referrals/new"],
+    "caseload.referrals_report": lambda t: ["/caseload/referrals/report", f"/caseload/referrals/report?{month(t)}"],
+    "caseload.referrals_report_export": lambda t: [
+        "/caseload/referrals/report.csv", f"/caseload/referrals/report.csv?{month(t)}"
+    ],
+    "caseload.groups": lambda t: ["/caseload/groups", "/caseload/groups?q=WRAP"],
+    "caseload.group_detail": lambda t: [f"/caseload/groups/{t.group}"],
+    "caseload.group_edit": lambda t: [f"/caseload/groups/{t.group}/edit"],
+    "caseload.group_session_detail": lambda t: [f"/caseload/groups/{t.group}/sessions/{s}" for s in t.sessions],
+    "caseload.group_session_new": lambda t: [f"/caseload/groups/{t.group}/sessions/new"],
+    "caseload.group_new": lambda t: ["/caseload/groups/new"],
+    "caseload.resources": lambda t: ["/caseload/resources", *searched("/caseload/resources", t)[:1]],
+    "caseload.resource_detail": lambda t: [f"/caseload/resources/{t.resource}"],
+    "caseload.resource_edit": lambda t: [f"/caseload/resources/{t.resource}/edit"],
+    "caseload.resources_export": lambda t: ["/caseload/resources/export.csv"],
+    "caseload.resource_new": lambda t: ["/caseload/resources/new"],
+    "caseload.emergency_access": lambda t: ["/caseload/emergency"],
+    "caseload.emergency_grants": lambda t: ["/caseload/emergency/grants"],
+    "caseload.emergency_grant": lambda t: [f"/caseload/emergency/grants/{t.grant}"],
+    "caseload.safeguards_index": lambda t: ["/caseload/safeguards", "/caseload/safeguards?due=1"],
+    "caseload.safeguards_access_report": lambda t: [
+        "/caseload/safeguards/access-report", *searched("/caseload/safeguards/access-report", t, "client")[:1]
+    ],
+    "caseload.safeguards_access_csv": lambda t: ["/caseload/safeguards/access-report.csv"],
+    "caseload.safeguard_client": lambda t: [f"/caseload/safeguards/clients/{t.client}"],
+    "caseload.safeguards_unlink": lambda t: [f"/caseload/safeguards/clients/{t.client}/unlink"],
+    "caseload.safeguards_link": lambda t: ["/caseload/safeguards/link", *searched("/caseload/safeguards/link", t)],
+    "caseload.safeguards_link_client": lambda t: [f"/caseload/safeguards/link/{t.client}"],
+    "caseload.safeguards_queue": lambda t: ["/caseload/safeguards/grants"],
+    "caseload.safeguards_grant": lambda t: [f"/caseload/safeguards/grants/{t.grant}"],
+    "caseload.safeguards_relationships": lambda t: ["/caseload/safeguards/relationships"],
+}
+
+# The record's own pages: what its providers open.
+RECORD_PAGES = ("caseload.client_detail", "caseload.client_edit", "caseload.client_notes", "caseload.note_new",
+                "caseload.plan", "caseload.plan_version", "caseload.plan_edit", "caseload.plan_pdf")
+
+
+@cache
+def walked_rules() -> list:  # noqa: ANN201 - werkzeug rules
+    return [rule for rule in routes(inspection_app())
+            if rule.rule == "/" or rule.rule.startswith(WALKED_PREFIXES)]
+
+
+WALKED_GETS = sorted({rule.endpoint for rule in walked_rules() if "GET" in (rule.methods or ())})
+
+# The walk, one test per person and area (one per route would build the agency some 350 times).
+AREAS: dict[str, tuple[str, ...]] = {
+    "home-and-notifications": ("home.index", "notifications.index"),
+    "audit-screen": ("auditlog.index", "auditlog.detail", "auditlog.export"),
+    "caseload-and-client-lists": ("caseload.index", "caseload.clients_list", "caseload.clients_csv",
+                                  "caseload.needs_reassignment", "caseload.client_new", "caseload.declare"),
+    "client-record": ("caseload.client_detail", "caseload.client_edit", "caseload.client_notes", "caseload.note_new"),
+    "recovery-plan-and-pdf": ("caseload.plan", "caseload.plan_version", "caseload.plan_edit", "caseload.plan_pdf"),
+    "own-notes": ("caseload.my_notes", "caseload.indirect_note_new"),
+    "referrals-and-report": ("caseload.referrals_today", "caseload.referrals_export", "caseload.referral_new",
+                             "caseload.referrals_report", "caseload.referrals_report_export"),
+    "groups-and-attendance": ("caseload.groups", "caseload.group_detail", "caseload.group_edit",
+                              "caseload.group_session_detail", "caseload.group_session_new", "caseload.group_new"),
+    "resources": ("caseload.resources", "caseload.resource_detail", "caseload.resource_edit",
+                  "caseload.resources_export", "caseload.resource_new"),
+    "emergency-access": ("caseload.emergency_access", "caseload.emergency_grants", "caseload.emergency_grant"),
+    "safeguards-screens": ("caseload.safeguards_index", "caseload.safeguards_access_report",
+                           "caseload.safeguards_access_csv", "caseload.safeguard_client", "caseload.safeguards_unlink",
+                           "caseload.safeguards_link", "caseload.safeguards_link_client", "caseload.safeguards_queue",
+                           "caseload.safeguards_grant", "caseload.safeguards_relationships"),
+}
+
+
+def refused_to_every_viewer(endpoint: str) -> bool:
+    """The safeguards screens and the audit screen are for the privacy officer and the administrator only."""
+    return endpoint.startswith(("caseload.safeguard", "auditlog."))
+
+
+def walk(browser: FlaskClient, viewer: str, target: Target, endpoint: str) -> dict[str, Answer]:
+    """Open every address of one route; nothing on any of them may name the hidden record."""
+    assert endpoint in GET_PAGES, f"{endpoint} is a new page: add the addresses to walk to GET_PAGES"
+    seen = {}
+    for url in GET_PAGES[endpoint](target):
+        found = answer(browser.get(url))
+        assert found.status < 500, f"{viewer} {url}: {found.status}"
+        if refused_to_every_viewer(endpoint):
+            assert found.status == 403, f"{viewer} {url}: {found.status}"
+        shown = leaked(found, target.secrets, url)
+        assert not shown, f"{viewer} {url} shows {shown}: …{excerpt(found, shown)}…"
+        seen[url] = found
+    return seen
+
+
+def assert_nothing_read(db, staff_id: int, target: Target, since: int = 0) -> None:  # noqa: ANN001
+    """No page read the record for them (since audit entry ``since``): no audit of a read, no line in the access
+    report."""
+    reads = db.session.scalar(select(func.count()).select_from(SealedAccess).where(
+        SealedAccess.staff_id == staff_id, SealedAccess.client_id == target.client))
+    viewed = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.action == "client.viewed", AuditEntry.actor_id == staff_id, AuditEntry.id > since,
+        AuditEntry.record_id == str(target.client)))
+    assert (reads, viewed) == (0, 0)
+
+
+def assert_same_without_it(browser: FlaskClient, db, target: Target, seen: dict[str, Answer],  # noqa: ANN001
+                           viewer: str) -> None:
+    """Erase the record and open the same addresses: every page must be exactly as it was (same counts, totals
+    and lists; the record's own addresses answer as for a record that never existed)."""
+    erase(db, target.client)
+    for url, before in seen.items():
+        after = answer(browser.get(url))
+        assert after.status == before.status, f"{viewer} {url}: {before.status} with the record, {after.status} without"
+        assert after == before, f"{viewer} {url} differs from the same page without the record"
+
+
+@pytest.mark.parametrize("area", AREAS)
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_nothing_reveals_the_record(client, db, agency, viewer, area):
+    if viewer == "declarer":
+        declare(client, agency)
+    person = agency.people[viewer]
+    target = target_of(agency, viewer)
+    sign_in(client, person)
+    mark = last_entry(db)
+
+    seen: dict[str, Answer] = {}
+    for endpoint in AREAS[area]:
+        seen |= walk(client, viewer, target, endpoint)
+
+    assert_nothing_read(db, person.id, target, since=mark)
+    assert_same_without_it(client, db, target, seen, viewer)
+
+
+def test_every_page_under_the_walked_prefixes_is_walked(app):
+    in_areas = [endpoint for endpoints in AREAS.values() for endpoint in endpoints]
+    assert sorted(in_areas) == WALKED_GETS, "every GET route under /caseload, /notifications, /audit and / once"
+    assert set(GET_PAGES) == set(WALKED_GETS)
+    assert "home.index" in WALKED_GETS
+
+
+# When the provider leaves: the record needs reassignment, and still appears to no one on the team -----------------
+
+REASSIGNMENT_PAGES = ("caseload.needs_reassignment", "caseload.index", "caseload.clients_list", "caseload.clients_csv")
+
+
+def end_every_assignment(db, client_id: int) -> None:  # noqa: ANN001
+    for assignment in db.session.scalars(select(Assignment).where(Assignment.client_id == client_id,
+                                                                  Assignment.ended_at.is_(None))):
+        assignment.ended_at = utcnow()
+    db.session.commit()
+
+
+@pytest.mark.parametrize("viewer", SEALED_VIEWERS)
+def test_a_sealed_record_that_needs_a_new_worker_is_still_hidden(client, db, agency, viewer):
+    target = agency.targets["sealed"]
+    end_every_assignment(db, target.client)
+    person = agency.people[viewer]
+    sign_in(client, person)
+
+    seen = {}
+    for endpoint in REASSIGNMENT_PAGES:
+        seen |= walk(client, viewer, target, endpoint)
+
+    assert_nothing_read(db, person.id, target)
+    assert_same_without_it(client, db, target, seen, viewer)
+
+
+def test_control_unsealed_and_unassigned_the_record_needs_reassignment_for_the_team(client, db, agency):
+    target = agency.targets["sealed"]
+    end_every_assignment(db, target.client)
+    safeguards.unlink_staff(db.session.get(Client, target.client), agency.people["privacy"])
+    db.session.commit()
+    sign_in(client, agency.people["coworker"])
+    assert R_NAME in answer(client.get("/caseload/reassign")).words
+
+
+# Positive controls: the walk above could fail ----------------------------------------------------------------
+
+
+def test_control_the_outside_clinician_opens_every_page_of_the_record(client, db, agency):
+    target = agency.targets["sealed"]
+    outside = agency.people["outside"]
+    sign_in(client, outside)
+
+    for endpoint in RECORD_PAGES:
+        for url in GET_PAGES[endpoint](target):
+            found = answer(client.get(url))
+            assert found.status == 200, url
+            assert R_NAME in found.words or f"For {R_PREFERRED}" in found.words, url  # the PDF says "For Zaz"
+    assert "Quokka lighthouse" in answer(client.get(record(target, "/plan"))).words
+    assert "Marmalade typewriter" in answer(client.get(record(target, "/notes"))).words
+    assert "Quokka kite" in answer(client.get(record(target, "/plan.pdf"))).words
+
+    lists = [
+        "/caseload/", "/caseload/?q=Zaz", "/caseload/clients?q=Zanzibar", "/caseload/clients?q=555-0177",
+        "/caseload/clients/export.csv", f"/caseload/referrals?day={target.day.isoformat()}",
+        f"/caseload/referrals/export.csv?day={target.day.isoformat()}",
+        f"/caseload/groups/{target.group}/sessions/{target.sessions[0]}",
+    ]
+    seen = {url: answer(client.get(url)) for url in lists}
+    for url, found in seen.items():
+        assert found.status == 200, url
+        assert R_NAME in found.words, url
+    reads = db.session.scalar(select(func.count()).select_from(SealedAccess).where(
+        SealedAccess.staff_id == outside.id))
+    assert reads > len(RECORD_PAGES)  # every read is in the access report
+
+    # The comparison the walk relies on tells the record apart: without it, these pages change.
+    erase(db, target.client)
+    for url, before in seen.items():
+        assert answer(client.get(url)) != before, url
+
+
+def test_control_the_privacy_officer_sees_the_record_on_the_safeguards_screens(client, db, agency):
+    target = agency.targets["sealed"]
+    sign_in(client, agency.people["privacy"])
+    for url in (
+        "/caseload/safeguards",
+        f"/caseload/safeguards/clients/{target.client}",
+        "/caseload/safeguards/link?q=Zanzibar",
+        "/caseload/safeguards/access-report",
+        "/caseload/safeguards/access-report.csv",
+        "/caseload/safeguards/grants",
+        f"/caseload/safeguards/grants/{target.grant}",
+    ):
+        found = answer(client.get(url))
+        assert found.status == 200, url
+        assert R_NAME in found.words, url
+    queue = answer(client.get("/caseload/safeguards/grants")).words
+    assert "Eli Oncall" in queue
+    assert f"/caseload/safeguards/grants/{target.grant}" in queue
+
+
+@pytest.mark.parametrize("viewer", ["coworker", "supervisor", "supervisors-supervisor", "hr-clinician",
+                                    "staff-member"])
+def test_control_with_the_seal_lifted_the_same_people_find_the_record(client, db, agency, viewer):
+    """Each of them has a way in that only the seal closes, so their walk above tests the seal."""
+    target = agency.targets["sealed"]
+    safeguards.unlink_staff(db.session.get(Client, target.client), agency.people["privacy"])
+    db.session.commit()
+    sign_in(client, agency.people[viewer])
+    assert client.get(record(target)).status_code == 200
+    for url in ("/caseload/clients?q=Zanzibar", f"/caseload/referrals?day={target.day.isoformat()}",
+                f"/caseload/groups/{target.group}/sessions/{target.sessions[1]}"):
+        assert R_NAME in answer(client.get(url)).words, url
+
+
+def test_counts_the_coworker_sees_leave_the_sealed_record_out(client, db, agency):
+    """The same thing in numbers a person reads (the walk compares every page with the page without R)."""
+    target = agency.targets["sealed"]
+    sign_in(client, agency.people["coworker"])
+    index = answer(client.get("/caseload/")).words
+    assert re.search(r">1</p>\s*<p[^>]*>client assigned to you", index)  # Olive; not R, though assigned
+    rows = answer(client.get("/caseload/clients/export.csv")).words.strip().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["Nadia Nightingale", "Nell Waiting", "Olive Ordinary"]
+    report = answer(client.get(f"/caseload/referrals/report.csv?{month(target)}")).words
+    assert "total,All sources,2,1,1,50.0" in report  # Olive's and Nadia's referrals
+    detail = answer(client.get(f"/caseload/groups/{target.group}")).words
+    assert re.findall(r'<td class="text-right">(\d+)</td>\s*</tr>', detail) == ["2", "0"]
+    notes = answer(client.get("/caseload/notes")).words
+    # Casey's note on Olive; not also the 45 minutes with R.
+    assert "<strong>30 minutes</strong> in the 1 note shown: 30 minutes of direct work" in notes
+
+
+# A sealed record's address answers exactly like a missing record's ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    endpoint: str
+    method: str
+    hidden: str
+    missing: str
+    data: dict[str, str] | None = None
+    audited: bool = True  # refused by the access rules (some are refused by a form's own check instead)
+
+
+def probes(family: str, t: Target, people: dict[str, Staff]) -> list[Probe]:
+    """Requests naming the hidden record (or a part of it), each with the same request naming nothing."""
+    c, v, g, today = t.client, t.visible, t.grant, utcnow().date()
+
+    def on_record(endpoint: str, suffix: str, method: str = "GET", data: dict[str, str] | None = None) -> Probe:
+        return Probe(endpoint, method, f"/caseload/clients/{c}{suffix}", f"/caseload/clients/{MISSING}{suffix}",
+                     data)
+
+    if family == "record-pages":
+        return [
+            on_record("caseload.client_detail", ""),
+            on_record("caseload.client_edit", "/edit"),
+            on_record("caseload.client_notes", "/notes"),
+            on_record("caseload.note_new", "/notes/new"),
+            on_record("caseload.plan", "/plan"),
+            on_record("caseload.plan_version", "/plan/versions/1"),
+            on_record("caseload.plan_version", "/plan/versions/2"),
+            on_record("caseload.plan_edit", "/plan/edit"),
+            on_record("caseload.plan_pdf", "/plan.pdf"),
+        ]
+    if family == "record-changes":
+        return [
+            on_record("caseload.client_assign", "/assign",
+                      "POST", {"assign-provider": str(people["outside"].id), "assign-kind": "peer"}),
+            Probe("caseload.assignment_end", "POST", f"/caseload/clients/{c}/assignments/{t.assignment}/end",
+                  f"/caseload/clients/{MISSING}/assignments/{MISSING}/end"),
+            # A part of the hidden record reached through a record the person may see.
+            Probe("caseload.assignment_end", "POST", f"/caseload/clients/{v}/assignments/{t.assignment}/end",
+                  f"/caseload/clients/{v}/assignments/{MISSING}/end"),
+            on_record("caseload.consent_add", "/consents", "POST",
+                      {"consent-kind": "release", "consent-recipient": "A clinic",
+                       "consent-signed_on": today.isoformat()}),
+            Probe("caseload.consent_revoke", "POST", f"/caseload/clients/{c}/consents/{t.consent}/revoke",
+                  f"/caseload/clients/{MISSING}/consents/{MISSING}/revoke"),
+            Probe("caseload.consent_revoke", "POST", f"/caseload/clients/{v}/consents/{t.consent}/revoke",
+                  f"/caseload/clients/{v}/consents/{MISSING}/revoke"),
+            on_record("caseload.client_declare", "/declare", "POST", {"know-relationship": "friend"}),
+            on_record("caseload.client_edit", "/edit", "POST",
+                      {"name": "Someone Else", "date_of_birth": "1990-01-01", "status": "active", "program": "",
+                       "version": "1"}),
+            on_record("caseload.note_new", "/notes/new", "POST",
+                      {"happened_on": today.isoformat(), "kind": "advocacy", "minutes": "30", "place": "office",
+                       "body": "Talked."}),
+            on_record("caseload.plan_edit", "/plan/edit", "POST",
+                      {"base_version": "2", "goals-0-term": "short", "goals-0-in_own_words": "Keep going.",
+                       "review_on": (today + timedelta(days=30)).isoformat()}),
+        ]
+    if family == "referrals-groups-emergency":
+        newcomer = {"source": "self", "name": "Pat Newcomer", "date_of_birth": "1970-05-05", "reason": "Asked.",
+                    "urgency": "routine", "received_at": f"{utcnow() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
+                    "program": str(t.program)}
+        session = {"held_on": (today - timedelta(days=100)).isoformat(), "topic": "Check-in", "minutes": "60"}
+        return [
+            Probe("caseload.referral_seen", "POST", f"/caseload/referrals/{t.referral}/seen",
+                  f"/caseload/referrals/{MISSING}/seen", {"version": "1"}),
+            Probe("caseload.referral_not_seen", "POST", f"/caseload/referrals/{t.referral}/not-seen",
+                  f"/caseload/referrals/{MISSING}/not-seen", {"version": "1"}),
+            # The record named in a form instead of the address.
+            Probe("caseload.group_session_new", "POST", f"/caseload/groups/{t.group}/sessions/new",
+                  f"/caseload/groups/{t.group}/sessions/new", audited=False,
+                  data=session | {"attendance": str(c)}),
+            Probe("caseload.referral_new", "POST", "/caseload/referrals/new", "/caseload/referrals/new",
+                  audited=False, data=newcomer | {"match": str(c)}),
+            Probe("caseload.emergency_grant", "GET", f"/caseload/emergency/grants/{g}",
+                  f"/caseload/emergency/grants/{MISSING}"),
+            Probe("caseload.emergency_end", "POST", f"/caseload/emergency/grants/{g}/end",
+                  f"/caseload/emergency/grants/{MISSING}/end"),
+        ]
+    if family == "safeguards":
+        finding = {"finding": "Justified."}
+        return [
+            Probe("caseload.safeguard_client", "GET", f"/caseload/safeguards/clients/{c}",
+                  f"/caseload/safeguards/clients/{MISSING}"),
+            Probe("caseload.safeguards_unlink", "GET", f"/caseload/safeguards/clients/{c}/unlink",
+                  f"/caseload/safeguards/clients/{MISSING}/unlink"),
+            Probe("caseload.safeguards_link_client", "GET", f"/caseload/safeguards/link/{c}",
+                  f"/caseload/safeguards/link/{MISSING}"),
+            Probe("caseload.safeguards_grant", "GET", f"/caseload/safeguards/grants/{g}",
+                  f"/caseload/safeguards/grants/{MISSING}"),
+            Probe("caseload.safeguards_assign", "POST", f"/caseload/safeguards/clients/{c}/assign",
+                  f"/caseload/safeguards/clients/{MISSING}/assign",
+                  {"assign-provider": str(people["outside"].id), "assign-kind": "clinician"}),
+            Probe("caseload.safeguards_end_assignment", "POST",
+                  f"/caseload/safeguards/clients/{c}/assignments/{t.assignment}/end",
+                  f"/caseload/safeguards/clients/{MISSING}/assignments/{MISSING}/end"),
+            Probe("caseload.safeguards_determination", "POST", f"/caseload/safeguards/clients/{c}/determinations",
+                  f"/caseload/safeguards/clients/{MISSING}/determinations",
+                  {"determination-situation": "x", "determination-decision": "x", "determination-rationale": "x",
+                   "determination-consulted": "x",
+                   "determination-review_on": (today + timedelta(days=30)).isoformat()}),
+            Probe("caseload.safeguards_unlink", "POST", f"/caseload/safeguards/clients/{c}/unlink",
+                  f"/caseload/safeguards/clients/{MISSING}/unlink", {"version": "1"}),
+            Probe("caseload.safeguards_link_client", "POST", f"/caseload/safeguards/link/{c}",
+                  f"/caseload/safeguards/link/{MISSING}",
+                  {"staff": str(people["coworker"].id), "confirm": "y", "version": "1"}),
+            Probe("caseload.safeguards_grant", "POST", f"/caseload/safeguards/grants/{g}",
+                  f"/caseload/safeguards/grants/{MISSING}", finding),
+        ]
+    raise KeyError(family)
+
+
+FAMILIES = ("record-pages", "record-changes", "referrals-groups-emergency", "safeguards")
+CLIENT_IDS = {"client_id", "assignment_id", "consent_id", "referral_id", "grant_id"}
+
+
+def state_of(db, client_id: int) -> tuple:  # noqa: ANN001
+    """Everything a refused change could have touched."""
+
+    def count(model: type, *conditions: object) -> int:
+        return db.session.scalar(select(func.count()).select_from(model).where(model.client_id == client_id,
+                                                                               *conditions))
+
+    db.session.expire_all()
+    hidden = db.session.get(Client, client_id)
+    return (
+        hidden.version, hidden.name, hidden.staff_member_id,
+        count(Assignment, Assignment.ended_at.is_(None)), count(Assignment),
+        count(Consent, Consent.revoked_on.is_(None)), count(ContactNote), count(PlanVersion),
+        count(Determination), count(DeclaredRelationship), count(Attendance), count(Referral),
+        count(Referral, Referral.seen_at.is_not(None)), count(EmergencyGrant, EmergencyGrant.ended_at.is_(None)),
+        count(EmergencyGrant, EmergencyGrant.reviewed_at.is_(None)),
+    )
+
+
+def send(browser: FlaskClient, method: str, url: str, data: dict[str, str] | None):  # noqa: ANN201
+    return browser.get(url) if method == "GET" else browser.post(url, data=data or {})
+
+
+def last_entry(db) -> int:  # noqa: ANN001
+    return db.session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_the_record_answers_exactly_like_a_missing_one(client, db, agency, viewer, family):
+    if viewer == "declarer":
+        declare(client, agency)
+    person = agency.people[viewer]
+    target = target_of(agency, viewer)
+    sign_in(client, person)
+    before = state_of(db, target.client)
+    start = last_entry(db)
+
+    for probe in probes(family, target, agency.people):
+        mark = last_entry(db)
+        # A message left behind for the next page (a flash) would show on the answer after it, which is compared.
+        hidden = answer(send(client, probe.method, probe.hidden, probe.data))
+        refusals = db.session.scalars(select(AuditEntry).where(AuditEntry.id > mark,
+                                                               AuditEntry.action == "access.denied")).all()
+        missing = answer(send(client, probe.method, probe.missing, probe.data))
+
+        where = f"{viewer} {probe.method} {probe.hidden}"
+        assert hidden.status in (400, 403, 404), f"{where}: {hidden.status}"
+        assert hidden.status == missing.status, f"{where}: {hidden.status}, missing one {missing.status}"
+        assert hidden == missing, f"{where} answers differently from {probe.missing}"
+        assert not leaked(hidden, target.secrets, probe.hidden), where
+        if probe.audited:
+            assert refusals, f"{where}: the refusal was not audited"
+            assert {(entry.outcome, entry.actor_id) for entry in refusals} == {("denied", person.id)}, where
+
+    assert state_of(db, target.client) == before
+    assert_nothing_read(db, person.id, target, since=start)
+    assert 'class="usa-alert' not in answer(client.get("/")).body  # nothing left behind to show
+
+
+def test_every_route_with_a_client_id_is_probed(app):
+    probed = {(p.endpoint, p.method) for family in FAMILIES
+              for p in probes(family, TARGET_SHAPE, {"outside": SimpleNamespace(id=1),
+                                                     "coworker": SimpleNamespace(id=2)})}
+    wanted = {
+        (rule.endpoint, method)
+        for rule in walked_rules() if CLIENT_IDS & set(rule.arguments)
+        for method in (rule.methods or ()) if method in ("GET", "POST")
+    }
+    assert wanted <= probed, f"not probed: {sorted(wanted - probed)}"
+
+
+TARGET_SHAPE = Target(client=1, program=1, assignment=1, consent=1, referral=1, day=date(2025, 1, 1), group=1,
+                      sessions=(1, 2), grant=1, resource=1, entry=1, visible=2, searches=("x",), more_searches=(),
+                      secrets=("x",))
+
+
+# The staff member themself, signed in through the sign-in form ---------------------------------------------------
+
+
+def test_the_staff_member_signed_in_through_the_form_cannot_find_their_own_record(client, db, agency):
+    target = agency.targets["sealed"]
+    worker = agency.people["staff-member"]
+    signed = client.post("/login", data={"email": worker.email, "password": PASSWORD})
+    assert signed.status_code == 302
+    assert client.get("/caseload/").status_code == 200
+
+    hidden, missing = answer(client.get(record(target))), answer(client.get(f"/caseload/clients/{MISSING}"))
+    assert hidden.status == 404
+    assert hidden == missing
+    for url in ("/caseload/clients?q=Zanzibar", "/caseload/clients?q=555-0177", "/caseload/?q=Zaz",
+                "/caseload/clients/export.csv", record(target, "/plan.pdf"), "/caseload/notes",
+                f"/caseload/referrals?day={target.day.isoformat()}",
+                f"/caseload/groups/{target.group}/sessions/{target.sessions[0]}"):
+        found = answer(client.get(url))
+        assert not leaked(found, R_SECRETS, url), url
+    # Nor through emergency access: their own record never matches.
+    tried = client.post("/caseload/emergency", data=emergency_form())
+    assert tried.status_code == 409
+    assert db.session.scalar(select(func.count()).select_from(EmergencyGrant).where(
+        EmergencyGrant.staff_id == worker.id)) == 0
+    assert answer(client.get(record(target))) == answer(client.get(f"/caseload/clients/{MISSING}"))
+
+
+def test_taking_a_referral_for_the_same_person_does_not_offer_the_sealed_record(client, db, agency):
+    """The co-worker takes a referral with R's exact name and date of birth: no "we may already know this person"
+    (the match would reveal R); the referral goes to a new record, as for anyone unknown."""
+    target = agency.targets["sealed"]
+    sign_in(client, agency.people["coworker"])
+    data = {"source": "self", "name": R_NAME, "date_of_birth": R_BORN.isoformat(), "reason": "Walked in.",
+            "urgency": "routine", "received_at": f"{utcnow() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "program": str(target.program)}
+    response = client.post("/caseload/referrals/new", data=data)
+    assert response.status_code == 302
+    newest = db.session.scalars(select(Referral).order_by(Referral.id.desc())).first()
+    assert newest.client_id != target.client
+    assert db.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.client_id == target.client)) == 1
+
+
+# Declared relationships -------------------------------------------------------------------------------------------
+
+
+def provider_options(page: str) -> set[str]:
+    chooser = re.search(r'<select[^>]*name="assign-provider"[^>]*>(.*?)</select>', page, re.DOTALL)
+    assert chooser, "the assign form is on the page"
+    return set(re.findall(r'<option[^>]*value="(\d+)"', chooser.group(1)))
+
+
+def test_a_declared_staff_member_is_never_offered_or_assigned(client, db, agency):
+    known = agency.targets["declared"].client
+    declarer = agency.people["declarer"]
+    declare(client, agency)
+    assert db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.client_id == known, Assignment.ended_at.is_(None))) == 0  # the declaration ended it
+
+    # The supervisor opens the record: the declarer is not offered, and sending their id anyway is refused.
+    sign_in(client, agency.people["supervisor"])
+    page = client.get(f"/caseload/clients/{known}").get_data(as_text=True)
+    offered = provider_options(page)
+    assert str(agency.people["coworker"].id) in offered
+    assert str(declarer.id) not in offered
+    refused = client.post(f"/caseload/clients/{known}/assign",
+                          data={"assign-provider": str(declarer.id), "assign-kind": "peer"})
+    assert refused.status_code in (400, 409)
+    assert str(declarer.id) not in provider_options(refused.get_data(as_text=True))
+    assert "Dorian Declarer is now assigned" not in answer(client.get("/caseload/")).words
+
+    # The safeguards screen's assign form refuses too, with the reason, and the refusal is audited.
+    sign_in(client, agency.people["privacy"])
+    through_safeguards = client.post(f"/caseload/safeguards/clients/{known}/assign",
+                                     data={"assign-provider": str(declarer.id), "assign-kind": "peer"})
+    assert through_safeguards.status_code == 409
+    assert "declared a personal relationship" in answer(through_safeguards).words
+    [entry] = select_entries("client.assignment_refused")
+    assert (entry.outcome, entry.actor_id, entry.record_id) == ("denied", agency.people["privacy"].id, str(known))
+
+    # And the service refuses whoever calls it.
+    with pytest.raises(client_service.ConflictError, match="declared a personal relationship"):
+        client_service.assign(db.session.get(Client, known), declarer, "peer", agency.people["supervisor"])
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Assignment).where(
+        Assignment.client_id == known, Assignment.staff_id == declarer.id, Assignment.ended_at.is_(None))) == 0
+
+
+# Emergency access (break-glass) -----------------------------------------------------------------------------------
+
+
+def emergency_form(**changes: str) -> dict[str, str]:
+    return {"name": R_NAME, "date_of_birth": R_BORN.isoformat(), "purpose": "crisis", "reason": EMERGENCY_REASON,
+            "password": PASSWORD} | changes
+
+
+def grants_of(db, staff_id: int) -> list[EmergencyGrant]:  # noqa: ANN001
+    return list(db.session.scalars(select(EmergencyGrant).where(EmergencyGrant.staff_id == staff_id)))
+
+
+def assert_still_missing(browser: FlaskClient, target: Target) -> None:
+    for suffix in ("", "/plan", "/plan.pdf", "/notes"):
+        hidden = answer(browser.get(record(target, suffix)))
+        assert hidden.status == 404, suffix
+        assert hidden == answer(browser.get(f"/caseload/clients/{MISSING}{suffix}")), suffix
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "why"),
+    [
+        ({"password": ""}, 400, "incomplete: password"),
+        ({"password": "not my password at all"}, 409, "re-authentication"),
+        ({"reason": "Need the plan now!!"}, 400, "incomplete: reason"),  # 19 characters
+        ({"reason": "Need it" + " " * 30}, 400, "incomplete: reason"),  # long only with the spaces
+    ],
+    ids=["no-password", "wrong-password", "short-reason", "padded-reason"],
+)
+def test_emergency_access_is_refused_without_reauthentication_or_a_reason(client, db, agency, change, status, why):
+    target = agency.targets["sealed"]
+    coworker = agency.people["coworker"]
+    sign_in(client, coworker)
+
+    response = client.post("/caseload/emergency", data=emergency_form(**change))
+    nobody = client.post("/caseload/emergency", data=emergency_form(name="Pat Nobody", date_of_birth="1970-05-05",
+                                                                     **change))
+
+    assert response.status_code == status
+    # The same answer as for a person who is not a client (the form shows back what was typed), so a refused
+    # request cannot be used to learn whether someone is a client here.
+    typed = answer(response).body.replace(R_NAME, "NAME").replace(R_BORN.isoformat(), "BORN")
+    assert typed == answer(nobody).body.replace("Pat Nobody", "NAME").replace("1970-05-05", "BORN")
+    assert nobody.status_code == status
+    assert grants_of(db, coworker.id) == []
+    refused = select_entries("emergency.refused")
+    assert [(entry.actor_id, entry.outcome, entry.detail) for entry in refused] == [(coworker.id, "denied", why)] * 2
+    assert select_entries("emergency.granted") == []
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 1  # only the fixture's
+    assert_still_missing(client, target)
+
+
+def test_emergency_access_with_reauthentication_and_a_reason(client, db, agency):
+    target = agency.targets["sealed"]
+    coworker, privacy = agency.people["coworker"], agency.people["privacy"]
+    sign_in(client, coworker)
+    notes_before = db.session.scalar(select(func.count()).select_from(Notification))
+    started = utcnow()
+
+    response = client.post("/caseload/emergency", data=emergency_form())
+
+    # Allowed, for at most four hours.
+    assert response.status_code == 302
+    [grant] = grants_of(db, coworker.id)
+    assert grant.client_id == target.client
+    assert grant.expires_at - grant.started_at <= timedelta(hours=4)
+    assert grant.expires_at <= started + timedelta(hours=4, seconds=5)
+    # Audited, naming the person and the record but not the reason.
+    [granted] = select_entries("emergency.granted")
+    assert (granted.actor_id, granted.record_id, granted.outcome) == (coworker.id, str(target.client), "allowed")
+    assert "crisis line" not in granted.detail
+    # The privacy officer is told at once, in the app and by email; neither names the client.
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == notes_before + 1
+    [told] = db.session.scalars(select(Notification).where(Notification.text.contains("Casey Colleague"))).all()
+    assert told.staff_id == privacy.id
+    assert "Casey Colleague" in told.text
+    [email] = db.session.scalars(select(OutboxEmail)).all()
+    assert email.to_address == privacy.email
+    for secret in R_SECRETS:
+        assert secret.lower() not in (email.subject + email.body + told.text).lower(), secret
+    # Queued for review.
+    assert grant.reviewed_at is None
+
+    # Every read during the grant is recorded under it.
+    for suffix in ("", "/plan", "/notes", "/plan.pdf"):
+        found = answer(client.get(record(target, suffix)))
+        assert found.status == 200, suffix
+        assert R_NAME in found.words or f"For {R_PREFERRED}" in found.words, suffix
+    reads = db.session.scalars(select(SealedAccess).where(SealedAccess.grant_id == grant.id)).all()
+    assert len(reads) == 4
+    assert {read.staff_id for read in reads} == {coworker.id}
+    viewed = db.session.scalars(select(AuditEntry.detail).where(
+        AuditEntry.action == "client.viewed", AuditEntry.actor_id == coworker.id)).all()
+    assert len(viewed) == 4
+    assert all(f"emergency grant {grant.id}" in detail for detail in viewed)
+
+    # The privacy officer finds it in the review queue and every read in the access report.
+    sign_in(client, privacy)
+    queue = answer(client.get("/caseload/safeguards/grants")).words
+    assert "Casey Colleague" in queue
+    assert f"/caseload/safeguards/grants/{grant.id}" in queue
+    assert "Showing 1 to 4 of 4" in answer(client.get(f"/caseload/safeguards/access-report?person={coworker.id}")).words
+    exported = answer(client.get(f"/caseload/safeguards/access-report.csv?person={coworker.id}")).words
+    rows = [line for line in exported.splitlines()[1:] if line.strip()]
+    assert len(rows) == 4
+    assert all(line.endswith(f",{grant.id}") and "Casey Colleague" in line for line in rows)
+
+    # When the access expires the record is missing for them again, everywhere.
+    grant.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    sign_in(client, coworker)
+    assert_still_missing(client, target)
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
+    for url in ("/caseload/clients?q=Zanzibar", "/caseload/emergency/grants", "/caseload/"):
+        found = answer(client.get(url))
+        assert not leaked(found, R_SECRETS, url), url
+
+
+def test_an_expired_grant_opens_nothing(client, db, agency):
+    target = agency.targets["sealed"]
+    coworker = agency.people["coworker"]
+    now = utcnow()
+    expired = EmergencyGrant(staff_id=coworker.id, client_id=target.client, purpose="crisis", reason=EMERGENCY_REASON,
+                             started_at=now - timedelta(hours=5), expires_at=now - timedelta(hours=1))
+    db.session.add(expired)
+    db.session.commit()
+    sign_in(client, coworker)
+    assert_still_missing(client, target)
+    assert answer(client.get(f"/caseload/emergency/grants/{expired.id}")) == answer(
+        client.get(f"/caseload/emergency/grants/{MISSING}"))
+    assert db.session.scalar(select(func.count()).select_from(SealedAccess).where(
+        SealedAccess.staff_id == coworker.id)) == 0
+
