@@ -15,7 +15,7 @@ from caseload.models import GroupKind, GroupSession, PeerGroup
 from caseload.services import groups as service
 from caseload.views import bp
 from caseload.views.referrals import long_date, page_number
-from core import policy
+from core import audit, policy
 from core.extensions import db
 from core.policy import requires
 
@@ -139,7 +139,12 @@ def group_session_new(group_id: int) -> Response | tuple[str, int]:
     choices = service.attendance_choices(current_user)
     form.attendance.choices = options((c.id, c.display_name) for c in choices)
     status = 200
-    if form.validate_on_submit():
+    if form.is_submitted() and not form.validate():
+        offered = {c.id for c in choices}
+        unseen = [i for i in (form.attendance.data or []) if isinstance(i, int) and i not in offered]
+        if unseen:
+            _refuse_unseen_attendees(unseen)
+    elif form.is_submitted():
         details = service.SessionDetails(
             held_on=form.held_on.data, topic=form.topic.data or "", minutes=form.minutes.data
         )
@@ -153,6 +158,8 @@ def group_session_new(group_id: int) -> Response | tuple[str, int]:
             ]
         except service.NotAllowed:
             db.session.rollback()
+            still_offered = {c.id for c in service.attendance_choices(current_user)}
+            _refuse_unseen_attendees([i for i in form.attendance.data or [] if i not in still_offered])
             form.attendance.errors = ["Choose people from the list only. Reload the page to see the current list."]
         else:
             flash(f"The session on {long_date(details.held_on)} is saved.", "success")
@@ -182,3 +189,11 @@ def group_session_detail(group_id: int, session_id: int) -> str:
     service.note_attendance_read(current_user, session, shown)
     db.session.commit()
     return html
+
+
+def _refuse_unseen_attendees(client_ids: list[int]) -> None:
+    """Attendance for a client the recorder may not see is refused and audited like any other refusal."""
+    for client_id in client_ids:
+        audit.record("access.denied", actor=current_user, record_type="client:group_attendance",
+                     record_id=client_id, outcome=audit.DENIED)
+    db.session.commit()

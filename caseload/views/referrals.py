@@ -17,7 +17,7 @@ from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urge
 from caseload.services import clients as client_service
 from caseload.services import referrals as service
 from caseload.views import bp
-from core import policy
+from core import audit, policy
 from core.admin.csvfiles import csv_lines
 from core.extensions import db
 from core.policy import requires
@@ -89,9 +89,11 @@ def referral_new() -> Response | tuple[str, int]:
             elif choice in by_id:
                 existing, ready = by_id[choice], True
             elif choice:
+                _refuse_unseen_client(choice)
                 form.match.errors = ["Choose one of the people listed, or choose to add a new client."]
                 status = 400
         elif choice and choice != NEW_CLIENT:
+            _refuse_unseen_client(choice)
             form.match.errors = [
                 "The details no longer match a client you can see. Check them, then save again to add a new client."
             ]
@@ -284,3 +286,10 @@ def referrals_report_export() -> Response | tuple[str, int]:
     return csv_response(
         service.report_csv_rows(report), f"referrals-same-day-{start.isoformat()}-to-{end.isoformat()}.csv"
     )
+
+
+def _refuse_unseen_client(choice: str) -> None:
+    """A client id the taker was not offered: refuse it like any other refusal, in the audit log."""
+    audit.record("access.denied", actor=current_user, record_type="client:referral_match",
+                 record_id=choice[:40], outcome=audit.DENIED)
+    db.session.commit()

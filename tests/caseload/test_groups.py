@@ -273,6 +273,10 @@ def test_a_sealed_client_cannot_be_ticked_by_a_coworker(client, db, agency):
                            data=session_form(attendance=[str(agency["ana"].id), str(agency["sealed"].id)]))
     assert response.status_code == 400
     assert "Choose people from the list only" in response.get_data(as_text=True)
+    refusals = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied")).all()
+    assert [(e.record_id, e.outcome, e.actor_id) for e in refusals] == [
+        (str(agency["sealed"].id), "denied", agency["peer"].id)
+    ]
     assert db.session.scalar(select(func.count()).select_from(GroupSession)) == 2
 
 
