@@ -20,7 +20,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
 from core import notify
 from core.extensions import db
-from core.models import Notification, Role, Staff, StaffRole, StaffStatus
+from core.models import Notification, Role, Staff, StaffStatus
 from core.policy import scope
 
 REVIEW_WINDOW_DAYS = 14
@@ -181,18 +181,6 @@ def linkable_staff() -> list[Staff]:
     return list(
         db.session.scalars(
             select(Staff).where(Staff.status == StaffStatus.ACTIVE, ~linked).order_by(func.lower(Staff.name), Staff.id)
-        )
-    )
-
-
-def provider_candidates() -> list[Staff]:
-    """Active staff who can serve clients (peer specialists, clinicians, supervisors), by name."""
-    providers = exists().where(
-        StaffRole.staff_id == Staff.id, StaffRole.role.in_([Role.PEER, Role.STAFF, Role.SUPERVISOR])
-    )
-    return list(
-        db.session.scalars(
-            select(Staff).where(Staff.status == StaffStatus.ACTIVE, providers).order_by(func.lower(Staff.name))
         )
     )
 

@@ -39,6 +39,7 @@ from caseload.forms.safeguards import (
 from caseload.models import Assignment, Client, DualPolicy, EmergencyGrant, GrantPurpose, Relationship
 from caseload.services import safeguard_queries as queries
 from caseload.services import safeguards as service
+from caseload.services.caseload_lists import provider_choices
 from caseload.services.clients import (
     ConflictError,
     active_assignments,
@@ -239,11 +240,8 @@ def safeguards_unlink(client_id: int) -> Response | tuple[str, int]:
 
 # One client's safeguards ----------------------------------------------------------------------------------------
 
-def _fill_assign_choices(form: AssignForm) -> None:
-    form.provider.choices = [("", "Choose a provider"), *(
-        (person.id, f"{person.name}" + (f", {person.job_title}" if person.job_title else ""))
-        for person in queries.provider_candidates()
-    )]
+def _fill_assign_choices(form: AssignForm, client: Client) -> None:
+    form.provider.choices = [("", "Choose a provider"), *provider_choices(client)]
 
 
 def _render_client(
@@ -256,7 +254,7 @@ def _render_client(
 ) -> tuple[str, int]:
     if assign_form is None:
         assign_form = AssignForm(formdata=None, prefix="assign")
-    _fill_assign_choices(assign_form)
+    _fill_assign_choices(assign_form, client)
     record_read(client, current_user, "safeguards page")
     db.session.commit()
     member = db.session.get(Staff, client.staff_member_id) if client.staff_member_id else None
@@ -289,7 +287,7 @@ def safeguard_client(client_id: int) -> tuple[str, int]:
 def safeguards_assign(client_id: int) -> Response | tuple[str, int]:
     client = _safeguarded_client(client_id)
     form = AssignForm(prefix="assign")
-    _fill_assign_choices(form)
+    _fill_assign_choices(form, client)
     if not form.validate_on_submit():
         return _render_client(client, assign_form=form, status=400)
     provider = db.session.get(Staff, form.provider.data)

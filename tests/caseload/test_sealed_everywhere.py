@@ -943,14 +943,18 @@ def test_a_declared_staff_member_is_never_offered_or_assigned(client, db, agency
     assert str(declarer.id) not in provider_options(refused.get_data(as_text=True))
     assert "Dorian Declarer is now assigned" not in answer(client.get("/caseload/")).words
 
-    # The safeguards screen's assign form refuses too, with the reason, and the refusal is audited.
+    # The safeguards screen does not offer them either, and a forced choice is refused without assigning.
     sign_in(client, agency.people["privacy"])
+    page = client.get(f"/caseload/safeguards/clients/{known}").get_data(as_text=True)
+    assert f'value="{declarer.id}"' not in page
     through_safeguards = client.post(f"/caseload/safeguards/clients/{known}/assign",
                                      data={"assign-provider": str(declarer.id), "assign-kind": "peer"})
-    assert through_safeguards.status_code == 409
-    assert "declared a personal relationship" in answer(through_safeguards).words
-    [entry] = select_entries("client.assignment_refused")
-    assert (entry.outcome, entry.actor_id, entry.record_id) == ("denied", agency.people["privacy"].id, str(known))
+    assert through_safeguards.status_code == 400
+    assert db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.client_id == known, Assignment.staff_id == declarer.id, Assignment.ended_at.is_(None)
+        )
+    ) is None
 
     # And the service refuses whoever calls it.
     with pytest.raises(client_service.ConflictError, match="declared a personal relationship"):
