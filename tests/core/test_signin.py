@@ -27,3 +27,8 @@ def test_anonymous_is_sent_to_sign_in(client):
     response = client.get("/caseload/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+def test_home_links_declare_for_hr(client, login_as):
+    login_as("hr")
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/caseload/declare"' in page
+    assert client.get("/caseload/declare").status_code == 200
