@@ -150,6 +150,7 @@ class ClientFilterForm(Form):
     )
     status = select("Status", [("", "Any status"), *ClientStatus.choices()], validators=[Optional()])
     program = select("Program", coerce=optional_id, validators=[Optional()])
+    provider = select("Assigned to", coerce=optional_id, validators=[Optional()])
 
 
 # One client ---------------------------------------------------------------------------------------------------

@@ -130,14 +130,17 @@ class ClientFilters:
     q: str = ""
     status: str = ""
     program_id: int | None = None
+    provider_id: int | None = None
 
     @property
     def any(self) -> bool:
-        return bool(self.q or self.status or self.program_id)
+        return bool(self.q or self.status or self.program_id or self.provider_id)
 
     def as_args(self) -> dict[str, str | int]:
         """The filters as query-string arguments, for links that keep them (pages, CSV download)."""
-        args: dict[str, str | int | None] = {"q": self.q, "status": self.status, "program": self.program_id}
+        args: dict[str, str | int | None] = {
+            "q": self.q, "status": self.status, "program": self.program_id, "provider": self.provider_id
+        }
         return {key: value for key, value in args.items() if value}
 
 
@@ -148,6 +151,15 @@ def _filtered(statement: Select, filters: ClientFilters) -> Select:
         statement = statement.where(Client.status == filters.status)
     if filters.program_id is not None:
         statement = statement.where(Client.program_id == filters.program_id)
+    if filters.provider_id is not None:
+        # One staff member's caseload, within what the viewer may see anyway.
+        statement = statement.where(
+            exists().where(
+                Assignment.client_id == Client.id,
+                Assignment.staff_id == filters.provider_id,
+                Assignment.ended_at.is_(None),
+            )
+        )
     return statement
 
 
@@ -193,13 +205,17 @@ def consents_of(client: Client) -> list[Consent]:
     )
 
 
-def provider_choices(client: Client) -> list[tuple[int, str]]:
+def provider_choices(client: Client | None) -> list[tuple[int, str]]:
     """Active staff with a provider role, minus anyone who declared a personal relationship with this client."""
     has_provider_role = exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_(PROVIDER_ROLES))
-    declared = exists().where(DeclaredRelationship.staff_id == Staff.id, DeclaredRelationship.client_id == client.id)
+    conditions = [Staff.status == StaffStatus.ACTIVE, has_provider_role]
+    if client is not None:
+        conditions.append(
+            not_(exists().where(DeclaredRelationship.staff_id == Staff.id, DeclaredRelationship.client_id == client.id))
+        )
     rows = db.session.execute(
         select(Staff.id, Staff.name, Staff.job_title)
-        .where(Staff.status == StaffStatus.ACTIVE, has_provider_role, not_(declared))
+        .where(*conditions)
         .order_by(func.lower(Staff.name), Staff.id)
     )
     return [(row.id, f"{row.name} ({row.job_title})" if row.job_title else row.name) for row in rows]

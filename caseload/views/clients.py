@@ -115,11 +115,13 @@ def _after_change(client: Client) -> Response:
 def _read_filters() -> tuple[ClientFilterForm, lists.ClientFilters]:
     form = ClientFilterForm(request.args)
     form.program.choices = _program_choices("Any program")
+    form.provider.choices = [("", "Anyone"), *lists.provider_choices(None)]
     form.validate()
     filters = lists.ClientFilters(
         q=filter_value(form.q, ""),
         status=filter_value(form.status, ""),
         program_id=filter_value(form.program, None),
+        provider_id=filter_value(form.provider, None),
     )
     return form, filters
 
