@@ -7,6 +7,8 @@ from core.models import AgencySetting
 
 DEFAULTS = {
     "dual_relationship_policy": "case_by_case",
+    "readiness_action_threshold": "60",
+    "readiness_min_cell": "5",  # readiness results: fewest answers a group needs to be shown (never below 3)
 }
 
 

@@ -588,3 +588,7 @@ def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
         campaign=invitation.campaign, instrument=instrument, sections=_sections(instrument), kinds=ItemKind,
         question_count=len(instrument.items), error_groups=_error_groups(form),
     )
+
+
+from readiness import views_actions as _views_actions  # noqa: E402, F401  registers the action plan routes
+from readiness import views_results as _results  # noqa: E402,F401  registers the results pages on bp

@@ -1,0 +1,208 @@
+"""Speed benchmark for a readiness campaign's results: does the page cost the same at 1,000 and 100,000 answers?
+
+Builds two campaigns in a throwaway database, one with about 1,000 answers and one with about 100,000 (answers
+and their running totals, inserted in bulk), signs in as HR through the Flask test client and times
+
+* ``GET /readiness/campaigns/<id>/results`` when that route exists, or else
+* ``GET /readiness/campaigns/<id>/actions`` (domain scores from the running totals),
+
+several times at each size. Prints the median times, their ratio (target: at most 2) and the number of SQL
+queries at each size (target: equal). Not a test: it prints numbers and never fails a build.
+
+    .venv/bin/python bench/readiness_results.py
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_bench \\
+        .venv/bin/python bench/readiness_results.py
+
+The PostgreSQL database must be an empty throwaway one: the script creates the tables and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import event, insert, inspect, text  # noqa: E402
+
+from core import sessions  # noqa: E402
+from core.app import create_app  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Program, Role, Staff, StaffStatus, Team  # noqa: E402
+from core.timeutil import utcnow  # noqa: E402
+from readiness.models import (  # noqa: E402
+    NO_TEAM,
+    Answer,
+    Campaign,
+    ItemKind,
+    Response,
+    ResponseCount,
+    RoleGroup,
+    Tally,
+    new_response_key,
+)
+from readiness.services.default_instrument import ensure_default_instrument  # noqa: E402
+from readiness.services.instruments import load_contents  # noqa: E402
+
+SIZES = (1_000, 100_000)
+RUNS = 7
+TEAMS = 12
+CHUNK = 5_000
+RESULTS_RULE = "/readiness/campaigns/<int:campaign_id>/results"
+ACTIONS_RULE = "/readiness/campaigns/<int:campaign_id>/actions"
+
+
+def make_app(url: str, instance: Path) -> Flask:
+    os.environ["PEERWORKS_INSTANCE"] = str(instance)
+    return create_app({
+        "TESTING": True, "SECRET_KEY": "bench-secret-key", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+    })
+
+
+def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: random.Random) -> int:
+    """A campaign on the default survey with about ``answers_wanted`` answers, and their totals."""
+    instrument = load_contents(ensure_default_instrument(None).id)
+    today = utcnow().date()
+    campaign = Campaign(name=name, wave="Baseline", instrument_id=instrument.id, whole_organization=True,
+                        opens_on=today, closes_on=today)
+    db.session.add(campaign)
+    db.session.flush()
+    likert = [item.id for item in instrument.items if item.kind == ItemKind.LIKERT]
+    roles = [group.value for group in RoleGroup]
+    responses: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    tallies: Counter[tuple[int, str, int, int]] = Counter()
+    counts: Counter[tuple[int, str]] = Counter()
+    while len(answers) < answers_wanted:
+        team = rng.choice(teams)
+        role = rng.choice(roles)
+        key = new_response_key()
+        responses.append({"id": key, "campaign_id": campaign.id, "team_id": team.id, "role_group": role,
+                          "tenure_band": "unsaid", "submitted_on": today})
+        counts[(team.id or NO_TEAM, role)] += 1
+        for item_id in likert:
+            value = rng.randint(1, 5)
+            answers.append({"response_id": key, "item_id": item_id, "value": value, "text": None})
+            tallies[(team.id, role, item_id, value)] += 1
+    for start in range(0, len(responses), CHUNK):
+        db.session.execute(insert(Response), responses[start:start + CHUNK])
+    for start in range(0, len(answers), CHUNK):
+        db.session.execute(insert(Answer), answers[start:start + CHUNK])
+    db.session.execute(insert(Tally), [
+        {"campaign_id": campaign.id, "team_key": team, "role_group": role, "item_id": item, "value": value, "n": n}
+        for (team, role, item, value), n in tallies.items()
+    ])
+    db.session.execute(insert(ResponseCount), [
+        {"campaign_id": campaign.id, "team_key": team, "role_group": role, "n": n}
+        for (team, role), n in counts.items()
+    ])
+    db.session.commit()
+    print(f"  {name}: {len(responses):,} responses, {len(answers):,} answers, {len(tallies):,} tally rows")
+    return campaign.id
+
+
+def pages(app: Flask) -> list[str]:
+    """The results page once it exists (it is the one the target is about), then the action plan page."""
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    if RESULTS_RULE not in rules:
+        print(f"  {RESULTS_RULE} does not exist yet: timing the action plan page only")
+        return [ACTIONS_RULE]
+    return [RESULTS_RULE, ACTIONS_RULE]
+
+
+def measure(app: Flask, token: str, rule: str, ids: list[int]) -> None:
+    print(f"  page {rule}")
+    measured = []
+    for size, campaign_id in zip(SIZES, ids, strict=True):
+        path = rule.replace("<int:campaign_id>", str(campaign_id))
+        median, queries, status = time_page(app, token, path)
+        measured.append((median, queries))
+        print(f"    {size:>7,} answers: median {median * 1000:8.1f} ms, {queries} queries, HTTP {status}")
+    (small, small_q), (large, large_q) = measured
+    ratio = large / small if small else float("inf")
+    print(f"    time ratio {SIZES[1]:,} / {SIZES[0]:,}: {ratio:.2f}x (target at most 2x) "
+          f"{'OK' if ratio <= 2 else 'OVER TARGET'}")
+    print(f"    queries: {small_q} and {large_q} (target equal) {'OK' if small_q == large_q else 'DIFFERENT'}")
+
+
+def time_page(app: Flask, token: str, path: str) -> tuple[float, int, int]:
+    """Median seconds over RUNS requests (after one warm-up), the queries of one request, and its status."""
+    queries = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal queries
+        queries += 1
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    status = client.get(path).status_code  # warm-up: templates compiled, caches filled
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        client.get(path)
+        times.append(time.perf_counter() - started)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return statistics.median(times), queries, status
+
+
+def run(label: str, url: str, instance: Path) -> None:
+    print(f"\n{label}: {url.split('@')[-1]}")
+    app = make_app(url, instance)
+    with app.app_context():
+        if inspect(db.engine).get_table_names():
+            print("  The database is not empty: give an empty throwaway database. Skipped.")
+            return
+        db.create_all()
+        try:
+            rng = random.Random(4)
+            program = Program(code="BEN", name="Bench program")
+            teams = [Team(program=program, name=f"Team {n}") for n in range(1, TEAMS + 1)]
+            hr = Staff(email="hr@bench.example", name="HR bench", status=StaffStatus.ACTIVE)
+            hr.set_roles({Role.HR})
+            db.session.add_all([program, *teams, hr])
+            db.session.flush()
+            ids = [build_campaign(f"{size:,} answers", size, teams, rng) for size in SIZES]
+            token = sessions.start(hr)
+            db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                # Fresh statistics, as autovacuum would have them after a real survey (planner picks real plans).
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("ANALYZE"))
+            for rule in pages(app):
+                measure(app, token, rule, ids)
+        finally:
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
+        instance = Path(folder) / "instance"
+        instance.mkdir()
+        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite'}", instance)
+        postgres = os.environ.get("BENCH_DATABASE_URL")
+        if postgres:
+            run("PostgreSQL", postgres, instance)
+        else:
+            print("\nPostgreSQL: skipped (set BENCH_DATABASE_URL to an empty throwaway database to include it)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""From results to action: domain scores and training suggestions, the action plan, and team champions.
+
+Domain scores are read from the running totals (``readiness_tally``), never from the answers, so the cost does
+not grow with the number of answers. A domain's score is the mean of its agreement answers mapped from 1..5 to
+0..100 (a reversed statement counts ``6 - value``). Every function takes the acting person, flushes and writes
+the audit log; none commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Float, Select, and_, case, cast, exists, func, select
+from sqlalchemy.orm import joinedload
+
+from core import audit, settings
+from core.extensions import db
+from core.models import Staff, StaffStatus, Team
+from readiness.models import Campaign, Domain, Item, ItemKind, ResponseCount, Tally
+from readiness.models_actions import Action, ActionStatus, Champion, TrainingSession
+from readiness.services import results
+
+THRESHOLD_KEY = "readiness_action_threshold"
+DEFAULT_THRESHOLD = 60
+# The organization's scores are shown only once this many people have answered (small-group protection).
+
+
+class Stale(Exception):
+    """Someone else saved the record after this form was opened."""
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    domain_id: int
+    name: str
+    training_topic: str
+    answers: int  # agreement answers counted
+    score: float | None  # 0-100, None when nobody answered
+
+    @property
+    def rounded(self) -> int | None:
+        return None if self.score is None else round(self.score)
+
+
+@dataclass(frozen=True)
+class Scores:
+    respondents: int
+    domains: list[DomainScore]
+    threshold: int
+
+    @property
+    def shown(self) -> bool:
+        # The same small-group floor as the results page (agency setting, never below 3).
+        return self.respondents >= results.minimum_cell()
+
+    @property
+    def suggestions(self) -> list[DomainScore]:
+        """Each domain under the threshold that names a training topic, lowest score first."""
+        if not self.shown:
+            return []
+        low = [d for d in self.domains if d.score is not None and d.score < self.threshold and d.training_topic]
+        return sorted(low, key=lambda d: (d.score, d.name))
+
+
+def threshold() -> int:
+    """The agency's score under which a domain suggests training (0-100; a bad stored value means the default)."""
+    raw = settings.get(THRESHOLD_KEY)
+    try:
+        value = int(raw)
+    except ValueError:
+        return DEFAULT_THRESHOLD
+    return min(max(value, 0), 100)
+
+
+def respondents(campaign: Campaign) -> int:
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(ResponseCount.n), 0)).where(ResponseCount.campaign_id == campaign.id)
+    )
+    return int(total or 0)
+
+
+def domain_scores(campaign: Campaign) -> Scores:
+    """The organization's 0-100 score per scored domain of the campaign's survey: two queries at any size."""
+    points = case((Item.reversed, 6 - Tally.value), else_=Tally.value) - 1
+    totals = (
+        select(
+            Item.domain_id.label("domain_id"),
+            func.sum(Tally.n).label("answers"),
+            (cast(func.sum(Tally.n * points), Float) * 25.0 / func.sum(Tally.n)).label("score"),
+        )
+        .join(Item, Item.id == Tally.item_id)
+        .where(Tally.campaign_id == campaign.id, Item.kind == ItemKind.LIKERT, Tally.value.between(1, 5))
+        .group_by(Item.domain_id)
+        .subquery()
+    )
+    scored = exists().where(Item.domain_id == Domain.id, Item.kind == ItemKind.LIKERT)
+    rows = db.session.execute(
+        select(Domain.id, Domain.name, Domain.training_topic, totals.c.answers, totals.c.score)
+        .outerjoin(totals, totals.c.domain_id == Domain.id)
+        .where(Domain.instrument_id == campaign.instrument_id, scored)
+        .order_by(Domain.position, Domain.id)
+    ).all()
+    domains = [
+        DomainScore(row.id, row.name, row.training_topic, int(row.answers or 0),
+                    None if row.score is None else float(row.score))
+        for row in rows
+    ]
+    return Scores(respondents(campaign), domains, threshold())
+
+
+# The action plan ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionDetails:
+    title: str
+    domain_id: int | None
+    owner_id: int
+    due_on: date
+    status: str
+    session_title: str = ""
+    session_on: date | None = None
+
+
+def active_staff() -> Select[tuple[Staff]]:
+    return select(Staff).where(Staff.status == StaffStatus.ACTIVE).order_by(Staff.name, Staff.id)
+
+
+def campaign_domains(campaign: Campaign) -> Select[tuple[Domain]]:
+    return select(Domain).where(Domain.instrument_id == campaign.instrument_id).order_by(Domain.position, Domain.id)
+
+
+def actions_of(campaign: Campaign) -> Select[tuple[Action]]:
+    return (
+        select(Action)
+        .where(Action.campaign_id == campaign.id)
+        .options(joinedload(Action.owner), joinedload(Action.domain), joinedload(Action.training_session))
+        .order_by(Action.due_on, Action.id)
+    )
+
+
+def action_problems(details: ActionDetails, campaign: Campaign) -> dict[str, str]:
+    """What is wrong with the details, by form field, in words that say what to do."""
+    problems: dict[str, str] = {}
+    if details.status not in set(ActionStatus):
+        problems["status"] = "Choose one of the options shown."
+    owner = db.session.get(Staff, details.owner_id)
+    if owner is None or owner.status != StaffStatus.ACTIVE:
+        problems["owner"] = "Choose a person who is on staff now."
+    if details.domain_id is not None:
+        domain = db.session.get(Domain, details.domain_id)
+        if domain is None or domain.instrument_id != campaign.instrument_id:
+            problems["domain"] = "Choose one of the domains of this campaign's survey."
+    if details.session_title and details.session_on is None:
+        problems["session_on"] = "Enter the date of the training session, or leave its title empty."
+    if details.session_on is not None and not details.session_title:
+        problems["session_title"] = "Enter the training session's title, or leave its date empty."
+    return problems
+
+
+def _apply_session(action: Action, details: ActionDetails) -> bool:
+    """Create, change or unlink the action's training session; True when anything changed."""
+    session = action.training_session if action.training_session_id is not None else None
+    if not details.session_title or details.session_on is None:
+        if action.training_session_id is None:
+            return False
+        action.training_session = None
+        return True
+    if session is None:
+        action.training_session = TrainingSession(title=details.session_title, held_on=details.session_on)
+        return True
+    if (session.title, session.held_on) == (details.session_title, details.session_on):
+        return False
+    session.title, session.held_on = details.session_title, details.session_on
+    return True
+
+
+def create_action(campaign: Campaign, details: ActionDetails, actor: Staff) -> Action:
+    action = Action(
+        campaign_id=campaign.id, title=details.title, domain_id=details.domain_id, owner_id=details.owner_id,
+        due_on=details.due_on, status=details.status, created_by_id=actor.id,
+    )
+    _apply_session(action, details)
+    db.session.add(action)
+    db.session.flush()
+    audit.record("readiness.action_created", actor=actor, record_type="readiness_action", record_id=action.id,
+                 detail=f"campaign {campaign.id}, status {action.status}")
+    return action
+
+
+FIELD_NAMES = {"title": "title", "domain_id": "domain", "owner_id": "owner", "due_on": "due date",
+               "status": "status"}
+
+
+def update_action(action: Action, details: ActionDetails, seen_version: int | None, actor: Staff) -> list[str]:
+    """Save the changes; raises ``Stale`` when the action changed since ``seen_version`` was read."""
+    if seen_version != action.version:
+        raise Stale
+    changed = [words for name, words in FIELD_NAMES.items() if getattr(action, name) != getattr(details, name)]
+    for name in FIELD_NAMES:
+        setattr(action, name, getattr(details, name))
+    if _apply_session(action, details):
+        changed.append("training session")
+    if changed:
+        db.session.flush()
+        detail = ", ".join(changed)
+        if "status" in changed:
+            detail += f"; status now {action.status}"
+        audit.record("readiness.action_updated", actor=actor, record_type="readiness_action", record_id=action.id,
+                     detail=detail)
+    return changed
+
+
+def load_action(action_id: int) -> Action | None:
+    return db.session.scalars(
+        select(Action).where(Action.id == action_id).options(
+            joinedload(Action.training_session), joinedload(Action.campaign), joinedload(Action.owner)
+        )
+    ).one_or_none()
+
+
+# Champions ----------------------------------------------------------------------------------------------------
+
+
+def champions() -> Select[tuple[Champion]]:
+    return (
+        select(Champion)
+        .join(Team, Team.id == Champion.team_id)
+        .join(Staff, Staff.id == Champion.staff_id)
+        .options(joinedload(Champion.team), joinedload(Champion.staff))
+        .order_by(Team.name, Staff.name, Champion.id)
+    )
+
+
+def champion_problems(staff_id: int, team_id: int) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    staff = db.session.get(Staff, staff_id)
+    if staff is None or staff.status != StaffStatus.ACTIVE:
+        problems["staff"] = "Choose a person who is on staff now."
+    if db.session.get(Team, team_id) is None:
+        problems["team"] = "Choose one of the teams shown."
+    if not problems and db.session.scalar(
+        select(exists().where(and_(Champion.team_id == team_id, Champion.staff_id == staff_id)))
+    ):
+        problems["staff"] = "This person is already a champion for this team."
+    return problems
+
+
+def name_champion(staff_id: int, team_id: int, since: date, actor: Staff) -> Champion:
+    champion = Champion(staff_id=staff_id, team_id=team_id, since=since)
+    db.session.add(champion)
+    db.session.flush()
+    audit.record("readiness.champion_named", actor=actor, record_type="readiness_champion", record_id=champion.id,
+                 detail=f"team {team_id}, staff {staff_id}")
+    return champion
+
+
+def remove_champion(champion: Champion, actor: Staff) -> None:
+    audit.record("readiness.champion_removed", actor=actor, record_type="readiness_champion", record_id=champion.id,
+                 detail=f"team {champion.team_id}, staff {champion.staff_id}")
+    db.session.delete(champion)
+    db.session.flush()

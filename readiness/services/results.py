@@ -1,0 +1,342 @@
+"""A campaign's results: participation, 0-100 domain scores, item distributions, free text, change since the
+wave it was copied from, all with small-group protection.
+
+Everything is read from the running totals (``readiness_tally``, ``readiness_response_count``) with SUM in SQL,
+grouped by cell (team, role group) and domain: the number of rows read grows with teams x role groups x domains,
+never with the number of responses, and the number of queries is fixed. Only the free text is read from the
+answers, and only for the whole organization.
+
+Scores: an agreement item scores its answer (1-5), or 6 minus the answer when the item is reversed; a domain's
+score is the mean of its item scores mapped to 0-100 ((mean - 1) x 25).
+
+Small-group protection: a group (cell) with fewer than ``minimum_cell()`` responses is "too few answers to show".
+Then complementary suppression: within each line of cells that add up to a shown total (teams within the
+organization, role groups within the organization, the role groups of a team, the teams of a role group), when
+exactly one cell is hidden, the smallest shown cell is hidden too, repeated until nothing changes; so no hidden
+score or count can be worked out by taking the shown cells from the total.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func, select
+
+from core import settings
+from core.extensions import db
+from core.models import Program, Team
+from readiness.models import (
+    NO_TEAM,
+    Answer,
+    Campaign,
+    Domain,
+    Item,
+    ItemKind,
+    Response,
+    ResponseCount,
+    RoleGroup,
+    Tally,
+)
+from readiness.services import campaigns as campaign_service
+from readiness.services import instruments as instrument_service
+
+SETTING = "readiness_min_cell"
+LOWEST_MINIMUM = 3
+DEFAULT_MINIMUM = 5
+TOO_FEW = "too few answers to show"
+
+Key = tuple[Hashable, ...]
+ORGANIZATION: Key = ("org",)
+
+
+def minimum_cell() -> int:
+    """The agency's smallest group that may be shown; never below 3 (a bad stored value falls back to 5)."""
+    raw = settings.get(SETTING).strip()
+    value = int(raw) if raw.isascii() and raw.isdigit() else DEFAULT_MINIMUM
+    return max(LOWEST_MINIMUM, value)
+
+
+def score(points: float, answers: int) -> float | None:
+    """0-100 from the sum of 1-5 item scores and how many answers made it."""
+    if answers <= 0:
+        return None
+    return (points / answers - 1) * 25
+
+
+def rounded(value: float | None) -> int | None:
+    return None if value is None else math.floor(value + 0.5)
+
+
+# Suppression ------------------------------------------------------------------------------------------------
+
+
+def suppress(counts: dict[Key, int], lines: Iterable[tuple[Key, list[Key]]], minimum: int) -> set[Key]:
+    """The keys to hide: every cell under ``minimum``, then, in each line (total, cells) whose total is shown,
+    the smallest shown cell when exactly one of its cells is hidden, until stable. Cells with no responses are
+    not cells (their zero reveals nothing)."""
+    hidden = {key for key, n in counts.items() if n < minimum}
+    lines = [(total, [cell for cell in cells if counts.get(cell, 0) > 0]) for total, cells in lines]
+    changed = True
+    while changed:
+        changed = False
+        for total, cells in lines:
+            if total in hidden or counts.get(total, 0) == 0:
+                continue
+            gone = [cell for cell in cells if cell in hidden]
+            shown = sorted((cell for cell in cells if cell not in hidden), key=lambda cell: (counts[cell], str(cell)))
+            if len(gone) == 1 and shown:
+                hidden.add(shown[0])
+                changed = True
+    return hidden
+
+
+# Results ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """One row of the scores: the organization, a team, a role group, or a team and role group."""
+
+    key: Key
+    label: str
+    n: int
+    shown: bool = False
+    scores: dict[str, int | None] = field(default_factory=dict)  # domain code -> 0-100 (None: no answers)
+    exact: dict[str, float | None] = field(default_factory=dict)
+    changes: dict[str, int | None] = field(default_factory=dict)  # domain code -> change since the last wave
+
+
+@dataclass(frozen=True)
+class Distribution:
+    item: Item
+    counts: list[tuple[str, int]]  # (answer words, how many)
+    total: int
+
+
+@dataclass(frozen=True)
+class FreeText:
+    item: Item
+    texts: list[str]
+
+
+@dataclass
+class Results:
+    campaign: Campaign
+    minimum: int
+    domains: list[Domain]
+    participation: list[campaign_service.TeamParticipation]
+    total: campaign_service.Participation
+    organization: Group
+    teams: list[Group]
+    roles: list[Group]
+    cells: list[Group]
+    distributions: list[Distribution]
+    free_text: list[FreeText]
+    previous: Campaign | None
+
+    @property
+    def groups(self) -> list[Group]:
+        return [self.organization, *self.teams, *self.roles]
+
+
+def _counts(campaign_ids: list[int]) -> dict[int, dict[tuple[int, str], int]]:
+    rows = db.session.execute(
+        select(ResponseCount.campaign_id, ResponseCount.team_key, ResponseCount.role_group, ResponseCount.n)
+        .where(ResponseCount.campaign_id.in_(campaign_ids), ResponseCount.n > 0)
+    )
+    found: dict[int, dict[tuple[int, str], int]] = defaultdict(dict)
+    for campaign_id, team_key, role_group, n in rows:
+        found[campaign_id][(int(team_key), role_group)] = int(n)
+    return found
+
+
+def _sums(campaign_ids: list[int]) -> dict[int, dict[tuple[int, str, str], tuple[int, int]]]:
+    """(points, answers) per campaign, cell and domain code, summed in SQL from the totals."""
+    points = case((Item.reversed.is_(True), 6 - Tally.value), else_=Tally.value)
+    rows = db.session.execute(
+        select(
+            Tally.campaign_id, Tally.team_key, Tally.role_group, Domain.code,
+            func.sum(Tally.n * points), func.sum(Tally.n),
+        )
+        .join(Item, Item.id == Tally.item_id)
+        .join(Domain, Domain.id == Item.domain_id)
+        .where(Tally.campaign_id.in_(campaign_ids), Item.kind == ItemKind.LIKERT, Tally.value.between(1, 5))
+        .group_by(Tally.campaign_id, Tally.team_key, Tally.role_group, Domain.code)
+    )
+    found: dict[int, dict[tuple[int, str, str], tuple[int, int]]] = defaultdict(dict)
+    for campaign_id, team_key, role_group, code, total, answers in rows:
+        found[campaign_id][(int(team_key), role_group, code)] = (int(total or 0), int(answers or 0))
+    return found
+
+
+def _team_labels(team_keys: set[int]) -> dict[int, str]:
+    ids = [key for key in team_keys if key != NO_TEAM]
+    labels = {NO_TEAM: "No team"}
+    if ids:
+        rows = db.session.execute(
+            select(Team.id, Program.code, Team.name).outerjoin(Program, Program.id == Team.program_id)
+            .where(Team.id.in_(ids))
+        )
+        labels.update({team_id: f"{code}: {name}" if code else name for team_id, code, name in rows})
+    return labels
+
+
+def _groups(
+    counts: dict[tuple[int, str], int],
+    sums: dict[tuple[int, str, str], tuple[int, int]],
+    codes: list[str],
+    minimum: int,
+    team_labels: dict[int, str],
+) -> tuple[Group, list[Group], list[Group], list[Group]]:
+    """Every group with its count, exact scores and whether it may be shown."""
+    team_keys = sorted({team for team, _ in counts}, key=lambda t: (t == NO_TEAM, team_labels.get(t, ""), t))
+    role_order = [role.value for role in RoleGroup]
+    role_keys = sorted({role for _, role in counts}, key=lambda r: role_order.index(r) if r in role_order else 99)
+
+    n: dict[Key, int] = defaultdict(int)
+    points: dict[Key, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for (team, role), count in counts.items():
+        for key in (ORGANIZATION, ("team", team), ("role", role), ("cell", team, role)):
+            n[key] += count
+    for (team, role, code), (total, answers) in sums.items():
+        for key in (ORGANIZATION, ("team", team), ("role", role), ("cell", team, role)):
+            points[key][code][0] += total
+            points[key][code][1] += answers
+
+    lines: list[tuple[Key, list[Key]]] = [
+        (ORGANIZATION, [("team", team) for team in team_keys]),
+        (ORGANIZATION, [("role", role) for role in role_keys]),
+    ]
+    lines += [(("team", team), [("cell", team, role) for role in role_keys]) for team in team_keys]
+    lines += [(("role", role), [("cell", team, role) for team in team_keys]) for role in role_keys]
+    hidden = suppress(dict(n), lines, minimum)
+
+    def group(key: Key, label: str) -> Group:
+        exact = {code: score(*points[key][code]) for code in codes} if key in points else dict.fromkeys(codes)
+        shown = n[key] > 0 and key not in hidden
+        return Group(
+            key=key, label=label, n=n[key], shown=shown, exact=exact if shown else {},
+            scores={code: rounded(value) for code, value in exact.items()} if shown else {},
+        )
+
+    role_words = {role.value: role.label for role in RoleGroup}
+    organization = group(ORGANIZATION, "Whole organization")
+    teams = [group(("team", team), team_labels.get(team, "A removed team")) for team in team_keys]
+    roles = [group(("role", role), role_words.get(role, role)) for role in role_keys]
+    cells = [
+        group(("cell", team, role), f"{team_labels.get(team, 'A removed team')}, {role_words.get(role, role)}")
+        for team in team_keys for role in role_keys if counts.get((team, role), 0) > 0
+    ]
+    return organization, teams, roles, cells
+
+
+def campaign_results(campaign: Campaign) -> Results:
+    """Everything the results page shows, in a fixed number of queries whatever the number of responses."""
+    minimum = minimum_cell()
+    instrument = instrument_service.load_contents(campaign.instrument_id)
+    domains = instrument_service.scored_domains(instrument)
+    codes = [domain.code for domain in domains]
+    previous = (
+        db.session.get(Campaign, campaign.copied_from_id) if campaign.copied_from_id is not None else None
+    )
+    ids = [campaign.id] + ([previous.id] if previous is not None else [])
+    counts = _counts(ids)
+    sums = _sums(ids)
+    team_keys = {team for found in counts.values() for team, _ in found}
+    labels = _team_labels(team_keys)
+
+    organization, teams, roles, cells = _groups(counts[campaign.id], sums[campaign.id], codes, minimum, labels)
+    if previous is not None:
+        old_organization, old_teams, old_roles, _ = _groups(
+            counts[previous.id], sums[previous.id], codes, minimum, labels
+        )
+        earlier = {group.key: group for group in [old_organization, *old_teams, *old_roles]}
+        for group in [organization, *teams, *roles]:
+            old = earlier.get(group.key)
+            for code in codes:
+                now_value = group.exact.get(code)
+                old_value = old.exact.get(code) if old is not None and old.shown else None
+                group.changes[code] = (
+                    rounded(now_value - old_value) if now_value is not None and old_value is not None else None
+                )
+
+    distributions: list[Distribution] = []
+    free_text: list[FreeText] = []
+    if organization.shown:
+        distributions = _distributions(campaign, instrument.items)
+        free_text = _free_text(campaign, [item for item in instrument.items if item.kind == ItemKind.TEXT], minimum)
+    return Results(
+        campaign=campaign, minimum=minimum, domains=domains,
+        participation=campaign_service.participation_by_team(campaign),
+        total=campaign_service.participation([campaign.id])[campaign.id],
+        organization=organization, teams=teams, roles=roles, cells=cells,
+        distributions=distributions, free_text=free_text, previous=previous,
+    )
+
+
+def _distributions(campaign: Campaign, items: list[Item]) -> list[Distribution]:
+    """How many people gave each answer to each choice item, for the whole organization."""
+    rows = db.session.execute(
+        select(Tally.item_id, Tally.value, func.sum(Tally.n))
+        .where(Tally.campaign_id == campaign.id, Tally.value > 0)
+        .group_by(Tally.item_id, Tally.value)
+    )
+    found: dict[tuple[int, int], int] = {(item_id, value): int(n or 0) for item_id, value, n in rows}
+    shown = []
+    for item in items:
+        if item.kind == ItemKind.TEXT:
+            continue
+        counts = [(words, found.get((item.id, value), 0)) for value, words in item.choices()]
+        shown.append(Distribution(item, counts, sum(n for _, n in counts)))
+    return shown
+
+
+def _free_text(campaign: Campaign, items: list[Item], minimum: int) -> list[FreeText]:
+    """Open answers for the whole organization, sorted by their words (not the order they arrived in); an
+    open question answered by fewer than ``minimum`` people is not shown."""
+    if not items:
+        return []
+    rows = db.session.execute(
+        select(Answer.item_id, Answer.text)
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Response.campaign_id == campaign.id, Answer.item_id.in_([item.id for item in items]),
+            Answer.value == 0, Answer.text.is_not(None), Answer.text != "",
+        )
+        .order_by(Answer.item_id, Answer.text)
+    )
+    texts: dict[int, list[str]] = defaultdict(list)
+    for item_id, text in rows:
+        texts[item_id].append(text)
+    return [
+        FreeText(item, sorted(texts[item.id], key=lambda text: (text.casefold(), text)))
+        for item in items if len(texts[item.id]) >= minimum
+    ]
+
+
+# CSV --------------------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: str) -> str:
+    """A spreadsheet must not run a team name as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def score_rows(results: Results) -> list[list[str]]:
+    """The domain scores table as CSV rows (hidden groups say "too few answers")."""
+    header = ["Group", "Name", "Answers"] + [domain.name for domain in results.domains]
+    kinds = [("Organization", [results.organization]), ("Team", results.teams), ("Role group", results.roles),
+             ("Team and role group", results.cells)]
+    rows = [[_cell_text(text) for text in header]]
+    for kind, groups in kinds:
+        for group in groups:
+            if not group.shown:
+                rows.append([kind, _cell_text(group.label)] + ["too few answers"] * (1 + len(results.domains)))
+                continue
+            values = [group.scores.get(domain.code) for domain in results.domains]
+            rows.append([kind, _cell_text(group.label), str(group.n)]
+                        + ["" if value is None else str(value) for value in values])
+    return rows

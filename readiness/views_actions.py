@@ -1,0 +1,255 @@
+"""From results to action: domain scores and training suggestions, the readiness action plan, team champions.
+
+Registered on the readiness blueprint (imported at the bottom of ``readiness.views``). Thin views: load, check,
+call ``readiness.services.actions``, commit once, redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response as HttpResponse
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from core.extensions import db
+from core.models import Team
+from core.policy import requires
+from readiness.forms import NOT_A_CHOICE, PlainDateField, clean_text, optional_id, options
+from readiness.models import Campaign, Domain
+from readiness.models_actions import Action, ActionStatus, Champion
+from readiness.services import actions as action_service
+from readiness.services import campaigns as campaign_service
+from readiness.views import _render, bp, page_number
+
+PER_PAGE = 25
+
+# Forms: input shape only --------------------------------------------------------------------------------------
+
+
+def _whole_number(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    number = int(value)
+    if not 0 < number < 2**31:
+        raise ValueError("out of range")
+    return number
+
+
+def _version(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+class ActionForm(FlaskForm):
+    title = StringField("What will be done", filters=[clean_text], validators=[
+        DataRequired("Enter what will be done, for example “Run a session on what peer specialists do”."),
+        Length(max=200, message="Use at most 200 characters."),
+    ])
+    domain = SelectField("Domain it answers", coerce=optional_id, validators=[Optional()],
+                         invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    owner = SelectField("Owner", coerce=optional_id,
+                        validators=[InputRequired("Choose the person who owns this action.")],
+                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    due_on = PlainDateField("Due date", validators=[InputRequired("Enter the date this action is due.")])
+    status = SelectField("Status", choices=options(ActionStatus.choices()), default=ActionStatus.PLANNED,
+                         validators=[InputRequired("Choose the status.")], invalid_choice_message=NOT_A_CHOICE)
+    session_title = StringField("Training session title", filters=[clean_text], validators=[
+        Optional(), Length(max=200, message="Use at most 200 characters."),
+    ])
+    session_on = PlainDateField("Training session date", validators=[Optional()])
+    version = HiddenField(filters=[lambda value: _version(value)])
+
+
+class ChampionForm(FlaskForm):
+    staff = SelectField("Staff member", coerce=optional_id,
+                        validators=[InputRequired("Choose the staff member who will be the champion.")],
+                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    team = SelectField("Team", coerce=optional_id, validators=[InputRequired("Choose the team.")],
+                       invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    since = PlainDateField("Champion since", validators=[InputRequired("Enter the date they became champion.")])
+
+
+# Helpers ------------------------------------------------------------------------------------------------------
+
+
+def _staff_choices(field: SelectField) -> None:
+    field.choices = options([("", "Choose a person")] + [
+        (staff.id, staff.name) for staff in db.session.scalars(action_service.active_staff())
+    ])
+
+
+def _fill_action_choices(form: ActionForm, campaign: Campaign) -> None:
+    form.domain.choices = options([("", "No particular domain")] + [
+        (domain.id, domain.name) for domain in db.session.scalars(action_service.campaign_domains(campaign))
+    ])
+    _staff_choices(form.owner)
+
+
+def _details(form: ActionForm) -> action_service.ActionDetails:
+    return action_service.ActionDetails(
+        title=form.title.data, domain_id=form.domain.data, owner_id=form.owner.data, due_on=form.due_on.data,
+        status=form.status.data, session_title=form.session_title.data or "", session_on=form.session_on.data,
+    )
+
+
+def _show(form: FlaskForm, problems: dict[str, str]) -> None:
+    for name, message in problems.items():
+        getattr(form, name).errors.append(message)
+
+
+def _campaign(campaign_id: int) -> Campaign:
+    return db.get_or_404(Campaign, campaign_id)
+
+
+# Pages --------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/actions")
+@requires("readiness.manage")
+def action_plans() -> tuple[str, int]:
+    """Every campaign with the size of its action plan, and the way to the champions."""
+    page = db.paginate(
+        select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc()),
+        page=page_number(), per_page=PER_PAGE, error_out=False,
+    )
+    counts: dict[int, int] = dict(db.session.execute(
+        select(Action.campaign_id, func.count())
+        .where(Action.campaign_id.in_([campaign.id for campaign in page.items]))
+        .group_by(Action.campaign_id)
+    ).all())
+    return _render("readiness/actions_index.html", page=page, counts=counts)
+
+
+@bp.get("/campaigns/<int:campaign_id>/actions")
+@requires("readiness.manage")
+def campaign_actions(campaign_id: int) -> tuple[str, int]:
+    campaign = _campaign(campaign_id)
+    scores = action_service.domain_scores(campaign)
+    page = db.paginate(action_service.actions_of(campaign), page=page_number(), per_page=PER_PAGE,
+                       error_out=False)
+    return _render("readiness/actions.html", campaign=campaign, scores=scores, page=page,
+                   today=campaign_service.today())
+
+
+@bp.route("/campaigns/<int:campaign_id>/actions/new", methods=["GET", "POST"])
+@requires("readiness.manage")
+def action_new(campaign_id: int) -> HttpResponse | tuple[str, int]:
+    campaign = _campaign(campaign_id)
+    if request.method == "POST":
+        form = ActionForm()
+    else:
+        # One click from a suggestion: the domain and its training topic fill the form.
+        prefill: dict[str, Any] = {"status": ActionStatus.PLANNED, "owner": current_user.id}
+        try:
+            domain_id = _whole_number(request.args.get("domain", ""))
+        except ValueError:
+            domain_id = None
+        domain = db.session.get(Domain, domain_id) if domain_id else None
+        if domain is not None and domain.instrument_id == campaign.instrument_id:
+            prefill.update(domain=domain.id, title=domain.training_topic or "", session_title=domain.training_topic)
+        form = ActionForm(formdata=None, data=prefill)
+    _fill_action_choices(form, campaign)
+    if form.validate_on_submit():
+        details = _details(form)
+        problems = action_service.action_problems(details, campaign)
+        if not problems:
+            action_service.create_action(campaign, details, current_user)
+            db.session.commit()
+            flash("The action is added to the plan.", "success")
+            return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
+        _show(form, problems)
+    return _render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
+                   action=None)
+
+
+@bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@requires("readiness.manage")
+def action_edit(action_id: int) -> HttpResponse | tuple[str, int]:
+    action = action_service.load_action(action_id)
+    if action is None:
+        abort(404)
+    campaign = action.campaign
+    if request.method == "POST":
+        form = ActionForm()
+    else:
+        session = action.training_session
+        form = ActionForm(formdata=None, data={
+            "title": action.title, "domain": action.domain_id, "owner": action.owner_id, "due_on": action.due_on,
+            "status": action.status, "session_title": session.title if session else "",
+            "session_on": session.held_on if session else None, "version": action.version,
+        })
+    _fill_action_choices(form, campaign)
+    if form.validate_on_submit():
+        details = _details(form)
+        problems = action_service.action_problems(details, campaign)
+        if not problems:
+            try:
+                action_service.update_action(action, details, form.version.data, current_user)
+                db.session.commit()
+            except (action_service.Stale, StaleDataError):
+                return _stale(action_id, form, campaign)
+            flash("The action is saved.", "success")
+            return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
+        _show(form, problems)
+    return _render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
+                   action=action)
+
+
+def _stale(action_id: int, form: ActionForm, campaign: Campaign) -> tuple[str, int]:
+    """Someone saved first: keep this person's input, show what is saved now, and let them save over it."""
+    db.session.rollback()
+    current = action_service.load_action(action_id)
+    if current is None:
+        abort(404)
+    form.version.data = str(current.version)
+    return _render("readiness/action_form.html", 409, form=form, campaign=campaign, action=current,
+                   conflict=True)
+
+
+# Champions ----------------------------------------------------------------------------------------------------
+
+
+def _fill_champion_choices(form: ChampionForm) -> None:
+    _staff_choices(form.staff)
+    form.team.choices = options([("", "Choose a team")] + [
+        (team.id, str(team)) for team in db.session.scalars(select(Team).order_by(Team.name, Team.id))
+    ])
+
+
+def _champions_page(form: ChampionForm, status: int = 200) -> tuple[str, int]:
+    page = db.paginate(action_service.champions(), page=page_number(), per_page=PER_PAGE, error_out=False)
+    return _render("readiness/actions_champions.html", status, form=form, page=page)
+
+
+@bp.route("/champions", methods=["GET", "POST"])
+@requires("readiness.manage")
+def champions() -> HttpResponse | tuple[str, int]:
+    form = ChampionForm() if request.method == "POST" else ChampionForm(
+        formdata=None, data={"since": campaign_service.today()}
+    )
+    _fill_champion_choices(form)
+    if form.validate_on_submit():
+        problems = action_service.champion_problems(form.staff.data, form.team.data)
+        if not problems:
+            action_service.name_champion(form.staff.data, form.team.data, form.since.data, current_user)
+            db.session.commit()
+            flash("The champion is named.", "success")
+            return redirect(url_for(".champions"))
+        _show(form, problems)
+    return _champions_page(form, 400 if form.errors else 200)
+
+
+@bp.post("/champions/<int:champion_id>/remove")
+@requires("readiness.manage")
+def champion_remove(champion_id: int) -> HttpResponse:
+    champion = db.get_or_404(Champion, champion_id)
+    action_service.remove_champion(champion, current_user)
+    db.session.commit()
+    flash("The champion is removed from the list.", "success")
+    return redirect(url_for(".champions"))
