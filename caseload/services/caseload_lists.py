@@ -7,8 +7,6 @@ a search or an export. Loading is batched so the number of queries does not grow
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from caseload.models import (
 )
 from caseload.services.clients import active_assignments, needs_reassignment_condition
 from core import audit, policy
+from core.csvfiles import csv_lines
 from core.extensions import db
 from core.models import Program, Staff, StaffRole, StaffStatus
 from core.timeutil import utcnow
@@ -36,7 +35,6 @@ from core.timeutil import utcnow
 EXPORT_BATCH = 500
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection"); tab and carriage
 # return too, because some spreadsheets strip them and read the rest as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_HEADER = (
     "Name",
     "Preferred name",
@@ -224,11 +222,6 @@ def provider_choices(client: Client | None) -> list[tuple[int, str]]:
 # CSV export -------------------------------------------------------------------------------------------------
 
 
-def safe_cell(value: object) -> str:
-    """The text of one cell, with a leading ' when a spreadsheet would otherwise run it as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
 
 def export_ids(user: Staff, filters: ClientFilters) -> list[tuple[int, bool]]:
     """(id, sealed) of every client in the export, in list order."""
@@ -285,10 +278,5 @@ def export_rows(client_ids: list[int]) -> Iterator[list[str]]:
 
 
 def csv_text(rows: Iterable[Iterable[object]]) -> str:
-    """The rows as CSV (with the byte-order mark Excel needs to read UTF-8), every cell through ``safe_cell``."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return buffer.getvalue()
+    """The rows as CSV text, with the byte-order mark Excel needs, every cell safe for spreadsheets."""
+    return "".join(csv_lines(rows))

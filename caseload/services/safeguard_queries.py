@@ -7,9 +7,7 @@ Client)``, so the privacy officer never sees their own record and nobody else se
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -273,23 +271,6 @@ def access_people(user: Staff) -> list[tuple[int, str]]:
         .order_by(Staff.name, Staff.id)
     )
     return [(row.id, row.name) for row in db.session.execute(scope(statement, user, "client.safeguard", Client))]
-
-
-# A spreadsheet runs a cell starting with one of these as a formula; such cells get a leading '.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    """CSV text line by line (with the byte-order mark Excel needs), every cell made safe for spreadsheets."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    yield "\ufeff"
-    for row in rows:
-        cells = ["" if cell is None else str(cell) for cell in row]
-        writer.writerow(["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in cells])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
 
 
 ACCESS_CSV_HEADER = ("When (UTC)", "Person", "Email", "Client", "Client number", "What was opened", "Emergency grant")

@@ -18,7 +18,7 @@ from caseload.services import clients as client_service
 from caseload.services import referrals as service
 from caseload.views import bp
 from core import audit, policy
-from core.admin.csvfiles import csv_lines
+from core.csvfiles import csv_lines
 from core.extensions import db
 from core.policy import requires
 from core.timeutil import utcnow
@@ -39,7 +39,7 @@ def page_number() -> int:
 
 
 def csv_response(rows: Iterable[Iterable[object]], filename: str) -> Response:
-    """A CSV download; every cell goes through the spreadsheet-formula guard in ``core.admin.csvfiles``."""
+    """A CSV download; every cell goes through the spreadsheet-formula guard in ``core.csvfiles``."""
     return Response(
         "".join(csv_lines(rows)),
         mimetype="text/csv",

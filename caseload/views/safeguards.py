@@ -430,7 +430,7 @@ def safeguards_access_csv() -> Response:
                  record_id="sealed-access", detail="filtered" if filters.any else "all")
     db.session.commit()
     rows = queries.access_report_rows(current_user, filters)
-    lines = queries.csv_lines([queries.ACCESS_CSV_HEADER, *rows])
+    lines = csv_lines([queries.ACCESS_CSV_HEADER, *rows])
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",

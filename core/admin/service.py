@@ -20,7 +20,7 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 
 from core import audit, mail, policy, sessions
 from core.accounts.service import invitation_token
-from core.admin.csvfiles import UnreadableFile, csv_lines, decode, read_rows
+from core.csvfiles import UnreadableFile, csv_lines, decode, read_rows
 from core.extensions import db
 from core.models import ROLE_LABELS, OutboxEmail, Program, Role, Staff, StaffRole, StaffStatus, Team, staff_team
 from core.timeutil import utcnow

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 
 from core import audit
 from core.auditlog.forms import NOT_SIGNED_IN, AuditFilterForm
+from core.csvfiles import safe_cell
 from core.extensions import db
 from core.models import AuditEntry, Staff
 
@@ -26,7 +27,6 @@ PER_PAGE = 50
 LAST_PAGE = 100_000  # far past any real log; keeps a typed page number from overflowing the database's OFFSET
 LARGEST_ID = 2**31 - 1  # the entry id column is a 32-bit integer on PostgreSQL
 CSV_BATCH = 1000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 FILTER_NAMES = {
     "person": "person",
@@ -201,12 +201,6 @@ CSV_HEADER = (
     "hash",
 )
 
-
-def safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas: a text cell starting with = + - @ (or tab, return) gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def csv_lines(filters: Filters, before_id: int) -> Iterator[str]:
