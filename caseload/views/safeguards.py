@@ -50,6 +50,7 @@ from caseload.services.clients import (
 )
 from caseload.views import bp
 from core import audit, policy, settings
+from core.csvfiles import csv_lines
 from core.extensions import db, limiter
 from core.models import Role, Staff
 from core.policy import requires
