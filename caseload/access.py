@@ -107,9 +107,8 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
         ordinary.append(_assigned(list(viewer.reports)))
     if viewer.has(Role.PRIVACY):
         ordinary.append(true())
-    declared = exists().where(
-        DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == viewer.id
-    )
+    mine = aliased(DeclaredRelationship)
+    declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
     if viewer.has(*PROVIDER_ROLES) and not viewer.has(Role.HR):
         # An emergency grant overrides the team and supervisor bars, never the bar on one's own record.
         sealed_access = and_(
@@ -129,7 +128,12 @@ def can_safeguard(viewer: Viewer) -> ColumnElement[bool]:
     """The privacy officer and the administrator manage safeguards for every client but their own."""
     if not viewer.has(*SAFEGUARD_ROLES):
         return false()
-    return or_(Client.staff_member_id.is_(None), Client.staff_member_id != viewer.id)
+    # An alias, so the condition also works inside a query that selects declared relationships itself.
+    mine = aliased(DeclaredRelationship)
+    declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
+    return and_(
+        not_(declared), or_(Client.staff_member_id.is_(None), Client.staff_member_id != viewer.id)
+    )
 
 
 def visible_clients(user: Staff) -> ColumnElement[bool]:

@@ -38,7 +38,7 @@ def _safeguard_scope(user: Staff) -> ColumnElement[bool]:
 
 @rule(Client, "client.safeguard")
 def _may_safeguard(user: Staff, client: Client) -> bool:
-    return user.has_role(*SAFEGUARD_ROLES) and client.staff_member_id != user.id
+    return user.has_role(*SAFEGUARD_ROLES) and _matches(client, can_safeguard(Viewer.of(user)))
 
 
 @rule(EmergencyGrant, "grant.review")

@@ -115,9 +115,7 @@ def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]
 @bp.get("/safeguards")
 @requires("caseload.safeguards")
 def safeguards_index() -> tuple[str, int]:
-    # Opening the overview also sends today's review reminders, in case the daily command has not run.
-    if current_user.has_role(Role.PRIVACY) and queries.notify_due_reviews(_today()):
-        db.session.commit()
+    # Reminders are sent by `flask safeguards remind` (never on a GET); the overview shows what is due.
     form = PolicyForm(formdata=None, data={"policy": settings.get("dual_relationship_policy")})
     return _render_index(form)
 

@@ -86,3 +86,15 @@ def test_emergency_grant_never_opens_own_record(db, agency):
                                   expires_at=utcnow() + timedelta(hours=4)))
     db.session.commit()
     assert not may_see(agency["peer_worker"], agency["client"].id)
+
+
+def test_declared_relationship_hides_client_from_safeguard_screens_too(db, agency, client, login_as):
+    from caseload.access import Viewer, can_safeguard
+
+    officer = login_as("privacy")
+    sealed = agency["client"]
+    assert sealed.id in set(db.session.scalars(select(Client.id).where(can_safeguard(Viewer.of(officer)))))
+    db.session.add(DeclaredRelationship(staff_id=officer.id, client_id=sealed.id, relationship="neighbour"))
+    db.session.commit()
+    assert sealed.id not in set(db.session.scalars(select(Client.id).where(can_safeguard(Viewer.of(officer)))))
+    assert client.get(f"/caseload/safeguards/clients/{sealed.id}").status_code == 404
