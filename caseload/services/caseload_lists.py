@@ -203,6 +203,20 @@ def consents_of(client: Client) -> list[Consent]:
     )
 
 
+def caseload_owner_choices(user: Staff) -> list[tuple[int, str]]:
+    """Whose caseload ``user`` may list: their own, and the people they supervise (directly or not)."""
+    from caseload.access import supervised_by
+
+    ids = [user.id, *supervised_by(user.id)]
+    rows = db.session.execute(
+        select(Staff.id, Staff.name)
+        .where(Staff.id.in_(ids), Staff.status == StaffStatus.ACTIVE,
+               exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_(PROVIDER_ROLES)))
+        .order_by(func.lower(Staff.name), Staff.id)
+    )
+    return [(row.id, "You" if row.id == user.id else row.name) for row in rows]
+
+
 def provider_choices(client: Client | None) -> list[tuple[int, str]]:
     """Active staff with a provider role, minus anyone who declared a personal relationship with this client."""
     has_provider_role = exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_(PROVIDER_ROLES))

@@ -115,7 +115,7 @@ def _after_change(client: Client) -> Response:
 def _read_filters() -> tuple[ClientFilterForm, lists.ClientFilters]:
     form = ClientFilterForm(request.args)
     form.program.choices = _program_choices("Any program")
-    form.provider.choices = [("", "Anyone"), *lists.provider_choices(None)]
+    form.provider.choices = [("", "Anyone"), *lists.caseload_owner_choices(current_user)]
     form.validate()
     filters = lists.ClientFilters(
         q=filter_value(form.q, ""),

@@ -21,3 +21,7 @@ def test_clients_list_filters_by_provider(client, db, login_as):
     assert "Bert Elsewhere" not in page
     assert "Cora Sealed" not in page  # the supervisor shares a team with the staff member who is this client
     assert client.get("/caseload/clients?provider=abc").status_code == 200
+    # Only one's own caseload and one's reports' can be chosen.
+    page = client.get("/caseload/clients").get_data(as_text=True)
+    assert f'value="{worker.id}">Wendy Worker' in page
+    assert ">Oscar Other</option>" not in page
