@@ -1,4 +1,5 @@
-"""Readiness results: a campaign's scores, distributions and free text, with small-group protection; CSV export.
+"""Readiness results: a campaign's scores, distributions and free text, with small-group protection; CSV and PDF
+exports.
 
 Registered on the readiness blueprint (imported at the bottom of ``readiness/views.py``). Reading only: no state
 changes, so no audit entry.
@@ -9,9 +10,10 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import make_response, render_template
+from flask import make_response, render_template, request
 from werkzeug.wrappers import Response as HttpResponse
 
+from core import pdf
 from core.extensions import db
 from core.policy import requires
 from readiness.models import Campaign
@@ -42,4 +44,20 @@ def campaign_results_csv(campaign_id: int) -> HttpResponse:
     response = make_response(out.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="readiness-{campaign.id}-scores.csv"'
+    return response
+
+
+@bp.get("/campaigns/<int:campaign_id>/results.pdf")
+@requires("readiness.results")
+def results_pdf(campaign_id: int) -> HttpResponse:
+    """The results as a printable report: the same numbers, with the same groups hidden, as the results page."""
+    campaign = db.get_or_404(Campaign, campaign_id)
+    results = results_service.campaign_results(campaign)
+    html = render_template(
+        "pdf/readiness_results.html", campaign=campaign, results=results, too_few=results_service.TOO_FEW,
+        long_date=long_date,
+    )
+    response = make_response(pdf.render_pdf(html, base_url=request.url_root))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="readiness-{campaign.id}-results.pdf"'
     return response

@@ -1,0 +1,129 @@
+"""The PDF report of a campaign's results: a real PDF, the same numbers as the results page, the same groups
+hidden, and only for HR and admin."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+import sqlalchemy as sa
+
+from core import settings
+from core.extensions import db
+from core.models import Role, Team
+from readiness.models import Campaign, Instrument, RoleGroup
+from readiness.services.answering import record_response
+from tests import factories
+from tests.readiness.helpers import items_by_code, make_campaign, make_instrument, today
+
+
+def many(
+    campaign: Campaign, instrument: Instrument, n: int, *, team: Team, r1: int, r2: int, f1: int
+) -> None:
+    """Store ``n`` anonymous responses, as a survey send does."""
+    items = items_by_code(instrument)
+    answers: list[tuple[int, int, str | None]] = [
+        (items["r1"].id, r1, None), (items["r2"].id, r2, None), (items["f1"].id, f1, None), (items["fmt"].id, 1, None),
+    ]
+    for _ in range(n):
+        record_response(
+            campaign_id=campaign.id, team_id=team.id, role_group=RoleGroup.CLINICAL, tenure_band="unsaid",
+            submitted_on=today(), answers=answers,
+        )
+
+
+def pdf_text(data: bytes) -> str:
+    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True, timeout=60)
+    return done.stdout.decode()
+
+
+@pytest.fixture
+def instrument(db) -> Instrument:  # noqa: ANN001, ARG001 - needs the database
+    return make_instrument()
+
+
+@pytest.fixture
+def campaign(instrument: Instrument) -> Campaign:
+    """Tiny (3 answers) is under the minimum of 5, so Tiny and the next smallest team (North) are hidden.
+    Tiny scores 38 on the peer role ((2 + 3) / 2 = 2.5 -> 37.5); the organization scores 66 and 69."""
+    campaign = make_campaign(instrument, name="Spring readiness check")
+    tiny, north, south = (factories.make_team(name=name) for name in ("Tiny", "North", "South"))
+    many(campaign, instrument, 3, team=tiny, r1=2, r2=3, f1=3)
+    many(campaign, instrument, 6, team=north, r1=5, r2=1, f1=1)
+    many(campaign, instrument, 7, team=south, r1=3, r2=3, f1=3)
+    db.session.commit()
+    return campaign
+
+
+def get_pdf(client, campaign_id: int) -> bytes:  # noqa: ANN001
+    response = client.get(f"/readiness/campaigns/{campaign_id}/results.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="readiness-{campaign_id}-results.pdf"'
+    return response.get_data()
+
+
+def test_the_pdf_shows_what_the_results_page_shows(client, login_as, campaign):
+    login_as(Role.HR)
+    html = client.get(f"/readiness/campaigns/{campaign.id}/results").get_data(as_text=True)
+    assert f'href="/readiness/campaigns/{campaign.id}/results.pdf"' in html
+    assert "Download the PDF report" in html
+    assert ">66<" in html  # the organization's scores on the page
+    assert ">69<" in html
+
+    data = get_pdf(client, campaign.id)
+
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    assert "Spring readiness check" in text
+    assert "Baseline" in text
+    assert "The peer role" in text
+    organization = next(line for line in text.splitlines() if "Whole organization" in line)
+    assert re.findall(r"\d+", organization) == ["16", "66", "69"]
+    assert "In person" in text  # a distribution
+
+
+def test_a_hidden_team_has_no_score_in_the_pdf(client, login_as, campaign):
+    login_as(Role.HR)
+    text = pdf_text(get_pdf(client, campaign.id))
+
+    assert "Too few answers to show" in text
+    tiny = [line for line in text.splitlines() if "Tiny" in line]
+    assert tiny
+    assert all("Too few answers to show" in line for line in tiny)
+    assert not re.search(r"\b38\b", text), "Tiny's hidden score is not printed"
+    south = next(line for line in text.splitlines() if "South" in line and "Too few" not in line)
+    assert re.findall(r"\b\d+\b", south.split("South", 1)[1]) == ["7", "50", "50"]
+
+    # With a minimum of 3 nobody is hidden, and Tiny's score is printed: the check above can fail.
+    settings.put("readiness_min_cell", "3")
+    db.session.commit()
+    text = pdf_text(get_pdf(client, campaign.id))
+    assert re.search(r"\b38\b", text)
+    assert "Too few answers to show" not in text
+
+
+def test_the_pdf_shows_the_change_since_the_earlier_wave(client, login_as, instrument, campaign):
+    later = make_campaign(instrument, name="Spring readiness check", wave="Follow-up")
+    later.copied_from_id = campaign.id
+    south = db.session.execute(sa.select(Team).where(Team.name == "South")).scalar_one()
+    many(later, instrument, 7, team=south, r1=5, r2=1, f1=1)
+    db.session.commit()
+    login_as(Role.ADMIN)
+
+    text = pdf_text(get_pdf(client, later.id))
+
+    assert "Change since Baseline" in text
+    assert "+50" in text  # South: 50 -> 100
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.PEER, Role.SUPERVISOR, Role.PRIVACY])
+def test_only_hr_and_admin_get_the_pdf(client, login_as, campaign, role):
+    login_as(role)
+    assert client.get(f"/readiness/campaigns/{campaign.id}/results.pdf").status_code == 403
+
+
+def test_a_missing_campaign_is_not_found(client, login_as, db):  # noqa: ARG001 - needs the database
+    login_as(Role.HR)
+    assert client.get("/readiness/campaigns/99999/results.pdf").status_code == 404
