@@ -592,3 +592,4 @@ def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
 
 from readiness import views_actions as _views_actions  # noqa: E402, F401  registers the action plan routes
 from readiness import views_results as _results  # noqa: E402,F401  registers the results pages on bp
+from readiness import views_settings as _settings  # noqa: E402,F401  registers the settings page on bp

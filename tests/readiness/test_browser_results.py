@@ -121,6 +121,11 @@ def test_hr_opens_results_and_plans_an_action(
     problems.append(_open(page, "Champions by team", live_server.at("/readiness/champions"), axe_violations))
     expect(page.get_by_role("heading", name="Name a champion")).to_be_visible()
 
+    # The agency's readiness settings, from the Readiness page.
+    page.goto(live_server.at("/readiness/"))
+    problems.append(_open(page, "Settings", live_server.at("/readiness/settings"), axe_violations))
+    expect(page.get_by_role("heading", name="Readiness settings")).to_be_visible()
+
     assert live_server.take_errors() == ""
     failures = [problem for problem in problems if problem]
     assert not failures, "\n\n".join(failures)
