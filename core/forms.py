@@ -28,3 +28,14 @@ class NewPassword:
 
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def optional_id(value: Any) -> int | None:
+    """Coerce a select's value: '' means "none chosen"; anything else must be a whole number that fits an id
+    column (so a forged huge number is a form error, not a database error)."""
+    if value in (None, ""):
+        return None
+    number = int(value)
+    if not 0 < number < 2**31:
+        raise ValueError("out of range")
+    return number

@@ -23,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from core.forms import MultiCheckboxField
+from core.forms import MultiCheckboxField, optional_id
 from readiness.models import Item, ItemKind, RoleGroup, TenureBand
 
 NOT_A_CHOICE = "Choose one of the options shown."
@@ -43,13 +43,6 @@ def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_id(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    number = int(value)
-    if not 0 < number < 2**31:
-        raise ValueError("out of range")
-    return number
 
 
 class PlainDateField(DateField):

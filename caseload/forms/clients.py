@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
-from core.forms import strip
+from core.forms import optional_id, strip
 from core.timeutil import utcnow
 
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -30,11 +30,6 @@ def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_id(value: Any) -> int | None:
-    """'' means "none chosen"; anything else must be a whole number."""
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 def today() -> date:

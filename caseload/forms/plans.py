@@ -31,6 +31,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from caseload.models import Place
 from caseload.services.notes import MAX_BODY, MAX_MINUTES, NoteFilters, NoteInput
 from caseload.services.plans import TERMS, GoalInput, PlanInput
+from core.forms import optional_id
 
 NOT_A_CHOICE = "Choose one of the options in the list."
 MISSING_PART = "This form is missing a part. Reload the page and try again."
@@ -52,13 +53,6 @@ def goal_key(value: Any) -> str:
     return value if isinstance(value, str) and GOAL_KEY.match(value) else ""
 
 
-def optional_id(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    number = int(value)
-    if not 0 < number < 2**31:
-        raise ValueError("out of range")
-    return number
 
 
 def options(pairs: Iterable[tuple[Any, str]], group: str | None = None) -> list[SelectChoice]:

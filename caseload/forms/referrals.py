@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from caseload.models import ReferralSource, Urgency
-from core.forms import strip
+from core.forms import optional_id, strip
 from core.timeutil import utcnow
 
 EARLIEST_DAY = date(1900, 1, 1)
@@ -33,11 +33,6 @@ FUTURE_GRACE = timedelta(minutes=2)  # a browser clock a little ahead of ours is
 MAX_REASON = 2000
 
 
-def optional_id(value: Any) -> int | None:
-    """'' means "none chosen"; anything else must be a whole number."""
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class DayField(DateField):

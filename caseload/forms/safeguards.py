@@ -29,6 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.safeguards import MIN_REASON
+from core.forms import optional_id
 from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
@@ -64,10 +65,6 @@ def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def optional_id(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 def not_in_past(form: Any, field: Any) -> None:
