@@ -43,12 +43,15 @@ from readiness.models import (  # noqa: E402
     NO_TEAM,
     Answer,
     Campaign,
+    DomainTally,
     ItemKind,
+    ItemTally,
+    OpenAnswer,
     Response,
     ResponseCount,
     RoleGroup,
-    Tally,
     new_response_key,
+    sort_key,
 )
 from readiness.services.default_instrument import ensure_default_instrument  # noqa: E402
 from readiness.services.instruments import load_contents  # noqa: E402
@@ -57,6 +60,9 @@ SIZES = (1_000, 100_000)
 RUNS = 7
 TEAMS = 12
 CHUNK = 5_000
+OPEN_ANSWERED = 0.6  # the share of people who write something in each open question
+OPENINGS = ("More", "Less", "Clear", "Better", "Time for", "Training on", "Help with", "Worried about")
+TOPICS = ("supervision", "boundaries", "the peer role", "paperwork", "safety", "relapse", "teamwork", "pay")
 RESULTS_RULE = "/readiness/campaigns/<int:campaign_id>/results"
 ACTIONS_RULE = "/readiness/campaigns/<int:campaign_id>/actions"
 
@@ -77,37 +83,57 @@ def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: rando
                         opens_on=today, closes_on=today)
     db.session.add(campaign)
     db.session.flush()
-    likert = [item.id for item in instrument.items if item.kind == ItemKind.LIKERT]
+    likert = [item for item in instrument.items if item.kind == ItemKind.LIKERT and item.domain_id is not None]
+    open_items = [item.id for item in instrument.items if item.kind == ItemKind.TEXT]
     roles = [group.value for group in RoleGroup]
     responses: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
-    tallies: Counter[tuple[int, str, int, int]] = Counter()
+    written: list[dict[str, Any]] = []
+    item_tallies: Counter[tuple[int, int]] = Counter()
+    points: Counter[tuple[int, str, int]] = Counter()
+    scored: Counter[tuple[int, str, int]] = Counter()
     counts: Counter[tuple[int, str]] = Counter()
-    while len(answers) < answers_wanted:
+    while len(answers) + len(written) < answers_wanted:
         team = rng.choice(teams)
         role = rng.choice(roles)
         key = new_response_key()
         responses.append({"id": key, "campaign_id": campaign.id, "team_id": team.id, "role_group": role,
                           "tenure_band": "unsaid", "submitted_on": today})
         counts[(team.id or NO_TEAM, role)] += 1
-        for item_id in likert:
+        for item in likert:
             value = rng.randint(1, 5)
-            answers.append({"response_id": key, "item_id": item_id, "value": value, "text": None})
-            tallies[(team.id, role, item_id, value)] += 1
+            answers.append({"response_id": key, "item_id": item.id, "value": value})
+            item_tallies[(item.id, value)] += 1
+            points[(team.id, role, item.domain_id)] += 6 - value if item.reversed else value
+            scored[(team.id, role, item.domain_id)] += 1
+        for item_id in open_items:
+            if rng.random() < OPEN_ANSWERED:
+                words = f"{rng.choice(OPENINGS)} {rng.choice(TOPICS)} ({rng.randrange(10**6)})"
+                written.append({"campaign_id": campaign.id, "item_id": item_id, "sort_key": sort_key(words),
+                                "response_id": key, "text": words})
+                item_tallies[(item_id, 0)] += 1
     for start in range(0, len(responses), CHUNK):
         db.session.execute(insert(Response), responses[start:start + CHUNK])
     for start in range(0, len(answers), CHUNK):
         db.session.execute(insert(Answer), answers[start:start + CHUNK])
-    db.session.execute(insert(Tally), [
-        {"campaign_id": campaign.id, "team_key": team, "role_group": role, "item_id": item, "value": value, "n": n}
-        for (team, role, item, value), n in tallies.items()
+    for start in range(0, len(written), CHUNK):
+        db.session.execute(insert(OpenAnswer), written[start:start + CHUNK])
+    db.session.execute(insert(ItemTally), [
+        {"campaign_id": campaign.id, "item_id": item, "value": value, "n": n}
+        for (item, value), n in item_tallies.items()
+    ])
+    db.session.execute(insert(DomainTally), [
+        {"campaign_id": campaign.id, "team_key": team, "role_group": role, "domain_id": domain,
+         "points": points[(team, role, domain)], "answers": n}
+        for (team, role, domain), n in scored.items()
     ])
     db.session.execute(insert(ResponseCount), [
         {"campaign_id": campaign.id, "team_key": team, "role_group": role, "n": n}
         for (team, role), n in counts.items()
     ])
     db.session.commit()
-    print(f"  {name}: {len(responses):,} responses, {len(answers):,} answers, {len(tallies):,} tally rows")
+    print(f"  {name}: {len(responses):,} responses, {len(answers):,} chosen and {len(written):,} open answers, "
+          f"{len(item_tallies) + len(scored):,} running-total rows")
     return campaign.id
 
 

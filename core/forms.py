@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from wtforms import Field, SelectMultipleField, ValidationError, widgets
@@ -28,6 +29,25 @@ class NewPassword:
 
 def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+def _has_control(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+def plain_text(form: Any, field: Field) -> None:
+    """One line of ordinary text: no control characters (they break exports, and PostgreSQL refuses NUL)."""
+    if isinstance(field.data, str) and _has_control(field.data):
+        raise ValidationError(
+            "Use only letters, numbers, spaces and punctuation. "
+            "Remove the tabs, line breaks or other special characters."
+        )
+
+
+def plain_paragraphs(form: Any, field: Field) -> None:
+    """Like ``plain_text``, but line breaks and tabs are allowed."""
+    if isinstance(field.data, str) and _has_control(field.data, allowed="\n\r\t"):
+        raise ValidationError("Use only letters, numbers, spaces and punctuation.")
 
 
 def optional_id(value: Any) -> int | None:

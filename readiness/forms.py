@@ -14,8 +14,10 @@ from wtforms import (
     BooleanField,
     DateField,
     Field,
+    Form,
     IntegerField,
     RadioField,
+    SearchField,
     SelectField,
     StringField,
     TextAreaField,
@@ -23,7 +25,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from core.forms import MultiCheckboxField, optional_id
+from core.forms import MultiCheckboxField, optional_id, plain_text, strip
 from readiness.models import Item, ItemKind, RoleGroup, TenureBand
 
 NOT_A_CHOICE = "Choose one of the options shown."
@@ -249,3 +251,12 @@ def survey_form_class(items: list[Item]) -> type[SurveyFormBase]:
             )
     fields["item_fields"] = names
     return type("SurveyForm", (SurveyFormBase,), fields)
+
+
+class OpenAnswerSearchForm(Form):
+    """The open-answers page's search box (a GET form: no CSRF token, changes nothing)."""
+
+    q = SearchField(
+        "Words in the answer", filters=[strip],
+        validators=[Optional(), Length(max=100, message="Use at most 100 characters."), plain_text],
+    )

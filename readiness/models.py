@@ -6,13 +6,17 @@ How answers stay anonymous:
 * ``readiness_invitation`` knows the person; it records only whether they have answered (invited, started,
   completed) and, while a survey is half-done and they chose "Save and finish later", their draft. The draft is
   deleted in the same transaction that sends the answers.
-* ``readiness_response`` and ``readiness_answer`` know nothing about the person: no staff id, no invitation id, no
-  address, no browser, no time (the date only). A response's key is random, not a sequence, and neither table has
-  a rowid on SQLite (``sqlite_with_rowid=False``), so the order responses were stored in cannot be read back and
-  lined up with anything else.
-* ``readiness_tally`` and ``readiness_response_count`` are the running totals the results read, kept up to date in
-  the same transaction as each answer, so results never scan the answers. They are keyed by campaign, team and
-  role group only.
+* ``readiness_response``, ``readiness_answer`` and ``readiness_open_answer`` know nothing about the person: no
+  staff id, no invitation id, no address, no browser, no time (the date only). A response's key is random, not a
+  sequence, and none of these tables has a rowid on SQLite (``sqlite_with_rowid=False``), so the order
+  responses were stored in cannot be read back and lined up with anything else.
+* ``readiness_open_answer`` holds the free-text answers, filed by campaign, question and their words (the sort key
+  leads the primary key), so the results read the first few and page through the rest in alphabetical order by
+  index, however many people answered.
+* ``readiness_item_tally``, ``readiness_domain_tally`` and ``readiness_response_count`` are the running totals
+  the results read, kept up to date in the same transaction as each answer, so results never scan the answers.
+  They are keyed by campaign, team and role group (the item tally by campaign only) and grow with the survey's
+  size and the number of groups, never with the number of people.
 
 ``team_key`` in the totals is the team's id, or 0 for people on no team (a primary key column cannot be NULL, and
 an upsert needs a primary key to meet on). ``role_group`` and ``tenure_band`` are "unsaid" when a person chose not
@@ -315,8 +319,8 @@ class Response(db.Model):
 
 
 class Answer(db.Model):
-    """One answer: the value (1-5, or the option's number; 0 for free text) and the text of a free-text answer.
-    A multiple-choice item has one row per option chosen."""
+    """One chosen answer: the value (1-5, or the option's number). A multiple-choice item has one row per option
+    chosen. Free text is kept in ``OpenAnswer``."""
 
     __tablename__ = "readiness_answer"
     __table_args__ = ({"sqlite_with_rowid": False},)
@@ -326,14 +330,56 @@ class Answer(db.Model):
     )
     item_id: Mapped[int] = mapped_column(ForeignKey("readiness_item.id"), primary_key=True, index=True)
     value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    text: Mapped[str | None] = mapped_column(Text)
 
 
-class Tally(db.Model):
-    """How many people in a cell (campaign, team, role group) gave ``value`` to ``item`` (0 counts free-text
-    answers). Updated with each response; results sum these rows instead of reading answers."""
+SORT_KEY_LENGTH = 100
 
-    __tablename__ = "readiness_tally"
+
+def sort_key(text: str) -> str:
+    """What open answers are sorted by: their words without case (the first 100 characters)."""
+    return text.casefold()[:SORT_KEY_LENGTH]
+
+
+class OpenAnswer(db.Model):
+    """One free-text answer, filed by campaign, question and ``sort_key`` (then the response's random key, which
+    says nothing about arrival order)."""
+
+    __tablename__ = "readiness_open_answer"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("readiness_campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("readiness_item.id"), primary_key=True)
+    sort_key: Mapped[str] = mapped_column(String(SORT_KEY_LENGTH), primary_key=True)
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("readiness_response.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ItemTally(db.Model):
+    """How many people in a campaign gave ``value`` to ``item``, for the whole organization (0 counts free-text
+    answers). Updated with each response; the answer distributions and the open-question counts read these rows
+    (at most items x options per campaign) instead of the answers."""
+
+    __tablename__ = "readiness_item_tally"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("readiness_campaign.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("readiness_item.id"), primary_key=True, index=True)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DomainTally(db.Model):
+    """A domain's running total in a cell (campaign, team, role group): the sum of its agreement answers' 1-5
+    scores (reversed statements already turned round) and how many answers made it. The scores read these rows
+    (at most teams x role groups x domains per campaign) instead of the answers."""
+
+    __tablename__ = "readiness_domain_tally"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
     campaign_id: Mapped[int] = mapped_column(
@@ -341,9 +387,11 @@ class Tally(db.Model):
     )
     team_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     role_group: Mapped[str] = mapped_column(String(20), primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("readiness_item.id"), primary_key=True, index=True)
-    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    n: Mapped[int] = mapped_column(Integer, default=0)
+    domain_id: Mapped[int] = mapped_column(
+        ForeignKey("readiness_domain.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ResponseCount(db.Model):

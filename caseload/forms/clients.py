@@ -7,7 +7,6 @@ come from the database (programs, providers) are filled in by the view.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
-from core.forms import optional_id, strip
+from core.forms import optional_id, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -39,12 +38,6 @@ def today() -> date:
 def squash_spaces(value: Any) -> Any:
     """Trim and turn runs of spaces into one, so "Jo  Doe" and "Jo Doe" are the same name."""
     return " ".join(part for part in value.split(" ") if part) if isinstance(value, str) else value
-
-
-def plain_text(form: Any, field: Field) -> None:
-    """One line of ordinary text: no control characters (they break exports, and PostgreSQL refuses NUL)."""
-    if isinstance(field.data, str) and any(unicodedata.category(ch) == "Cc" for ch in field.data):
-        raise ValidationError("Remove the tabs, line breaks or other special characters from this answer.")
 
 
 def phone_number(form: Any, field: Field) -> None:

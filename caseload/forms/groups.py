@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, Form, IntegerField, SearchField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options, plain_text
+from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options
 from caseload.models import GroupKind
-from core.forms import MultiCheckboxField, strip
+from core.forms import MultiCheckboxField, plain_text, strip
 from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()

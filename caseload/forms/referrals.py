@@ -24,7 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from caseload.models import ReferralSource, Urgency
-from core.forms import optional_id, strip
+from core.forms import optional_id, plain_paragraphs, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_DAY = date(1900, 1, 1)
@@ -77,18 +77,6 @@ class OneOf:
     def __call__(self, form: Any, field: Field) -> None:
         if field.data not in choice_values(field):
             raise ValidationError(self.message)
-
-
-def plain_text(form: Any, field: Field) -> None:
-    """No control characters in a one-line field (PostgreSQL refuses some, and none belong in a name)."""
-    if field.data and any(ord(c) < 32 or ord(c) == 127 for c in field.data):
-        raise ValidationError("Use only letters, numbers, spaces and punctuation.")
-
-
-def plain_paragraphs(form: Any, field: Field) -> None:
-    """Like ``plain_text`` but lines and tabs are allowed."""
-    if field.data and any((ord(c) < 32 and c not in "\n\r\t") or ord(c) == 127 for c in field.data):
-        raise ValidationError("Use only letters, numbers, spaces and punctuation.")
 
 
 def not_in_future(form: Any, field: Field) -> None:

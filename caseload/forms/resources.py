@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import Field, Form, HiddenField, SearchField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from caseload.forms.referrals import PHONE, OneOf, options, plain_paragraphs, plain_text
+from caseload.forms.referrals import PHONE, OneOf, options
 from caseload.models import ResourceCategory
-from core.forms import strip
+from core.forms import plain_paragraphs, plain_text, strip
 
 CATEGORY_CHOICES = ResourceCategory.choices()
 MAX_NOTES = 4000

@@ -5,7 +5,6 @@ Thin: read input, load the record, check it, call ``caseload.services.referrals`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -18,7 +17,7 @@ from caseload.services import clients as client_service
 from caseload.services import referrals as service
 from caseload.views import bp
 from core import audit, policy
-from core.csvfiles import csv_lines
+from core.csvfiles import csv_response
 from core.extensions import db
 from core.policy import requires
 from core.timeutil import utcnow
@@ -36,15 +35,6 @@ def page_number() -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         return 1
     return min(max(int(raw), 1), LAST_PAGE)
-
-
-def csv_response(rows: Iterable[Iterable[object]], filename: str) -> Response:
-    """A CSV download; every cell goes through the spreadsheet-formula guard in ``core.csvfiles``."""
-    return Response(
-        "".join(csv_lines(rows)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 def long_date(day: date) -> str:

@@ -14,7 +14,8 @@ from caseload.forms.resources import ResourceEditForm, ResourceFilterForm, Resou
 from caseload.models import Resource, ResourceCategory
 from caseload.services import resources as service
 from caseload.views import bp
-from caseload.views.referrals import csv_response, page_number
+from caseload.views.referrals import page_number
+from core.csvfiles import csv_response
 from core.extensions import db
 from core.policy import requires
 from core.timeutil import utcnow

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Float, Select, and_, case, cast, exists, func, select
+from sqlalchemy import Float, Select, and_, cast, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from core import audit, settings
 from core.extensions import db
 from core.models import Staff, StaffStatus, Team
-from readiness.models import Campaign, Domain, Item, ItemKind, ResponseCount, Tally
+from readiness.models import Campaign, Domain, DomainTally, Item, ItemKind, ResponseCount
 from readiness.models_actions import Action, ActionStatus, Champion, TrainingSession
 from readiness.services import results
 
@@ -82,16 +82,15 @@ def respondents(campaign: Campaign) -> int:
 
 def domain_scores(campaign: Campaign) -> Scores:
     """The organization's 0-100 score per scored domain of the campaign's survey: two queries at any size."""
-    points = case((Item.reversed, 6 - Tally.value), else_=Tally.value) - 1
+    answers = func.sum(DomainTally.answers)
     totals = (
         select(
-            Item.domain_id.label("domain_id"),
-            func.sum(Tally.n).label("answers"),
-            (cast(func.sum(Tally.n * points), Float) * 25.0 / func.sum(Tally.n)).label("score"),
+            DomainTally.domain_id.label("domain_id"),
+            answers.label("answers"),
+            ((cast(func.sum(DomainTally.points), Float) / answers - 1) * 25.0).label("score"),
         )
-        .join(Item, Item.id == Tally.item_id)
-        .where(Tally.campaign_id == campaign.id, Item.kind == ItemKind.LIKERT, Tally.value.between(1, 5))
-        .group_by(Item.domain_id)
+        .where(DomainTally.campaign_id == campaign.id, DomainTally.answers > 0)
+        .group_by(DomainTally.domain_id)
         .subquery()
     )
     scored = exists().where(Item.domain_id == Domain.id, Item.kind == ItemKind.LIKERT)

@@ -8,7 +8,9 @@ Sending is one transaction:
 2. the draft is deleted in the same UPDATE;
 3. a response is stored with a random key, the campaign, the team the invitation was made for, the self-reported
    role group and tenure band, and today's date: no person, invitation, address, browser or time;
-4. the running totals (``readiness_tally``, ``readiness_response_count``) are added to with an upsert.
+4. the open answers are filed by their words (``readiness_open_answer``);
+5. the running totals (``readiness_item_tally``, ``readiness_domain_tally``, ``readiness_response_count``) are
+   added to with an upsert.
 
 No audit entry is written for a send or a draft save. The audit log records the exact time, the person and their
 address for every entry; a "someone sent answers at 10:42:17" entry would let anyone who can read the log line a
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.extensions import db
@@ -32,14 +34,19 @@ from readiness.models import (
     NO_TEAM,
     Answer,
     Campaign,
+    DomainTally,
     Invitation,
     InvitationStatus,
+    Item,
+    ItemKind,
+    ItemTally,
+    OpenAnswer,
     Response,
     ResponseCount,
     RoleGroup,
-    Tally,
     TenureBand,
     new_response_key,
+    sort_key,
 )
 
 MAX_DRAFT_CHARS = 200_000
@@ -155,8 +162,8 @@ def record_response(
     submitted_on: date,
     answers: Iterable[tuple[int, int, str | None]],
 ) -> str:
-    """Store one response, its answers and the totals (Core statements: nothing is kept in the session that
-    could say in which order responses arrived). Returns the response's random key."""
+    """Store one response, its chosen and open answers and the totals (Core statements: nothing is kept in the
+    session that could say in which order responses arrived). Returns the response's random key."""
     response = {
         "id": new_response_key(),
         "campaign_id": campaign_id,
@@ -166,39 +173,83 @@ def record_response(
         "submitted_on": submitted_on,
     }
     db.session.execute(insert(Response), [response])
-    by_key = {
-        (item_id, value): {"response_id": response["id"], "item_id": item_id, "value": value, "text": text}
-        for item_id, value, text in answers
-    }
-    unique = list(by_key.values())
-    if unique:
-        db.session.execute(insert(Answer), unique)
-    cell = {"campaign_id": campaign_id, "team_key": team_id or NO_TEAM, "role_group": response["role_group"]}
-    _add_up(ResponseCount, [{**cell, "n": 1}], ["campaign_id", "team_key", "role_group"])
-    if unique:
-        _add_up(
-            Tally,
-            [{**cell, "item_id": row["item_id"], "value": row["value"], "n": 1} for row in unique],
-            ["campaign_id", "team_key", "role_group", "item_id", "value"],
-        )
+    by_key = {(item_id, value): text for item_id, value, text in answers if value > 0 or text}
+    chosen = [
+        {"response_id": response["id"], "item_id": item_id, "value": value}
+        for item_id, value in sorted(by_key) if value > 0
+    ]
+    written = [
+        {"campaign_id": campaign_id, "item_id": item_id, "sort_key": sort_key(text),
+         "response_id": response["id"], "text": text}
+        for (item_id, value), text in sorted(by_key.items()) if value == 0 and text
+    ]
+    if chosen:
+        db.session.execute(insert(Answer), chosen)
+    if written:
+        db.session.execute(insert(OpenAnswer), written)
+    cell = {"team_key": team_id or NO_TEAM, "role_group": response["role_group"]}
+    _add_up(ResponseCount, [{"campaign_id": campaign_id, **cell, "n": 1}], ["n"])
+    if by_key:  # rows in key order, so concurrent sends lock shared rows in the same order
+        _add_up(ItemTally, [
+            {"campaign_id": campaign_id, "item_id": item_id, "value": value, "n": 1}
+            for item_id, value in sorted(by_key)
+        ], ["n"])
+    domains = _domain_points(campaign_id, [(item_id, value) for item_id, value in by_key if value > 0])
+    if domains:
+        _add_up(DomainTally, [
+            {"campaign_id": campaign_id, **cell, "domain_id": domain_id, "points": points, "answers": answered}
+            for domain_id, (points, answered) in sorted(domains.items())
+        ], ["points", "answers"])
     return response["id"]
 
 
-def _add_up(model: type[Tally] | type[ResponseCount], rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """INSERT the rows, or add their n to the rows already there: one statement on PostgreSQL and SQLite."""
+def _domain_points(campaign_id: int, chosen: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """Per domain, the 1-5 scores of the agreement answers (a reversed statement scores 6 minus the answer) and
+    how many there were."""
+    if not chosen:
+        return {}
+    items = {
+        item_id: (domain_id, reversed_)
+        for item_id, domain_id, reversed_ in db.session.execute(
+            select(Item.id, Item.domain_id, Item.reversed).where(
+                Item.id.in_({item_id for item_id, _ in chosen}), Item.kind == ItemKind.LIKERT,
+                Item.domain_id.is_not(None),
+            )
+        )
+    }
+    found: dict[int, tuple[int, int]] = {}
+    for item_id, value in chosen:
+        if item_id not in items or not 1 <= value <= 5:
+            continue
+        domain_id, reversed_ = items[item_id]
+        points, answered = found.get(domain_id, (0, 0))
+        found[domain_id] = (points + (6 - value if reversed_ else value), answered + 1)
+    return found
+
+
+Totals = type[ItemTally] | type[DomainTally] | type[ResponseCount]
+
+
+def _add_up(model: Totals, rows: list[dict[str, Any]], sums: list[str]) -> None:
+    """INSERT the rows, or add their ``sums`` columns to the rows already there (met on the primary key): one
+    statement on PostgreSQL and SQLite."""
+    keys = [column.name for column in model.__table__.primary_key.columns]
     dialect = db.session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         make = postgresql.insert if dialect == "postgresql" else sqlite.insert
         statement = make(model).values(rows)
         statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={"n": model.n + statement.excluded.n}
+            index_elements=keys,
+            set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in sums},
         )
         db.session.execute(statement)
         return
     for row in rows:  # any other database: UPDATE, then INSERT when there was no row
         condition = [getattr(model, key) == row[key] for key in keys]
         done = db.session.execute(
-            update(model).where(*condition).values(n=model.n + row["n"]).execution_options(synchronize_session=False)
+            update(model).where(*condition)
+            .values({name: getattr(model, name) + row[name] for name in sums})
+            .execution_options(synchronize_session=False)
         )
         if done.rowcount == 0:
             db.session.execute(insert(model), [row])

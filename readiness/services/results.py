@@ -1,10 +1,12 @@
 """A campaign's results: participation, 0-100 domain scores, item distributions, free text, change since the
 wave it was copied from, all with small-group protection.
 
-Everything is read from the running totals (``readiness_tally``, ``readiness_response_count``) with SUM in SQL,
-grouped by cell (team, role group) and domain: the number of rows read grows with teams x role groups x domains,
-never with the number of responses, and the number of queries is fixed. Only the free text is read from the
-answers, and only for the whole organization.
+Everything is read from the running totals (``readiness_domain_tally``, ``readiness_item_tally``,
+``readiness_response_count``): the number of rows read grows with teams x role groups x domains and with the
+survey's items, never with the number of responses, and the number of queries is fixed. Free text is read from
+``readiness_open_answer``, only for the whole organization: the results show how many people answered each open
+question (from the totals) and its first few answers in alphabetical order (read by index); the rest are paged on
+their own page and in their own CSV.
 
 Scores: an agreement item scores its answer (1-5), or 6 minus the answer when the item is reversed; a domain's
 score is the mean of its item scores mapped to 0-100 ((mean - 1) x 25).
@@ -23,22 +25,22 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, func, select, union_all
 
 from core import settings
 from core.extensions import db
 from core.models import Program, Team
 from readiness.models import (
     NO_TEAM,
-    Answer,
     Campaign,
     Domain,
+    DomainTally,
     Item,
     ItemKind,
-    Response,
+    ItemTally,
+    OpenAnswer,
     ResponseCount,
     RoleGroup,
-    Tally,
 )
 from readiness.services import campaigns as campaign_service
 from readiness.services import instruments as instrument_service
@@ -117,9 +119,16 @@ class Distribution:
 
 
 @dataclass(frozen=True)
-class FreeText:
+class OpenQuestion:
+    """An open question with enough answers to show: how many people answered it, and the first few answers."""
+
     item: Item
-    texts: list[str]
+    total: int
+    first: list[str]
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.first)
 
 
 @dataclass
@@ -134,7 +143,7 @@ class Results:
     roles: list[Group]
     cells: list[Group]
     distributions: list[Distribution]
-    free_text: list[FreeText]
+    free_text: list[OpenQuestion]
     previous: Campaign | None
 
     @property
@@ -154,21 +163,18 @@ def _counts(campaign_ids: list[int]) -> dict[int, dict[tuple[int, str], int]]:
 
 
 def _sums(campaign_ids: list[int]) -> dict[int, dict[tuple[int, str, str], tuple[int, int]]]:
-    """(points, answers) per campaign, cell and domain code, summed in SQL from the totals."""
-    points = case((Item.reversed.is_(True), 6 - Tally.value), else_=Tally.value)
+    """(points, answers) per campaign, cell and domain code, from the domain totals."""
     rows = db.session.execute(
         select(
-            Tally.campaign_id, Tally.team_key, Tally.role_group, Domain.code,
-            func.sum(Tally.n * points), func.sum(Tally.n),
+            DomainTally.campaign_id, DomainTally.team_key, DomainTally.role_group, Domain.code,
+            DomainTally.points, DomainTally.answers,
         )
-        .join(Item, Item.id == Tally.item_id)
-        .join(Domain, Domain.id == Item.domain_id)
-        .where(Tally.campaign_id.in_(campaign_ids), Item.kind == ItemKind.LIKERT, Tally.value.between(1, 5))
-        .group_by(Tally.campaign_id, Tally.team_key, Tally.role_group, Domain.code)
+        .join(Domain, Domain.id == DomainTally.domain_id)
+        .where(DomainTally.campaign_id.in_(campaign_ids), DomainTally.answers > 0)
     )
     found: dict[int, dict[tuple[int, str, str], tuple[int, int]]] = defaultdict(dict)
     for campaign_id, team_key, role_group, code, total, answers in rows:
-        found[campaign_id][(int(team_key), role_group, code)] = (int(total or 0), int(answers or 0))
+        found[campaign_id][(int(team_key), role_group, code)] = (int(total), int(answers))
     return found
 
 
@@ -264,10 +270,10 @@ def campaign_results(campaign: Campaign) -> Results:
                 )
 
     distributions: list[Distribution] = []
-    free_text: list[FreeText] = []
+    free_text: list[OpenQuestion] = []
     if organization.shown:
         distributions = _distributions(campaign, instrument.items)
-        free_text = _free_text(campaign, [item for item in instrument.items if item.kind == ItemKind.TEXT], minimum)
+        free_text = open_questions(campaign, [item for item in instrument.items if item.kind == ItemKind.TEXT], minimum)
     return Results(
         campaign=campaign, minimum=minimum, domains=domains,
         participation=campaign_service.participation_by_team(campaign),
@@ -280,9 +286,8 @@ def campaign_results(campaign: Campaign) -> Results:
 def _distributions(campaign: Campaign, items: list[Item]) -> list[Distribution]:
     """How many people gave each answer to each choice item, for the whole organization."""
     rows = db.session.execute(
-        select(Tally.item_id, Tally.value, func.sum(Tally.n))
-        .where(Tally.campaign_id == campaign.id, Tally.value > 0)
-        .group_by(Tally.item_id, Tally.value)
+        select(ItemTally.item_id, ItemTally.value, ItemTally.n)
+        .where(ItemTally.campaign_id == campaign.id, ItemTally.value > 0)
     )
     found: dict[tuple[int, int], int] = {(item_id, value): int(n or 0) for item_id, value, n in rows}
     shown = []
@@ -294,49 +299,91 @@ def _distributions(campaign: Campaign, items: list[Item]) -> list[Distribution]:
     return shown
 
 
-def _free_text(campaign: Campaign, items: list[Item], minimum: int) -> list[FreeText]:
-    """Open answers for the whole organization, sorted by their words (not the order they arrived in); an
-    open question answered by fewer than ``minimum`` people is not shown."""
+FIRST_OPEN_ANSWERS = 10  # open answers shown on the results page per question; the rest are on their own page
+
+
+def open_counts(campaign: Campaign, items: list[Item]) -> dict[int, int]:
+    """How many people answered each open question, from the running totals (free text is counted as value 0)."""
     if not items:
-        return []
+        return {}
     rows = db.session.execute(
-        select(Answer.item_id, Answer.text)
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Response.campaign_id == campaign.id, Answer.item_id.in_([item.id for item in items]),
-            Answer.value == 0, Answer.text.is_not(None), Answer.text != "",
-        )
-        .order_by(Answer.item_id, Answer.text)
+        select(ItemTally.item_id, ItemTally.n)
+        .where(ItemTally.campaign_id == campaign.id, ItemTally.value == 0,
+               ItemTally.item_id.in_([item.id for item in items]))
     )
-    texts: dict[int, list[str]] = defaultdict(list)
-    for item_id, text in rows:
-        texts[item_id].append(text)
+    return {item_id: int(n or 0) for item_id, n in rows}
+
+
+def open_answers(campaign: Campaign, item: Item, words: str = "") -> Select[tuple[OpenAnswer]]:
+    """The answers to one open question (those containing ``words``, in any case, when given), in alphabetical
+    order: the order of the primary key."""
+    statement = (
+        select(OpenAnswer)
+        .where(OpenAnswer.campaign_id == campaign.id, OpenAnswer.item_id == item.id)
+        .order_by(OpenAnswer.sort_key, OpenAnswer.response_id)
+    )
+    if words:
+        statement = statement.where(OpenAnswer.text.icontains(words, autoescape=True))
+    return statement
+
+
+def open_questions(campaign: Campaign, items: list[Item], minimum: int) -> list[OpenQuestion]:
+    """The open questions answered by at least ``minimum`` people, each with its first answers in alphabetical
+    order (not the order they arrived in), read in one query whatever the number of answers."""
+    counts = open_counts(campaign, items)
+    shown = [item for item in items if counts.get(item.id, 0) >= minimum]
+    if not shown:
+        return []
+    firsts = [open_answers(campaign, item).limit(FIRST_OPEN_ANSWERS).subquery() for item in shown]
+    rows = db.session.execute(union_all(*(
+        select(first.c.item_id, first.c.sort_key, first.c.response_id, first.c.text) for first in firsts
+    )))
+    texts: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
+    for item_id, key, response_id, text in rows:
+        texts[item_id].append((key, response_id, text))
     return [
-        FreeText(item, sorted(texts[item.id], key=lambda text: (text.casefold(), text)))
-        for item in items if len(texts[item.id]) >= minimum
+        OpenQuestion(item, counts[item.id], [text for *_, text in sorted(texts[item.id])]) for item in shown
     ]
+
+
+def open_total(campaign: Campaign, item: Item) -> int | None:
+    """How many people answered an open question, or None when its answers may not be shown: the whole
+    campaign, or the question itself, has fewer answers than the small-group threshold."""
+    minimum = minimum_cell()
+    responses = db.session.scalar(
+        select(func.coalesce(func.sum(ResponseCount.n), 0)).where(ResponseCount.campaign_id == campaign.id)
+    )
+    answered = open_counts(campaign, [item]).get(item.id, 0)
+    return answered if int(responses or 0) >= minimum and answered >= minimum else None
+
+
+def open_answer_rows(campaign: Campaign, items: list[Item]) -> list[list[str]]:
+    """The CSV of the open answers: question, answer, in alphabetical order; the questions ``open_total`` would
+    not show are left out."""
+    rows = [["Question", "Answer"]]
+    for item in items:
+        if open_total(campaign, item) is not None:
+            texts = db.session.scalars(open_answers(campaign, item).with_only_columns(OpenAnswer.text))
+            rows.extend([item.text, text] for text in texts)
+    return rows
 
 
 # CSV --------------------------------------------------------------------------------------------------------
 
 
-def _cell_text(value: str) -> str:
-    """A spreadsheet must not run a team name as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def score_rows(results: Results) -> list[list[str]]:
-    """The domain scores table as CSV rows (hidden groups say "too few answers")."""
+    """The domain scores table as CSV rows (hidden groups say "too few answers"); ``core.csvfiles`` keeps a team
+    name from running as a formula."""
     header = ["Group", "Name", "Answers"] + [domain.name for domain in results.domains]
     kinds = [("Organization", [results.organization]), ("Team", results.teams), ("Role group", results.roles),
              ("Team and role group", results.cells)]
-    rows = [[_cell_text(text) for text in header]]
+    rows = [header]
     for kind, groups in kinds:
         for group in groups:
             if not group.shown:
-                rows.append([kind, _cell_text(group.label)] + ["too few answers"] * (1 + len(results.domains)))
+                rows.append([kind, group.label] + ["too few answers"] * (1 + len(results.domains)))
                 continue
             values = [group.scores.get(domain.code) for domain in results.domains]
-            rows.append([kind, _cell_text(group.label), str(group.n)]
+            rows.append([kind, group.label, str(group.n)]
                         + ["" if value is None else str(value) for value in values])
     return rows

@@ -11,19 +11,21 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry, AuthSession, Role
-from readiness.models import Answer, Invitation, Response, ResponseCount, Tally
+from readiness.models import Answer, DomainTally, Invitation, ItemTally, OpenAnswer, Response, ResponseCount
 from tests import factories
 from tests.conftest import ON_POSTGRES
 from tests.readiness.helpers import full_answers, invitation_of, make_campaign, make_instrument, send
 
-ANSWER_TABLES = (Response, Answer, Tally, ResponseCount)
+ANSWER_TABLES = (Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount)
 ALLOWED_COLUMNS = {
     "readiness_response": {"id", "campaign_id", "team_id", "role_group", "tenure_band", "submitted_on"},
-    "readiness_answer": {"response_id", "item_id", "value", "text"},
-    "readiness_tally": {"campaign_id", "team_key", "role_group", "item_id", "value", "n"},
+    "readiness_answer": {"response_id", "item_id", "value"},
+    "readiness_open_answer": {"campaign_id", "item_id", "sort_key", "response_id", "text"},
+    "readiness_item_tally": {"campaign_id", "item_id", "value", "n"},
+    "readiness_domain_tally": {"campaign_id", "team_key", "role_group", "domain_id", "points", "answers"},
     "readiness_response_count": {"campaign_id", "team_key", "role_group", "n"},
 }
-ALLOWED_REFERENCES = {"readiness_campaign", "readiness_item", "readiness_response", "core_team"}
+ALLOWED_REFERENCES = {"readiness_campaign", "readiness_item", "readiness_domain", "readiness_response", "core_team"}
 
 
 @pytest.fixture

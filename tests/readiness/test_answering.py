@@ -16,12 +16,14 @@ from core.models import Role
 from readiness.models import (
     NO_TEAM,
     Answer,
+    DomainTally,
     Invitation,
     InvitationStatus,
     ItemKind,
+    ItemTally,
+    OpenAnswer,
     Response,
     ResponseCount,
-    Tally,
 )
 from readiness.services import answering
 from tests import factories
@@ -51,9 +53,9 @@ def survey(app, login_as):  # noqa: ANN001, ANN201
             "invitation": invitation, "token": tokens[person.id], "url": f"/readiness/surveys/{invitation.id}"}
 
 
-def counts() -> tuple[int, int, int, int]:
+def counts() -> tuple[int, ...]:
     return tuple(db.session.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
-                 for model in (Response, Answer, Tally, ResponseCount))
+                 for model in (Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount))
 
 
 def test_the_personal_link_opens_the_survey_for_its_owner(client, survey):
@@ -91,12 +93,16 @@ def test_sending_stores_the_answers_once_and_completes_the_invitation(client, su
     stored = db.session.scalars(select(Response)).one()
     assert (stored.team_id, stored.role_group, stored.tenure_band) == (survey["team"].id, "peer", "1_to_3")
     assert stored.submitted_on == today()
-    answers = {(a.item_id, a.value): a.text for a in db.session.scalars(select(Answer))}
+    answers = {(a.item_id, a.value) for a in db.session.scalars(select(Answer))}
     assert answers == {
-        (items["r1"].id, 4): None, (items["r2"].id, 4): None, (items["f1"].id, 4): None,
-        (items["fmt"].id, 2): None, (items["topics"].id, 1): None, (items["topics"].id, 3): None,
-        (items["open"].id, 0): "More time to plan together.",
+        (items["r1"].id, 4), (items["r2"].id, 4), (items["f1"].id, 4),
+        (items["fmt"].id, 2), (items["topics"].id, 1), (items["topics"].id, 3),
     }
+    written = db.session.scalars(select(OpenAnswer)).one()
+    assert (written.campaign_id, written.item_id, written.response_id) == (
+        survey["invitation"].campaign_id, items["open"].id, stored.id
+    )
+    assert (written.text, written.sort_key) == ("More time to plan together.", "more time to plan together.")
     count = db.session.scalars(select(ResponseCount)).one()
     assert (count.team_key, count.role_group, count.n) == (survey["team"].id, "peer", 1)
     assert "Thank you" in client.get("/readiness/").get_data(as_text=True)
@@ -131,7 +137,8 @@ def test_two_sends_racing_past_the_page_check_count_once(app, survey):
     db.session.commit()
 
     assert counts()[0] == 1
-    assert db.session.scalar(select(Tally.n).where(Tally.item_id == item.id)) == 1
+    assert db.session.scalar(select(ItemTally.n).where(ItemTally.item_id == item.id)) == 1
+    assert db.session.scalar(select(DomainTally.answers)) == 1
 
 
 def test_missing_required_answers_show_an_error_summary_and_keep_the_input(client, survey):
@@ -151,7 +158,7 @@ def test_missing_required_answers_show_an_error_summary_and_keep_the_input(clien
     assert "Choose how much you agree with this statement." in page
     assert re.search(rf'id="item_{items["r1"].id}-1"[^>]*checked|checked[^>]*id="item_{items["r1"].id}-1"', page)
     assert "My concern, kept as typed." in html.unescape(page)
-    assert counts() == (0, 0, 0, 0)
+    assert counts() == (0, 0, 0, 0, 0, 0)
     db.session.expire_all()
     assert db.session.get(Invitation, survey["invitation"].id).status == InvitationStatus.INVITED
 
@@ -168,7 +175,7 @@ def test_save_and_finish_later_keeps_a_draft_that_comes_back(client, survey):
     db.session.expire_all()
     invitation = db.session.get(Invitation, survey["invitation"].id)
     assert invitation.status == InvitationStatus.STARTED
-    assert counts() == (0, 0, 0, 0), "a draft is not an answer"
+    assert counts() == (0, 0, 0, 0, 0, 0), "a draft is not an answer"
     assert "Continue the survey" in client.get("/readiness/").get_data(as_text=True)
 
     page = client.get(survey["url"]).get_data(as_text=True)
@@ -206,7 +213,7 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
     ):
         assert response.status_code == status
         assert message in response.get_data(as_text=True)
-    assert counts() == (0, 0, 0, 0)
+    assert counts() == (0, 0, 0, 0, 0, 0)
 
 
 def test_a_used_link_says_the_answers_were_sent(client, survey):
@@ -244,7 +251,7 @@ def test_someone_elses_invitation_page_is_not_found(client, survey):
 
     assert client.get(f"/readiness/surveys/{theirs.id}").status_code == 404
     assert client.post(f"/readiness/surveys/{theirs.id}", data=full_answers(survey["instrument"])).status_code == 404
-    assert counts() == (0, 0, 0, 0)
+    assert counts() == (0, 0, 0, 0, 0, 0)
 
 
 def test_the_link_needs_a_signed_in_person(app, survey):
@@ -273,7 +280,7 @@ def test_tampered_or_too_long_answers_are_refused_without_a_500(client, survey, 
 
     assert response.status_code == 400
     assert 'id="error-summary"' in response.get_data(as_text=True)
-    assert counts() == (0, 0, 0, 0)
+    assert counts() == (0, 0, 0, 0, 0, 0)
 
 
 def test_the_running_totals_equal_counts_from_the_answers(app, db):
@@ -285,6 +292,7 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
     people = [factories.make_staff(Role.STAFF, teams=[teams[i % 3]]) for i in range(24)]
     people.append(factories.make_staff(Role.HR))  # on no team
     instrument = make_instrument()
+    items = {item.id: item for item in instrument.items}
     campaign = make_campaign(instrument)
     send(campaign)
     for person in people:
@@ -303,14 +311,28 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
         answering.submit(invitation, answering.Submission(answers, role_group=group), today())
     db.session.commit()
 
-    from_answers = Counter()
+    by_item: Counter[tuple[int, int]] = Counter()
+    by_domain: Counter[tuple[int, str, int, str]] = Counter()
     for team_id, role_group, item_id, value in db.session.execute(
         select(Response.team_id, Response.role_group, Answer.item_id, Answer.value)
         .join(Answer, Answer.response_id == Response.id)
     ):
-        from_answers[(team_id or NO_TEAM, role_group, item_id, value)] += 1
-    tallies = {(t.team_key, t.role_group, t.item_id, t.value): t.n for t in db.session.scalars(select(Tally))}
-    assert tallies == dict(from_answers)
+        by_item[(item_id, value)] += 1
+        item = items[item_id]
+        if item.kind == ItemKind.LIKERT and item.domain_id is not None:
+            cell = (team_id or NO_TEAM, role_group, item.domain_id)
+            by_domain[(*cell, "points")] += 6 - value if item.reversed else value
+            by_domain[(*cell, "answers")] += 1
+    for (item_id,) in db.session.execute(select(OpenAnswer.item_id)):
+        by_item[(item_id, 0)] += 1  # free text is counted as value 0
+    item_tallies = {(t.item_id, t.value): t.n for t in db.session.scalars(select(ItemTally))}
+    assert item_tallies == dict(by_item)
+    domain_tallies: dict[tuple[int, str, int, str], int] = {}
+    for t in db.session.scalars(select(DomainTally)):
+        domain_tallies[(t.team_key, t.role_group, t.domain_id, "points")] = t.points
+        domain_tallies[(t.team_key, t.role_group, t.domain_id, "answers")] = t.answers
+    assert domain_tallies == dict(by_domain)
+    assert any(item.reversed for item in items.values()), "the check covers a reversed statement"
 
     from_responses = Counter((r.team_id or NO_TEAM, r.role_group) for r in db.session.scalars(select(Response)))
     response_counts = {(c.team_key, c.role_group): c.n for c in db.session.scalars(select(ResponseCount))}
@@ -351,4 +373,5 @@ def test_two_sends_at_the_same_moment_count_once_on_postgres(app, survey):
     assert sorted(results) == ["already answered", "sent"]
     db.session.expire_all()
     assert counts()[0] == 1
-    assert db.session.scalar(select(func.sum(Tally.n))) == 1
+    assert db.session.scalar(select(func.sum(ItemTally.n))) == 1
+    assert db.session.scalar(select(func.sum(DomainTally.answers))) == 1

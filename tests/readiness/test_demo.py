@@ -14,9 +14,10 @@ from readiness.models import (
     Campaign,
     Invitation,
     InvitationStatus,
+    ItemTally,
+    OpenAnswer,
     Response,
     ResponseCount,
-    Tally,
 )
 from readiness.services.campaigns import today
 
@@ -40,6 +41,9 @@ def test_the_demo_has_a_baseline_and_an_open_follow_up(runner, db):  # noqa: ANN
     answers = db.session.scalar(select(func.count()).select_from(Answer).join(Response).where(
         Response.campaign_id == baseline.id))
     assert answers >= 300
+    open_answers = db.session.scalar(select(func.count()).select_from(OpenAnswer).where(
+        OpenAnswer.campaign_id == baseline.id))
+    assert open_answers > 0
 
     # Participation and answers agree, team by team, and the totals equal the answers.
     completed = Counter(team for team, in db.session.execute(
@@ -47,8 +51,8 @@ def test_the_demo_has_a_baseline_and_an_open_follow_up(runner, db):  # noqa: ANN
                                          Invitation.status == InvitationStatus.COMPLETED)
     ))
     assert completed == per_team
-    tallied = db.session.scalar(select(func.sum(Tally.n)).where(Tally.campaign_id == baseline.id))
-    assert tallied == answers
+    tallied = db.session.scalar(select(func.sum(ItemTally.n)).where(ItemTally.campaign_id == baseline.id))
+    assert tallied == answers + open_answers
     counted = {c.team_key: 0 for c in db.session.scalars(select(ResponseCount))}
     for c in db.session.scalars(select(ResponseCount).where(ResponseCount.campaign_id == baseline.id)):
         counted[c.team_key] += c.n

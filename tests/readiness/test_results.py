@@ -210,8 +210,8 @@ def test_free_text_for_the_organization_sorted_by_text(client, login_as, instrum
     db.session.commit()
 
     found = results_service.campaign_results(campaign).free_text
-    assert [(entry.item.code, entry.texts) for entry in found] == [
-        ("open", ["apples", "Boundaries", "Clear roles", "More time to plan", "Zebra crossing"])
+    assert [(entry.item.code, entry.total, entry.first) for entry in found] == [
+        ("open", 5, ["apples", "Boundaries", "Clear roles", "More time to plan", "Zebra crossing"])
     ]
     login_as(Role.HR)
     html = page(client, campaign)
@@ -351,7 +351,7 @@ def test_csv_of_domain_scores_with_suppressed_cells(client, login_as, instrument
 
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Group", "Name", "Answers", "The peer role", "Worries"]
     by_name = {row[1].split(": ")[-1]: row for row in rows[1:] if row[0] == "Team"}
     assert by_name["=Tiny"][2:] == ["too few answers"] * 3
