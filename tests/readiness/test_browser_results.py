@@ -73,6 +73,28 @@ def test_hr_opens_results_and_plans_an_action(
     too_few = page.get_by_role("cell", name="Too few answers to show", exact=True)
     assert too_few.count() >= 1, "no group shows “Too few answers to show”"
 
+    # Every answer to an open question, a page at a time, then a search that finds something and one that does not.
+    read_all = re.compile(r"^(Read all \d+ answers to this question|Search the answers)")
+    page.get_by_role("link", name=read_all).first.click()
+    open_answers = live_server.at(f"/readiness/campaigns/{baseline}/open-answers/")
+    expect(page).to_have_url(re.compile(re.escape(open_answers) + r"\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Open answers")
+    answers = page.locator("ul.pw-open-answers > li")
+    assert answers.count() >= 5, "the demo's open answers are listed"
+    problems.append(axe_violations(page))
+    first_word = (answers.first.text_content() or "").split()[0]
+    page.get_by_label("Words in the answer").fill(first_word)
+    page.get_by_role("button", name="Search").click()
+    found = re.compile(f"^Answers with “{re.escape(first_word)}”")
+    expect(page.get_by_role("heading", level=2, name=found)).to_be_visible()
+    expect(answers.first).to_contain_text(first_word)
+    page.get_by_label("Words in the answer").fill("zzqx nothing like this")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("heading", name="No answer has these words")).to_be_visible()
+    problems.append(axe_violations(page))
+    page.get_by_role("link", name="Back to the results").click()
+    expect(page).to_have_url(live_server.at(f"/readiness/campaigns/{baseline}/results"))
+
     # Readiness -> Action plans and champions -> the baseline's action plan.
     page.goto(live_server.at("/readiness/"))
     problems.append(_open(page, "Action plans and champions", live_server.at("/readiness/actions"), axe_violations))
