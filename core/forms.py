@@ -1,13 +1,52 @@
-"""Form pieces shared by every module."""
+"""Form pieces shared by every module, and the two form bases every PeerWorks form derives from.
+
+``FlaskForm`` (with a CSRF token, for anything that changes data) and ``Form`` (for GET filters) add one check to
+every text field: no NUL character. PostgreSQL cannot store one, so without the check a pasted or forged NUL
+would be a server error instead of a message next to the field (Django does the same for every CharField).
+"""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
 
-from wtforms import Field, SelectMultipleField, ValidationError, widgets
+import flask_wtf
+import wtforms
+from wtforms import Field, PasswordField, SelectMultipleField, StringField, ValidationError, widgets
 
 from core import passwords
+
+NUL_MESSAGE = (
+    "This has a hidden character we cannot use (it often comes from copying out of another program). "
+    "Type it again, or paste it as plain text."
+)
+
+
+def no_nul(form: Any, field: Field) -> None:
+    if isinstance(field.data, str) and "\x00" in field.data:
+        raise ValidationError(NUL_MESSAGE)
+
+
+class _NoNulMeta:
+    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
+        field = unbound_field.bind(form=form, **options)
+        if isinstance(field, StringField) and not isinstance(field, PasswordField):  # a password is never stored
+            field.validators = [no_nul, *field.validators]
+        return field
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """A form that changes data: CSRF token, and no NUL in any text field."""
+
+    class Meta(_NoNulMeta):  # WTForms merges it with flask_wtf's Meta
+        pass
+
+
+class Form(wtforms.Form):
+    """A form read from the query string (filters, searches): no CSRF token, no NUL in any text field."""
+
+    class Meta(_NoNulMeta):
+        pass
 
 
 class MultiCheckboxField(SelectMultipleField):

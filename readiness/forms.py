@@ -9,12 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     Field,
-    Form,
     IntegerField,
     RadioField,
     SearchField,
@@ -25,7 +23,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from core.forms import MultiCheckboxField, optional_id, plain_text, strip
+from core.forms import FlaskForm, Form, MultiCheckboxField, optional_id, plain_text, strip
 from readiness.models import Item, ItemKind, RoleGroup, TenureBand
 
 NOT_A_CHOICE = "Choose one of the options shown."

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response as HttpResponse
@@ -18,6 +17,7 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core.extensions import db
+from core.forms import FlaskForm
 from core.models import Team
 from core.policy import requires
 from readiness.forms import NOT_A_CHOICE, PlainDateField, clean_text, optional_id, options

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from core import audit, settings
 from core.extensions import db
+from core.forms import FlaskForm
 from core.policy import requires
 from readiness.services import results
 from readiness.views import bp

@@ -10,13 +10,12 @@ import re
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, Field, Form, HiddenField, RadioField, SearchField, SelectField, StringField
+from wtforms import DateField, Field, HiddenField, RadioField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
-from core.forms import optional_id, plain_text, strip
+from core.forms import FlaskForm, Form, optional_id, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_BIRTH = date(1900, 1, 1)

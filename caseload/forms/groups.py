@@ -6,13 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, Form, IntegerField, SearchField, SelectField, StringField, ValidationError
+from wtforms import BooleanField, Field, IntegerField, SearchField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options
 from caseload.models import GroupKind
-from core.forms import MultiCheckboxField, plain_text, strip
+from core.forms import FlaskForm, Form, MultiCheckboxField, plain_text, strip
 from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()

@@ -11,13 +11,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -31,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from caseload.models import Place
 from caseload.services.notes import MAX_BODY, MAX_MINUTES, NoteFilters, NoteInput
 from caseload.services.plans import TERMS, GoalInput, PlanInput
-from core.forms import optional_id
+from core.forms import FlaskForm, Form, optional_id
 
 NOT_A_CHOICE = "Choose one of the options in the list."
 MISSING_PART = "This form is missing a part. Reload the page and try again."

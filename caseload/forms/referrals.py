@@ -7,12 +7,10 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     DateTimeLocalField,
     Field,
-    Form,
     HiddenField,
     RadioField,
     SelectField,
@@ -24,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from caseload.models import ReferralSource, Urgency
-from core.forms import optional_id, plain_paragraphs, plain_text, strip
+from core.forms import FlaskForm, Form, optional_id, plain_paragraphs, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_DAY = date(1900, 1, 1)

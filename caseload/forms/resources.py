@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
-from wtforms import Field, Form, HiddenField, SearchField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms import Field, HiddenField, SearchField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from caseload.forms.referrals import PHONE, OneOf, options
 from caseload.models import ResourceCategory
-from core.forms import plain_paragraphs, plain_text, strip
+from core.forms import FlaskForm, Form, plain_paragraphs, plain_text, strip
 
 CATEGORY_CHOICES = ResourceCategory.choices()
 MAX_NOTES = 4000

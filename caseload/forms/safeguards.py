@@ -10,11 +10,9 @@ import unicodedata
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    Form,
     HiddenField,
     PasswordField,
     RadioField,
@@ -29,7 +27,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.safeguards import MIN_REASON
-from core.forms import optional_id
+from core.forms import FlaskForm, Form, optional_id
 from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."

@@ -1,10 +1,9 @@
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, Field, PasswordField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from core.forms import NewPassword, strip
+from core.forms import FlaskForm, NewPassword, strip
 
 
 def printable(_form: Any, field: Field) -> None:

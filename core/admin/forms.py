@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from wtforms import EmailField, Form, HiddenField, SearchField, SelectField, StringField
+from wtforms import EmailField, HiddenField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, StopValidation
 
 from core.admin.service import STATUS_LABELS
-from core.forms import MultiCheckboxField, strip
+from core.forms import FlaskForm, Form, MultiCheckboxField, strip
 from core.models import Role
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024

@@ -18,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
@@ -36,6 +35,7 @@ from core.admin.forms import (
     TeamRenameForm,
 )
 from core.extensions import db
+from core.forms import FlaskForm
 from core.models import Staff, StaffStatus, Team
 from core.policy import requires
 from core.timeutil import utcnow

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, Field, SelectField, StringField, ValidationError
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from core.forms import strip
+from core.forms import FlaskForm, strip
 
 ANYONE = ""
 NOT_SIGNED_IN = "none"
