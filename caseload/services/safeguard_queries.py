@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from caseload.access import visible_clients
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
 from core import notify
 from core.extensions import db
@@ -204,6 +205,14 @@ def own_grants(user: Staff) -> Select:
         .where(EmergencyGrant.staff_id == user.id)
         .order_by(EmergencyGrant.started_at.desc(), EmergencyGrant.id.desc())
     )
+
+
+def still_visible(user: Staff, client_ids: list[int]) -> set[int]:
+    """Which of these clients the person may see now: a relationship declared after an emergency grant hides the
+    client again, name included, even while the grant runs."""
+    if not client_ids:
+        return set()
+    return set(db.session.scalars(select(Client.id).where(Client.id.in_(client_ids), visible_clients(user))))
 
 
 def reads_under(grant: EmergencyGrant) -> Select:

@@ -521,8 +521,9 @@ def emergency_access() -> Response | tuple[str, int]:
 def emergency_grants() -> str:
     page = db.paginate(queries.own_grants(current_user), page=_page_number(), per_page=_page_size(),
                        error_out=False)
+    named = queries.still_visible(current_user, [grant.client_id for grant in page.items])
     return render_template("caseload/safeguards/emergency_grants.html", page=page, now=utcnow(),
-                           purposes=dict(GrantPurpose.choices()))
+                           purposes=dict(GrantPurpose.choices()), named=named)
 
 
 def _own_grant(grant_id: int) -> EmergencyGrant:

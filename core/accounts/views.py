@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -13,6 +13,7 @@ from core import audit, sessions
 from core.accounts import service
 from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from core.extensions import csrf, db, limiter, login_manager
+from core.models import Staff
 from core.navigation import session_deadlines
 from core.policy import public, requires
 
@@ -64,6 +65,13 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+def _signed_in(staff: Staff) -> None:
+    """Start a signed-in session, with a new CSRF token: a token from before sign-in (which someone else could
+    have seen on a shared computer) is not valid afterwards."""
+    session.pop("csrf_token", None)
+    login_user(staff)
+
+
 def _login_breach(_limit: Any) -> None:
     audit.record("signin.throttled", outcome=audit.DENIED, detail="too many tries from this address")
     db.session.commit()
@@ -91,7 +99,7 @@ def login() -> Response | str:
         )
         db.session.commit()
         if result.staff is not None:
-            login_user(result.staff)
+            _signed_in(result.staff)
             return redirect(_safe_next(request.args.get("next")))
         message = result.message
     status = 200 if request.method == "GET" or (not message and not form.errors) else 400
@@ -125,7 +133,7 @@ def password() -> Response | str:
     if form.validate_on_submit():
         if service.change_password(staff, form.current_password.data, form.new_password.data):
             db.session.commit()
-            login_user(staff)
+            _signed_in(staff)
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("home.index"))
         db.session.commit()
@@ -147,7 +155,7 @@ def accept_invite(token: str) -> Response | str:
     if form.validate_on_submit():
         service.accept_invitation(staff, form.new_password.data)
         db.session.commit()
-        login_user(staff)
+        _signed_in(staff)
         flash(f"Welcome to PeerWorks, {staff.name}. Your password is set.", "success")
         return redirect(url_for("home.index"))
     status = 400 if form.errors else 200

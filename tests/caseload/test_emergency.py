@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from caseload.models import EmergencyGrant, SealedAccess
+from caseload.models import DeclaredRelationship, EmergencyGrant, SealedAccess
 from core.models import AuditEntry, Notification, OutboxEmail, Role
 from core.timeutil import utcnow
 from tests import factories
@@ -250,6 +250,20 @@ def test_end_access_now(client, db, agency, coworker):
     assert ended.actor_id == coworker.id
     assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
     assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
+
+
+def test_a_relationship_declared_during_a_grant_hides_the_name_in_the_list(client, db, agency, coworker):
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    assert "Jo Doe" in text(client.get("/caseload/emergency/grants"))
+
+    db.session.add(DeclaredRelationship(staff_id=coworker.id, client_id=agency["jo"].id, relationship="friend"))
+    db.session.commit()
+
+    listing = text(client.get("/caseload/emergency/grants"))
+    assert "Jo Doe" not in listing
+    assert "closed to you: you declared a relationship" in listing
+    assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
 
 
 def test_someone_elses_grant_is_404(client, db, agency, coworker):

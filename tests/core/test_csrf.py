@@ -148,6 +148,20 @@ def test_sign_in_with_own_token_works(world: World):
     assert client.get("/").status_code == 200
 
 
+def test_signing_in_gives_a_new_token_and_the_old_one_stops_working(world: World):
+    """A token someone saw before sign-in (a shared computer's sign-in page) is no use afterwards."""
+    client = world.app.test_client()
+    before = csrf_token_from(client.get("/login").data)
+    assert client.post("/login", data={**world.form(), "csrf_token": before}).status_code == 302
+
+    after = csrf_token_from(client.get("/").data)
+
+    assert after != before
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 400
+    assert client.get("/").status_code == 200, "still signed in: the old token did nothing"
+    assert client.post("/logout", data={"csrf_token": after}).status_code == 302
+
+
 def test_sign_out_with_own_token_works(world: World):
     with world.app.app_context():
         token = factories.start_session(factories.make_staff(Role.PEER))
