@@ -439,6 +439,9 @@ class GroupSession(db.Model):
     topic: Mapped[str] = mapped_column(String(200), default="")
     minutes: Mapped[int] = mapped_column(Integer, default=60)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Attendance(db.Model):
