@@ -6,17 +6,16 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from caseload.models import Assignment, Client, DeclaredRelationship
 from core.models import AuditEntry, Role
 from tests.factories import assign, make_client, make_program, make_staff, make_team, seal
 from tests.factories import start_session as start
+from tests.queries import counting_queries
 
 MISSING = 999999
 DECLARED = "Thank you. If this person is a client here, you will not be assigned to them and their record is closed"
@@ -231,25 +230,11 @@ def test_declaration_validation(client, db, agency, data, message):
 # Query counts -------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def counted(db) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-
-
 def queries_for(client, db, path: str) -> int:
     db.session.expire_all()
     client.get(path)  # warm up: the sign-in session touch and first-time loads
     db.session.expire_all()
-    with counted(db) as statements:
+    with counting_queries() as statements:
         response = client.get(path)
     assert response.status_code == 200
     return len(statements)

@@ -5,12 +5,10 @@ note text, and clients a person may not see."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from caseload.models import Assignment, Client, ContactNote, DeclaredRelationship, WorkKind
 from caseload.services.notes import minutes_by_kind
@@ -29,6 +27,7 @@ from tests.factories import (
     make_team,
     seal,
 )
+from tests.queries import counting_queries
 
 MISSING = 999_999
 
@@ -72,20 +71,6 @@ def notes_of(client_id: int | None = None, staff_id: int | None = None) -> list[
     if staff_id is not None:
         statement = statement.where(ContactNote.staff_id == staff_id)
     return list(db.session.scalars(statement))
-
-
-@contextmanager
-def count_queries() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 # Adding a note ------------------------------------------------------------------------------------------------
@@ -291,7 +276,7 @@ def test_client_notes_query_count_does_not_grow_with_notes(client, person, peer)
 
     def counted() -> list[str]:
         db.session.expunge_all()  # each request starts with an empty session, as in production
-        with count_queries() as statements:
+        with counting_queries() as statements:
             assert client.get(url).status_code == 200
         return statements
 
@@ -387,7 +372,7 @@ def test_my_notes_query_count_does_not_grow_with_notes(client, peer, agency):
 
     def counted() -> list[str]:
         db.session.expunge_all()
-        with count_queries() as statements:
+        with counting_queries() as statements:
             assert client.get("/caseload/notes").status_code == 200
         return statements
 
@@ -440,7 +425,7 @@ def test_minutes_by_kind_sums_in_sql_per_kind_within_dates(db, agency):
     db.session.commit()
 
     me_id = me.id
-    with count_queries() as statements:
+    with counting_queries() as statements:
         result = minutes_by_kind(me_id, start, end)
     assert result == [
         ("advocacy", True, 75),

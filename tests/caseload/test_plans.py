@@ -16,6 +16,7 @@ from caseload.services.plans import today
 from core.extensions import db
 from core.models import AuditEntry
 from tests.factories import assign, make_client, make_plan, make_program, make_staff, make_team, seal
+from tests.queries import queries_for
 
 MISSING = 999_999
 
@@ -459,7 +460,6 @@ def test_huge_numbers_in_addresses_answer_404(client, person, url):
 
 
 def test_plan_page_query_count_does_not_grow_with_versions_or_goals(client, person, peer):
-    from sqlalchemy import event
 
     from caseload.models import Client
     from core.models import Staff
@@ -473,18 +473,8 @@ def test_plan_page_query_count_does_not_grow_with_versions_or_goals(client, pers
         db.session.commit()
 
     def counted() -> int:
-        statements: list[str] = []
-
-        def record(*args: object) -> None:
-            statements.append(str(args[2]))
-
         db.session.expunge_all()
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
-        return len(statements)
+        return queries_for(client, url)
 
     add(2, 2)
     counted()

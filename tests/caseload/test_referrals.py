@@ -5,34 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from caseload.models import Client, ClientStatus, Referral, SealedAccess
 from core.models import AuditEntry
 from core.timeutil import utcnow
 from tests.factories import assign, make_client, make_referral, make_staff, make_team, seal
+from tests.queries import counting_queries
 
 NEW = "/caseload/referrals/new"
 TODAY = "/caseload/referrals"
-
-
-@contextmanager
-def counting_queries(db) -> Iterator[list[str]]:  # noqa: ANN001
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001,ARG001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -412,7 +397,7 @@ def _statements_for_list(client, db, crp_id: int, peer_id: int, how_many: int) -
     db.session.commit()
     client.get(TODAY)  # warm up: the first audit entry ever also creates the log's head row
     db.session.expunge_all()  # nothing cached from setting up: the page loads what it shows
-    with counting_queries(db) as statements:
+    with counting_queries() as statements:
         response = client.get(TODAY)
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('id="referral-') == how_many

@@ -27,6 +27,7 @@ from core.models import AuditEntry, Notification, Role
 from core.timeutil import utcnow
 from tests import factories
 from tests.factories import assign, make_client, make_staff, make_team, seal
+from tests.queries import queries_for
 
 
 def text(response) -> str:
@@ -551,21 +552,6 @@ def test_declared_relationships_list(client, db, agency, officer):
 
 # Queries do not grow with the number of rows -------------------------------------------------------------------
 
-class QueryCounter:
-    def __init__(self, engine) -> None:
-        self.engine, self.count = engine, 0
-
-    def __enter__(self) -> QueryCounter:
-        sa.event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._count)
-
-    def _count(self, *args: object) -> None:
-        self.count += 1
-
-
 def add_sealed_records(db, agency, officer, how_many: int) -> None:
     for _ in range(how_many):
         person = make_staff("peer", teams=[agency["crp"]])
@@ -594,10 +580,7 @@ def test_safeguards_pages_use_the_same_number_of_queries_for_more_rows(app, clie
 
     def queries_for_page() -> int:
         client.get(url)  # warm up: the first request loads things once
-        with QueryCounter(db.engine) as counter:
-            response = client.get(url)
-        assert response.status_code == 200
-        return counter.count
+        return queries_for(client, url)
 
     add_sealed_records(db, agency, admin_officer, 2)
     small = queries_for_page()

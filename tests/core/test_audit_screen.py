@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +20,7 @@ from core.models import AuditEntry, Staff
 from core.timeutil import utcnow
 from tests.conftest import ON_POSTGRES
 from tests.factories import make_staff
+from tests.queries import counting_queries
 
 Write = Callable[..., AuditEntry]
 
@@ -54,20 +54,6 @@ def rows_of(html: str) -> list[str]:
 
 def last_entry(db: Any) -> AuditEntry:
     return db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
-
-
-@contextmanager
-def counting_queries(db: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 # Who may open it --------------------------------------------------------------------------------------------------
@@ -307,7 +293,7 @@ def test_queries_do_not_grow_with_the_number_of_entries(
     def screen_after_adding(entries: int) -> tuple[int, str]:
         for _ in range(entries):
             write("client.viewed", actor=make_staff("peer", name=f"Reader {next(readers):03d}"))
-        with counting_queries(db) as statements:
+        with counting_queries() as statements:
             response = client.get("/audit/?action=client.viewed")
         assert response.status_code == 200
         return len(statements), response.get_data(as_text=True)

@@ -15,6 +15,7 @@ from readiness.models import Campaign, Instrument, Invitation
 from readiness.services import campaigns as campaign_service
 from readiness.services.default_instrument import BUILTIN_KEY
 from tests import factories
+from tests.queries import queries_for
 from tests.readiness.helpers import make_campaign, make_instrument, send, today
 
 
@@ -249,28 +250,17 @@ def test_the_readiness_page_lists_campaigns_with_participation_for_hr(client, lo
 
 def test_campaign_participation_counts_come_from_one_query_per_page(client, login_as):
     """No N+1: the number of queries for the campaign list does not grow with the number of campaigns."""
-    import sqlalchemy as sa
 
     login_as(Role.HR)
     instrument = make_instrument()
     make_campaign(instrument)
     db.session.commit()
 
-    def queries() -> int:
-        seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get("/readiness/").status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
-        return len(seen)
-
-    one = queries()
+    one = queries_for(client, "/readiness/")
     for n in range(8):
         make_campaign(instrument, name=f"Campaign {n}")
     db.session.commit()
-    assert queries() == one
+    assert queries_for(client, "/readiness/") == one
 
 
 def test_campaign_service_participation_is_zero_before_sending(app):

@@ -7,13 +7,13 @@ import csv
 import io
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from core.extensions import db
 from core.models import AuditEntry, Role
 from readiness.models import Campaign, Instrument
 from readiness.services import results as results_service
+from tests.queries import queries_for
 from tests.readiness.helpers import items_by_code, make_campaign, make_instrument
 from tests.readiness.test_results import answer, many
 
@@ -208,20 +208,6 @@ def test_only_hr_and_admin_read_open_answers(client, login_as, instrument, campa
     assert client.get(f"/readiness/campaigns/{campaign.id}/open-answers.csv").status_code == 403
 
 
-def count_queries(client, url: str) -> int:  # noqa: ANN001
-    seen: list[str] = []
-
-    def listener(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def test_the_open_answers_page_runs_the_same_queries_at_any_size(client, login_as, instrument):
     small, large = make_campaign(instrument, name="Small"), make_campaign(instrument, name="Large")
     fill(small, instrument, 30)
@@ -229,5 +215,5 @@ def test_the_open_answers_page_runs_the_same_queries_at_any_size(client, login_a
     login_as(Role.HR)
     item = items_by_code(instrument)["open"]
     url = "/readiness/campaigns/{}/open-answers/" + str(item.id)
-    count_queries(client, url.format(small.id))  # warm up
-    assert count_queries(client, url.format(small.id)) == count_queries(client, url.format(large.id))
+    queries_for(client, url.format(small.id))  # warm up
+    assert queries_for(client, url.format(small.id)) == queries_for(client, url.format(large.id))

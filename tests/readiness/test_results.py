@@ -7,7 +7,6 @@ import csv
 import io
 
 import pytest
-import sqlalchemy as sa
 
 from core import settings
 from core.extensions import db
@@ -16,6 +15,7 @@ from readiness.models import Campaign, Instrument, RoleGroup
 from readiness.services import results as results_service
 from readiness.services.answering import record_response
 from tests import factories
+from tests.queries import queries_for
 from tests.readiness.helpers import items_by_code, make_campaign, make_instrument, today
 
 TOO_FEW = "Too few answers to show"
@@ -283,20 +283,6 @@ def test_no_change_table_without_an_earlier_wave(client, login_as, instrument, c
 # Speed ------------------------------------------------------------------------------------------------------
 
 
-def _queries(client, url: str) -> int:  # noqa: ANN001
-    seen: list[str] = []
-
-    def listener(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    sa.event.listen(db.engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def test_query_count_does_not_grow_with_responses(client, login_as, instrument):
     teams = [factories.make_team(name=f"Team {n}") for n in range(3)]
     small, large = make_campaign(instrument, name="Small"), make_campaign(instrument, name="Large")
@@ -308,8 +294,8 @@ def test_query_count_does_not_grow_with_responses(client, login_as, instrument):
                r1=1 + n % 5, text=f"note {n}")
     db.session.commit()
     login_as(Role.HR)
-    _queries(client, f"/readiness/campaigns/{small.id}/results")  # warm up
-    assert _queries(client, f"/readiness/campaigns/{small.id}/results") == _queries(
+    queries_for(client, f"/readiness/campaigns/{small.id}/results")  # warm up
+    assert queries_for(client, f"/readiness/campaigns/{small.id}/results") == queries_for(
         client, f"/readiness/campaigns/{large.id}/results"
     )
 

@@ -1,0 +1,33 @@
+"""Counting SQL statements, for the tests that prove a page's queries do not grow with its rows (no N+1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from core.extensions import db
+
+
+@contextmanager
+def counting_queries() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def queries_for(client: Any, url: str) -> int:
+    """How many statements one GET of ``url`` runs; the page must answer 200."""
+    with counting_queries() as statements:
+        assert client.get(url).status_code == 200, url
+    return len(statements)
