@@ -1,6 +1,6 @@
 """From results to action: domain scores and training suggestions, the action plan, and team champions.
 
-Domain scores are read from the running totals (``readiness_tally``), never from the answers, so the cost does
+Domain scores are read from the running totals (``readiness_domain_tally``), never from the answers, so the cost does
 not grow with the number of answers. A domain's score is the mean of its agreement answers mapped from 1..5 to
 0..100 (a reversed statement counts ``6 - value``). Every function takes the acting person, flushes and writes
 the audit log; none commits.
