@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from core import config, policy
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
@@ -39,6 +40,15 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SECURE_COOKIES"]) or request.is_secure
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a whole number that fits the database's id columns. A larger one does not
+    match the route (404, like a missing record) instead of failing in the database (PostgreSQL's integer)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -46,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.from_mapping(config.DEFAULTS)
     app.config.from_mapping(config.from_environment(Path(app.instance_path)))
     if test_config:

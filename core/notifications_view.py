@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
@@ -10,14 +10,11 @@ from werkzeug.wrappers import Response
 from core import notify
 from core.extensions import db
 from core.models import Notification
+from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-
-def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
 
 
 @bp.get("/")
@@ -27,7 +24,7 @@ def index() -> str:
         select(Notification)
         .where(Notification.staff_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()),
-        page=_page(),
+        page=page_number(),
         per_page=int(current_app.config["PAGE_SIZE"]),
         error_out=False,
     )
@@ -40,7 +37,7 @@ def mark_read(notification_id: int) -> Response:
     # Only the person's own notification changes; someone else's id changes nothing.
     notify.mark_read(current_user.id, notification_id)
     db.session.commit()
-    return redirect(url_for(".index", page=_page(), _anchor=f"notification-{notification_id}"))
+    return redirect(url_for(".index", page=page_number(), _anchor=f"notification-{notification_id}"))
 
 
 @bp.post("/read-all")

@@ -7,7 +7,6 @@ Thin views: read input, load the record, check it, call ``readiness.services``, 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +16,9 @@ from werkzeug.wrappers import Response as HttpResponse
 
 from core import policy
 from core.extensions import db
+from core.pages import page_number
 from core.policy import requires
+from core.timeutil import long_date
 from readiness import demo as _demo  # noqa: F401  adds the demo surveys to seed-demo
 from readiness import policy as _policy  # noqa: F401  registers the record rules
 from readiness.forms import (
@@ -49,19 +50,7 @@ from readiness.services.default_instrument import ensure_default_instrument, fin
 
 bp = Blueprint("readiness", __name__, url_prefix="/readiness")
 
-LAST_PAGE = 100_000
 DEFAULT_CHOICE = "default"
-
-
-def page_number() -> int:
-    raw = request.args.get("page", "")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        return 1
-    return min(max(int(raw), 1), LAST_PAGE)
-
-
-def long_date(day: date) -> str:
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
 
 
 def _render(template: str, status: int = 200, **context: Any) -> tuple[str, int]:

@@ -35,13 +35,13 @@ from caseload.views import bp
 from core import policy
 from core.extensions import db
 from core.models import Role, Staff
+from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
 
 DECLARED = (
     "Thank you. If this person is a client here, you will not be assigned to them and their record is closed to you."
 )
-MAX_PAGE = 100_000
 FIELD_LABELS = {
     "name": "Full name",
     "preferred_name": "Preferred name",
@@ -54,12 +54,6 @@ FIELD_LABELS = {
 
 
 # Small helpers shared with the caseload's front page ---------------------------------------------------------
-
-
-def page_number() -> int:
-    """The ?page= number, kept within what a database can take (a huge number is not an error)."""
-    number = request.args.get("page", 1, type=int) or 1
-    return min(max(number, 1), MAX_PAGE)
 
 
 def page_size() -> int:

@@ -19,26 +19,14 @@ from caseload.views import bp
 from core import audit, policy
 from core.csvfiles import csv_response
 from core.extensions import db
+from core.pages import page_number
 from core.policy import requires
-from core.timeutil import utcnow
+from core.timeutil import long_date, utcnow
 
 DAY_PAGE_SIZE = 50
-LAST_PAGE = 100_000
 
 
 # Small helpers shared by the caseload areas in this package ---------------------------------------------------
-
-
-def page_number() -> int:
-    """The page asked for in ``?page=``, or 1 when the address holds something that is not a sensible page."""
-    raw = request.args.get("page", "")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
-        return 1
-    return min(max(int(raw), 1), LAST_PAGE)
-
-
-def long_date(day: date) -> str:
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
 
 
 # Taking a referral --------------------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from core import audit, policy, settings
 from core.csvfiles import csv_lines
 from core.extensions import db, limiter
 from core.models import Role, Staff
+from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -62,10 +63,6 @@ STALE_MESSAGE = "Someone else changed this record while you had it open. Check i
 
 def _page_size() -> int:
     return int(current_app.config["PAGE_SIZE"])
-
-
-def _page_number(name: str = "page") -> int:
-    return max(1, request.args.get(name, 1, type=int) or 1)
 
 
 def _today():  # noqa: ANN202 - a date
@@ -90,7 +87,7 @@ def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]
     due_only = request.args.get("due") == "1"
     page = db.paginate(
         queries.sealed_clients(current_user, today=today, due_only=due_only),
-        page=_page_number(),
+        page=page_number(),
         per_page=_page_size(),
         error_out=False,
     )
@@ -146,7 +143,7 @@ def safeguards_link() -> tuple[str, int]:
     if searched and form.validate():
         page = db.paginate(
             queries.client_search(current_user, form.q.data or "", form.date_of_birth.data),
-            page=_page_number(),
+            page=page_number(),
             per_page=_page_size(),
             error_out=False,
         )
@@ -344,7 +341,7 @@ def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
 @bp.get("/safeguards/grants")
 @requires("caseload.safeguards")
 def safeguards_queue() -> str:
-    page = db.paginate(queries.review_queue(current_user), page=_page_number(), per_page=_page_size(),
+    page = db.paginate(queries.review_queue(current_user), page=page_number(), per_page=_page_size(),
                        error_out=False)
     return render_template("caseload/safeguards/queue.html", page=page, now=utcnow(),
                            purposes=dict(GrantPurpose.choices()))
@@ -357,7 +354,7 @@ def _reviewable_grant(grant_id: int) -> EmergencyGrant:
 
 
 def _render_grant(grant: EmergencyGrant, form: FindingForm, message: str = "", status: int = 200) -> tuple[str, int]:
-    reads = db.paginate(queries.reads_under(grant), page=_page_number(), per_page=_page_size(), error_out=False)
+    reads = db.paginate(queries.reads_under(grant), page=page_number(), per_page=_page_size(), error_out=False)
     return render_template(
         "caseload/safeguards/grant.html",
         grant=grant,
@@ -413,7 +410,7 @@ def _access_filters() -> tuple[AccessFilterForm, queries.AccessFilters]:
 @requires("caseload.safeguards")
 def safeguards_access_report() -> tuple[str, int]:
     form, filters = _access_filters()
-    page = db.paginate(queries.access_report(current_user, filters), page=_page_number(), per_page=_page_size(),
+    page = db.paginate(queries.access_report(current_user, filters), page=page_number(), per_page=_page_size(),
                        error_out=False)
     status = 400 if form.errors else 200
     return render_template(
@@ -440,7 +437,7 @@ def safeguards_access_csv() -> Response:
 @bp.get("/safeguards/relationships")
 @requires("caseload.safeguards")
 def safeguards_relationships() -> str:
-    page = db.paginate(queries.declared_relationships(current_user), page=_page_number(), per_page=_page_size(),
+    page = db.paginate(queries.declared_relationships(current_user), page=page_number(), per_page=_page_size(),
                        error_out=False)
     clients, staff = queries.names_for(list(page.items))
     return render_template("caseload/safeguards/relationships.html", page=page, clients=clients, staff=staff,
@@ -519,7 +516,7 @@ def emergency_access() -> Response | tuple[str, int]:
 @bp.get("/emergency/grants")
 @requires("caseload.emergency")
 def emergency_grants() -> str:
-    page = db.paginate(queries.own_grants(current_user), page=_page_number(), per_page=_page_size(),
+    page = db.paginate(queries.own_grants(current_user), page=page_number(), per_page=_page_size(),
                        error_out=False)
     named = queries.still_visible(current_user, [grant.client_id for grant in page.items])
     return render_template("caseload/safeguards/emergency_grants.html", page=page, now=utcnow(),

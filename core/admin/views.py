@@ -37,6 +37,7 @@ from core.admin.forms import (
 from core.extensions import db
 from core.forms import FlaskForm
 from core.models import Staff, StaffStatus, Team
+from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -82,7 +83,7 @@ def staff_list() -> str:
     form, filters = _read_filters()
     page = db.paginate(
         service.staff_query(filters, actor=current_user),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=_page_size(),
         error_out=False,
     )
@@ -452,7 +453,7 @@ def outbox() -> str:
         state = ""
     page = db.paginate(
         service.outbox_query(state),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=_page_size(),
         error_out=False,
     )

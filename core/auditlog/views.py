@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from core.auditlog import service
 from core.auditlog.forms import AuditFilterForm
 from core.extensions import db
+from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -25,7 +26,7 @@ def _list_page(form: AuditFilterForm) -> str:
         filters = service.Filters.from_form(form)
         page = db.paginate(
             service.entries(filters),
-            page=service.page_number(request.args.get("page")),
+            page=page_number(),
             per_page=service.PER_PAGE,
             error_out=False,
         )

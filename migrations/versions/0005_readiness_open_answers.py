@@ -63,7 +63,13 @@ def _create_totals():
     op.create_index(op.f('ix_readiness_item_tally_item_id'), 'readiness_item_tally', ['item_id'], unique=False)
     op.execute(
         "INSERT INTO readiness_item_tally (campaign_id, item_id, value, n) "
-        "SELECT campaign_id, item_id, value, SUM(n) FROM readiness_tally GROUP BY campaign_id, item_id, value"
+        "SELECT campaign_id, item_id, value, SUM(n) FROM readiness_tally WHERE value > 0 "
+        "GROUP BY campaign_id, item_id, value"
+    )
+    # Free text is counted from the answers that were moved (a blank one was tallied but is not an answer).
+    op.execute(
+        "INSERT INTO readiness_item_tally (campaign_id, item_id, value, n) "
+        "SELECT campaign_id, item_id, 0, COUNT(*) FROM readiness_open_answer GROUP BY campaign_id, item_id"
     )
     op.execute(
         "INSERT INTO readiness_domain_tally (campaign_id, team_key, role_group, domain_id, points, answers) "
@@ -105,7 +111,6 @@ def _restore_tally():
 
 
 def upgrade():
-    _create_totals()
     op.create_table('readiness_open_answer',
     sa.Column('campaign_id', sa.Integer(), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
@@ -134,6 +139,7 @@ def upgrade():
     for start in range(0, len(rows), CHUNK):
         connection.execute(open_answer.insert(), rows[start:start + CHUNK])
     connection.execute(sa.text("DELETE FROM readiness_answer WHERE value = 0"))
+    _create_totals()
 
     with op.batch_alter_table('readiness_answer', schema=None, table_kwargs={'sqlite_with_rowid': False}) as batch_op:
         batch_op.drop_column('text')

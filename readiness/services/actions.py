@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from core import audit, settings
 from core.extensions import db
 from core.models import Staff, StaffStatus, Team
-from readiness.models import Campaign, Domain, DomainTally, Item, ItemKind, ResponseCount
+from readiness.models import Campaign, Domain, DomainTally, Item, ItemKind
 from readiness.models_actions import Action, ActionStatus, Champion, TrainingSession
 from readiness.services import results
 
@@ -73,13 +73,6 @@ def threshold() -> int:
     return min(max(value, 0), 100)
 
 
-def respondents(campaign: Campaign) -> int:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(ResponseCount.n), 0)).where(ResponseCount.campaign_id == campaign.id)
-    )
-    return int(total or 0)
-
-
 def domain_scores(campaign: Campaign) -> Scores:
     """The organization's 0-100 score per scored domain of the campaign's survey: two queries at any size."""
     answers = func.sum(DomainTally.answers)
@@ -87,7 +80,8 @@ def domain_scores(campaign: Campaign) -> Scores:
         select(
             DomainTally.domain_id.label("domain_id"),
             answers.label("answers"),
-            ((cast(func.sum(DomainTally.points), Float) / answers - 1) * 25.0).label("score"),
+            # (points - answers) x 25 / answers: exact where (points / answers - 1) x 25 is not (14/5 -> 44.999...)
+            (cast(func.sum(DomainTally.points) - answers, Float) * 25.0 / answers).label("score"),
         )
         .where(DomainTally.campaign_id == campaign.id, DomainTally.answers > 0)
         .group_by(DomainTally.domain_id)
@@ -105,7 +99,7 @@ def domain_scores(campaign: Campaign) -> Scores:
                     None if row.score is None else float(row.score))
         for row in rows
     ]
-    return Scores(respondents(campaign), domains, threshold())
+    return Scores(results.respondents(campaign), domains, threshold())
 
 
 # The action plan ----------------------------------------------------------------------------------------------

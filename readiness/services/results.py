@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import Select, func, or_, select
 
 from core import settings
 from core.extensions import db
@@ -65,7 +65,7 @@ def score(points: float, answers: int) -> float | None:
     """0-100 from the sum of 1-5 item scores and how many answers made it."""
     if answers <= 0:
         return None
-    return (points / answers - 1) * 25
+    return (points - answers) * 25 / answers  # not (points / answers - 1) * 25: 14/5 would score 44.999...
 
 
 def rounded(value: float | None) -> int | None:
@@ -316,33 +316,44 @@ def open_counts(campaign: Campaign, items: list[Item]) -> dict[int, int]:
 
 def open_answers(campaign: Campaign, item: Item, words: str = "") -> Select[tuple[OpenAnswer]]:
     """The answers to one open question (those containing ``words``, in any case, when given), in alphabetical
-    order: the order of the primary key."""
+    order. Ties of the sort key (answers alike but for case, or alike in their first 100 characters) go by the
+    words, and only identical answers by the random response key: the key is the same for all of one person's
+    answers, so ordering by it would line up their answers across questions."""
     statement = (
         select(OpenAnswer)
         .where(OpenAnswer.campaign_id == campaign.id, OpenAnswer.item_id == item.id)
-        .order_by(OpenAnswer.sort_key, OpenAnswer.response_id)
+        .order_by(OpenAnswer.sort_key, OpenAnswer.text, OpenAnswer.response_id)
     )
     if words:
-        statement = statement.where(OpenAnswer.text.icontains(words, autoescape=True))
+        # sort_key is casefolded in Python, so it also matches letters SQLite's lower() leaves alone (É, ß).
+        statement = statement.where(or_(
+            OpenAnswer.text.icontains(words, autoescape=True),
+            OpenAnswer.sort_key.contains(words.casefold(), autoescape=True),
+        ))
     return statement
+
+
+def respondents(campaign: Campaign) -> int:
+    """How many people answered the campaign, from the running totals."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(ResponseCount.n), 0)).where(ResponseCount.campaign_id == campaign.id)
+    )
+    return int(total or 0)
 
 
 def open_questions(campaign: Campaign, items: list[Item], minimum: int) -> list[OpenQuestion]:
     """The open questions answered by at least ``minimum`` people, each with its first answers in alphabetical
-    order (not the order they arrived in), read in one query whatever the number of answers."""
+    order (not the order they arrived in): one query per open question of the survey, whatever the number of
+    answers, in the database's own order (the same as on the open-answers page)."""
     counts = open_counts(campaign, items)
-    shown = [item for item in items if counts.get(item.id, 0) >= minimum]
-    if not shown:
-        return []
-    firsts = [open_answers(campaign, item).limit(FIRST_OPEN_ANSWERS).subquery() for item in shown]
-    rows = db.session.execute(union_all(*(
-        select(first.c.item_id, first.c.sort_key, first.c.response_id, first.c.text) for first in firsts
-    )))
-    texts: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    for item_id, key, response_id, text in rows:
-        texts[item_id].append((key, response_id, text))
     return [
-        OpenQuestion(item, counts[item.id], [text for *_, text in sorted(texts[item.id])]) for item in shown
+        OpenQuestion(
+            item, counts[item.id],
+            list(db.session.scalars(
+                open_answers(campaign, item).with_only_columns(OpenAnswer.text).limit(FIRST_OPEN_ANSWERS)
+            )),
+        )
+        for item in items if counts.get(item.id, 0) >= minimum
     ]
 
 
@@ -350,19 +361,20 @@ def open_total(campaign: Campaign, item: Item) -> int | None:
     """How many people answered an open question, or None when its answers may not be shown: the whole
     campaign, or the question itself, has fewer answers than the small-group threshold."""
     minimum = minimum_cell()
-    responses = db.session.scalar(
-        select(func.coalesce(func.sum(ResponseCount.n), 0)).where(ResponseCount.campaign_id == campaign.id)
-    )
     answered = open_counts(campaign, [item]).get(item.id, 0)
-    return answered if int(responses or 0) >= minimum and answered >= minimum else None
+    return answered if respondents(campaign) >= minimum and answered >= minimum else None
 
 
 def open_answer_rows(campaign: Campaign, items: list[Item]) -> list[list[str]]:
     """The CSV of the open answers: question, answer, in alphabetical order; the questions ``open_total`` would
     not show are left out."""
+    minimum = minimum_cell()
     rows = [["Question", "Answer"]]
+    if respondents(campaign) < minimum:
+        return rows
+    counts = open_counts(campaign, items)
     for item in items:
-        if open_total(campaign, item) is not None:
+        if counts.get(item.id, 0) >= minimum:
             texts = db.session.scalars(open_answers(campaign, item).with_only_columns(OpenAnswer.text))
             rows.extend([item.text, text] for text in texts)
     return rows

@@ -237,3 +237,9 @@ def test_sign_in_returns_to_the_page_asked_for_and_only_on_this_site(client: Fla
     client.post("/logout")
     local = client.post("/login", query_string={"next": "/training/?page=2"}, data=form)
     assert local.headers["Location"] == "/training/?page=2"
+
+
+@pytest.mark.parametrize("url", ["/admin/staff", "/admin/outbox", "/notifications/", "/audit/"])
+def test_a_page_number_too_large_for_the_database_is_the_last_page(client: FlaskClient, login_as, url: str):
+    login_as("admin", "privacy")
+    assert client.get(f"{url}?page=99999999999999999999").status_code == 200

@@ -59,6 +59,24 @@ def test_domain_scores_handle_reversed_items_and_the_threshold(surveyed):
     assert action_service.domain_scores(campaign).suggestions == []
 
 
+def test_a_score_exactly_on_the_threshold_is_not_under_it(db):  # noqa: ARG001 - needs the database
+    """Four answers of 3 and one of 2 score exactly 45; (14 / 5 - 1) x 25 in floating point is 44.999..."""
+    from readiness.services import results as results_service
+
+    instrument = make_instrument()
+    campaign = make_campaign(instrument)
+    answer(campaign, instrument, 4, r1=3)
+    answer(campaign, instrument, 1, r1=2)
+    settings.put("readiness_action_threshold", "45")
+
+    scores = action_service.domain_scores(campaign)
+
+    assert [(d.name, d.score) for d in scores.domains if d.answers] == [("The peer role", 45.0)]
+    assert scores.suggestions == []
+    assert results_service.score(14, 5) == 45.0
+    assert results_service.campaign_results(campaign).organization.exact["role"] == 45.0
+
+
 def test_the_actions_page_shows_scores_and_suggestions(client, login_as, surveyed):
     campaign, _instrument = surveyed
     login_as(Role.HR)

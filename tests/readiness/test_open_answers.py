@@ -217,3 +217,50 @@ def test_the_open_answers_page_runs_the_same_queries_at_any_size(client, login_a
     url = "/readiness/campaigns/{}/open-answers/" + str(item.id)
     queries_for(client, url.format(small.id))  # warm up
     assert queries_for(client, url.format(small.id)) == queries_for(client, url.format(large.id))
+
+
+def test_answers_alike_but_for_case_are_ordered_by_their_words_not_by_who_wrote_them(client, login_as, instrument):
+    """The random response key is shared by all of one person's answers: ordering ties by it would line up a
+    person's answers across questions. Person A writes "yes" and "NO", person B "YES" and "no": ordered by the
+    words, "yes" and "YES" stand in the same order as "no" and "NO", whoever wrote them."""
+    from readiness.models import Item, ItemKind
+
+    second = Item(instrument_id=instrument.id, domain=None, code="open2", position=7, kind=ItemKind.TEXT,
+                  required=False, text="What would help?")
+    db.session.add(second)
+    db.session.commit()
+    db.session.expire_all()  # the instrument's list of items is reloaded with the new question
+    items = items_by_code(instrument)
+    from readiness.services.answering import record_response
+    from tests.readiness.helpers import today
+
+    for n in range(10):
+        campaign = make_campaign(instrument, name=f"Ties {n}")
+        for first, other in [("yes", "NO"), ("YES", "no"), ("maybe", "maybe"), ("later", "later"), ("x", "x")]:
+            record_response(campaign_id=campaign.id, team_id=None, role_group="unsaid", tenure_band="unsaid",
+                            submitted_on=today(), answers=[(items["open"].id, 0, first), (second.id, 0, other)])
+        db.session.flush()
+        found = {entry.item.code: entry.first for entry in results_service.campaign_results(campaign).free_text}
+        lower_first = found["open"].index("yes") < found["open"].index("YES")
+        assert lower_first == (found["open2"].index("no") < found["open2"].index("NO")), f"campaign {n}: {found}"
+
+
+def test_search_ignores_case_beyond_plain_letters(client, login_as, instrument, campaign):
+    for text in ["Équipe soudée", "Straße sicher", "Other words", "More", "Less"]:
+        answer(campaign, instrument, text=text)
+    db.session.commit()
+    login_as(Role.HR)
+
+    assert listed(open_page(client, campaign, instrument, "?q=%C3%A9quipe")[1]) == ["Équipe soudée"]
+    assert listed(open_page(client, campaign, instrument, "?q=STRASSE")[1]) == ["Straße sicher"]
+
+
+@pytest.mark.parametrize("url", [
+    "/readiness/campaigns/1/open-answers/2147483648",
+    "/readiness/campaigns/99999999999999999999/open-answers/1",
+    "/readiness/campaigns/99999999999999999999/open-answers.csv",
+    "/readiness/campaigns/99999999999999999999/results",
+])
+def test_a_number_too_large_for_an_id_is_not_found(client, login_as, url):
+    login_as(Role.HR)
+    assert client.get(url).status_code == 404
