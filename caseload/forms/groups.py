@@ -6,8 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from wtforms import BooleanField, Field, IntegerField, SearchField, SelectField, StringField, ValidationError
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options
 from caseload.models import GroupKind
@@ -15,6 +24,15 @@ from core.forms import FlaskForm, Form, MultiCheckboxField, plain_text, strip
 from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()
+MISSING_PART = "This form is missing a part. Reload the page and try again."
+
+
+def version_field() -> HiddenField:
+    """The version of the session the person opened: a change by someone else since then is not overwritten."""
+    return HiddenField(
+        "Version of this session",
+        validators=[DataRequired(MISSING_PART), Regexp(r"^\d{1,9}$", message=MISSING_PART)],
+    )
 
 
 class GroupFilterForm(Form):
@@ -103,3 +121,11 @@ class SessionForm(FlaskForm):
         allowed = choice_values(field)
         if any(value not in allowed for value in field.data or []):
             raise ValidationError("Choose people from the list only. Reload the page to see the current list.")
+
+
+class SessionEditForm(SessionForm):
+    version = version_field()
+
+
+class SessionRemoveForm(FlaskForm):
+    version = version_field()

@@ -13,8 +13,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import flag_modified
 
 from caseload.access import workplace_program_ids
 from caseload.models import Attendance, Client, ClientStatus, GroupKind, GroupSession, PeerGroup
@@ -24,6 +25,12 @@ from core.extensions import db
 from core.models import Program, Role, Staff, StaffRole, StaffStatus
 
 FACILITATOR_ROLES = (Role.PEER, Role.STAFF, Role.SUPERVISOR)
+SESSION_FIELD_LABELS = {
+    "held_on": "Date",
+    "topic": "Topic",
+    "minutes": "Length",
+    "attendance": "Who came",
+}
 FIELD_LABELS = {
     "name": "Name",
     "kind": "Kind of group",
@@ -40,6 +47,10 @@ class DuplicateSession(Exception):
 
 class NotAllowed(Exception):
     """The person may not record attendance for one of the chosen clients."""
+
+
+class StaleSession(Exception):
+    """The session changed (or was removed) after the person opened it."""
 
 
 @policy.rule(PeerGroup, "group.manage")
@@ -115,6 +126,15 @@ def attendance_choices(actor: Staff) -> list[Client]:
     return list(db.session.scalars(policy.scope(statement, actor, "client.view", Client)))
 
 
+def session_choices(actor: Staff, session: GroupSession) -> list[Client]:
+    """The checkboxes on a session being changed: the clients offered for a new session, and anyone the person may
+    see who is already recorded (even if discharged since), so unticking them is a choice, never an accident."""
+    offered = {client.id: client for client in attendance_choices(actor)}
+    for client in attendees(actor, session):
+        offered.setdefault(client.id, client)
+    return sorted(offered.values(), key=lambda client: (client.name.lower(), client.id))
+
+
 # Lists and counts ---------------------------------------------------------------------------------------------
 
 
@@ -166,6 +186,12 @@ def sessions_of(group: PeerGroup) -> Select[tuple[GroupSession]]:
         .where(GroupSession.group_id == group.id)
         .order_by(GroupSession.held_on.desc(), GroupSession.id.desc())
     )
+
+
+def session_now(session_id: int) -> GroupSession | None:
+    """The session as stored now, read again after a refused save (None when someone removed it)."""
+    statement = select(GroupSession).where(GroupSession.id == session_id).execution_options(populate_existing=True)
+    return db.session.scalar(statement)
 
 
 def attendance_counts(actor: Staff, session_ids: Iterable[int]) -> dict[int, int]:
@@ -239,17 +265,11 @@ def record_session(
     group: PeerGroup, details: SessionDetails, attendee_ids: Collection[int], actor: Staff
 ) -> GroupSession:
     """Add a session and who came. Every attendee must be a client the recorder may see."""
-    taken = db.session.scalar(
-        select(GroupSession.id).where(GroupSession.group_id == group.id, GroupSession.held_on == details.held_on)
-    )
-    if taken is not None:
+    if _taken_on(group.id, details.held_on):
         raise DuplicateSession
     wanted = set(attendee_ids)
-    if wanted:
-        statement = policy.scope(select(Client.id).where(Client.id.in_(wanted)), actor, "client.view", Client)
-        visible = set(db.session.scalars(statement))
-        if visible != wanted:
-            raise NotAllowed
+    if _visible_ids(actor, wanted) != wanted:
+        raise NotAllowed
     session = GroupSession(
         group_id=group.id,
         held_on=details.held_on,
@@ -267,3 +287,113 @@ def record_session(
         audit.record("client.group_attendance", actor=actor, record_type="client", record_id=client_id,
                      detail=f"group session {session.id}")
     return session
+
+
+def _taken_on(group_id: int, held_on: date, other_than: int | None = None) -> bool:
+    statement = select(GroupSession.id).where(GroupSession.group_id == group_id, GroupSession.held_on == held_on)
+    if other_than is not None:
+        statement = statement.where(GroupSession.id != other_than)
+    return db.session.scalar(statement.limit(1)) is not None
+
+
+def _visible_ids(actor: Staff, client_ids: Collection[int]) -> set[int]:
+    if not client_ids:
+        return set()
+    statement = select(Client.id).where(Client.id.in_(set(client_ids)))
+    return set(db.session.scalars(policy.scope(statement, actor, "client.view", Client)))
+
+
+def _recorded_ids(session: GroupSession) -> set[int]:
+    """Everyone recorded at the session, seen or not: for the rules only, never for showing."""
+    return set(db.session.scalars(select(Attendance.client_id).where(Attendance.session_id == session.id)))
+
+
+def _check_version(session: GroupSession, version: int) -> None:
+    if version != session.version:
+        raise StaleSession
+
+
+def _changed_details(session: GroupSession, details: SessionDetails) -> list[str]:
+    wanted = {"held_on": details.held_on, "topic": details.topic, "minutes": details.minutes}
+    return [key for key, value in wanted.items() if getattr(session, key) != value]
+
+
+def update_session(
+    session: GroupSession, details: SessionDetails, attendee_ids: Collection[int], actor: Staff, version: int
+) -> list[str]:
+    """Change a session's details and who came; returns the names of what changed.
+
+    The person may tick and untick only clients they may see: attendance of anyone else is kept as it is (and is
+    never read out). ``version`` is the session's version when the person opened it; any change since is refused.
+    """
+    _check_version(session, version)
+    if details.held_on != session.held_on and _taken_on(session.group_id, details.held_on, session.id):
+        raise DuplicateSession
+    wanted = set(attendee_ids)
+    recorded = _recorded_ids(session)
+    visible = _visible_ids(actor, recorded | wanted)
+    if not wanted <= visible:
+        raise NotAllowed
+    added = sorted(wanted - recorded)
+    removed = sorted((recorded & visible) - wanted)
+    changed = _changed_details(session, details)
+    if added or removed:
+        changed.append("attendance")
+    if not changed:
+        return []
+    _save_details(session, details, changed)
+    _change_attendance(session, added, removed)
+    audit.record("group.session_updated", actor=actor, record_type="group", record_id=session.group_id,
+                 detail=f"session {session.id}; {', '.join(changed)}")
+    _audit_attendance(session, actor, added, removed)
+    return changed
+
+
+def _save_details(session: GroupSession, details: SessionDetails, changed: list[str]) -> None:
+    """Write the session row first: its version check (``StaleDataError``) then guards the attendance too."""
+    for key in changed:
+        if key != "attendance":
+            setattr(session, key, getattr(details, key))
+    if changed == ["attendance"]:
+        flag_modified(session, "minutes")  # attendance alone still makes a new version of the session
+    db.session.flush()
+
+
+def _change_attendance(session: GroupSession, added: list[int], removed: list[int]) -> None:
+    if removed:
+        db.session.execute(
+            delete(Attendance)
+            .where(Attendance.session_id == session.id, Attendance.client_id.in_(removed))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.add_all(Attendance(session_id=session.id, client_id=client_id) for client_id in added)
+    db.session.flush()
+
+
+def _audit_attendance(session: GroupSession, actor: Staff, added: list[int], removed: list[int]) -> None:
+    for client_id in added:
+        audit.record("client.group_attendance", actor=actor, record_type="client", record_id=client_id,
+                     detail=f"group session {session.id}")
+    for client_id in removed:
+        audit.record("client.group_attendance_removed", actor=actor, record_type="client", record_id=client_id,
+                     detail=f"group session {session.id}")
+
+
+def remove_session(session: GroupSession, actor: Staff, version: int) -> int:
+    """Delete a session and all of its attendance, including attendance the person cannot see (the session is
+    gone for everyone). Each client's record loses the attendance, so each is audited; returns the number of rows.
+    """
+    _check_version(session, version)
+    recorded = sorted(_recorded_ids(session))
+    session_id, group_id = session.id, session.group_id
+    db.session.execute(
+        delete(Attendance).where(Attendance.session_id == session_id).execution_options(synchronize_session=False)
+    )
+    db.session.delete(session)
+    db.session.flush()  # the delete names the version: a change since raises StaleDataError
+    audit.record("group.session_removed", actor=actor, record_type="group", record_id=group_id,
+                 detail=f"session {session_id}; {len(recorded)} attendance rows")
+    for client_id in recorded:
+        audit.record("client.group_attendance_removed", actor=actor, record_type="client", record_id=client_id,
+                     detail=f"group session {session_id}")
+    return len(recorded)

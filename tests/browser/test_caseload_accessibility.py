@@ -123,6 +123,8 @@ def pages_for(role: str, ids: DemoRecords) -> list[tuple[str, str]]:
             ("resources-search", "/caseload/resources?q=food"),
             ("resource", f"/caseload/resources/{ids.resource}"),
             ("group-session", f"/caseload/groups/{ids.group}/sessions/{ids.session}"),
+            ("group-session-edit", f"/caseload/groups/{ids.group}/sessions/{ids.session}/edit"),
+            ("group-session-remove", f"/caseload/groups/{ids.group}/sessions/{ids.session}/delete"),
             ("group-new", "/caseload/groups/new"),
             ("emergency-grants", "/caseload/emergency/grants"),
         ]
@@ -142,6 +144,8 @@ def empty_forms_for(role: str, ids: DemoRecords) -> list[EmptyForm]:
             EmptyForm("plan-edit", f"{client}/plan/edit", "Save as version", clear=("Review date",)),
             EmptyForm("referral-new", "/caseload/referrals/new", "Save the referral"),
             EmptyForm("group-session-new", f"/caseload/groups/{ids.group}/sessions/new", "Save the session"),
+            EmptyForm("group-session-edit", f"/caseload/groups/{ids.group}/sessions/{ids.session}/edit",
+                      "Save changes", clear=("Date of the session", "Length in minutes")),
             EmptyForm("group-new", "/caseload/groups/new", "Add the group"),
             EmptyForm("resource-new", "/caseload/resources/new", "Add the resource"),
             EmptyForm("emergency", "/caseload/emergency", "Open the record"),
