@@ -20,20 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.labels import Labelled, label_words
 from core.models import Program, Staff
 from core.timeutil import utcnow
-
-
-class Labelled(enum.StrEnum):
-    """A code stored in the database with the plain words shown on screen."""
-
-    @property
-    def label(self) -> str:
-        return LABELS[(type(self), self.value)]
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
 
 
 class ClientStatus(Labelled):
@@ -222,7 +211,7 @@ _LABEL_PAIRS: tuple[tuple[enum.StrEnum, str], ...] = (
     (DualPolicy.STRICT, "Strict: staff may not receive services here"),
     (DualPolicy.CASE_BY_CASE, "Case by case: allowed with a recorded determination"),
 )
-LABELS: dict[tuple[type, str], str] = {(type(member), member.value): label for member, label in _LABEL_PAIRS}
+label_words({(type(member), member.value): label for member, label in _LABEL_PAIRS})
 
 
 def _check(column: str, kind: type[enum.StrEnum], name: str) -> CheckConstraint:

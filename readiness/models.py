@@ -43,22 +43,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.labels import Labelled, label_words
 from core.models import Staff, Team
 from core.timeutil import utcnow
 
 NO_TEAM = 0  # team_key of people on no team
-
-
-class Labelled(enum.StrEnum):
-    """A code stored in the database with the plain words shown on screen."""
-
-    @property
-    def label(self) -> str:
-        return LABELS[(type(self), self.value)]
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.label) for member in cls]
 
 
 class ItemKind(Labelled):
@@ -98,7 +87,7 @@ AGREEMENT = {
     5: "Strongly agree",
 }
 
-LABELS: dict[tuple[type, str], str] = {
+label_words({
     (ItemKind, "likert"): "Agreement (5 points)",
     (ItemKind, "single"): "One choice",
     (ItemKind, "multi"): "Any number of choices",
@@ -116,7 +105,7 @@ LABELS: dict[tuple[type, str], str] = {
     (TenureBand, "3_to_10"): "3 to 10 years",
     (TenureBand, "over_10"): "More than 10 years",
     (TenureBand, "unsaid"): "Prefer not to say",
-}
+})
 
 
 def _in(values: type[enum.StrEnum]) -> str:
