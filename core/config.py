@@ -58,6 +58,7 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PeerWorks <no-reply@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", ""),
+        "AGENCY_TIME_ZONE": os.environ.get("AGENCY_TIME_ZONE", "America/New_York"),
     }
 
 

@@ -8,11 +8,22 @@ would be a server error instead of a message next to the field (Django does the 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 import flask_wtf
 import wtforms
-from wtforms import Field, PasswordField, SelectMultipleField, StringField, ValidationError, widgets
+from wtforms import (
+    DateField,
+    Field,
+    HiddenField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    ValidationError,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
 
 from core import passwords
 
@@ -98,3 +109,36 @@ def optional_id(value: Any) -> int | None:
     if not 0 < number < 2**31:
         raise ValueError("out of range")
     return number
+
+
+def clean_text(value: Any) -> Any:
+    """Trim and use one kind of line break. A NUL is kept, so the form's NUL check refuses it with a message
+    (a filter that dropped it would change what the person typed without telling them)."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def options(pairs: Iterable[tuple[Any, str]], group: str | None = None) -> list[SelectChoice]:
+    """Choices for select, radio and checkbox fields (WTForms 3.3 deprecates plain tuples)."""
+    return [SelectChoice(value, label, optgroup=group) for value, label in pairs]
+
+
+class PlainDateField(DateField):
+    """A date box with a plain message for a date that cannot be read; an empty box counts as no answer.
+
+    Dates are calendar days in the agency's time zone (``core.timeutil.today``); nothing here converts them."""
+
+    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("invalid_value_message", "Enter a real date as year, month and day, for example 2025-03-15.")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and not " ".join(str(value) for value in valuelist).strip():
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
+class VersionField(HiddenField):
+    """The version of the record the form was loaded at, for ``core.edits.expect_version``."""

@@ -1,8 +1,14 @@
-"""Which page of a list to show: the ?page= number, kept within what a database can take."""
+"""Lists a page at a time: which page was asked for (kept within what a database can take) and how many rows."""
 
 from __future__ import annotations
 
-from flask import request
+from typing import Any
+
+from flask import current_app, request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from core.extensions import db
 
 LAST_PAGE = 100_000  # far past any real list; keeps a typed page number from overflowing the database's OFFSET
 
@@ -17,3 +23,20 @@ def page_from(raw: str | None) -> int:
 def page_number(name: str = "page") -> int:
     """The page asked for in the query string's ``name`` (``?page=`` unless a screen has two lists)."""
     return page_from(request.args.get(name))
+
+
+def page_size() -> int:
+    """Rows on a page of a list: the ``PAGE_SIZE`` setting."""
+    return int(current_app.config["PAGE_SIZE"])
+
+
+def paginate(query: Select[Any], *, per_page: int | None = None, page: int | None = None,
+             page_arg: str = "page") -> Pagination:
+    """One page of ``query``: the page asked for in the query string, ``PAGE_SIZE`` rows unless told otherwise.
+    A page past the end shows as an empty page, not an error."""
+    return db.paginate(
+        query,
+        page=page if page is not None else page_number(page_arg),
+        per_page=per_page or page_size(),
+        error_out=False,
+    )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from core import timeutil
 from core.extensions import db
 from core.models import AgencySetting
 
 DEFAULTS = {
+    "agency_time_zone": "",  # "" means the AGENCY_TIME_ZONE setting from the environment (core.timeutil)
     "dual_relationship_policy": "case_by_case",
     "readiness_action_threshold": "60",
     "readiness_min_cell": "5",  # readiness results: fewest answers a group needs to be shown (never below 3)
@@ -26,3 +28,5 @@ def put(key: str, value: str) -> None:
     else:
         row.value = value
     db.session.flush()
+    if key == timeutil.SETTING:
+        timeutil.forget_agency_zone()
