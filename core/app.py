@@ -87,30 +87,23 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from caseload.views import bp as caseload_bp
+    """The core's own screens, then each module through its one ``register(app)``: its routes, record rules,
+    demo data and commands. Nothing is registered as a side effect of an import."""
+    import caseload
+    import hiring
+    import readiness
+    import supervision
+    import training
     from core.accounts.views import bp as accounts_bp
     from core.admin.views import bp as admin_bp
     from core.auditlog.views import bp as audit_bp
     from core.home import bp as home_bp
     from core.notifications_view import bp as notifications_bp
-    from hiring.views import bp as hiring_bp
-    from readiness.views import bp as readiness_bp
-    from supervision.views import bp as supervision_bp
-    from training.views import bp as training_bp
 
-    for blueprint in (
-        home_bp,
-        accounts_bp,
-        admin_bp,
-        audit_bp,
-        caseload_bp,
-        notifications_bp,
-        readiness_bp,
-        hiring_bp,
-        training_bp,
-        supervision_bp,
-    ):
+    for blueprint in (home_bp, accounts_bp, admin_bp, audit_bp, notifications_bp):
         app.register_blueprint(blueprint)
+    for module in (caseload, readiness, hiring, training, supervision):
+        module.register(app)
     app.before_request(policy.guard)
 
 

@@ -16,7 +16,7 @@ missing record does (``conceal=True``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import abort, current_app, request
@@ -85,6 +85,16 @@ def can(user: Any, permission: str) -> bool:
         return False
     allowed = PERMISSIONS.get(permission)
     return allowed is not None and user.has_role(*allowed)
+
+
+def add_record_rules(rules: Mapping[tuple[type, str], RecordRule]) -> None:
+    """A module's record rules, from its ``register(app)``: (model, action) -> check. Registering again is harmless."""
+    _record_rules.update(rules)
+
+
+def add_scope_rules(rules: Mapping[tuple[type, str], ScopeRule]) -> None:
+    """A module's list scopes (SQL conditions), from its ``register(app)``: (model, action) -> condition."""
+    _scope_rules.update(rules)
 
 
 def rule(model: type, action: str) -> Callable[[RecordRule], RecordRule]:
