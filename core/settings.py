@@ -1,8 +1,18 @@
-"""Agency-wide settings stored as named values, with defaults."""
+"""Agency-wide settings stored as named values, with defaults.
+
+A settings page carries ``snapshot`` of the values it showed in a ``VersionField`` and saves through ``put_all``,
+so a second tab or a co-worker's save in between is refused (``StaleEdit``) instead of silently overwritten.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import select
+
 from core import timeutil
+from core.errors import StaleEdit
 from core.extensions import db
 from core.models import AgencySetting
 
@@ -30,3 +40,23 @@ def put(key: str, value: str) -> None:
     db.session.flush()
     if key == timeutil.SETTING:
         timeutil.forget_agency_zone()
+
+
+def snapshot(keys: Iterable[str]) -> str:
+    """A short fingerprint of the current values of ``keys``, for a settings form's version field."""
+    values = "\x1f".join(f"{key}={get(key)}" for key in sorted(keys))
+    return hashlib.sha256(values.encode()).hexdigest()[:16]
+
+
+def put_all(values: Mapping[str, str], *, loaded: str) -> list[str]:
+    """Save several settings at once, if they are still what the form showed (``loaded`` is its ``snapshot``).
+    Returns the keys whose value changed. Raises ``StaleEdit`` when someone saved in between."""
+    keys = sorted(values)
+    # Lock the rows that exist, so two saves at the same moment are checked one after the other.
+    db.session.scalars(select(AgencySetting).where(AgencySetting.key.in_(keys)).with_for_update()).all()
+    if snapshot(keys) != loaded:
+        raise StaleEdit
+    changed = [key for key in keys if get(key) != values[key]]
+    for key in changed:
+        put(key, values[key])
+    return changed
