@@ -1,0 +1,167 @@
+"""Speed benchmark for the signed-in request path: what does being signed in cost a page?
+
+Builds a small agency in a throwaway database (a supervised peer specialist in one team, with clients assigned and
+unread notifications), then, through the Flask test client (each request in its own app context, as under a real
+server), requests
+
+* ``GET /login`` anonymously (the cheapest page: no session, no person),
+* ``GET /`` signed in (the home page: the session, the person, the menu),
+* ``GET /caseload/clients`` signed in (a list page),
+
+and prints for each the requests per second (median of several rounds), the SQL queries of one request, and the
+ratio of each signed-in page to the anonymous sign-in page. The home page is also measured with ``last_seen_at``
+written on every request, the path a request takes when the person's previous one was a while ago.
+
+    .venv/bin/python bench/signed_in_requests.py
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_bench \\
+        .venv/bin/python bench/signed_in_requests.py
+
+Not a test: it prints numbers and never fails a build. The PostgreSQL database must be an empty throwaway one: the
+script creates the tables and drops them at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import event, inspect  # noqa: E402
+
+from caseload.models import Assignment, Client  # noqa: E402
+from core import sessions  # noqa: E402
+from core.app import create_app  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import Notification, Program, Role, Staff, StaffStatus, Team  # noqa: E402
+
+ROUNDS = 5
+ROUND_SECONDS = 0.5
+CLIENTS = 12
+
+
+def make_app(url: str, instance: Path) -> Flask:
+    os.environ["PEERWORKS_INSTANCE"] = str(instance)
+    return create_app({
+        "TESTING": True, "SECRET_KEY": "bench-secret-key", "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
+    })
+
+
+def build_agency() -> str:
+    """A peer specialist with a supervisor, a team, assigned clients and unread notifications; their session token."""
+    program = Program(code="BEN", name="Bench program")
+    team = Team(program=program, name="Bench team")
+    supervisor = Staff(email="supervisor@bench.example", name="Supervisor", status=StaffStatus.ACTIVE, teams=[team])
+    supervisor.set_roles({Role.SUPERVISOR})
+    peer = Staff(email="peer@bench.example", name="Peer", status=StaffStatus.ACTIVE, teams=[team],
+                 program=program, supervisor=supervisor)
+    peer.set_roles({Role.PEER})
+    db.session.add_all([program, team, supervisor, peer])
+    db.session.flush()
+    for n in range(CLIENTS):
+        client = Client(name=f"Client {n}", date_of_birth=date(1980, 1, 1 + n), program=program)
+        db.session.add(client)
+        db.session.flush()
+        db.session.add(Assignment(client_id=client.id, staff_id=peer.id, kind="peer"))
+    db.session.add_all(Notification(staff_id=peer.id, text=f"Note {n}", link="/") for n in range(3))
+    token = sessions.start(peer)
+    db.session.commit()
+    return token
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def measure(app: Flask, client: FlaskClient, path: str) -> tuple[float, int, int]:
+    """Median requests per second over ROUNDS rounds (after a warm-up), the queries of one request, its status."""
+    status = client.get(path).status_code  # warm-up: templates compiled, connections opened
+    rates = []
+    for _ in range(ROUNDS):
+        started = time.perf_counter()
+        done = 0
+        while (elapsed := time.perf_counter() - started) < ROUND_SECONDS:
+            client.get(path)
+            done += 1
+        rates.append(done / elapsed)
+    with counting(app) as statements:
+        client.get(path)
+    return statistics.median(rates), len(statements), status
+
+
+def run(label: str, url: str, instance: Path) -> None:
+    print(f"\n{label}: {url.split('@')[-1]}")
+    app = make_app(url, instance)
+    with app.app_context():
+        if inspect(db.engine).get_table_names():
+            print("  The database is not empty: give an empty throwaway database. Skipped.")
+            return
+        db.create_all()
+        token = build_agency()
+    try:
+        anonymous = app.test_client()
+        signed_in = app.test_client()
+        with signed_in.session_transaction() as session:
+            session["_user_id"] = token
+            session["_fresh"] = True
+        baseline, baseline_queries, status = measure(app, anonymous, "/login")
+        print(f"  {'GET /login, anonymous':<50} {baseline:7.0f} req/s  {baseline_queries:2} queries  HTTP {status}")
+        pages = [("GET /, signed in", "/"), ("GET /caseload/clients, signed in", "/caseload/clients")]
+        for name, path in pages:
+            rate, queries, status = measure(app, signed_in, path)
+            print(f"  {name:<50} {rate:7.0f} req/s  {queries:2} queries  HTTP {status}  "
+                  f"{baseline / rate:4.2f}x slower than /login")
+        every_request = sessions.TOUCH_EVERY
+        sessions.TOUCH_EVERY = timedelta(0)
+        try:
+            rate, queries, status = measure(app, signed_in, "/")
+        finally:
+            sessions.TOUCH_EVERY = every_request
+        print(f"  {'GET /, signed in, last_seen_at written':<50} {rate:7.0f} req/s  {queries:2} queries  "
+              f"HTTP {status}  {baseline / rate:4.2f}x slower than /login")
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
+        instance = Path(folder) / "instance"
+        instance.mkdir()
+        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite'}", instance)
+        postgres = os.environ.get("BENCH_DATABASE_URL")
+        if postgres:
+            run("PostgreSQL", postgres, instance)
+        else:
+            print("\nPostgreSQL: skipped (set BENCH_DATABASE_URL to an empty throwaway database to include it)")
+        print("\nRead the ratios and the query counts; requests per second vary between machines and runs.")
+
+
+if __name__ == "__main__":
+    main()
