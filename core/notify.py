@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, update
 
 from core import mail
 from core.extensions import db
@@ -30,12 +30,22 @@ def notify(recipients: Iterable[Staff], text: str, link: str, *, email_subject: 
     db.session.flush()
 
 
+def _unread(staff_id: int | ColumnElement[int]) -> Select[tuple[int]]:
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.staff_id == staff_id, Notification.read_at.is_(None))
+    )
+
+
 def unread_count(staff_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.staff_id == staff_id, Notification.read_at.is_(None)
-        )
-    ) or 0
+    return db.session.scalar(_unread(staff_id)) or 0
+
+
+def unread_count_of(staff_id: ColumnElement[int]) -> ScalarSelect[int]:
+    """The number of unread notifications as a subquery, so it can ride along in another query: the sign-in session
+    loader reads it with the person at the start of every request (``staff_id`` is then ``AuthSession.staff_id``)."""
+    return _unread(staff_id).scalar_subquery()
 
 
 def mark_read(staff_id: int, notification_id: int) -> None:
