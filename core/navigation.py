@@ -45,7 +45,8 @@ def _with_count(item: NavItem) -> NavItem:
     """The notifications item says how many are unread, e.g. "Notifications (2 new)"."""
     if item.endpoint != "notifications.index":
         return item
-    unread = notify.unread_count(current_user.id)
+    signed_in = sessions.current(current_user.session_token)
+    unread = signed_in.unread_notifications if signed_in else notify.unread_count(current_user.id)
     return replace(item, label=f"{item.label} ({unread} new)") if unread else item
 
 

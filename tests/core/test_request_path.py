@@ -1,0 +1,183 @@
+"""The signed-in request path: the session, the person (roles, teams, program) and the unread-notification count are
+read once per request, in one query, and that saving keeps every check a session makes on every request."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, select, update
+
+from core import sessions
+from core.models import AuthSession, Notification, Role, Staff, StaffRole, StaffStatus
+from core.timeutil import utcnow
+from tests.factories import assign, make_client, make_staff, make_team
+from tests.queries import counting_queries
+
+# The home page needs nothing but the signed-in person: one query for the session, the person and the menu.
+HOME_QUERIES = 1
+# Query budgets of other signed-in pages with the data of ``supervised_peer``: they may go down, never up.
+PAGE_BUDGETS = {
+    "/caseload/clients": 12,
+    "/caseload/": 11,
+    "/readiness/": 6,
+    "/account/password": 4,
+}
+SESSION_READ = re.compile(r"\bFROM core_auth_session\b", re.IGNORECASE)
+ROLES_JOINED = re.compile(r"\bJOIN \(?core_staff_role\b", re.IGNORECASE)
+TEAMS_JOINED = re.compile(r"\bJOIN \(?core_staff_team\b", re.IGNORECASE)
+UNREAD_COUNT = re.compile(r"\bFROM core_notification\b", re.IGNORECASE)
+
+
+def text(response) -> str:  # noqa: ANN001 - a test response
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def supervised_peer(db, login_as) -> Staff:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+    """A signed-in peer specialist with a supervisor, a team, a program, an assigned client and unread messages."""
+    team = make_team()
+    boss = make_staff(Role.SUPERVISOR, teams=[team])
+    peer = login_as(Role.PEER, teams=[team], supervisor=boss, program=team.program)
+    assign(make_client(program=team.program), peer)
+    db.session.add_all(Notification(staff_id=peer.id, text=f"Message {n}", link="/") for n in range(2))
+    db.session.commit()
+    return peer
+
+
+def statements_of(client: FlaskClient, url: str) -> list[str]:
+    with counting_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return statements
+
+
+def test_the_home_page_is_one_query(client: FlaskClient, supervised_peer: Staff):
+    statements = statements_of(client, "/")
+    assert len(statements) == HOME_QUERIES, "\n\n".join(statements)
+    page = text(client.get("/"))
+    assert "Notifications (2 new)" in page, "the unread count rides along in the session query"
+    assert supervised_peer.name in page
+    assert "Peer specialist" in page
+    assert str(supervised_peer.teams[0]) in page
+
+
+@pytest.mark.parametrize("url", ["/", *PAGE_BUDGETS])
+def test_the_session_and_the_person_are_read_once(client: FlaskClient, supervised_peer: Staff, url: str):
+    statements = statements_of(client, url)
+    reads = [s for s in statements if SESSION_READ.search(s)]
+    assert len(reads) == 1, f"{url} reads the sign-in session {len(reads)} times"
+    assert ROLES_JOINED.search(reads[0]), "the roles come with the session"
+    assert TEAMS_JOINED.search(reads[0]), "the teams come with the session"
+    assert UNREAD_COUNT.search(reads[0]), "the unread count comes with the session"
+    alone = [s for s in statements if UNREAD_COUNT.search(s) and not SESSION_READ.search(s)]
+    assert not alone, f"{url} counts unread notifications in a query of its own"
+
+
+@pytest.mark.parametrize(("url", "budget"), PAGE_BUDGETS.items())
+def test_signed_in_pages_keep_within_their_query_budget(client: FlaskClient, supervised_peer: Staff, url: str,
+                                                        budget: int):
+    statements = statements_of(client, url)
+    assert len(statements) <= budget, f"{url}: {len(statements)} queries, budget {budget}\n\n" + "\n\n".join(statements)
+
+
+def test_writing_last_seen_at_does_not_read_the_person_again(app: Flask, client: FlaskClient, db,
+                                                             supervised_peer: Staff, monkeypatch: pytest.MonkeyPatch):
+    token = supervised_peer.session_token
+    db.session.execute(update(AuthSession).values(last_seen_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    statements = statements_of(client, "/")
+    assert len(statements) == HOME_QUERIES + 1, "\n\n".join(statements)
+    assert statements[-1].lstrip().upper().startswith("UPDATE CORE_AUTH_SESSION")
+    db.session.expire_all()
+    row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == sessions._digest(token)))
+    assert utcnow() - row.last_seen_at < timedelta(seconds=5)
+
+
+def test_last_seen_at_is_written_at_most_every_touch_interval(client: FlaskClient, db, supervised_peer: Staff):
+    """The drift stays as it was (TOUCH_EVERY): a page within it is no write at all."""
+    seen = utcnow() - sessions.TOUCH_EVERY / 2
+    db.session.execute(update(AuthSession).values(last_seen_at=seen))
+    db.session.commit()
+    statements = statements_of(client, "/")
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    db.session.expire_all()
+    assert db.session.scalar(select(AuthSession.last_seen_at)) == seen
+
+
+def test_the_deadlines_on_the_page_follow_the_written_last_seen_at(client: FlaskClient, db, supervised_peer: Staff):
+    db.session.execute(update(AuthSession).values(last_seen_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    page = text(client.get("/"))
+    assert 890 <= int(re.search(r'data-idle-seconds="(\d+)"', page).group(1)) <= 900
+
+
+def test_a_role_taken_away_is_gone_on_the_next_request(client: FlaskClient, db, supervised_peer: Staff):
+    assert client.get("/caseload/clients").status_code == 200
+    assert 'href="/caseload/"' in text(client.get("/"))
+
+    # As an administrator's change would arrive: written by someone else, the person's objects left as they were.
+    db.session.execute(delete(StaffRole).where(StaffRole.staff_id == supervised_peer.id))
+    db.session.add(StaffRole(staff_id=supervised_peer.id, role=Role.HR))
+    db.session.commit()
+
+    assert client.get("/caseload/clients").status_code == 403
+    page = text(client.get("/"))
+    assert 'href="/caseload/"' not in page
+    assert "Human resources" in page
+
+
+def test_a_role_given_counts_on_the_next_request(client: FlaskClient, db, login_as):
+    person = login_as(Role.HR)
+    assert client.get("/caseload/clients").status_code == 403
+    db.session.add(StaffRole(staff_id=person.id, role=Role.PEER))
+    db.session.commit()
+    assert client.get("/caseload/clients").status_code == 200
+
+
+def test_deactivation_alone_ends_the_session(client: FlaskClient, db, supervised_peer: Staff):
+    """Even before every session row is marked ended, the person's status is checked on every request."""
+    db.session.execute(update(Staff).where(Staff.id == supervised_peer.id).values(status=StaffStatus.DEACTIVATED))
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+    db.session.expire_all()
+    assert db.session.scalar(select(AuthSession.revoked_at)) is not None
+
+
+def test_the_unread_count_is_read_again_on_every_request(client: FlaskClient, db, supervised_peer: Staff):
+    assert "Notifications (2 new)" in text(client.get("/"))
+    db.session.add(Notification(staff_id=supervised_peer.id, text="One more", link="/"))
+    db.session.commit()
+    assert "Notifications (3 new)" in text(client.get("/"))
+    db.session.execute(update(Notification).values(read_at=utcnow()))
+    db.session.commit()
+    page = text(client.get("/"))
+    assert ">Notifications<" in page
+    assert "new)" not in page
+
+
+def test_another_persons_notifications_are_not_counted(client: FlaskClient, db, supervised_peer: Staff):
+    someone = make_staff(Role.PEER)
+    db.session.add(Notification(staff_id=someone.id, text="Not yours", link="/"))
+    db.session.commit()
+    assert "Notifications (2 new)" in text(client.get("/"))
+
+
+def test_a_session_of_one_person_never_shows_another(app: Flask, db, supervised_peer: Staff):
+    """What a request keeps of its session is for that session only: two browsers, two people, one after the other."""
+    other = make_staff(Role.HR, name="Someone Else")
+    other_token = sessions.start(other)
+    db.session.commit()
+    second = app.test_client()
+    with second.session_transaction() as session:
+        session["_user_id"] = other_token
+    page = text(second.get("/"))
+    assert "Welcome, Someone Else" in page
+    assert "new)" not in page
+    assert supervised_peer.name not in page
