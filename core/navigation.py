@@ -45,9 +45,14 @@ def _with_count(item: NavItem) -> NavItem:
     """The notifications item says how many are unread, e.g. "Notifications (2 new)"."""
     if item.endpoint != "notifications.index":
         return item
-    signed_in = sessions.current(current_user.session_token)
-    unread = signed_in.unread_notifications if signed_in else notify.unread_count(current_user.id)
+    unread = unread_notifications()
     return replace(item, label=f"{item.label} ({unread} new)") if unread else item
+
+
+def unread_notifications() -> int:
+    """The signed-in person's unread notifications, as counted with their session at the start of the request."""
+    signed_in = sessions.current(current_user.session_token)
+    return signed_in.unread_notifications if signed_in else notify.unread_count(current_user.id)
 
 
 def session_deadlines() -> dict[str, int] | None:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from core import notify
 from core.extensions import db
 from core.models import Notification
+from core.navigation import unread_notifications
 from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
@@ -28,7 +29,7 @@ def index() -> str:
         per_page=int(current_app.config["PAGE_SIZE"]),
         error_out=False,
     )
-    return render_template("notifications/index.html", page=page, unread=notify.unread_count(current_user.id))
+    return render_template("notifications/index.html", page=page, unread=unread_notifications())
 
 
 @bp.post("/<int:notification_id>/read")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask import current_app, g
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
 from core import notify
@@ -27,14 +27,23 @@ from core.timeutil import utcnow
 # Writing last_seen_at on every request would make every page a write; this much drift is harmless.
 TOUCH_EVERY = timedelta(seconds=20)
 
-# The person as every page uses them, joined into the session query. Roles and teams are joined together: a few
-# rows (roles × teams) in one round trip instead of one query each. The supervisor and the teams of the person's
-# programs are left for the pages that use them.
-_PERSON = joinedload(AuthSession.staff).options(
-    joinedload(Staff.role_rows),
-    joinedload(Staff.teams).joinedload(Team.program).lazyload(Program.teams),
-    joinedload(Staff.program).lazyload(Program.teams),
-    lazyload(Staff.supervisor),
+# The session with the person as every page uses them, and their unread count, in one statement built once.
+# Roles and teams are joined together: a few rows (roles × teams) in one round trip instead of one query each. The
+# person's program and supervisor, and the other teams of a program, are left for the pages that use them.
+_LOAD = (
+    select(AuthSession, notify.unread_count_of(AuthSession.staff_id))
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+    .options(
+        joinedload(AuthSession.staff).options(
+            joinedload(Staff.role_rows),
+            joinedload(Staff.teams).joinedload(Team.program).lazyload(Program.teams),
+            lazyload(Staff.program),
+            lazyload(Staff.supervisor),
+        )
+    )
+    # Read from the database even when this session already holds the objects (a long-lived app context, as in
+    # the tests): a role an administrator took away is gone on the very next request.
+    .execution_options(populate_existing=True)
 )
 
 
@@ -78,14 +87,7 @@ def expiry_reason(row: AuthSession, now: datetime) -> str | None:
 def load(token: str) -> tuple[Staff | None, str | None]:
     """The staff member for a cookie token, or None with the reason the session is over. One query."""
     g.pop("signed_in", None)
-    found = db.session.execute(
-        select(AuthSession, notify.unread_count_of(AuthSession.staff_id))
-        .where(AuthSession.token_hash == _digest(token))
-        .options(_PERSON)
-        # Read from the database even when this session already holds the objects (a long-lived app context, as
-        # in the tests): a role an administrator took away is gone on the very next request.
-        .execution_options(populate_existing=True)
-    ).unique().first()
+    found = db.session.execute(_LOAD, {"token_hash": _digest(token)}).unique().first()
     if found is None:
         return None, "ended"
     row, unread = found

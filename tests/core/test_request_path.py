@@ -24,13 +24,14 @@ HOME_QUERIES = 1
 PAGE_BUDGETS = {
     "/caseload/clients": 12,
     "/caseload/": 11,
-    "/readiness/": 6,
+    "/readiness/": 2,
     "/account/password": 4,
+    "/notifications/": 3,
 }
 SESSION_READ = re.compile(r"\bFROM core_auth_session\b", re.IGNORECASE)
 ROLES_JOINED = re.compile(r"\bJOIN \(?core_staff_role\b", re.IGNORECASE)
 TEAMS_JOINED = re.compile(r"\bJOIN \(?core_staff_team\b", re.IGNORECASE)
-UNREAD_COUNT = re.compile(r"\bFROM core_notification\b", re.IGNORECASE)
+UNREAD_COUNT = re.compile(r"\bcount\(\*\).*\bFROM core_notification\b.*\bread_at IS NULL\b", re.IGNORECASE | re.DOTALL)
 
 
 def text(response) -> str:  # noqa: ANN001 - a test response
