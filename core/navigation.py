@@ -38,7 +38,8 @@ ITEMS = (
 
 
 def items_for() -> list[NavItem]:
-    return [_with_count(item) for item in ITEMS if policy.can(current_user, item.permission)]
+    user = current_user._get_current_object()  # once: each step through the proxy looks the user up again
+    return [_with_count(item) for item in ITEMS if policy.can(user, item.permission)]
 
 
 def _with_count(item: NavItem) -> NavItem:
