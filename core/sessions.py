@@ -3,9 +3,10 @@
 Because every request checks the row, logout, a password change or deactivation ends a session on every app
 instance at once.
 
-Every signed-in request reads the row once, in one query, together with the person, their roles, teams and program,
-and the number of their unread notifications (``load``). What the page around the content needs from it later (the
-time-out deadlines, the unread count) is kept for that request in ``g`` (``current``), so neither is read twice.
+Every signed-in request reads the row once, in one query, together with the person, their roles and teams (with
+their programs) and the number of their unread notifications (``load``). What the page around the content needs
+from it later (the time-out deadlines, the unread count) is kept for that request in ``g`` (``current``), so
+neither is read twice.
 """
 
 from __future__ import annotations
