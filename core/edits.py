@@ -45,6 +45,15 @@ def bump(record: Versioned) -> None:
     record.version = (record.version or 0) + 1
 
 
+def flush() -> None:
+    """Flush a service's changes; a row another save changed in between (its version moved on) becomes
+    ``StaleEdit``. The view rolls back."""
+    try:
+        db.session.flush()
+    except StaleDataError as error:
+        raise StaleEdit from error
+
+
 def commit() -> None:
     """Commit the request's work once; a concurrent save detected by the database becomes ``StaleEdit``."""
     try:

@@ -6,7 +6,11 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``."""
-    from readiness.views import bp
+    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, its demo data and
+    its routes are added here and nowhere else (importing the module registers nothing)."""
+    from readiness import demo, policy
+    from readiness.views import bp  # importing the views attaches their routes to bp
 
+    policy.register()
+    demo.register()
     app.register_blueprint(bp)

@@ -6,12 +6,10 @@ The survey form is built for each instrument from its items (``survey_form_class
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     IntegerField,
     RadioField,
@@ -20,43 +18,25 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from core.forms import FlaskForm, Form, MultiCheckboxField, optional_id, plain_text, strip
-from readiness.models import Item, ItemKind, RoleGroup, TenureBand
+from core.forms import (
+    FlaskForm,
+    Form,
+    MultiCheckboxField,
+    PlainDateField,
+    VersionField,
+    clean_text,
+    optional_id,
+    options,
+    plain_text,
+    strip,
+)
+from readiness.models import ActionStatus, Item, ItemKind, RoleGroup, TenureBand
 
 NOT_A_CHOICE = "Choose one of the options shown."
 MAX_TEXT_ANSWER = 2_000
 NAME_LIMIT = 160
-
-
-def clean_text(value: Any) -> Any:
-    """Trim and use one kind of line break."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
-def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """Choices for select, radio and checkbox fields."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-
-
-class PlainDateField(DateField):
-    """A date box with a plain message for a date that cannot be read; an empty box counts as no answer."""
-
-    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("invalid_value_message", "Enter a real date as year, month and day, for example 2025-03-15.")
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and not " ".join(str(value) for value in valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
 
 def _name(label: str, message: str, limit: int = NAME_LIMIT) -> StringField:
@@ -83,6 +63,7 @@ class CampaignForm(FlaskForm):
     teams = MultiCheckboxField("Teams", coerce=int, validators=[Optional()])
     opens_on = PlainDateField("Opening date", validators=[InputRequired("Enter the first day people can answer.")])
     closes_on = PlainDateField("Closing date", validators=[InputRequired("Enter the last day people can answer.")])
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -110,9 +91,7 @@ class InstrumentForm(FlaskForm):
     )
     start_from = SelectField("Start from", coerce=optional_id, validators=[Optional()],
                              invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
-
-
-POSITION_HINT = "Lower numbers come first."
+    version = VersionField()
 
 
 class DomainForm(FlaskForm):
@@ -124,6 +103,7 @@ class DomainForm(FlaskForm):
     position = IntegerField(
         "Order", validators=[Optional(), NumberRange(min=0, max=9_999, message="Enter a whole number from 0 to 9999.")]
     )
+    version = VersionField()
 
 
 class ItemForm(FlaskForm):
@@ -143,6 +123,7 @@ class ItemForm(FlaskForm):
     position = IntegerField(
         "Order", validators=[Optional(), NumberRange(min=0, max=9_999, message="Enter a whole number from 0 to 9999.")]
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -150,6 +131,59 @@ class ItemForm(FlaskForm):
 
     def option_list(self) -> tuple[str, ...]:
         return tuple(line.strip() for line in (self.options.data or "").splitlines() if line.strip())
+
+
+# From results to action ------------------------------------------------------------------------------------
+
+
+class ActionForm(FlaskForm):
+    title = StringField("What will be done", filters=[clean_text], validators=[
+        DataRequired("Enter what will be done, for example “Run a session on what peer specialists do”."),
+        Length(max=200, message="Use at most 200 characters."),
+    ])
+    domain = SelectField("Domain it answers", coerce=optional_id, validators=[Optional()],
+                         invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    owner = SelectField("Owner", coerce=optional_id,
+                        validators=[InputRequired("Choose the person who owns this action.")],
+                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    due_on = PlainDateField("Due date", validators=[InputRequired("Enter the date this action is due.")])
+    status = SelectField("Status", choices=options(ActionStatus.choices()), default=ActionStatus.PLANNED,
+                         validators=[InputRequired("Choose the status.")], invalid_choice_message=NOT_A_CHOICE)
+    session_title = StringField("Training session title", filters=[clean_text], validators=[
+        Optional(), Length(max=200, message="Use at most 200 characters."),
+    ])
+    session_on = PlainDateField("Training session date", validators=[Optional()])
+    version = VersionField()
+
+
+class ChampionForm(FlaskForm):
+    staff = SelectField("Staff member", coerce=optional_id,
+                        validators=[InputRequired("Choose the staff member who will be the champion.")],
+                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    team = SelectField("Team", coerce=optional_id, validators=[InputRequired("Choose the team.")],
+                       invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
+    since = PlainDateField("Champion since", validators=[InputRequired("Enter the date they became champion.")])
+
+
+# Settings ---------------------------------------------------------------------------------------------------
+
+
+class ReadinessSettingsForm(FlaskForm):
+    min_cell = IntegerField(
+        "Smallest group whose answers are shown",
+        validators=[
+            InputRequired("Enter a number of answers."),
+            NumberRange(min=3, max=50, message="Enter a number from 3 to 50. Fewer than 3 could identify people."),
+        ],
+    )
+    action_threshold = IntegerField(
+        "Suggest training when a domain scores under",
+        validators=[
+            InputRequired("Enter a score from 0 to 100."),
+            NumberRange(min=0, max=100, message="Enter a score from 0 to 100."),
+        ],
+    )
+    version = VersionField()  # core.settings.snapshot of the values the page showed
 
 
 # The survey -------------------------------------------------------------------------------------------------

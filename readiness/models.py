@@ -17,6 +17,9 @@ How answers stay anonymous:
   the results read, kept up to date in the same transaction as each answer, so results never scan the answers.
   They are keyed by campaign, team and role group (the item tally by campaign only) and grow with the survey's
   size and the number of groups, never with the number of people.
+* ``readiness_action`` is one step of a campaign's action plan (what, owner, due date, status, optionally the domain
+  it answers and a training session); ``readiness_training_session`` a planned staff training (the training module
+  records attendance later); ``readiness_champion`` a staff member who promotes the peer specialist role on a team.
 
 ``team_key`` in the totals is the team's id, or 0 for people on no team (a primary key column cannot be NULL, and
 an upsert needs a primary key to meet on). ``role_group`` and ``tenure_band`` are "unsaid" when a person chose not
@@ -138,6 +141,9 @@ class Instrument(db.Model):
     builtin_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    # Optimistic concurrency (core.edits): counts saved edits of this row. Not ``version``, which is the survey's
+    # version number above.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="instrument", order_by="[Domain.position, Domain.id]", cascade="all, delete-orphan",
@@ -147,6 +153,8 @@ class Instrument(db.Model):
         back_populates="instrument", order_by="[Item.position, Item.id]", cascade="all, delete-orphan",
         lazy="raise",
     )
+
+    __mapper_args__ = {"version_id_col": revision}
 
     @property
     def line_id(self) -> int:
@@ -171,8 +179,11 @@ class Domain(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     # The staff training to suggest when this domain scores low.
     training_topic: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
 
     instrument: Mapped[Instrument] = relationship(back_populates="domains", lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Item(db.Model):
@@ -195,9 +206,12 @@ class Item(db.Model):
     reversed: Mapped[bool] = mapped_column(Boolean, default=False)
     options: Mapped[str] = mapped_column(Text, default="")  # single and multi choice: one option a line
     required: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
 
     instrument: Mapped[Instrument] = relationship(back_populates="items", lazy="raise")
     domain: Mapped[Domain | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def option_list(self) -> list[str]:
@@ -230,6 +244,8 @@ class Campaign(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     invitations_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Optimistic concurrency (core.edits); moved on by hand when only the chosen teams change.
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     instrument: Mapped[Instrument] = relationship(lazy="joined")
     teams: Mapped[list[Team]] = relationship(
@@ -237,6 +253,8 @@ class Campaign(db.Model):
     )
     created_by: Mapped[Staff | None] = relationship(lazy="raise")
     copied_from: Mapped[Campaign | None] = relationship(remote_side=[id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def is_open(self, today: date) -> bool:
         return self.opens_on <= today <= self.closes_on
@@ -395,3 +413,80 @@ class ResponseCount(db.Model):
     team_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     role_group: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# From results to action ------------------------------------------------------------------------------------
+
+
+class ActionStatus(Labelled):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+label_words({
+    (ActionStatus, "planned"): "Planned",
+    (ActionStatus, "in_progress"): "In progress",
+    (ActionStatus, "done"): "Done",
+})
+
+
+class TrainingSession(db.Model):
+    """A staff training session planned from the readiness results."""
+
+    __tablename__ = "readiness_training_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Action(db.Model):
+    """One step of a campaign's readiness action plan."""
+
+    __tablename__ = "readiness_action"
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'in_progress', 'done')", name="known_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("readiness_campaign.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    domain_id: Mapped[int | None] = mapped_column(ForeignKey("readiness_domain.id", ondelete="SET NULL"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED)
+    training_session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("readiness_training_session.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
+    domain: Mapped[Domain | None] = relationship(lazy="raise")
+    owner: Mapped[Staff] = relationship(foreign_keys=[owner_id], lazy="raise")
+    training_session: Mapped[TrainingSession | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
+
+
+class Champion(db.Model):
+    """A staff member who promotes the peer specialist role on a team."""
+
+    __tablename__ = "readiness_champion"
+    __table_args__ = (UniqueConstraint("team_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("core_team.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    since: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    team: Mapped[Team] = relationship(lazy="raise")
+    staff: Mapped[Staff] = relationship(lazy="raise")

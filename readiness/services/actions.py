@@ -14,20 +14,25 @@ from datetime import date
 from sqlalchemy import Float, Select, and_, cast, exists, func, select
 from sqlalchemy.orm import joinedload
 
-from core import audit, settings
+from core import audit, edits, settings
 from core.extensions import db
 from core.models import Staff, StaffStatus, Team
-from readiness.models import Campaign, Domain, DomainTally, Item, ItemKind
-from readiness.models_actions import Action, ActionStatus, Champion, TrainingSession
+from readiness.models import (
+    Action,
+    ActionStatus,
+    Campaign,
+    Champion,
+    Domain,
+    DomainTally,
+    Item,
+    ItemKind,
+    TrainingSession,
+)
 from readiness.services import results
 
 THRESHOLD_KEY = "readiness_action_threshold"
 DEFAULT_THRESHOLD = 60
 # The organization's scores are shown only once this many people have answered (small-group protection).
-
-
-class Stale(Exception):
-    """Someone else saved the record after this form was opened."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +191,9 @@ FIELD_NAMES = {"title": "title", "domain_id": "domain", "owner_id": "owner", "du
                "status": "status"}
 
 
-def update_action(action: Action, details: ActionDetails, seen_version: int | None, actor: Staff) -> list[str]:
-    """Save the changes; raises ``Stale`` when the action changed since ``seen_version`` was read."""
-    if seen_version != action.version:
-        raise Stale
+def update_action(action: Action, details: ActionDetails, seen_version: object, actor: Staff) -> list[str]:
+    """Save the changes; raises ``StaleEdit`` when the action changed since ``seen_version`` was read."""
+    edits.expect_version(action, seen_version)
     changed = [words for name, words in FIELD_NAMES.items() if getattr(action, name) != getattr(details, name)]
     for name in FIELD_NAMES:
         setattr(action, name, getattr(details, name))

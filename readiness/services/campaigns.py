@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
-from core import audit
+from core import audit, edits
 from core.extensions import db
 from core.models import Notification, OutboxEmail, Program, Staff, StaffStatus, Team, staff_team
 from core.timeutil import utcnow
@@ -52,10 +52,18 @@ class CampaignDetails:
     wave: str
     opens_on: date
     closes_on: date
-    instrument_id: int | None = None  # None: keep the campaign's (editing after invitations went out)
+    # The survey chosen. With neither an id nor ``default_survey``, the campaign keeps its survey and scope
+    # (editing after invitations went out).
+    instrument_id: int | None = None
+    # The default survey that ships with PeerWorks, chosen before it was first created (the view creates it).
+    default_survey: bool = False
     whole_organization: bool = True
     program_ids: frozenset[int] = frozenset()
     team_ids: frozenset[int] = frozenset()
+
+    @property
+    def sets_survey_and_scope(self) -> bool:
+        return self.instrument_id is not None or self.default_survey
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,7 @@ def campaign_problems(details: CampaignDetails, *, on: date, creating: bool) -> 
         problems["closes_on"] = "The closing date must be on or after the opening date."
     elif creating and details.closes_on < on:
         problems["closes_on"] = "Choose a closing date from today on, so people have time to answer."
-    if details.instrument_id is not None and not details.whole_organization and not resolve_team_ids(details):
+    if details.sets_survey_and_scope and not details.whole_organization and not resolve_team_ids(details):
         problems["team_ids"] = "Choose at least one program or team, or ask the whole organization."
     return problems
 
@@ -203,8 +211,12 @@ def _teams(team_ids: Iterable[int]) -> list[Team]:
     return list(db.session.scalars(select(Team).where(Team.id.in_(ids)))) if ids else []
 
 
-def update_campaign(campaign: Campaign, details: CampaignDetails, actor: Staff) -> list[str]:
-    """Change a campaign; the instrument and scope only until invitations have gone out. Returns what changed."""
+def update_campaign(campaign: Campaign, details: CampaignDetails, seen_version: object, actor: Staff) -> list[str]:
+    """Change a campaign; the instrument and scope only until invitations have gone out. Returns what changed.
+    Raises ``StaleEdit`` when the campaign changed since the form was loaded at ``seen_version``."""
+    if details.default_survey:
+        raise ValueError("create the default survey first and pass its id")
+    edits.expect_version(campaign, seen_version)
     changed: list[str] = []
     for name in ("name", "wave", "opens_on", "closes_on"):
         value = getattr(details, name)
@@ -223,7 +235,8 @@ def update_campaign(campaign: Campaign, details: CampaignDetails, actor: Staff) 
             campaign.teams = _teams(wanted)
             changed.append("team_ids")
     if changed:
-        db.session.flush()
+        edits.bump(campaign)  # also when only the teams (rows of the link table) changed
+        edits.flush()
         audit.record("readiness.campaign_updated", actor=actor, record_type="readiness_campaign",
                      record_id=campaign.id, detail=", ".join(changed))
     return changed

@@ -5,8 +5,10 @@ is never changed under the people answering it: any change to it makes the next 
 is made there. Campaigns not yet sent move to the new version with it; campaigns already sent keep theirs. Domains
 and items keep their ``code`` from version to version, so waves on different versions can be compared.
 
-Only the newest version of an instrument can be changed. Functions take the acting person, flush and audit; the
-view commits.
+Only the newest version of an instrument can be changed. A change to an instrument, a domain or an item checks the
+version the form was loaded at (``core.edits``), so two tabs never silently overwrite each other; a form loaded on
+a version that is no longer the newest is stale too (``NotNewest``). Functions take the acting person, flush and
+audit; the view commits.
 """
 
 from __future__ import annotations
@@ -14,21 +16,27 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, selectinload
 
-from core import audit
+from core import audit, edits
+from core.errors import StaleEdit
 from core.extensions import db
 from core.models import Staff
 from readiness.models import Campaign, Domain, Instrument, Invitation, Item, ItemKind, Response
+
+Row = TypeVar("Row", Domain, Item)
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 20
 
 
-class NotNewest(Exception):
-    """Only the newest version of an instrument can be changed."""
+class NotNewest(StaleEdit):
+    """Only the newest version of an instrument can be changed: a form loaded on an older one is stale (a save in
+    the meantime made the newer version)."""
 
 
 class DomainNotEmpty(Exception):
@@ -149,6 +157,11 @@ def campaign_counts(instrument_ids: list[int]) -> dict[int, int]:
     return {int(instrument_id): int(count) for instrument_id, count in rows}
 
 
+def counterpart(rows: list[Row], code: str) -> Row | None:
+    """The domain or item with this ``code`` among ``rows`` (codes carry over from version to version)."""
+    return next((row for row in rows if row.code == code), None)
+
+
 def scored_domains(instrument: Instrument) -> list[Domain]:
     """Domains holding at least one agreement item (the ones with a 0-100 score). Needs contents loaded."""
     scored = {item.domain_id for item in instrument.items if item.kind == ItemKind.LIKERT}
@@ -215,12 +228,15 @@ def make_new_version(instrument: Instrument, actor: Staff) -> Writable:
             options=item.options, required=item.required,
         )
         db.session.add(items[item.id])
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as error:  # another save made this version number at the same moment
+        raise StaleEdit from error
     not_sent = ~exists().where(Invitation.campaign_id == Campaign.id)
     db.session.execute(
         update(Campaign)
         .where(Campaign.instrument_id == source.id, not_sent)
-        .values(instrument_id=copy.id)
+        .values(instrument_id=copy.id, version=Campaign.version + 1)  # an open edit form of it is now stale
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
@@ -273,11 +289,18 @@ def create_instrument(details: InstrumentDetails, actor: Staff, start_from: Inst
     return instrument
 
 
-def update_instrument(instrument: Instrument, details: InstrumentDetails, actor: Staff) -> Writable:
+def expect_revision(instrument: Instrument, seen: object) -> None:
+    """``core.edits.expect_version`` for an instrument, whose edit counter is ``revision``."""
+    if edits.submitted_version(seen) != instrument.revision:
+        raise StaleEdit
+
+
+def update_instrument(instrument: Instrument, details: InstrumentDetails, seen: object, actor: Staff) -> Writable:
+    expect_revision(instrument, seen)
     target = writable(instrument, actor)
     target.instrument.name = details.name
     target.instrument.description = details.description
-    db.session.flush()
+    edits.flush()
     audit.record("readiness.instrument_updated", actor=actor, record_type="readiness_instrument",
                  record_id=target.instrument.id, detail="name and description")
     return target
@@ -308,14 +331,15 @@ def add_domain(instrument: Instrument, details: DomainDetails, actor: Staff) -> 
     return target, domain
 
 
-def update_domain(domain: Domain, details: DomainDetails, actor: Staff) -> Writable:
+def update_domain(domain: Domain, details: DomainDetails, seen: object, actor: Staff) -> Writable:
+    edits.expect_version(domain, seen)
     target = writable(_instrument_of(domain.instrument_id), actor)
     row = db.session.get_one(Domain, target.domain_ids[domain.id])
     row.name = details.name
     row.training_topic = details.training_topic
     if details.position is not None:
         row.position = details.position
-    db.session.flush()
+    edits.flush()
     audit.record("readiness.domain_updated", actor=actor, record_type="readiness_instrument",
                  record_id=target.instrument.id, detail=f"domain {row.id}")
     return target
@@ -357,11 +381,12 @@ def add_item(instrument: Instrument, details: ItemDetails, actor: Staff) -> tupl
     return target, item
 
 
-def update_item(item: Item, details: ItemDetails, actor: Staff) -> Writable:
+def update_item(item: Item, details: ItemDetails, seen: object, actor: Staff) -> Writable:
+    edits.expect_version(item, seen)
     target = writable(_instrument_of(item.instrument_id), actor)
     row = db.session.get_one(Item, target.item_ids[item.id])
     _apply(row, details, target.domain_ids)
-    db.session.flush()
+    edits.flush()
     audit.record("readiness.item_updated", actor=actor, record_type="readiness_instrument",
                  record_id=target.instrument.id, detail=f"item {row.id}")
     return target

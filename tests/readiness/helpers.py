@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +15,15 @@ from core.timeutil import utcnow
 from readiness.models import Campaign, Domain, Instrument, Invitation, Item, ItemKind
 from readiness.services import campaigns as campaign_service
 from readiness.services.instruments import load_contents
+
+
+def form_version(page: str) -> str:
+    """The version a form page was loaded at (its hidden ``version`` field), as a browser would send it back."""
+    found = re.search(r'name="version"[^>]*value="([^"]*)"', page) or re.search(
+        r'value="([^"]*)"[^>]*name="version"', page
+    )
+    assert found, "the form has no version field"
+    return html.unescape(found.group(1))
 
 
 def today() -> date:

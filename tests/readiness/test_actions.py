@@ -11,8 +11,7 @@ from sqlalchemy import select
 from core import settings
 from core.extensions import db
 from core.models import AuditEntry, Role, StaffStatus
-from readiness.models import Campaign, Instrument
-from readiness.models_actions import Action, Champion, TrainingSession
+from readiness.models import Action, Campaign, Champion, Instrument, TrainingSession
 from readiness.services import actions as action_service
 from readiness.services.answering import record_response
 from tests import factories

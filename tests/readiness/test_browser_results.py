@@ -18,8 +18,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
-from readiness.models import Campaign
-from readiness.models_actions import Action
+from readiness.models import Action, Campaign
 from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 from tests.readiness import test_browser as readiness_browser
 from tests.readiness.test_browser import AxeCheck

@@ -202,7 +202,7 @@ def test_after_invitations_go_out_the_survey_and_scope_are_fixed(client, login_a
     assert "can no longer change" in page
     response = client.post(f"/readiness/campaigns/{campaign.id}/edit", data=campaign_data(
         name="Renamed", wave="Baseline", instrument=str(other.id), scope="organization",
-        closes_on=(today() + timedelta(days=30)).isoformat(),
+        closes_on=(today() + timedelta(days=30)).isoformat(), version=str(campaign.version),
     ))
 
     assert response.status_code == 302
@@ -276,7 +276,7 @@ def test_before_invitations_go_out_the_survey_and_scope_can_change(client, login
     db.session.commit()
 
     response = client.post(f"/readiness/campaigns/{campaign.id}/edit", data=campaign_data(
-        instrument=str(other.id), scope="teams", teams=[str(team.id)],
+        instrument=str(other.id), scope="teams", teams=[str(team.id)], version=str(campaign.version),
     ), follow_redirects=True)
 
     assert "Saved the changes" in response.get_data(as_text=True)

@@ -57,6 +57,7 @@ def test_a_survey_not_yet_sent_is_changed_in_place(client, login_as):
 
     response = client.post(f"/readiness/items/{item.id}/edit", data={
         "kind": "likert", "text": "Clearer words.", "domain": str(item.domain_id), "required": "y", "position": "1",
+        "version": str(item.version),
     })
 
     assert response.status_code == 302
@@ -78,7 +79,7 @@ def test_changing_a_sent_survey_makes_a_new_version(client, login_as):
 
     response = client.post(f"/readiness/items/{items['r2'].id}/edit", data={
         "kind": "likert", "text": "A changed statement.", "domain": str(items["r2"].domain_id), "reversed": "y",
-        "required": "y",
+        "required": "y", "version": str(items["r2"].version),
     }, follow_redirects=True)
 
     assert response.status_code == 200
@@ -100,6 +101,7 @@ def test_changing_a_sent_survey_makes_a_new_version(client, login_as):
     # The next change goes to version 2 itself: it has not been sent.
     client.post(f"/readiness/items/{new_items['r1'].id}/edit", data={
         "kind": "likert", "text": "Another change.", "domain": str(new_items["r1"].domain_id), "required": "y",
+        "version": str(new_items["r1"].version),
     })
     assert db.session.scalar(select(func.count()).select_from(Instrument)) == 2
 
@@ -113,6 +115,7 @@ def test_an_older_version_cannot_be_changed(client, login_as):
 
     response = client.post(f"/readiness/items/{item.id}/edit", data={
         "kind": "likert", "text": "Too late.", "domain": str(item.domain_id), "required": "y",
+        "version": str(item.version),
     }, follow_redirects=True)
 
     assert "This is an older version" in response.get_data(as_text=True)

@@ -3,13 +3,15 @@ from sqlalchemy import select
 from core import settings
 from core.models import AuditEntry
 from readiness.services import results
+from tests.readiness.helpers import form_version
 
 
 def test_hr_changes_the_thresholds(client, db, login_as):
     login_as("hr")
     page = client.get("/readiness/settings").get_data(as_text=True)
     assert 'value="5"' in page
-    response = client.post("/readiness/settings", data={"min_cell": "7", "action_threshold": "55"})
+    response = client.post("/readiness/settings", data={"min_cell": "7", "action_threshold": "55",
+                                                        "version": form_version(page)})
     assert response.status_code == 302
     assert results.minimum_cell() == 7
     assert settings.get("readiness_action_threshold") == "55"

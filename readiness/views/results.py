@@ -1,25 +1,26 @@
 """Readiness results: a campaign's scores, distributions and free text, with small-group protection; CSV and PDF
 exports; the open answers, paged and searchable, and their CSV.
 
-Registered on the readiness blueprint (imported at the bottom of ``readiness/views.py``). Reading only; the CSV
-of the open answers is written to the audit log (who took a copy of the words, never the words).
+Reading only; the CSV of the open answers is written to the audit log (who took a copy of the words, never the words).
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, make_response, render_template, request
+from flask import abort, make_response, render_template, request
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
 from core import audit, pdf
 from core.csvfiles import csv_response
 from core.extensions import db
+from core.pages import paginate
 from core.policy import requires
+from core.timeutil import long_date
+from readiness.blueprint import bp
 from readiness.forms import OpenAnswerSearchForm
 from readiness.models import Campaign, Item, ItemKind
 from readiness.services import results as results_service
 from readiness.services.instruments import load_contents
-from readiness.views import bp, long_date, page_number
 
 BAR_WIDTH = 300  # the longest bar in a chart, in SVG units
 
@@ -63,10 +64,7 @@ def open_answers(campaign_id: int, item_id: int) -> tuple[str, int]:
     total = results_service.open_total(campaign, item)
     page = None
     if total is not None:
-        page = db.paginate(
-            results_service.open_answers(campaign, item, words), page=page_number(),
-            per_page=int(current_app.config["PAGE_SIZE"]), error_out=False,
-        )
+        page = paginate(results_service.open_answers(campaign, item, words))
     return render_template(
         "readiness/open_answers.html", campaign=campaign, item=item, form=form, words=words, total=total,
         page=page, minimum=results_service.minimum_cell(),

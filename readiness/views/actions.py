@@ -1,8 +1,4 @@
-"""From results to action: domain scores and training suggestions, the readiness action plan, team champions.
-
-Registered on the readiness blueprint (imported at the bottom of ``readiness.views``). Thin views: load, check,
-call ``readiness.services.actions``, commit once, redirect.
-"""
+"""From results to action: domain scores and training suggestions, the readiness action plan, team champions."""
 
 from __future__ import annotations
 
@@ -11,69 +7,22 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response as HttpResponse
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import SelectField
 
+from core import edits
+from core.errors import StaleEdit
 from core.extensions import db
-from core.forms import FlaskForm
+from core.forms import optional_id, options
 from core.models import Team
+from core.pages import paginate
 from core.policy import requires
-from readiness.forms import NOT_A_CHOICE, PlainDateField, clean_text, optional_id, options
-from readiness.models import Campaign, Domain
-from readiness.models_actions import Action, ActionStatus, Champion
+from readiness.blueprint import bp
+from readiness.forms import ActionForm, ChampionForm
+from readiness.models import Action, ActionStatus, Campaign, Champion, Domain
 from readiness.services import actions as action_service
 from readiness.services import campaigns as campaign_service
-from readiness.views import _render, bp, page_number
-
-PER_PAGE = 25
-
-# Forms: input shape only --------------------------------------------------------------------------------------
-
-
-def _whole_number(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    number = int(value)
-    if not 0 < number < 2**31:
-        raise ValueError("out of range")
-    return number
-
-
-def _version(value: Any) -> int | None:
-    text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
-
-
-class ActionForm(FlaskForm):
-    title = StringField("What will be done", filters=[clean_text], validators=[
-        DataRequired("Enter what will be done, for example “Run a session on what peer specialists do”."),
-        Length(max=200, message="Use at most 200 characters."),
-    ])
-    domain = SelectField("Domain it answers", coerce=optional_id, validators=[Optional()],
-                         invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
-    owner = SelectField("Owner", coerce=optional_id,
-                        validators=[InputRequired("Choose the person who owns this action.")],
-                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
-    due_on = PlainDateField("Due date", validators=[InputRequired("Enter the date this action is due.")])
-    status = SelectField("Status", choices=options(ActionStatus.choices()), default=ActionStatus.PLANNED,
-                         validators=[InputRequired("Choose the status.")], invalid_choice_message=NOT_A_CHOICE)
-    session_title = StringField("Training session title", filters=[clean_text], validators=[
-        Optional(), Length(max=200, message="Use at most 200 characters."),
-    ])
-    session_on = PlainDateField("Training session date", validators=[Optional()])
-    version = HiddenField(filters=[lambda value: _version(value)])
-
-
-class ChampionForm(FlaskForm):
-    staff = SelectField("Staff member", coerce=optional_id,
-                        validators=[InputRequired("Choose the staff member who will be the champion.")],
-                        invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
-    team = SelectField("Team", coerce=optional_id, validators=[InputRequired("Choose the team.")],
-                       invalid_choice_message=NOT_A_CHOICE, invalid_value_message=NOT_A_CHOICE)
-    since = PlainDateField("Champion since", validators=[InputRequired("Enter the date they became champion.")])
-
+from readiness.views._common import render, show_problems
 
 # Helpers ------------------------------------------------------------------------------------------------------
 
@@ -98,11 +47,6 @@ def _details(form: ActionForm) -> action_service.ActionDetails:
     )
 
 
-def _show(form: FlaskForm, problems: dict[str, str]) -> None:
-    for name, message in problems.items():
-        getattr(form, name).errors.append(message)
-
-
 def _campaign(campaign_id: int) -> Campaign:
     return db.get_or_404(Campaign, campaign_id)
 
@@ -114,16 +58,13 @@ def _campaign(campaign_id: int) -> Campaign:
 @requires("readiness.manage")
 def action_plans() -> tuple[str, int]:
     """Every campaign with the size of its action plan, and the way to the champions."""
-    page = db.paginate(
-        select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc()),
-        page=page_number(), per_page=PER_PAGE, error_out=False,
-    )
+    page = paginate(select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc()))
     counts: dict[int, int] = dict(db.session.execute(
         select(Action.campaign_id, func.count())
         .where(Action.campaign_id.in_([campaign.id for campaign in page.items]))
         .group_by(Action.campaign_id)
     ).all())
-    return _render("readiness/actions_index.html", page=page, counts=counts)
+    return render("readiness/actions_index.html", page=page, counts=counts)
 
 
 @bp.get("/campaigns/<int:campaign_id>/actions")
@@ -131,9 +72,8 @@ def action_plans() -> tuple[str, int]:
 def campaign_actions(campaign_id: int) -> tuple[str, int]:
     campaign = _campaign(campaign_id)
     scores = action_service.domain_scores(campaign)
-    page = db.paginate(action_service.actions_of(campaign), page=page_number(), per_page=PER_PAGE,
-                       error_out=False)
-    return _render("readiness/actions.html", campaign=campaign, scores=scores, page=page,
+    page = paginate(action_service.actions_of(campaign))
+    return render("readiness/actions.html", campaign=campaign, scores=scores, page=page,
                    today=campaign_service.today())
 
 
@@ -147,7 +87,7 @@ def action_new(campaign_id: int) -> HttpResponse | tuple[str, int]:
         # One click from a suggestion: the domain and its training topic fill the form.
         prefill: dict[str, Any] = {"status": ActionStatus.PLANNED, "owner": current_user.id}
         try:
-            domain_id = _whole_number(request.args.get("domain", ""))
+            domain_id = optional_id(request.args.get("domain", ""))
         except ValueError:
             domain_id = None
         domain = db.session.get(Domain, domain_id) if domain_id else None
@@ -163,8 +103,8 @@ def action_new(campaign_id: int) -> HttpResponse | tuple[str, int]:
             db.session.commit()
             flash("The action is added to the plan.", "success")
             return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
-        _show(form, problems)
-    return _render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
+        show_problems(form, problems)
+    return render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
                    action=None)
 
 
@@ -191,13 +131,13 @@ def action_edit(action_id: int) -> HttpResponse | tuple[str, int]:
         if not problems:
             try:
                 action_service.update_action(action, details, form.version.data, current_user)
-                db.session.commit()
-            except (action_service.Stale, StaleDataError):
+                edits.commit()
+            except StaleEdit:
                 return _stale(action_id, form, campaign)
             flash("The action is saved.", "success")
             return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
-        _show(form, problems)
-    return _render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
+        show_problems(form, problems)
+    return render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
                    action=action)
 
 
@@ -208,7 +148,7 @@ def _stale(action_id: int, form: ActionForm, campaign: Campaign) -> tuple[str, i
     if current is None:
         abort(404)
     form.version.data = str(current.version)
-    return _render("readiness/action_form.html", 409, form=form, campaign=campaign, action=current,
+    return render("readiness/action_form.html", 409, form=form, campaign=campaign, action=current,
                    conflict=True)
 
 
@@ -223,8 +163,8 @@ def _fill_champion_choices(form: ChampionForm) -> None:
 
 
 def _champions_page(form: ChampionForm, status: int = 200) -> tuple[str, int]:
-    page = db.paginate(action_service.champions(), page=page_number(), per_page=PER_PAGE, error_out=False)
-    return _render("readiness/actions_champions.html", status, form=form, page=page)
+    page = paginate(action_service.champions())
+    return render("readiness/actions_champions.html", status, form=form, page=page)
 
 
 @bp.route("/champions", methods=["GET", "POST"])
@@ -241,7 +181,7 @@ def champions() -> HttpResponse | tuple[str, int]:
             db.session.commit()
             flash("The champion is named.", "success")
             return redirect(url_for(".champions"))
-        _show(form, problems)
+        show_problems(form, problems)
     return _champions_page(form, 400 if form.errors else 200)
 
 

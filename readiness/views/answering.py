@@ -1,0 +1,106 @@
+"""Answering a survey: the personal link, the survey itself, saving to finish later, and sending."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as HttpResponse
+
+from core import policy
+from core.extensions import db
+from core.policy import requires
+from core.timeutil import long_date
+from readiness.blueprint import bp
+from readiness.forms import survey_form_class
+from readiness.models import Instrument, Invitation, Item, ItemKind, RoleGroup, TenureBand
+from readiness.services import answering
+from readiness.services import campaigns as campaign_service
+from readiness.views._common import load_instrument, render
+
+# Answering ----------------------------------------------------------------------------------------------------
+
+
+def _problem_page(problem: answering.Problem) -> tuple[str, int]:
+    return render("readiness/survey_problem.html", problem.status, problem=problem)
+
+
+@bp.get("/survey/<token>")
+@requires("readiness.respond")
+def survey_link(token: str) -> HttpResponse | tuple[str, int]:
+    """The personal link from the email. It works only for the person it was sent to, signed in."""
+    invitation = campaign_service.invitation_for_token(token)
+    if invitation is None or invitation.staff_id != current_user.id:
+        return _problem_page(answering.FORGED)
+    problem = answering.problem_with(invitation, campaign_service.today())
+    if problem is not None:
+        return _problem_page(problem)
+    return redirect(url_for(".survey", invitation_id=invitation.id))
+
+
+def _sections(instrument: Instrument) -> list[tuple[str, list[Item]]]:
+    """The survey in reading order: each domain with its questions, then the questions in no domain."""
+    by_domain: dict[int | None, list[Item]] = {}
+    for item in instrument.items:
+        by_domain.setdefault(item.domain_id, []).append(item)
+    sections = [(domain.name, by_domain[domain.id]) for domain in instrument.domains if domain.id in by_domain]
+    if None in by_domain:
+        sections.append(("In your own words", by_domain[None]))
+    return sections
+
+
+def _error_groups(form: Any) -> list[tuple[str, list[Any]]]:
+    """The survey's problems grouped by message ("Choose how much you agree..."), each with its questions, so a
+    survey sent half-done gets a short summary instead of forty repeated sentences."""
+    groups: dict[str, list[Any]] = {}
+    for field in form:
+        if field.errors and field.type != "CSRFTokenField":
+            groups.setdefault(" ".join(field.errors), []).append(field)
+    return list(groups.items())
+
+
+@bp.route("/surveys/<int:invitation_id>", methods=["GET", "POST"])
+@requires("readiness.respond")
+def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
+    invitation = db.get_or_404(Invitation, invitation_id)
+    policy.authorize(current_user, "invitation.answer", invitation, conceal=True)
+    on = campaign_service.today()
+    problem = answering.problem_with(invitation, on)
+    if problem is not None:
+        return _problem_page(problem)
+    instrument = load_instrument(invitation.campaign.instrument_id)
+    form_class = survey_form_class(instrument.items)
+    if request.method == "POST":
+        form = form_class()
+        form.saving = request.form.get("action") == "save"
+    else:
+        form = form_class(formdata=None, data=answering.read_draft(invitation))
+    if form.validate_on_submit():
+        if form.saving:
+            answering.save_draft(invitation, form.draft())
+            db.session.commit()
+            closes = long_date(invitation.campaign.closes_on)
+            flash(f"Your answers so far are saved. Come back to finish them by {closes}.", "success")
+            return redirect(url_for(".index"))
+        submission = answering.Submission(
+            answers=form.answers(instrument.items),
+            role_group=form.role_group.data or RoleGroup.UNSAID,
+            tenure_band=form.tenure_band.data or TenureBand.UNSAID,
+        )
+        try:
+            answering.submit(invitation, submission, on)
+        except answering.AlreadyAnswered:
+            db.session.rollback()
+            return _problem_page(answering.Problem(
+                410, "You have already sent your answers",
+                "Your answers were counted once, the first time. This second copy was not counted.",
+            ))
+        db.session.commit()
+        flash("Thank you. Your answers were sent, without your name.", "success")
+        return redirect(url_for(".index"))
+    return render(
+        "readiness/survey.html", 400 if form.errors else 200, form=form, invitation=invitation,
+        campaign=invitation.campaign, instrument=instrument, sections=_sections(instrument), kinds=ItemKind,
+        question_count=len(instrument.items), error_groups=_error_groups(form),
+    )
