@@ -4,7 +4,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``."""
-    from supervision.views import bp
+    """Attach the module to the app: called once by ``core.app.create_app``. A module with record rules, list
+    scopes, demo data or commands adds them here too (see readiness/__init__.py)."""
+    from supervision.views import bp  # importing the views attaches their routes to bp
 
     app.register_blueprint(bp)

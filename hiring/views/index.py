@@ -1,8 +1,9 @@
-from flask import Blueprint, render_template
+"""The hiring page, while the module is being built."""
+
+from flask import render_template
 
 from core.policy import requires
-
-bp = Blueprint("hiring", __name__, url_prefix="/hiring")
+from hiring.blueprint import bp
 
 
 @bp.get("/")

@@ -1,8 +1,9 @@
-from flask import Blueprint, render_template
+"""The supervision page, while the module is being built."""
+
+from flask import render_template
 
 from core.policy import requires
-
-bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+from supervision.blueprint import bp
 
 
 @bp.get("/")

@@ -1,8 +1,9 @@
-from flask import Blueprint, render_template
+"""The training page, while the module is being built."""
+
+from flask import render_template
 
 from core.policy import requires
-
-bp = Blueprint("training", __name__, url_prefix="/training")
+from training.blueprint import bp
 
 
 @bp.get("/")
