@@ -30,7 +30,7 @@ def answer(campaign: Campaign, instrument: Instrument, people: int, **values: in
 
 
 @pytest.fixture
-def surveyed(db) -> tuple[Campaign, Instrument]:  # noqa: ARG001 - needs the database
+def surveyed(db) -> tuple[Campaign, Instrument]:  # db: the fixture that sets up the database
     """Five answers: "The peer role" scores 50 (r1 4 -> 75, reversed r2 4 -> 25); "Worries" 75 (reversed f1 2)."""
     instrument = make_instrument()
     campaign = make_campaign(instrument)
@@ -58,7 +58,7 @@ def test_domain_scores_handle_reversed_items_and_the_threshold(surveyed):
     assert action_service.domain_scores(campaign).suggestions == []
 
 
-def test_a_score_exactly_on_the_threshold_is_not_under_it(db):  # noqa: ARG001 - needs the database
+def test_a_score_exactly_on_the_threshold_is_not_under_it(db):  # db: the fixture that sets up the database
     """Four answers of 3 and one of 2 score exactly 45; (14 / 5 - 1) x 25 in floating point is 44.999..."""
     from readiness.services import results as results_service
 
@@ -184,7 +184,7 @@ def test_a_deactivated_owner_cannot_be_chosen(client, login_as, surveyed):
     assert db.session.scalars(select(Action)).first() is None
 
 
-def make_action(campaign: Campaign, owner_id: int, actor) -> Action:  # noqa: ANN001
+def make_action(campaign: Campaign, owner_id: int, actor) -> Action:
     details = action_service.ActionDetails(
         title="Boundaries session", domain_id=None, owner_id=owner_id, due_on=today() + timedelta(days=10),
         status="planned",

@@ -29,7 +29,7 @@ ALLOWED_REFERENCES = {"readiness_campaign", "readiness_item", "readiness_domain"
 
 
 @pytest.fixture
-def sent(app, login_as, client):  # noqa: ANN001, ANN201
+def sent(app, login_as, client):
     """Three people answer; the test client is the last of them. Returns what the tests look for."""
     team = factories.make_team()
     others = [factories.make_staff(Role.STAFF, teams=[team]) for _ in range(2)]
@@ -132,7 +132,7 @@ def test_response_keys_are_random_and_say_nothing_about_order(sent):
 def test_the_answer_tables_keep_no_hidden_insertion_order_on_sqlite(sent):
     for model in ANSWER_TABLES:
         with pytest.raises(sa.exc.OperationalError, match="rowid"):
-            db.session.execute(sa.text(f"SELECT rowid FROM {model.__tablename__}"))  # noqa: S608
+            db.session.execute(sa.text(f"SELECT rowid FROM {model.__tablename__}"))
         db.session.rollback()
     # the check above can fail: an ordinary table has one
     assert db.session.execute(sa.text("SELECT rowid FROM readiness_invitation")).first() is not None

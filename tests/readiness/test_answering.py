@@ -40,7 +40,7 @@ from tests.readiness.helpers import (
 
 
 @pytest.fixture
-def survey(app, login_as):  # noqa: ANN001, ANN201
+def survey(app, login_as):
     """A signed-in peer specialist with an invitation to an open campaign on a small survey."""
     team = factories.make_team()
     person = login_as(Role.PEER, teams=[team])

@@ -22,7 +22,7 @@ from readiness.models import (
 from readiness.services.campaigns import today
 
 
-def test_the_demo_has_a_baseline_and_an_open_follow_up(runner, db):  # noqa: ANN001
+def test_the_demo_has_a_baseline_and_an_open_follow_up(runner, db):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "Readiness:" in result.output

@@ -19,7 +19,7 @@ from tests.readiness.test_results import answer, many
 
 
 @pytest.fixture
-def instrument(db) -> Instrument:  # noqa: ANN001, ARG001 - needs the database
+def instrument(db) -> Instrument:  # db: the fixture that sets up the database
     return make_instrument()
 
 
@@ -38,7 +38,7 @@ def fill(campaign: Campaign, instrument: Instrument, count: int) -> None:
     db.session.commit()
 
 
-def open_page(client, campaign: Campaign, instrument: Instrument, query: str = "") -> tuple[int, str]:  # noqa: ANN001
+def open_page(client, campaign: Campaign, instrument: Instrument, query: str = "") -> tuple[int, str]:
     item = items_by_code(instrument)["open"]
     response = client.get(f"/readiness/campaigns/{campaign.id}/open-answers/{item.id}{query}")
     return response.status_code, response.get_data(as_text=True)
@@ -149,7 +149,7 @@ def test_a_campaign_with_too_few_responses_shows_no_open_answers(client, login_a
     assert "Four of us" not in html
 
 
-def csv_rows(client, campaign: Campaign) -> list[list[str]]:  # noqa: ANN001
+def csv_rows(client, campaign: Campaign) -> list[list[str]]:
     response = client.get(f"/readiness/campaigns/{campaign.id}/open-answers.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"

@@ -52,7 +52,7 @@ def many(campaign: Campaign, instrument: Instrument, n: int, **kwargs: object) -
 
 
 @pytest.fixture
-def instrument(db) -> Instrument:  # noqa: ANN001, ARG001 - needs the database
+def instrument(db) -> Instrument:  # db: the fixture that sets up the database
     return make_instrument()
 
 
@@ -61,7 +61,7 @@ def campaign(instrument: Instrument) -> Campaign:
     return make_campaign(instrument)
 
 
-def page(client, campaign: Campaign) -> str:  # noqa: ANN001
+def page(client, campaign: Campaign) -> str:
     response = client.get(f"/readiness/campaigns/{campaign.id}/results")
     assert response.status_code == 200
     return response.get_data(as_text=True)

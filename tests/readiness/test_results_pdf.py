@@ -39,7 +39,7 @@ def pdf_text(data: bytes) -> str:
 
 
 @pytest.fixture
-def instrument(db) -> Instrument:  # noqa: ANN001, ARG001 - needs the database
+def instrument(db) -> Instrument:  # db: the fixture that sets up the database
     return make_instrument()
 
 
@@ -56,7 +56,7 @@ def campaign(instrument: Instrument) -> Campaign:
     return campaign
 
 
-def get_pdf(client, campaign_id: int) -> bytes:  # noqa: ANN001
+def get_pdf(client, campaign_id: int) -> bytes:
     response = client.get(f"/readiness/campaigns/{campaign_id}/results.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -124,6 +124,6 @@ def test_only_hr_and_admin_get_the_pdf(client, login_as, campaign, role):
     assert client.get(f"/readiness/campaigns/{campaign.id}/results.pdf").status_code == 403
 
 
-def test_a_missing_campaign_is_not_found(client, login_as, db):  # noqa: ARG001 - needs the database
+def test_a_missing_campaign_is_not_found(client, login_as, db):  # db: the fixture that sets up the database
     login_as(Role.HR)
     assert client.get("/readiness/campaigns/99999/results.pdf").status_code == 404
