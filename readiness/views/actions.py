@@ -17,6 +17,7 @@ from core.forms import optional_id, options
 from core.models import Team
 from core.pages import paginate
 from core.policy import requires
+from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import ActionForm, ChampionForm
 from readiness.models import Action, ActionStatus, Campaign, Champion, Domain
@@ -148,8 +149,12 @@ def _stale(action_id: int, form: ActionForm, campaign: Campaign) -> tuple[str, i
     if current is None:
         abort(404)
     form.version.data = str(current.version)
+    session = current.training_session
+    now = [("What will be done", current.title), ("Owner", current.owner.name),
+           ("Due date", long_date(current.due_on)), ("Status", current.status_label),
+           ("Training session", f"{session.title}, {long_date(session.held_on)}" if session else "")]
     return render("readiness/action_form.html", 409, form=form, campaign=campaign, action=current,
-                   conflict=True)
+                  conflict=edits.STALE_MESSAGE, now=now)
 
 
 # Champions ----------------------------------------------------------------------------------------------------

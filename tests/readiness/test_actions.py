@@ -239,7 +239,7 @@ def test_a_stale_save_answers_409_and_keeps_the_input(client, login_as, surveyed
     html = late.get_data(as_text=True)
     assert "Someone else changed this action first" in html
     assert 'value="My own title"' in html
-    assert "“Their title”" in html
+    assert ">Their title</dd>" in html, "what is saved now, beside the form"
     assert 'name="version" type="hidden" value="2"' in html
     db.session.expire_all()
     assert db.session.get(Action, action.id).title == "Their title"
