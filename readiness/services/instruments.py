@@ -351,7 +351,7 @@ def remove_domain(domain: Domain, actor: Staff) -> Writable:
     target = writable(_instrument_of(domain.instrument_id), actor)
     row = db.session.get_one(Domain, target.domain_ids[domain.id])
     db.session.delete(row)
-    db.session.flush()
+    edits.flush()
     audit.record("readiness.domain_removed", actor=actor, record_type="readiness_instrument",
                  record_id=target.instrument.id, detail=f"domain {domain.id}")
     return target
@@ -397,7 +397,7 @@ def remove_item(item: Item, actor: Staff) -> Writable:
     row = db.session.get_one(Item, target.item_ids[item.id])
     # Never one with answers: an instrument in use was copied above. Drafts naming the item are read leniently.
     db.session.delete(row)
-    db.session.flush()
+    edits.flush()
     audit.record("readiness.item_removed", actor=actor, record_type="readiness_instrument",
                  record_id=target.instrument.id, detail=f"item {item.id}")
     return target

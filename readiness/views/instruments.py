@@ -102,12 +102,16 @@ def _after_stale(instrument: Instrument) -> tuple[Instrument, str]:
 
 
 def _stale_removal(instrument: Instrument) -> HttpResponse:
-    """A removal on a version that is no longer the newest: nothing typed to keep, so back to the newest one."""
+    """A removal refused as stale: nothing typed to keep, so back to the newest version to look and try again."""
     db.session.rollback()
     newest = instrument_service.newest_version(instrument)
-    flash(f"This is an older version of the survey: someone saved a change in the meantime, which made version "
-          f"{newest.version}. Nothing was removed. Remove it from version {newest.version} if it is still needed.",
-          "error")
+    if newest.id == instrument.id:
+        flash("Someone else changed this survey at the same moment, so nothing was removed. Check it, then remove "
+              "it again if it is still needed.", "error")
+    else:
+        flash(f"This is an older version of the survey: someone saved a change in the meantime, which made version "
+              f"{newest.version}. Nothing was removed. Remove it from version {newest.version} if it is still "
+              "needed.", "error")
     return redirect(url_for(".instrument_detail", instrument_id=newest.id))
 
 

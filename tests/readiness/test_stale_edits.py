@@ -236,3 +236,21 @@ def test_new_domain_on_a_version_replaced_meanwhile_keeps_its_input(client, logi
     assert "This is an older version" in page
     db.session.expire_all()
     assert not db.session.scalar(select(Domain).where(Domain.name == "A domain typed late"))
+
+
+def test_removing_from_a_version_replaced_meanwhile_removes_nothing(client, login_as):
+    hr = login_as(Role.HR)
+    instrument = make_instrument()
+    item = items_by_code(instrument)["fmt"]
+    newest = service.make_new_version(instrument, hr).instrument
+    db.session.commit()
+
+    response = client.post(f"/readiness/items/{item.id}/remove")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/readiness/instruments/{newest.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Nothing was removed" in page
+    db.session.expire_all()
+    assert db.session.get(Item, item.id) is not None
+    assert "fmt" in items_by_code(db.session.get(Instrument, newest.id))
