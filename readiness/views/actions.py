@@ -75,7 +75,7 @@ def campaign_actions(campaign_id: int) -> tuple[str, int]:
     scores = action_service.domain_scores(campaign)
     page = paginate(action_service.actions_of(campaign))
     return render("readiness/actions.html", campaign=campaign, scores=scores, page=page,
-                   today=campaign_service.today())
+                  today=campaign_service.today())
 
 
 @bp.route("/campaigns/<int:campaign_id>/actions/new", methods=["GET", "POST"])
@@ -106,7 +106,7 @@ def action_new(campaign_id: int) -> HttpResponse | tuple[str, int]:
             return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
         show_problems(form, problems)
     return render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
-                   action=None)
+                  action=None)
 
 
 @bp.route("/actions/<int:action_id>/edit", methods=["GET", "POST"])
@@ -139,7 +139,7 @@ def action_edit(action_id: int) -> HttpResponse | tuple[str, int]:
             return redirect(url_for(".campaign_actions", campaign_id=campaign.id))
         show_problems(form, problems)
     return render("readiness/action_form.html", 400 if form.errors else 200, form=form, campaign=campaign,
-                   action=action)
+                  action=action)
 
 
 def _stale(action_id: int, form: ActionForm, campaign: Campaign) -> tuple[str, int]:

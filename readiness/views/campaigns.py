@@ -41,7 +41,7 @@ def index() -> tuple[str, int]:
         page = paginate(campaign_service.campaign_list())
         participation = campaign_service.participation([campaign.id for campaign in page.items])
     return render("readiness/index.html", mine=mine, page=page, participation=participation, today=on,
-                   statuses=InvitationStatus)
+                  statuses=InvitationStatus)
 
 
 # Campaigns ----------------------------------------------------------------------------------------------------
@@ -221,4 +221,4 @@ def campaign_copy(campaign_id: int) -> HttpResponse | tuple[str, int]:
             return redirect(url_for(".campaign_detail", campaign_id=copy.id))
         show_problems(form, problems)
     return render("readiness/campaign_copy.html", 400 if form.errors else 200, form=form, campaign=campaign,
-                   newest=instrument_service.newest_version(campaign.instrument))
+                  newest=instrument_service.newest_version(campaign.instrument))
