@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core import config, policy
+from core import csrf as csrf_resend
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
+    csrf_resend.register(app)
     register_templates(app)
     register_commands(app)
     return app
@@ -140,20 +142,24 @@ def register_errors(app: Flask) -> None:
             "Someone else changed this first",
             "Go back, reload the page to see their changes, then make yours again.",
         ),
-        413: ("The file is too large", "Files must be smaller than 4 MB."),
+        413: (
+            "The file is too large",
+            "Nothing was saved. Files must be smaller than 4 MB: go back to the form and choose a smaller file.",
+        ),
         429: ("Too many tries", "Wait a minute, then try again."),
         500: ("Something went wrong on our side", "Nothing was saved. Try again in a moment."),
     }
 
     def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
         title, advice = messages.get(code, messages[500])
-        return render_template("errors/error.html", code=code, title=title, advice=detail or advice), code
+        # A file too large is refused before the view runs: the way back is to the form it came from.
+        back = csrf_resend.back_to_form() if code == 413 else None
+        return render_template("errors/error.html", code=code, title=title, advice=detail or advice, back=back), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_error(
-            400, "This form was open too long or was sent from another page. Reload the page and send it again."
-        )
+        """Only when something calls ``csrf.protect()`` by hand: the check before every view never raises."""
+        return render_error(400, csrf_resend.PLAIN_ADVICE)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:

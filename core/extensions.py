@@ -6,9 +6,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from core.csrf import ResendingCSRFProtect
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,6 +27,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = ResendingCSRFProtect()  # Flask-WTF's check; a refused form comes back (core/csrf.py)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 talisman = Talisman()

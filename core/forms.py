@@ -25,7 +25,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 
-from core import passwords
+from core import csrf, passwords
 
 NUL_MESSAGE = (
     "This has a hidden character we cannot use (it often comes from copying out of another program). "
@@ -51,6 +51,12 @@ class FlaskForm(flask_wtf.FlaskForm):
 
     class Meta(_NoNulMeta):  # WTForms merges it with flask_wtf's Meta
         pass
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Never valid on a request whose CSRF token was refused: the view shows the form again, input kept."""
+        if csrf.refused():
+            return False
+        return super().validate(extra_validators=extra_validators)
 
 
 class Form(wtforms.Form):

@@ -93,7 +93,7 @@ def test_sign_in_with_a_bad_csrf_token_keeps_the_email(csrf_app: Flask, token: s
 
     response = browser.post("/login", data=data)
 
-    assert_form_kept(response, email, factories.PASSWORD, "This form was open too long")
+    assert_form_kept(response, email, factories.PASSWORD, "This form was not sent")
     assert browser.get("/").status_code == 302, "not signed in"
     # The form shown again carries a fresh token of this browser, so sending it again works.
     retry = browser.post("/login", data={**data, "csrf_token": csrf_token_from(response.data)})
