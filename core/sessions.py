@@ -85,8 +85,11 @@ def expiry_reason(row: AuthSession, now: datetime) -> str | None:
     return None
 
 
-def load(token: str) -> tuple[Staff | None, str | None]:
-    """The staff member for a cookie token, or None with the reason the session is over. One query."""
+def load(token: str, *, peek: bool = False) -> tuple[Staff | None, str | None]:
+    """The staff member for a cookie token, or None with the reason the session is over. One query.
+
+    ``peek`` only looks: it neither counts as activity nor marks an expired session as ended (the page asked for
+    next then still says why it ended)."""
     g.pop("signed_in", None)
     found = db.session.execute(_LOAD, {"token_hash": _digest(token)}).unique().first()
     if found is None:
@@ -95,11 +98,11 @@ def load(token: str) -> tuple[Staff | None, str | None]:
     now = utcnow()
     reason = expiry_reason(row, now)
     if reason is not None:
-        if row.revoked_at is None:
+        if row.revoked_at is None and not peek:
             row.revoked_at = now
             db.session.commit()
         return None, reason
-    if now - row.last_seen_at > TOUCH_EVERY:
+    if now - row.last_seen_at > TOUCH_EVERY and not peek:
         row.last_seen_at = now
         _commit_keeping_loaded()
     staff = row.staff

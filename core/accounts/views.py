@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from core import audit, sessions
+from core.csrf import back_to_form
 from core.accounts import service
 from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from core.extensions import csrf, db, limiter, login_manager
@@ -31,9 +32,13 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = None  # the server-side session row is the protection
 
 
+# Asked by every open tab before it warns or leaves: the answer must not itself keep the sign-in going.
+PEEKING_ENDPOINTS = {"accounts.session_status"}
+
+
 @login_manager.user_loader
 def load_user(token: str) -> Any:
-    staff, reason = sessions.load(token)
+    staff, reason = sessions.load(token, peek=request.endpoint in PEEKING_ENDPOINTS)
     if staff is None:
         g.session_end_reason = reason
     return staff
@@ -46,7 +51,8 @@ def unauthorized() -> Response:
         flash(TIMEOUT_MESSAGES.get(reason or "", "Sign in to continue."), "info")
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error="signed out"), 401  # type: ignore[return-value]
-    next_url = request.full_path if request.method == "GET" else None
+    # A form sent after the sign-in ended: back to the page it was on, where the browser offers the text back.
+    next_url = request.full_path if request.method == "GET" else back_to_form()
     return redirect(url_for("accounts.login", next=next_url))
 
 
@@ -122,6 +128,16 @@ def keepalive() -> Response:
     sessions.touch(current_user.session_token)
     db.session.commit()
     return jsonify(session_deadlines())
+
+
+@bp.get("/session/status")
+@public
+def session_status() -> Response:
+    """Whether this browser is still signed in, and the seconds left, without counting as activity. Every open tab
+    asks before it warns or leaves the page, so a tab never acts on its own stale clock."""
+    if not current_user.is_authenticated:
+        return jsonify(signedIn=False)
+    return jsonify(signedIn=True, person=current_user.id, **(session_deadlines() or {}))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -1,12 +1,216 @@
-// Warns before the idle and the longest-sign-in time-outs (WCAG 2.2.1). "Stay signed in" renews the session in
-// the background, so whatever is typed into the page stays where it is. Escape counts as "stay" for the idle
-// warning: pressing a key shows the person is there. The 12-hour limit cannot be extended: that warning can only
-// be closed (once) or used to sign out now.
+// The sign-in's clock, shared by every open tab, and what was typed, kept when a sign-in ends (WCAG 2.2.1, 2.2.5).
+//
+// One clock: each page learns the seconds left from the server when it loads, and tells the other tabs (a
+// localStorage "storage" event), which keep the latest. Before it warns, and before it leaves the page because the
+// time is up, a tab asks the server (GET /session/status, which is not counted as activity), so activity in another
+// tab or window always counts and a tab never leaves unsaved input while the sign-in is still valid.
+//
+// "Stay signed in" renews the session in the background, so whatever is typed stays where it is. Escape counts as
+// "stay" for the idle warning. The 12-hour limit cannot be extended: that warning can only be closed (once) or used
+// to sign out now.
+//
+// Typed text: when the sign-in really ended, or a form was sent but did not arrive (the sign-in page or an error
+// page answered it), what was typed is kept in this tab's sessionStorage (never on the server; never passwords,
+// hidden fields such as the CSRF token, or files) and offered back on that page after signing in again, to the same
+// person only. Signing out clears it, in every tab.
 (function () {
   "use strict";
+  var PREFIX = "peerworks.";
+  var DRAFT = PREFIX + "draft:";
+  var SENT = PREFIX + "sent";
+  var CLOCK = PREFIX + "clock";
+  var SIGNED_OUT = PREFIX + "signed-out";
+  var SKIPPED_TYPES = ["password", "hidden", "file", "submit", "button", "reset", "image"];
+
   var body = document.body;
+  var loadedAt = Date.now();
+  var person = body.dataset.person || "";
+  var signedIn = Boolean(body.dataset.idleSeconds);
+  var tabStore = storage("sessionStorage");
+  var sharedStore = storage("localStorage");
+
+  function storage(name) {
+    try {
+      var store = window[name];
+      store.setItem(PREFIX + "test", "1");
+      store.removeItem(PREFIX + "test");
+      return store;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function read(store, key) {
+    if (!store) { return null; }
+    try { return JSON.parse(store.getItem(key) || "null"); } catch (error) { return null; }
+  }
+
+  function write(store, key, value) {
+    if (!store) { return; }
+    try { store.setItem(key, JSON.stringify(value)); } catch (error) { /* full or refused: nothing kept */ }
+  }
+
+  function here() { return window.location.pathname + window.location.search; }
+
+  // --- What was typed ---------------------------------------------------------------------------------------------
+
+  function postForms() {
+    return Array.prototype.filter.call(document.forms, function (form) {
+      return (form.getAttribute("method") || "").toLowerCase() === "post" && form.id !== "sign-out-form" &&
+        !form.hasAttribute("data-no-draft");
+    });
+  }
+
+  function changedFields(form) {
+    var fields = [];
+    Array.prototype.forEach.call(form.elements, function (element) {
+      var type = (element.type || "").toLowerCase();
+      if (!element.name || element.disabled || element.name === "csrf_token" || SKIPPED_TYPES.indexOf(type) >= 0) {
+        return;
+      }
+      if (type === "checkbox" || type === "radio") {
+        if (element.checked !== element.defaultChecked) {
+          fields.push({ name: element.name, value: element.value, checked: element.checked });
+        }
+      } else if (element.tagName === "SELECT") {
+        var options = Array.prototype.slice.call(element.options);
+        if (options.some(function (option) { return option.selected !== option.defaultSelected; })) {
+          fields.push({
+            name: element.name,
+            selected: options.filter(function (o) { return o.selected; }).map(function (o) { return o.value; })
+          });
+        }
+      } else if (element.value !== element.defaultValue) {
+        fields.push({ name: element.name, value: element.value });
+      }
+    });
+    return fields;
+  }
+
+  function typedOnThisPage() {
+    var forms = [];
+    postForms().forEach(function (form, index) {
+      var fields = changedFields(form);
+      if (fields.length) { forms.push({ index: index, action: form.action, fields: fields }); }
+    });
+    return forms;
+  }
+
+  function signedOutSince(moment) { return (read(sharedStore, SIGNED_OUT) || 0) >= moment; }
+
+  function keepDraft(page, owner, forms) {
+    if (!forms.length || !owner || signedOutSince(loadedAt)) { return; }
+    write(tabStore, DRAFT + page, { person: owner, savedAt: Date.now(), forms: forms });
+  }
+
+  function clearDrafts() {
+    if (!tabStore) { return; }
+    for (var i = tabStore.length - 1; i >= 0; i -= 1) {
+      var key = tabStore.key(i);
+      if (key && (key.indexOf(DRAFT) === 0 || key === SENT)) { tabStore.removeItem(key); }
+    }
+  }
+
+  function restore(draft) {
+    var forms = postForms();
+    draft.forms.forEach(function (saved) {
+      var form = forms.filter(function (f) { return f.action === saved.action; })[0] || forms[saved.index];
+      if (!form) { return; }
+      saved.fields.forEach(function (field) {
+        Array.prototype.forEach.call(form.elements, function (element) {
+          if (element.name !== field.name) { return; }
+          var type = (element.type || "").toLowerCase();
+          if (SKIPPED_TYPES.indexOf(type) >= 0) { return; }
+          if (type === "checkbox" || type === "radio") {
+            if (element.value === field.value) { element.checked = field.checked; } else { return; }
+          } else if (element.tagName === "SELECT") {
+            Array.prototype.forEach.call(element.options, function (option) {
+              option.selected = (field.selected || []).indexOf(option.value) >= 0;
+            });
+          } else {
+            element.value = field.value;
+          }
+          element.dispatchEvent(new Event("input", { bubbles: true }));
+          element.dispatchEvent(new Event("change", { bubbles: true }));
+        });
+      });
+    });
+  }
+
+  function offer(key, draft) {
+    var main = document.getElementById("main-content");
+    var offerTemplate = document.getElementById("draft-offer");
+    var restoredTemplate = document.getElementById("draft-restored");
+    if (!main || !offerTemplate || !restoredTemplate || !postForms().length) { return; }
+    var box = offerTemplate.content.firstElementChild.cloneNode(true);
+    main.insertBefore(box, main.firstChild);
+    box.querySelector("[data-restore]").addEventListener("click", function () {
+      restore(draft);
+      tabStore.removeItem(key);
+      var done = restoredTemplate.content.firstElementChild.cloneNode(true);
+      box.parentNode.replaceChild(done, box);
+      var first = postForms()[0].querySelector("input:not([type=hidden]), textarea, select");
+      if (first) { first.focus(); }
+    });
+    box.querySelector("[data-discard]").addEventListener("click", function () {
+      tabStore.removeItem(key);
+      box.parentNode.removeChild(box);
+      main.focus();
+    });
+    box.focus();
+  }
+
+  // A form sent from the page before this one: did it arrive? The sign-in page and the error pages say it did not.
+  function settleWhatWasSent() {
+    var sent = read(tabStore, SENT);
+    if (!sent) { return; }
+    tabStore.removeItem(SENT);
+    if (document.querySelector("[data-keep-draft]") && !signedOutSince(sent.savedAt)) {
+      write(tabStore, DRAFT + sent.page, { person: sent.person, savedAt: sent.savedAt, forms: sent.forms });
+    }
+  }
+
+  function offerDraftForThisPage() {
+    if (!signedIn || !tabStore) { return; }
+    for (var i = tabStore.length - 1; i >= 0; i -= 1) {
+      var key = tabStore.key(i);
+      if (key && key.indexOf(DRAFT) === 0) {
+        var draft = read(tabStore, key);
+        // Someone else signed in at this computer, or the person signed out since: never shown.
+        if (!draft || draft.person !== person || signedOutSince(draft.savedAt)) { tabStore.removeItem(key); }
+      }
+    }
+    var found = read(tabStore, DRAFT + here());
+    if (found) { offer(DRAFT + here(), found); }
+  }
+
+  function signingOut() {
+    clearDrafts();
+    write(sharedStore, SIGNED_OUT, Date.now());
+    if (sharedStore) { sharedStore.removeItem(CLOCK); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.id === "sign-out-form") { signingOut(); return; }
+    if (postForms().indexOf(form) < 0) { return; }
+    var fields = changedFields(form);
+    if (!fields.length || !person) { if (tabStore) { tabStore.removeItem(SENT); } return; }
+    write(tabStore, SENT, {
+      person: person,
+      page: here(),
+      savedAt: Date.now(),
+      forms: [{ index: postForms().indexOf(form), action: form.action, fields: fields }]
+    });
+  }, true);
+
+  settleWhatWasSent();
+  offerDraftForThisPage();
+
+  // --- The shared clock and the warning ---------------------------------------------------------------------------
+
   var dialog = document.getElementById("session-warning");
-  if (!body.dataset.idleSeconds || !dialog || typeof dialog.showModal !== "function") { return; }
+  if (!signedIn || !dialog || typeof dialog.showModal !== "function") { return; }
   var countdown = dialog.querySelector("[data-countdown]");
   var idleNote = dialog.querySelector("[data-idle-note]");
   var absoluteNote = dialog.querySelector("[data-absolute-note]");
@@ -16,16 +220,46 @@
   var signOutForm = document.getElementById("sign-out-form");
   var csrf = (signOutForm || document).querySelector("input[name=csrf_token]");
   var warnBefore = parseInt(body.dataset.warningSeconds || "90", 10);
-  var now = Date.now();
-  var idleEnds = now + parseInt(body.dataset.idleSeconds, 10) * 1000;
-  var absoluteEnds = now + parseInt(body.dataset.absoluteSeconds, 10) * 1000;
+  var idleEnds = loadedAt + parseInt(body.dataset.idleSeconds, 10) * 1000;
+  var absoluteEnds = loadedAt + parseInt(body.dataset.absoluteSeconds, 10) * 1000;
+  var confirmedEnds = null;  // the end the server last confirmed: the warning opens only for that one
+  var asking = false;
+  var nextAsk = 0;
+  var leaving = false;
   var absoluteMode = false;
   var dismissedAbsolute = false;
   var renewing = false;
   var closedByScript = false;
   var returnFocus = null;
 
+  function ends() { return Math.min(idleEnds, absoluteEnds); }
   function secondsTo(when) { return Math.max(0, Math.round((when - Date.now()) / 1000)); }
+
+  function publish() {
+    write(sharedStore, CLOCK, { person: person, idleEnds: idleEnds, absoluteEnds: absoluteEnds });
+  }
+
+  // Another tab's clock: the later end wins (any page opened or renewed anywhere moved it).
+  function adopt(clock) {
+    if (!clock || clock.person !== person) { return; }
+    if (clock.idleEnds > idleEnds) { idleEnds = clock.idleEnds; }
+    if (clock.absoluteEnds > absoluteEnds) { absoluteEnds = clock.absoluteEnds; }
+    settle();
+  }
+
+  // The server's answer is the truth, later or earlier.
+  function setFromServer(data) {
+    var at = Date.now();
+    idleEnds = at + data.idle * 1000;
+    absoluteEnds = at + data.absolute * 1000;
+    confirmedEnds = ends();
+    publish();
+    settle();
+  }
+
+  function settle() {
+    if (dialog.open && !renewing && secondsTo(ends()) > warnBefore) { shut(); }
+  }
 
   function describe(seconds) {
     var minutes = Math.floor(seconds / 60);
@@ -59,8 +293,33 @@
     returnFocus = null;
   }
 
-  // Ask the server for this page again: it says why the sign-in ended and offers to sign in and come back here.
-  function goToSignIn() { window.location.assign(window.location.href.split("#")[0]); }
+  // The sign-in really ended: keep what was typed, then ask the server for this page again. It says why the
+  // sign-in ended and offers to sign in and come back here, where the text is offered back.
+  function sessionOver() {
+    if (leaving) { return; }
+    leaving = true;
+    keepDraft(here(), person, typedOnThisPage());
+    window.location.assign(window.location.href.split("#")[0]);
+  }
+
+  function askServer() {
+    if (asking || leaving || Date.now() < nextAsk) { return; }
+    asking = true;
+    nextAsk = Date.now() + 5000;  // at most every five seconds, however the clocks disagree
+    fetch(body.dataset.statusUrl, {
+      credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("no answer"); }
+      return response.json();
+    }).then(function (data) {
+      asking = false;
+      if (!data.signedIn || String(data.person) !== person) { sessionOver(); return; }
+      setFromServer(data);
+      tick();
+    }).catch(function () {
+      asking = false;  // no network: nothing is known, so nothing is done; asked again in a few seconds
+    });
+  }
 
   function renew() {
     if (renewing) { return; }
@@ -73,13 +332,13 @@
       if (!response.ok) { throw new Error("keep-alive refused"); }
       return response.json();
     }).then(function (data) {
-      var at = Date.now();
-      idleEnds = at + data.idle * 1000;
-      absoluteEnds = at + data.absolute * 1000;
       renewing = false;
+      setFromServer(data);
       shut();
     }).catch(function () {
-      goToSignIn();
+      renewing = false;
+      nextAsk = 0;
+      askServer();  // signed out, or this page is older than the sign-in: the server says which
     });
   }
 
@@ -89,23 +348,28 @@
   }
 
   function tick() {
+    if (leaving) { return; }
+    var end = ends();
     var absolute = absoluteEnds <= idleEnds;
-    var ends = absolute ? absoluteEnds : idleEnds;
-    var left = secondsTo(ends);
-    // The server rounds the seconds down: wait a moment past the end, so the server agrees the sign-in is over.
-    if (Date.now() >= ends + 1500) {
-      goToSignIn();
+    var left = secondsTo(end);
+    // The server rounds the seconds down: ask a moment past the end, so the server agrees the sign-in is over.
+    if (Date.now() >= end + 1500) {
+      askServer();
       return;
     }
-    if (left <= warnBefore && !renewing && !(absolute && dismissedAbsolute)) {
-      open(absolute, left);
+    if (left > warnBefore || renewing || (absolute && dismissedAbsolute)) { return; }
+    if (confirmedEnds !== end) {
+      askServer();  // another tab or window may have kept the sign-in going
+      return;
     }
+    open(absolute, left);
   }
 
   stay.addEventListener("click", renew);
   close.addEventListener("click", dismiss);
   signOut.addEventListener("click", function () {
-    if (signOutForm) { signOutForm.submit(); } else { goToSignIn(); }
+    signingOut();
+    if (signOutForm) { signOutForm.submit(); } else { sessionOver(); }
   });
   // Escape closes the dialog natively; then it counts as "close" for the 12-hour warning, "stay" otherwise.
   dialog.addEventListener("close", function () {
@@ -115,5 +379,17 @@
     }
     if (absoluteMode) { dismiss(); } else { renew(); }
   });
+  window.addEventListener("storage", function (event) {
+    if (event.key === CLOCK && event.newValue) {
+      try { adopt(JSON.parse(event.newValue)); } catch (error) { /* not ours */ }
+    } else if (event.key === SIGNED_OUT && event.newValue) {
+      // Signed out in another tab: what was typed here goes too, and this page follows to the sign-in page.
+      clearDrafts();
+      leaving = true;
+      window.location.assign(window.location.href.split("#")[0]);
+    }
+  });
+  adopt(read(sharedStore, CLOCK));
+  publish();
   window.setInterval(tick, 1000);
 }());

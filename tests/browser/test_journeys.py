@@ -160,7 +160,7 @@ def test_pages_work_without_javascript(browser: Browser, live_server: LiveServer
         expect(menu.get_by_role("link", name="Training")).to_be_visible()
         menu.get_by_role("link", name="Training").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Training")
-        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(page.get_by_role("alertdialog")).to_have_count(0)
         menu.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("status")).to_contain_text("You are signed out.")
     finally:
@@ -182,9 +182,12 @@ def test_session_warning_keeps_typed_text_and_extends_the_sign_in(
     field.click()
     page.keyboard.type("half-typed")
 
-    dialog = page.get_by_role("dialog", name=WARNING)
+    dialog = page.get_by_role("alertdialog", name=WARNING)
     expect(dialog).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
     assert time.monotonic() - signed_in_at >= SHORT_IDLE - SHORT_WARNING - 2, "the warning came too early"
+    # Announced as an alert, with its title as its name and its text as its description (not only by focus).
+    expect(dialog).to_have_attribute("role", "alertdialog")
+    expect(dialog).to_have_accessible_description(re.compile(r"^For privacy, PeerWorks signs you out after"))
     stay = dialog.get_by_role("button", name="Stay signed in")
     expect(stay).to_be_focused()
     expect(dialog).to_contain_text(f"PeerWorks signs you out after {SHORT_IDLE} seconds without activity")
@@ -226,7 +229,7 @@ def test_unanswered_warning_signs_out(page: Page, short_session_server: LiveServ
     server = short_session_server
     sign_in(page, server, DEMO_EMAILS["clinician"])
     page.goto(server.at("/training/"))
-    expect(page.get_by_role("dialog", name=WARNING)).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
+    expect(page.get_by_role("alertdialog", name=WARNING)).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
 
     # When the time is up the page asks the server again, which sends you to sign in and then back here.
     expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)training"), timeout=(SHORT_WARNING + 5) * 1000)
@@ -247,7 +250,7 @@ def test_warning_before_the_longest_sign_in_ends(
     page.goto(server.at("/readiness/"))
     heading = page.get_by_role("heading", level=1)
     heading_text = heading.inner_text()
-    dialog = page.get_by_role("dialog", name=WARNING)
+    dialog = page.get_by_role("alertdialog", name=WARNING)
     expect(dialog).to_be_visible(timeout=(SHORT_LIMIT - SHORT_WARNING + 5) * 1000)
     expect(dialog).to_contain_text(f"You have been signed in for almost {SHORT_LIMIT} seconds")
     expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
