@@ -10,9 +10,9 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from core import audit, sessions
-from core.csrf import back_to_form
 from core.accounts import service
 from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
+from core.csrf import back_to_form
 from core.extensions import csrf, db, limiter, login_manager
 from core.models import Staff
 from core.navigation import session_deadlines
