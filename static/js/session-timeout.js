@@ -222,7 +222,7 @@
   var warnBefore = parseInt(body.dataset.warningSeconds || "90", 10);
   var idleEnds = loadedAt + parseInt(body.dataset.idleSeconds, 10) * 1000;
   var absoluteEnds = loadedAt + parseInt(body.dataset.absoluteSeconds, 10) * 1000;
-  var confirmedEnds = null;  // the end the server last confirmed: the warning opens only for that one
+  var confirmedEnds = null;  // an end the server confirmed is within the warning time: only then does it open
   var asking = false;
   var nextAsk = 0;
   var leaving = false;
@@ -252,7 +252,7 @@
     var at = Date.now();
     idleEnds = at + data.idle * 1000;
     absoluteEnds = at + data.absolute * 1000;
-    confirmedEnds = ends();
+    confirmedEnds = secondsTo(ends()) <= warnBefore ? ends() : null;
     publish();
     settle();
   }
@@ -305,7 +305,7 @@
   function askServer() {
     if (asking || leaving || Date.now() < nextAsk) { return; }
     asking = true;
-    nextAsk = Date.now() + 5000;  // at most every five seconds, however the clocks disagree
+    nextAsk = Date.now() + 2000;  // at most every two seconds, however the clocks disagree
     fetch(body.dataset.statusUrl, {
       credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
     }).then(function (response) {

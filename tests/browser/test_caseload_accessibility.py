@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from caseload.models import Client, GroupSession, PeerGroup, Resource
 from core.extensions import db
-from tests.browser.conftest import AXE_OPTIONS, DEMO_EMAILS, LiveServer, sign_in
+from tests.browser.conftest import AXE_OPTIONS, DEMO_EMAILS, LiveServer, axe_report, sign_in
 from tests.browser.test_accessibility import check_page
 
 pytestmark = pytest.mark.browser
@@ -61,10 +61,7 @@ def axe_violations(axe: Axe) -> AxeCheck:
     options = {**AXE_OPTIONS, "resultTypes": ["violations"]}
 
     def run(page: Page) -> str:
-        results = axe.run(page, options=options)
-        if results.violations_count == 0:
-            return ""
-        return f"{page.url}\n{results.generate_report()}"
+        return axe_report(axe, page, options)
 
     return run
 

@@ -68,8 +68,7 @@ def axe_violations() -> AxeCheck:
     axe = Axe()
 
     def run(page: Page) -> str:
-        results = axe.run(page, options=browser.AXE_OPTIONS)
-        return "" if results.violations_count == 0 else f"{page.url}\n{results.generate_report()}"
+        return browser.axe_report(axe, page)  # at the page's width and at a phone's
 
     return run
 
