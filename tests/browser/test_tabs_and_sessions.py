@@ -207,3 +207,27 @@ def test_a_plan_sent_after_signing_in_again_elsewhere_comes_back(page: Page, liv
     expect(box).to_have_value(before)
     page.get_by_role("region", name=OFFER).get_by_role("button", name="Put back what I typed").click()
     expect(box).to_have_value(TYPED)
+
+
+def test_a_form_sent_after_the_sign_in_ended_is_offered_back(page: Page, live_server: LiveServer) -> None:
+    """Signed out where this tab cannot hear it, the person sends the form: the sign-in page answers, and after
+    signing in they are back on the form with the text offered."""
+    server = live_server
+    sign_in(page, server, DEMO_EMAILS["clinician"])
+    page.goto(server.at("/caseload/referrals/new"))
+    page.get_by_label("Reason for referral").fill(TYPED)
+    other = page.context.request
+    token = re.search(r'name="csrf_token" value="([^"]+)"', other.get(server.at("/")).text())
+    assert token is not None
+    other.post(server.at("/logout"), form={"csrf_token": token.group(1)})
+
+    page.get_by_role("button", name="Save the referral").click()
+
+    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)caseload(/|%2F)referrals(/|%2F)new"))
+    assert TYPED in page.evaluate(KEPT)
+    page.get_by_label("Email address").fill(DEMO_EMAILS["clinician"])
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(server.at("/caseload/referrals/new"))
+    page.get_by_role("region", name=OFFER).get_by_role("button", name="Put back what I typed").click()
+    expect(page.get_by_label("Reason for referral")).to_have_value(TYPED)
