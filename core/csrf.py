@@ -21,8 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, has_request_context, render_template, request, session
+from flask import Flask, Response, current_app, g, has_request_context, render_template, request, session
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -81,9 +83,6 @@ class ResendingCSRFProtect(CSRFProtect):
 
 
 def _start_refusal(reason: str) -> None:
-    from flask import g
-    from flask_login import current_user
-
     g.pop("csrf_valid", None)  # never let a form trust an earlier request's check
     # The sign-in is looked up now, before the writes stop: the look-up counts activity and ends a session that
     # timed out, as on any request.
@@ -131,8 +130,6 @@ def _plain_answer(code: int = 400) -> Response:
 
 def back_to_form() -> str | None:
     """The page the request came from, when it is on this site: where the form is."""
-    from urllib.parse import urlsplit
-
     referrer = request.referrer
     if not referrer:
         return None
