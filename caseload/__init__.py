@@ -6,7 +6,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``."""
-    from caseload.views import bp
+    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules and list scopes, its
+    demo loader, its commands and its routes; nothing here is registered as a side effect of an import."""
+    import caseload.views  # noqa: F401  importing the view files attaches their routes to bp
+    from caseload import cli, demo, policy
+    from caseload.blueprint import bp
 
+    policy.register()
+    demo.register()
+    cli.register(app)
     app.register_blueprint(bp)

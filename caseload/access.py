@@ -144,6 +144,17 @@ def may_see(user: Staff, client_id: int) -> bool:
     return db.session.scalar(select(Client.id).where(Client.id == client_id, visible_clients(user))) is not None
 
 
+def live_grant(actor: Staff, client: Client) -> EmergencyGrant | None:
+    return db.session.scalar(
+        select(EmergencyGrant).where(
+            EmergencyGrant.staff_id == actor.id,
+            EmergencyGrant.client_id == client.id,
+            EmergencyGrant.ended_at.is_(None),
+            EmergencyGrant.expires_at > utcnow(),
+        )
+    )
+
+
 # Conflict checks --------------------------------------------------------------------------------------------
 
 def workplace_program_ids(staff: Staff) -> set[int]:

@@ -243,7 +243,7 @@ class Client(db.Model):
         back_populates="client", lazy="raise", order_by="Assignment.assigned_at"
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def sealed(self) -> bool:
@@ -307,7 +307,7 @@ class Referral(db.Model):
     client: Mapped[Client] = relationship(lazy="joined")
     received_by: Mapped[Staff] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
 
 class PlanVersion(db.Model):
@@ -372,7 +372,7 @@ class Resource(db.Model):
 
     updated_by: Mapped[Staff] = relationship(lazy="joined")
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ContactNote(db.Model):
@@ -430,7 +430,7 @@ class GroupSession(db.Model):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Attendance(db.Model):

@@ -26,7 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
-from caseload.services.safeguards import MIN_REASON
+from caseload.services.emergency import MIN_REASON
 from core.forms import FlaskForm, Form, optional_id
 from core.timeutil import utcnow
 

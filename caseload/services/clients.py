@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import aliased
 
-from caseload.access import program_conflict, provider_conflict
+from caseload.access import live_grant, program_conflict, provider_conflict
 from caseload.models import Assignment, Client, ClientStatus, Consent, DualPolicy, SealedAccess
 from core import audit, settings
 from core.extensions import db
@@ -25,8 +25,6 @@ class ConflictError(Exception):
 
 def record_read(client: Client, actor: Staff, what: str = "record") -> None:
     """Every read of a client record is audited; under an emergency grant the grant is named."""
-    from caseload.services.safeguards import live_grant
-
     grant = live_grant(actor, client) if client.sealed else None
     detail = f"{what}; emergency grant {grant.id}" if grant else what
     audit.record("client.viewed", actor=actor, record_type="client", record_id=client.id, detail=detail)
@@ -134,7 +132,7 @@ def active_assignments(client_ids: list[int]) -> dict[int, list[Assignment]]:
     return found
 
 
-def needs_reassignment_condition():  # noqa: ANN201 - a SQL expression
+def needs_reassignment_condition() -> ColumnElement[bool]:
     """Active or referred clients with no current assignment to an active staff member."""
     provider = aliased(Staff)
     has_active_provider = exists().where(

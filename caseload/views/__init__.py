@@ -1,17 +1,6 @@
-"""The caseload blueprint. Each area of the caseload registers its routes from its own module."""
+"""The caseload's routes, one file per area. Importing this package attaches every route to ``caseload.blueprint.bp``;
+the view files import ``bp`` from there and their shared helpers from ``_common``, never each other."""
 
-from flask import Blueprint
+from caseload.views import clients, emergency, groups, index, plans, referrals, resources, safeguards
 
-bp = Blueprint("caseload", __name__, url_prefix="/caseload")
-
-from caseload import demo as _demo  # noqa: E402,F401  adds the demo caseload to seed-demo
-from caseload import policy as _policy  # noqa: E402,F401  registers the record rules
-from caseload.views import (  # noqa: E402,F401
-    clients,
-    groups,
-    index,
-    plans,
-    referrals,
-    resources,
-    safeguards,
-)
+__all__ = ["clients", "emergency", "groups", "index", "plans", "referrals", "resources", "safeguards"]

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.routing import BuildError
-from wtforms import Field
 
-from caseload.access import may_see
+from caseload.access import live_grant, may_see
+from caseload.blueprint import bp
 from caseload.forms.clients import (
     AssignForm,
     ClientCreateForm,
@@ -31,11 +30,11 @@ from caseload.models import Assignment, AssignmentKind, Client, ClientStatus, Co
 from caseload.services import caseload_lists as lists
 from caseload.services import clients as service
 from caseload.services import safeguards
-from caseload.views import bp
+from caseload.views._common import filter_value
 from core import policy
 from core.extensions import db
 from core.models import Role, Staff
-from core.pages import page_number
+from core.pages import paginate
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -51,33 +50,6 @@ FIELD_LABELS = {
     "program_id": "Program",
     "status": "Status",
 }
-
-
-# Small helpers shared with the caseload's front page ---------------------------------------------------------
-
-
-def page_size() -> int:
-    return int(current_app.config["PAGE_SIZE"])
-
-
-def filter_value(field: Field, empty: Any) -> Any:
-    """A filter's value, or ``empty`` when it was left blank or could not be used."""
-    return empty if field.errors or field.data in (None, "") else field.data
-
-
-def optional_link(endpoint: str, **values: Any) -> str | None:
-    """The URL of a route another area may not have built yet, and only when this person may open it."""
-    view = current_app.view_functions.get(endpoint)
-    if view is None or not policy.can(current_user, getattr(view, "permission", "")):
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-def optional_links(**endpoints: str) -> dict[str, str | None]:
-    return {name: optional_link(endpoint) for name, endpoint in endpoints.items()}
 
 
 def _client_for(client_id: int, action: str = "client.view") -> Client:
@@ -124,9 +96,7 @@ def _read_filters() -> tuple[ClientFilterForm, lists.ClientFilters]:
 @requires("caseload.clients")
 def clients_list() -> str:
     form, filters = _read_filters()
-    page = db.paginate(
-        lists.clients_query(current_user, filters), page=page_number(), per_page=page_size(), error_out=False
-    )
+    page = paginate(lists.clients_query(current_user, filters))
     return render_template(
         "caseload/clients/list.html",
         form=form,
@@ -153,9 +123,7 @@ def clients_csv() -> Response:
 @bp.get("/reassign")
 @requires("caseload.clients")
 def needs_reassignment() -> str:
-    page = db.paginate(
-        lists.needs_reassignment_query(current_user), page=page_number(), per_page=page_size(), error_out=False
-    )
+    page = paginate(lists.needs_reassignment_query(current_user))
     return render_template(
         "caseload/clients/reassign.html", page=page, providers=lists.providers_by_client(page.items)
     )
@@ -309,7 +277,7 @@ def _render_record(
     consent_form = consent_form or ConsentForm(formdata=None, prefix="consent")
     know_form = know_form or KnowPersonForm(formdata=None, prefix="know")
     assignments = lists.assignments_of(client)
-    grant = safeguards.live_grant(current_user, client) if client.sealed else None
+    grant = live_grant(current_user, client) if client.sealed else None
     service.record_read(client, current_user, "record")
     db.session.commit()
     return render_template(
@@ -324,10 +292,6 @@ def _render_record(
         problem=problem,
         grant=grant,
         may_edit=policy.allows(current_user, "client.edit", client),
-        links={
-            "plan": optional_link("caseload.plan", client_id=client.id),
-            "notes": optional_link("caseload.client_notes", client_id=client.id),
-        },
         today=today(),
         kinds=AssignmentKind,
         consent_kinds=ConsentKind,

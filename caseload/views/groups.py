@@ -5,20 +5,21 @@ Thin: read input, load the record, check it, call ``caseload.services.groups``, 
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from caseload.blueprint import bp
 from caseload.forms.groups import GroupFilterForm, GroupForm, SessionEditForm, SessionForm, SessionRemoveForm
 from caseload.forms.referrals import options
 from caseload.models import GroupKind, GroupSession, PeerGroup
 from caseload.services import groups as service
-from caseload.views import bp
-from caseload.views.referrals import long_date, page_number
 from core import audit, policy
 from core.extensions import db
+from core.pages import paginate
 from core.policy import requires
+from core.timeutil import long_date
 
 DUPLICATE_DAY = "This group already has a session on that date. Choose another date, or check the sessions listed."
 FROM_THE_LIST = "Choose people from the list only. Reload the page to see the current list."
@@ -33,10 +34,6 @@ CHANGED_BEFORE_REMOVING = (
 REMOVED_MEANWHILE = "Someone else removed that session, so there was nothing left to save."
 
 
-def _page_size() -> int:
-    return int(current_app.config["PAGE_SIZE"])
-
-
 @bp.get("/groups")
 @requires("caseload.groups")
 def groups() -> tuple[str, int]:
@@ -44,7 +41,7 @@ def groups() -> tuple[str, int]:
     valid = form.validate()
     q = "" if form.q.errors else (form.q.data or "")
     kind = "" if form.kind.errors else (form.kind.data or "")
-    page = db.paginate(service.group_list(q, kind), page=page_number(), per_page=_page_size(), error_out=False)
+    page = paginate(service.group_list(q, kind))
     stats = service.group_stats(current_user, [group.id for group in page.items])
     args = {key: value for key, value in (("q", q), ("kind", kind)) if value}
     return render_template(
@@ -128,7 +125,7 @@ def group_edit(group_id: int) -> Response | tuple[str, int]:
 @requires("caseload.groups")
 def group_detail(group_id: int) -> str:
     group = db.get_or_404(PeerGroup, group_id)
-    page = db.paginate(service.sessions_of(group), page=page_number(), per_page=_page_size(), error_out=False)
+    page = paginate(service.sessions_of(group))
     counts = service.attendance_counts(current_user, [s.id for s in page.items])
     stats = service.group_stats(current_user, [group.id])[group.id]
     return render_template(

@@ -12,6 +12,8 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from caseload.access import live_grant
+from caseload.blueprint import bp
 from caseload.forms.plans import (
     ClientNotesFilterForm,
     IndirectNoteForm,
@@ -26,11 +28,9 @@ from caseload.models import Client, Place, PlanVersion, WorkKind
 from caseload.services import notes as note_service
 from caseload.services import plans as plan_service
 from caseload.services.clients import record_read
-from caseload.services.safeguards import live_grant
-from caseload.views import bp
-from caseload.views.clients import page_number, page_size
 from core import pdf, policy
 from core.extensions import db
+from core.pages import paginate
 from core.policy import requires
 
 BLANK_GOAL_ROWS = 2
@@ -73,9 +73,7 @@ def _shown(template: str, status: int = 200, **context: object) -> tuple[str, in
 def plan(client_id: int) -> tuple[str, int]:
     client = _client(client_id)
     current = plan_service.current_version(client.id)
-    history = db.paginate(
-        plan_service.versions_query(client.id), page=page_number(), per_page=page_size(), error_out=False
-    )
+    history = paginate(plan_service.versions_query(client.id))
     record_read(client, current_user, "plan")
     return _shown(
         "caseload/plans/plan.html",
@@ -210,12 +208,7 @@ def client_notes(client_id: int) -> tuple[str, int]:
     form.kind.choices = _kind_filter_choices()
     form.validate()
     kind = "" if form.kind.errors else form.kind.data or ""
-    page = db.paginate(
-        note_service.client_notes_query(client, current_user, kind=kind),
-        page=page_number(),
-        per_page=page_size(),
-        error_out=False,
-    )
+    page = paginate(note_service.client_notes_query(client, current_user, kind=kind))
     goals = plan_service.goal_words(client.id, (note.goal_key for note in page.items if note.goal_key))
     record_read(client, current_user, "notes")
     return _shown(
@@ -275,9 +268,7 @@ def my_notes() -> str:
     form.kind.choices = _kind_filter_choices()
     form.validate()
     filters = form.filters()
-    page = db.paginate(
-        note_service.own_notes_query(current_user, filters), page=page_number(), per_page=page_size(), error_out=False
-    )
+    page = paginate(note_service.own_notes_query(current_user, filters))
     total, direct = note_service.own_minutes(current_user, filters)
     names = note_service.client_names((note.client_id for note in page.items if note.client_id), current_user)
     args = {

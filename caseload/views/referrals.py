@@ -11,15 +11,15 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from caseload.blueprint import bp
 from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm, options
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients as client_service
 from caseload.services import referrals as service
-from caseload.views import bp
 from core import audit, policy
 from core.csvfiles import csv_response
 from core.extensions import db
-from core.pages import page_number
+from core.pages import paginate
 from core.policy import requires
 from core.timeutil import long_date, utcnow
 
@@ -131,9 +131,7 @@ def _chosen_day() -> tuple[date, str | None]:
 
 
 def _render_day(day: date, *, message: str | None = None, status: int = 200) -> tuple[str, int]:
-    page = db.paginate(
-        service.day_list(current_user, day), page=page_number(), per_page=DAY_PAGE_SIZE, error_out=False
-    )
+    page = paginate(service.day_list(current_user, day), per_page=DAY_PAGE_SIZE)
     html = render_template(
         "caseload/referrals/today.html",
         page=page,

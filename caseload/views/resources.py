@@ -6,17 +6,17 @@ client data, so anyone with the directory permission may read, add and change th
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from caseload.blueprint import bp
 from caseload.forms.resources import ResourceEditForm, ResourceFilterForm, ResourceForm
 from caseload.models import Resource, ResourceCategory
 from caseload.services import resources as service
-from caseload.views import bp
-from caseload.views.referrals import page_number
 from core.csvfiles import csv_response
 from core.extensions import db
+from core.pages import paginate
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -36,12 +36,7 @@ def _filters() -> tuple[ResourceFilterForm, dict[str, str], bool]:
 @requires("caseload.resources")
 def resources() -> tuple[str, int]:
     form, args, valid = _filters()
-    page = db.paginate(
-        service.directory(args.get("q", ""), args.get("category", "")),
-        page=page_number(),
-        per_page=int(current_app.config["PAGE_SIZE"]),
-        error_out=False,
-    )
+    page = paginate(service.directory(args.get("q", ""), args.get("category", "")))
     return render_template(
         "caseload/resources/list.html", form=form, page=page, args=args, categories=ResourceCategory
     ), 200 if valid else 400

@@ -6,12 +6,11 @@ manage answers 404, exactly like a missing one.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-import click
 from flask import (
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,24 +18,20 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask.cli import AppGroup
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.routing import BuildError
 
+from caseload.blueprint import bp
 from caseload.forms.safeguards import (
     AccessFilterForm,
     AssignForm,
     ClientSearchForm,
     DeterminationForm,
-    EmergencyForm,
-    FindingForm,
     LinkForm,
     PolicyForm,
     UnlinkForm,
 )
-from caseload.models import Assignment, Client, DualPolicy, EmergencyGrant, GrantPurpose, Relationship
+from caseload.models import Assignment, Client, DualPolicy, Relationship
 from caseload.services import safeguard_queries as queries
 from caseload.services import safeguards as service
 from caseload.services.caseload_lists import provider_choices
@@ -48,12 +43,11 @@ from caseload.services.clients import (
     record_read,
     services_refusal,
 )
-from caseload.views import bp
 from core import audit, policy, settings
 from core.csvfiles import csv_lines
-from core.extensions import db, limiter
+from core.extensions import db
 from core.models import Role, Staff
-from core.pages import page_number
+from core.pages import paginate
 from core.policy import requires
 from core.timeutil import utcnow
 
@@ -61,11 +55,7 @@ EMERGENCY_LIMIT = "5 per 15 minutes"
 STALE_MESSAGE = "Someone else changed this record while you had it open. Check it below, then try again."
 
 
-def _page_size() -> int:
-    return int(current_app.config["PAGE_SIZE"])
-
-
-def _today():  # noqa: ANN202 - a date
+def _today() -> date:
     return utcnow().date()
 
 
@@ -85,14 +75,9 @@ def _version_matches(form: LinkForm | UnlinkForm, client: Client) -> bool:
 def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]:
     today = _today()
     due_only = request.args.get("due") == "1"
-    page = db.paginate(
-        queries.sealed_clients(current_user, today=today, due_only=due_only),
-        page=page_number(),
-        per_page=_page_size(),
-        error_out=False,
-    )
+    page = paginate(queries.sealed_clients(current_user, today=today, due_only=due_only))
     ids = [client.id for client in page.items]
-    queue = db.paginate(queries.review_queue(current_user), page=1, per_page=5, error_out=False)
+    queue = paginate(queries.review_queue(current_user), page=1, per_page=5)
     return render_template(
         "caseload/safeguards/index.html",
         policy_form=policy_form,
@@ -141,12 +126,7 @@ def safeguards_link() -> tuple[str, int]:
     searched = bool(request.args.get("q") or request.args.get("date_of_birth"))
     page = None
     if searched and form.validate():
-        page = db.paginate(
-            queries.client_search(current_user, form.q.data or "", form.date_of_birth.data),
-            page=page_number(),
-            per_page=_page_size(),
-            error_out=False,
-        )
+        page = paginate(queries.client_search(current_user, form.q.data or "", form.date_of_birth.data))
     args = {key: request.args[key] for key in ("q", "date_of_birth") if request.args.get(key)}
     status = 400 if form.errors else 200
     return render_template("caseload/safeguards/link_search.html", form=form, page=page, args=args), status
@@ -336,57 +316,6 @@ def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".safeguard_client", client_id=client.id, _anchor="determinations"))
 
 
-# Emergency access review ------------------------------------------------------------------------------------------
-
-@bp.get("/safeguards/grants")
-@requires("caseload.safeguards")
-def safeguards_queue() -> str:
-    page = db.paginate(queries.review_queue(current_user), page=page_number(), per_page=_page_size(),
-                       error_out=False)
-    return render_template("caseload/safeguards/queue.html", page=page, now=utcnow(),
-                           purposes=dict(GrantPurpose.choices()))
-
-
-def _reviewable_grant(grant_id: int) -> EmergencyGrant:
-    grant = db.get_or_404(EmergencyGrant, grant_id)
-    policy.authorize(current_user, "client.safeguard", grant.client, conceal=True)
-    return grant
-
-
-def _render_grant(grant: EmergencyGrant, form: FindingForm, message: str = "", status: int = 200) -> tuple[str, int]:
-    reads = db.paginate(queries.reads_under(grant), page=page_number(), per_page=_page_size(), error_out=False)
-    return render_template(
-        "caseload/safeguards/grant.html",
-        grant=grant,
-        form=form,
-        reads=reads,
-        may_review=policy.allows(current_user, "grant.review", grant),
-        purpose=GrantPurpose(grant.purpose).label,
-        message=message,
-        now=utcnow(),
-    ), status
-
-
-@bp.route("/safeguards/grants/<int:grant_id>", methods=["GET", "POST"])
-@requires("caseload.safeguards")
-def safeguards_grant(grant_id: int) -> Response | tuple[str, int]:
-    grant = _reviewable_grant(grant_id)
-    if request.method == "GET":
-        return _render_grant(grant, FindingForm(formdata=None))
-    policy.authorize(current_user, "grant.review", grant)
-    form = FindingForm()
-    if not form.validate_on_submit():
-        return _render_grant(grant, form, status=400)
-    try:
-        service.review_grant(grant, form.finding.data, current_user)
-        db.session.commit()
-    except ConflictError as error:
-        db.session.rollback()
-        return _render_grant(grant, form, message=str(error), status=409)
-    flash("Your finding is recorded and this use of emergency access is closed.", "success")
-    return redirect(url_for(".safeguards_queue"))
-
-
 # The access report and declared relationships ---------------------------------------------------------------------
 
 def _access_filters() -> tuple[AccessFilterForm, queries.AccessFilters]:
@@ -410,8 +339,7 @@ def _access_filters() -> tuple[AccessFilterForm, queries.AccessFilters]:
 @requires("caseload.safeguards")
 def safeguards_access_report() -> tuple[str, int]:
     form, filters = _access_filters()
-    page = db.paginate(queries.access_report(current_user, filters), page=page_number(), per_page=_page_size(),
-                       error_out=False)
+    page = paginate(queries.access_report(current_user, filters))
     status = 400 if form.errors else 200
     return render_template(
         "caseload/safeguards/access_report.html", form=form, filters=filters, page=page
@@ -437,146 +365,7 @@ def safeguards_access_csv() -> Response:
 @bp.get("/safeguards/relationships")
 @requires("caseload.safeguards")
 def safeguards_relationships() -> str:
-    page = db.paginate(queries.declared_relationships(current_user), page=page_number(), per_page=_page_size(),
-                       error_out=False)
+    page = paginate(queries.declared_relationships(current_user))
     clients, staff = queries.names_for(list(page.items))
     return render_template("caseload/safeguards/relationships.html", page=page, clients=clients, staff=staff,
                            labels=dict(Relationship.choices()))
-
-
-# Emergency access (break-glass) for providers --------------------------------------------------------------------
-
-def _emergency_key() -> str:
-    if current_user.is_authenticated:
-        return f"emergency:{current_user.id}"
-    return f"emergency-anonymous:{get_remote_address()}"
-
-
-def _emergency_throttled(_limit: Any) -> None:
-    """Audit the refusal; the 429 page shows the flashed words about how long to wait."""
-    db.session.rollback()
-    audit.record("emergency.throttled", actor=current_user if current_user.is_authenticated else None,
-                 outcome=audit.DENIED, detail="too many tries")
-    db.session.commit()
-    flash("You have asked for emergency access 5 times in 15 minutes. Wait 15 minutes and try again, or call the "
-          "privacy officer. In a crisis, follow your crisis procedure first.", "error")
-
-
-def _record_url(grant: EmergencyGrant) -> str:
-    """The client's record page when the caseload has one, else this person's emergency access page."""
-    if "caseload.client_detail" in current_app.view_functions:
-        try:
-            return url_for("caseload.client_detail", client_id=grant.client_id)
-        except BuildError:
-            pass
-    return url_for(".emergency_grant", grant_id=grant.id)
-
-
-@bp.route("/emergency", methods=["GET", "POST"])
-@requires("caseload.emergency")
-@limiter.limit(EMERGENCY_LIMIT, key_func=_emergency_key, methods=["POST"], on_breach=_emergency_throttled)
-def emergency_access() -> Response | tuple[str, int]:
-    form = EmergencyForm()
-    message, status = "", 200
-    if form.validate_on_submit():
-        grant_request = service.GrantRequest(
-            name=form.name.data,
-            date_of_birth=form.date_of_birth.data,
-            purpose=form.purpose.data,
-            reason=form.reason.data,
-            password=form.password.data,
-        )
-        try:
-            grant = service.start_emergency_access(
-                current_user, grant_request, review_link=url_for(".safeguards_queue", _external=True)
-            )
-            db.session.commit()
-        except ConflictError as error:
-            db.session.commit()  # the refusal and the re-authentication are audited; keep them
-            message, status = str(error), 409
-        else:
-            flash(
-                f"Emergency access is open until {grant.expires_at:%H:%M} UTC on {grant.expires_at:%d %B %Y}. "
-                "The privacy officer has been told and will review this use.",
-                "warning",
-            )
-            return redirect(_record_url(grant))
-    elif request.method == "POST":
-        failing = ", ".join(sorted(name for name in form.errors if name != "csrf_token")) or "form"
-        audit.record("emergency.refused", actor=current_user, outcome=audit.DENIED, detail=f"incomplete: {failing}")
-        db.session.commit()
-        status = 400
-    form.password.data = ""
-    return render_template(
-        "caseload/safeguards/emergency.html", form=form, message=message, min_reason=service.MIN_REASON,
-        hours=service.GRANT_HOURS,
-    ), status
-
-
-@bp.get("/emergency/grants")
-@requires("caseload.emergency")
-def emergency_grants() -> str:
-    page = db.paginate(queries.own_grants(current_user), page=page_number(), per_page=_page_size(),
-                       error_out=False)
-    named = queries.still_visible(current_user, [grant.client_id for grant in page.items])
-    return render_template("caseload/safeguards/emergency_grants.html", page=page, now=utcnow(),
-                           purposes=dict(GrantPurpose.choices()), named=named)
-
-
-def _own_grant(grant_id: int) -> EmergencyGrant:
-    grant = db.session.get(EmergencyGrant, grant_id)
-    if grant is None or grant.staff_id != current_user.id:
-        policy.refuse(current_user, "EmergencyGrant:own", grant_id, status=404)
-    return grant  # type: ignore[return-value]
-
-
-@bp.get("/emergency/grants/<int:grant_id>")
-@requires("caseload.emergency")
-def emergency_grant(grant_id: int) -> str:
-    """The record opened under a live grant. Once the grant has ended or expired it is 404 again."""
-    grant = _own_grant(grant_id)
-    if grant.ended_at is not None or grant.expires_at <= utcnow():
-        policy.refuse(current_user, "EmergencyGrant:expired", grant_id, status=404)
-    client = grant.client
-    policy.authorize(current_user, "client.view", client, conceal=True)
-    record_read(client, current_user, "emergency access")
-    db.session.commit()
-    return render_template(
-        "caseload/safeguards/emergency_grant.html",
-        grant=grant,
-        client=client,
-        assignments=active_assignments([client.id])[client.id],
-        purpose=GrantPurpose(grant.purpose).label,
-        record_url=_record_url(grant),
-    )
-
-
-@bp.post("/emergency/grants/<int:grant_id>/end")
-@requires("caseload.emergency")
-def emergency_end(grant_id: int) -> Response:
-    grant = _own_grant(grant_id)
-    if grant.ended_at is None and grant.expires_at > utcnow():
-        service.end_grant(grant, current_user)
-        db.session.commit()
-        flash("Emergency access has ended. The record is closed to you again.", "success")
-    else:
-        flash("This emergency access had already ended.", "info")
-    return redirect(url_for(".emergency_grants"))
-
-
-# The daily reminder command --------------------------------------------------------------------------------------
-
-safeguards_cli = AppGroup("safeguards", help="Dual-relationship safeguards.")
-
-
-@safeguards_cli.command("remind")
-def remind_command() -> None:
-    """Tell privacy officers about determinations whose review is due within 14 days or overdue (once a day)."""
-    written = queries.notify_due_reviews(_today())
-    db.session.commit()
-    click.echo(f"{written} reminder(s) sent to privacy officers.")
-
-
-@bp.record_once
-def _register_cli(state: Any) -> None:
-    state.app.cli.add_command(safeguards_cli)

@@ -1,0 +1,100 @@
+"""Emergency access ("break the glass"): a provider opens a sealed record for at most four hours after signing in
+again and giving a reason; the privacy officer is told at once and closes each use with a finding.
+
+Functions take the acting person, flush and audit; the view commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from caseload.access import PROVIDER_ROLES
+from caseload.models import EmergencyGrant
+from caseload.services.clients import ConflictError
+from caseload.services.safeguards import matching_clients
+from core import audit, notify
+from core.accounts.service import confirm_password
+from core.extensions import db
+from core.models import Role, Staff
+from core.timeutil import utcnow
+
+GRANT_HOURS = 4
+MIN_REASON = 20
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    name: str
+    date_of_birth: date
+    purpose: str
+    reason: str
+    password: str
+
+
+def may_request_emergency(actor: Staff) -> bool:
+    return actor.has_role(*PROVIDER_ROLES) and not actor.has_role(Role.HR)
+
+
+def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: str) -> EmergencyGrant:
+    """Break the glass. Raises ConflictError with a plain message when refused; every attempt is audited."""
+    def refuse(message: str, why: str) -> ConflictError:
+        audit.record("emergency.refused", actor=actor, outcome=audit.DENIED, detail=why)
+        return ConflictError(message)
+
+    if not may_request_emergency(actor):
+        raise refuse("Emergency access is for staff who work with clients.", "role")
+    if not confirm_password(actor, request.password):
+        raise refuse("That is not your password. Emergency access needs you to sign in again.", "re-authentication")
+    if len(request.reason.strip()) < MIN_REASON:
+        raise refuse(f"Write a reason of at least {MIN_REASON} characters.", "reason too short")
+    found = [c for c in matching_clients(request.name, request.date_of_birth) if c.staff_member_id != actor.id]
+    if len(found) != 1:
+        raise refuse(
+            "No single client matches that full name and date of birth. Check the spelling and the date.",
+            "no match" if not found else "several matches",
+        )
+    client = found[0]
+    now = utcnow()
+    grant = EmergencyGrant(
+        staff_id=actor.id,
+        client_id=client.id,
+        purpose=request.purpose,
+        reason=request.reason.strip(),
+        started_at=now,
+        expires_at=now + timedelta(hours=GRANT_HOURS),
+    )
+    db.session.add(grant)
+    db.session.flush()
+    audit.record("emergency.granted", actor=actor, record_type="client", record_id=client.id,
+                 detail=f"grant {grant.id}, {request.purpose}")
+    notify.notify(
+        notify.people_with_role(Role.PRIVACY),
+        f"{actor.name} used emergency access to a protected record. Review it.",
+        review_link,
+        email_subject="PeerWorks: emergency access was used",
+        email_body=(
+            f"{actor.name} used emergency access to a protected client record at {now:%Y-%m-%d %H:%M} UTC.\n"
+            "Sign in to PeerWorks to review it. This email leaves out the client's details on purpose."
+        ),
+    )
+    return grant
+
+
+def end_grant(grant: EmergencyGrant, actor: Staff) -> None:
+    if grant.ended_at is None:
+        grant.ended_at = min(utcnow(), grant.expires_at)
+        db.session.flush()
+        audit.record("emergency.ended", actor=actor, record_type="client", record_id=grant.client_id,
+                     detail=f"grant {grant.id}")
+
+
+def review_grant(grant: EmergencyGrant, finding: str, actor: Staff) -> None:
+    if grant.reviewed_at is not None:
+        raise ConflictError("This use of emergency access was already reviewed.")
+    grant.reviewed_at = utcnow()
+    grant.reviewed_by_id = actor.id
+    grant.finding = finding
+    db.session.flush()
+    audit.record("emergency.reviewed", actor=actor, record_type="client", record_id=grant.client_id,
+                 detail=f"grant {grant.id}")
