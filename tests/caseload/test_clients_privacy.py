@@ -240,7 +240,7 @@ def queries_for(client, db, path: str) -> int:
     return len(statements)
 
 
-def add_clients(count: int, peer, nurse, program) -> None:  # noqa: ANN001
+def add_clients(count: int, peer, nurse, program) -> None:
     for _ in range(count):
         record = make_client(program=program)
         assign(record, peer)

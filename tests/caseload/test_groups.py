@@ -28,10 +28,10 @@ GROUPS = "/caseload/groups"
 
 
 @contextmanager
-def counting_queries(db) -> Iterator[list[str]]:  # noqa: ANN001
+def counting_queries(db) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001,ARG001
+    def before(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
@@ -61,7 +61,7 @@ def agency(db, login_as):
     return locals()
 
 
-def sign_in(app, staff: Staff):  # noqa: ANN001,ANN201
+def sign_in(app, staff: Staff):
     token = start_session(staff)
     other = app.test_client()
     with other.session_transaction() as session:
@@ -110,7 +110,7 @@ def test_an_empty_list_says_what_to_do(client, db, agency):
     assert "No groups yet" in page
 
 
-def _statements_for_groups(client, db, team_id: int, how_many: int) -> int:  # noqa: ANN001
+def _statements_for_groups(client, db, team_id: int, how_many: int) -> int:
     team = db.session.get(Team, team_id)
     people = [make_staff("peer", teams=[team]) for _ in range(3)]
     attendees = [make_client(program=team.program) for _ in range(3)]

@@ -15,14 +15,12 @@ from core.timeutil import utcnow
 from tests.factories import make_staff
 
 
-def count(db, model) -> int:  # noqa: ANN001
+def count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def test_the_demo_loads_with_the_demo_agency(db):
     demo.load("demo-password-for-tests")
-    if count(db, Resource) == 0:  # until the caseload demo calls it itself
-        demo_data.load({s.email: s for s in db.session.scalars(select(Staff))})
     db.session.commit()
     assert count(db, Resource) == len(demo_data.RESOURCES)
     assert count(db, PeerGroup) == len(demo_data.GROUPS)
@@ -36,11 +34,11 @@ def test_the_demo_loads_with_the_demo_agency(db):
     today = list(db.session.scalars(referral_service.day_list(peer, now.date())))
     assert len(today) >= 3
     sealed = db.session.scalar(select(Client).where(Client.staff_member_id.is_not(None)))
-    if sealed is not None:
-        start, end = referral_service.default_range()
-        mine = referral_service.same_day_report(peer, start, end)
-        everyone = count(db, Referral)
-        assert mine.total.referrals < everyone  # the sealed client's referral is not counted for a co-worker
+    assert sealed is not None
+    start, end = referral_service.default_range()
+    mine = referral_service.same_day_report(peer, start, end)
+    everyone = count(db, Referral)
+    assert mine.total.referrals < everyone  # the sealed client's referral is not counted for a co-worker
 
 
 def test_the_demo_makes_clients_when_there_are_none(db):

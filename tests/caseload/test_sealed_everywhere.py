@@ -135,7 +135,7 @@ class Answer:
         return html.unescape(self.body)
 
 
-def answer(response) -> Answer:  # noqa: ANN001 - a test response
+def answer(response) -> Answer:
     if response.mimetype == "application/pdf":
         body = pdf_text(response.data)
     else:
@@ -337,7 +337,7 @@ def declare(browser: FlaskClient, agency: SimpleNamespace) -> None:
     assert "Thank you" in answer(browser.get(sent.headers["Location"])).words  # the message, read
 
 
-def erase(db, client_id: int) -> None:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+def erase(db, client_id: int) -> None:
     """Take the client and everything hanging off it out of the database: the world in which R never existed."""
     grants = select(EmergencyGrant.id).where(EmergencyGrant.client_id == client_id)
     versions = select(PlanVersion.id).where(PlanVersion.client_id == client_id)
@@ -459,7 +459,7 @@ RECORD_PAGES = ("caseload.client_detail", "caseload.client_edit", "caseload.clie
 
 
 @cache
-def walked_rules() -> list:  # noqa: ANN201 - werkzeug rules
+def walked_rules() -> list:
     return [rule for rule in routes(inspection_app())
             if rule.rule == "/" or rule.rule.startswith(WALKED_PREFIXES)]
 
@@ -510,7 +510,7 @@ def walk(browser: FlaskClient, viewer: str, target: Target, endpoint: str) -> di
     return seen
 
 
-def assert_nothing_read(db, staff_id: int, target: Target, since: int = 0) -> None:  # noqa: ANN001
+def assert_nothing_read(db, staff_id: int, target: Target, since: int = 0) -> None:
     """No page read the record for them (since audit entry ``since``): no audit of a read, no line in the access
     report."""
     reads = db.session.scalar(select(func.count()).select_from(SealedAccess).where(
@@ -521,7 +521,7 @@ def assert_nothing_read(db, staff_id: int, target: Target, since: int = 0) -> No
     assert (reads, viewed) == (0, 0)
 
 
-def assert_same_without_it(browser: FlaskClient, db, target: Target, seen: dict[str, Answer],  # noqa: ANN001
+def assert_same_without_it(browser: FlaskClient, db, target: Target, seen: dict[str, Answer],
                            viewer: str) -> None:
     """Erase the record and open the same addresses: every page must be exactly as it was (same counts, totals
     and lists; the record's own addresses answer as for a record that never existed)."""
@@ -562,7 +562,7 @@ def test_every_page_under_the_walked_prefixes_is_walked(app):
 REASSIGNMENT_PAGES = ("caseload.needs_reassignment", "caseload.index", "caseload.clients_list", "caseload.clients_csv")
 
 
-def end_every_assignment(db, client_id: int) -> None:  # noqa: ANN001
+def end_every_assignment(db, client_id: int) -> None:
     for assignment in db.session.scalars(select(Assignment).where(Assignment.client_id == client_id,
                                                                   Assignment.ended_at.is_(None))):
         assignment.ended_at = utcnow()
@@ -802,7 +802,7 @@ FAMILIES = ("record-pages", "record-changes", "referrals-groups-emergency", "saf
 CLIENT_IDS = {"client_id", "assignment_id", "consent_id", "referral_id", "grant_id"}
 
 
-def state_of(db, client_id: int) -> tuple:  # noqa: ANN001
+def state_of(db, client_id: int) -> tuple:
     """Everything a refused change could have touched."""
 
     def count(model: type, *conditions: object) -> int:
@@ -821,11 +821,11 @@ def state_of(db, client_id: int) -> tuple:  # noqa: ANN001
     )
 
 
-def send(browser: FlaskClient, method: str, url: str, data: dict[str, str] | None):  # noqa: ANN201
+def send(browser: FlaskClient, method: str, url: str, data: dict[str, str] | None):
     return browser.get(url) if method == "GET" else browser.post(url, data=data or {})
 
 
-def last_entry(db) -> int:  # noqa: ANN001
+def last_entry(db) -> int:
     return db.session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
 
 
@@ -979,7 +979,7 @@ def emergency_form(**changes: str) -> dict[str, str]:
             "password": PASSWORD} | changes
 
 
-def grants_of(db, staff_id: int) -> list[EmergencyGrant]:  # noqa: ANN001
+def grants_of(db, staff_id: int) -> list[EmergencyGrant]:
     return list(db.session.scalars(select(EmergencyGrant).where(EmergencyGrant.staff_id == staff_id)))
 
 
