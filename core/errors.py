@@ -34,14 +34,21 @@ class RefusalEntry:
     record_type: str = ""
     record_id: object = ""
     detail: str = ""
+    outcome: str = audit.DENIED  # an entry written before the refusal may record something that was allowed
 
 
 class Refused(Exception):
-    """An action the rules refuse; ``str(error)`` says why, in words the person can act on."""
+    """An action the rules refuse; ``str(error)`` says why, in words the person can act on.
 
-    def __init__(self, message: str, *, entry: RefusalEntry | None = None) -> None:
+    ``earlier`` are audit entries the refused request wrote before it was refused that must outlive the rollback
+    too (e.g. a failed re-authentication); they are written before ``entry``."""
+
+    def __init__(
+        self, message: str, *, entry: RefusalEntry | None = None, earlier: tuple[RefusalEntry, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.entry = entry
+        self.earlier = earlier
 
 
 class StaleEdit(Exception):
@@ -51,15 +58,16 @@ class StaleEdit(Exception):
 def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
     """Undo everything the refused request did, then write and commit the refusal's audit entry (if any)."""
     db.session.rollback()
-    if refusal.entry is None:
+    entries = [*refusal.earlier, *([refusal.entry] if refusal.entry is not None else [])]
+    if not entries:
         return
-    entry = refusal.entry
-    audit.record(
-        entry.action,
-        actor=actor,
-        record_type=entry.record_type,
-        record_id=entry.record_id,
-        outcome=audit.DENIED,
-        detail=entry.detail,
-    )
+    for entry in entries:
+        audit.record(
+            entry.action,
+            actor=actor,
+            record_type=entry.record_type,
+            record_id=entry.record_id,
+            outcome=entry.outcome,
+            detail=entry.detail,
+        )
     db.session.commit()

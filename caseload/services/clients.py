@@ -12,15 +12,12 @@ from sqlalchemy.orm import aliased
 from caseload.access import live_grant, program_conflict, provider_conflict
 from caseload.models import Assignment, Client, ClientStatus, Consent, DualPolicy, SealedAccess
 from core import audit, settings
+from core.errors import RefusalEntry, Refused
 from core.extensions import db
 from core.models import Staff, StaffStatus
 from core.timeutil import utcnow
 
 IDENTITY_FIELDS = ("name", "preferred_name", "pronouns", "date_of_birth", "phone", "program_id", "status")
-
-
-class ConflictError(Exception):
-    """A safeguard refused the change; the message is for people allowed to know the client is sealed."""
 
 
 def record_read(client: Client, actor: Staff, what: str = "record") -> None:
@@ -35,6 +32,8 @@ def record_read(client: Client, actor: Staff, what: str = "record") -> None:
 
 
 def create_client(data: Mapping[str, Any], actor: Staff, *, assign_self_as: str | None = None) -> Client:
+    """Raises ``Refused`` when the creator may not be assigned; the caller undoes the new record with
+    ``core.errors.keep_refusal``."""
     client = Client(**{key: data[key] for key in IDENTITY_FIELDS if key in data})
     db.session.add(client)
     db.session.flush()
@@ -49,9 +48,8 @@ def update_client(client: Client, data: Mapping[str, Any], actor: Staff) -> list
     if "program_id" in data and data["program_id"] != client.program_id:
         problem = program_conflict(client, data["program_id"])
         if problem:
-            audit.record("client.program_refused", actor=actor, record_type="client", record_id=client.id,
-                         outcome=audit.DENIED, detail="conflict: staff member works in that program")
-            raise ConflictError(problem)
+            raise Refused(problem, entry=RefusalEntry("client.program_refused", "client", client.id,
+                                                      "conflict: staff member works in that program"))
     changed = [key for key in IDENTITY_FIELDS if key in data and getattr(client, key) != data[key]]
     for key in changed:
         setattr(client, key, data[key])
@@ -96,9 +94,8 @@ def assign(client: Client, provider: Staff, kind: str, actor: Staff) -> Assignme
     ):
         problem = f"{provider.name} is already assigned to this client."
     if problem:
-        audit.record("client.assignment_refused", actor=actor, record_type="client", record_id=client.id,
-                     outcome=audit.DENIED, detail=f"provider {provider.id}: conflict check")
-        raise ConflictError(problem)
+        raise Refused(problem, entry=RefusalEntry("client.assignment_refused", "client", client.id,
+                                                  f"provider {provider.id}: conflict check"))
     assignment = Assignment(client_id=client.id, staff_id=provider.id, kind=kind)
     db.session.add(assignment)
     if client.status == ClientStatus.REFERRED:

@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 from caseload.access import PROVIDER_ROLES
 from caseload.models import EmergencyGrant
-from caseload.services.clients import ConflictError
 from caseload.services.safeguards import matching_clients
 from core import audit, notify
 from core.accounts.service import confirm_password
+from core.errors import RefusalEntry, Refused
 from core.extensions import db
 from core.models import Role, Staff
 from core.timeutil import utcnow
@@ -36,16 +36,27 @@ def may_request_emergency(actor: Staff) -> bool:
     return actor.has_role(*PROVIDER_ROLES) and not actor.has_role(Role.HR)
 
 
+class WrongPassword(Refused):
+    """The re-authentication failed: a form error next to the password box, kept in the audit log."""
+
+
 def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: str) -> EmergencyGrant:
-    """Break the glass. Raises ConflictError with a plain message when refused; every attempt is audited."""
-    def refuse(message: str, why: str) -> ConflictError:
-        audit.record("emergency.refused", actor=actor, outcome=audit.DENIED, detail=why)
-        return ConflictError(message)
+    """Break the glass. Raises ``Refused`` (``WrongPassword`` for the password) with a plain message when refused.
+    Every attempt is audited: the view keeps a refusal's entries, the re-authentication's among them, with
+    ``core.errors.keep_refusal``."""
+    tried: list[RefusalEntry] = []
+
+    def refuse(message: str, why: str, kind: type[Refused] = Refused) -> Refused:
+        return kind(message, entry=RefusalEntry("emergency.refused", detail=why), earlier=tuple(tried))
 
     if not may_request_emergency(actor):
         raise refuse("Emergency access is for staff who work with clients.", "role")
-    if not confirm_password(actor, request.password):
-        raise refuse("That is not your password. Emergency access needs you to sign in again.", "re-authentication")
+    confirmed = confirm_password(actor, request.password)
+    tried.append(RefusalEntry("reauthenticate", "staff", actor.id,
+                              outcome=audit.ALLOWED if confirmed else audit.DENIED))
+    if not confirmed:
+        raise refuse("That is not your password. Emergency access needs you to sign in again.", "re-authentication",
+                     WrongPassword)
     if len(request.reason.strip()) < MIN_REASON:
         raise refuse(f"Write a reason of at least {MIN_REASON} characters.", "reason too short")
     found = [c for c in matching_clients(request.name, request.date_of_birth) if c.staff_member_id != actor.id]
@@ -91,7 +102,7 @@ def end_grant(grant: EmergencyGrant, actor: Staff) -> None:
 
 def review_grant(grant: EmergencyGrant, finding: str, actor: Staff) -> None:
     if grant.reviewed_at is not None:
-        raise ConflictError("This use of emergency access was already reviewed.")
+        raise Refused("This use of emergency access was already reviewed.")
     grant.reviewed_at = utcnow()
     grant.reviewed_by_id = actor.id
     grant.finding = finding

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from caseload.access import provider_conflict
 from caseload.models import Assignment, Client, DeclaredRelationship, Determination
-from caseload.services.clients import ConflictError, end_assignment
+from caseload.services.clients import end_assignment
 from core import audit, settings
+from core.errors import Refused
 from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
@@ -24,10 +25,10 @@ from core.timeutil import utcnow
 def link_staff(client: Client, staff: Staff, actor: Staff) -> list[str]:
     """Seal the record: this client also works here. Ends assignments that now conflict; returns their names."""
     if client.staff_member_id is not None:
-        raise ConflictError("This client is already linked to a staff member.")
+        raise Refused("This client is already linked to a staff member.")
     already = db.session.scalar(select(Client.id).where(Client.staff_member_id == staff.id))
     if already is not None:
-        raise ConflictError(f"{staff.name} is already linked to another client record.")
+        raise Refused(f"{staff.name} is already linked to another client record.")
     client.staff_member_id = staff.id
     client.sealed_at = utcnow()
     db.session.flush()

@@ -32,6 +32,7 @@ from caseload.services import clients as service
 from caseload.services import safeguards
 from caseload.views._common import filter_value
 from core import policy
+from core.errors import Refused, keep_refusal
 from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
@@ -169,8 +170,8 @@ def client_new() -> Response | tuple[str, int]:
         try:
             client = service.create_client(_identity(form), current_user, assign_self_as=kind)
             db.session.commit()
-        except service.ConflictError as refusal:
-            db.session.rollback()
+        except Refused as refusal:
+            keep_refusal(refusal, current_user)
             form.assign_me.errors = [*form.assign_me.errors, str(refusal)]
             status = 409
         else:
@@ -232,8 +233,8 @@ def client_edit(client_id: int) -> Response | tuple[str, int]:
             try:
                 changed = service.update_client(client, _identity(form), current_user)
                 db.session.commit()
-            except service.ConflictError as refusal:
-                db.session.commit()  # the refusal is audited; nothing else was changed
+            except Refused as refusal:
+                keep_refusal(refusal, current_user)
                 form.program.errors = [*form.program.errors, str(refusal)]
                 status = 409
             except StaleDataError:
@@ -316,8 +317,8 @@ def client_assign(client_id: int) -> Response | tuple[str, int]:
     provider = db.get_or_404(Staff, form.provider.data)
     try:
         service.assign(client, provider, form.kind.data, current_user)
-    except service.ConflictError as refusal:
-        # The refusal was audited and nothing else changed; the page says why, keeping the choice made.
+    except Refused as refusal:
+        keep_refusal(refusal, current_user)
         return _render_record(client, assign_form=form, problem=str(refusal), status=409)
     db.session.commit()
     kind = AssignmentKind(form.kind.data).label.lower()

@@ -17,8 +17,9 @@ from caseload.forms.safeguards import EmergencyForm, FindingForm
 from caseload.models import EmergencyGrant, GrantPurpose
 from caseload.services import emergency as service
 from caseload.services import safeguard_queries as queries
-from caseload.services.clients import ConflictError, active_assignments, record_read
-from core import audit, policy
+from caseload.services.clients import active_assignments, record_read
+from core import policy
+from core.errors import RefusalEntry, Refused, keep_refusal
 from core.extensions import db, limiter
 from core.pages import paginate
 from core.policy import requires
@@ -70,8 +71,8 @@ def safeguards_grant(grant_id: int) -> Response | tuple[str, int]:
     try:
         service.review_grant(grant, form.finding.data, current_user)
         db.session.commit()
-    except ConflictError as error:
-        db.session.rollback()
+    except Refused as error:
+        keep_refusal(error, current_user)
         return _render_grant(grant, form, message=str(error), status=409)
     flash("Your finding is recorded and this use of emergency access is closed.", "success")
     return redirect(url_for(".safeguards_queue"))
@@ -89,10 +90,8 @@ def _emergency_key() -> str:
 
 def _emergency_throttled(_limit: Any) -> None:
     """Audit the refusal; the 429 page shows the flashed words about how long to wait."""
-    db.session.rollback()
-    audit.record("emergency.throttled", actor=current_user if current_user.is_authenticated else None,
-                 outcome=audit.DENIED, detail="too many tries")
-    db.session.commit()
+    keep_refusal(Refused("Too many tries.", entry=RefusalEntry("emergency.throttled", detail="too many tries")),
+                 current_user if current_user.is_authenticated else None)
     flash("You have asked for emergency access 5 times in 15 minutes. Wait 15 minutes and try again, or call the "
           "privacy officer. In a crisis, follow your crisis procedure first.", "error")
 
@@ -120,8 +119,12 @@ def emergency_access() -> Response | tuple[str, int]:
                 current_user, grant_request, review_link=url_for(".safeguards_queue", _external=True)
             )
             db.session.commit()
-        except ConflictError as error:
-            db.session.commit()  # the refusal and the re-authentication are audited; keep them
+        except service.WrongPassword as error:
+            keep_refusal(error, current_user)
+            form.password.errors = [*form.password.errors, str(error)]
+            status = 400
+        except Refused as error:
+            keep_refusal(error, current_user)
             message, status = str(error), 409
         else:
             flash(
@@ -132,8 +135,8 @@ def emergency_access() -> Response | tuple[str, int]:
             return redirect(_record_url(grant))
     elif request.method == "POST":
         failing = ", ".join(sorted(name for name in form.errors if name != "csrf_token")) or "form"
-        audit.record("emergency.refused", actor=current_user, outcome=audit.DENIED, detail=f"incomplete: {failing}")
-        db.session.commit()
+        keep_refusal(Refused("Incomplete.", entry=RefusalEntry("emergency.refused", detail=f"incomplete: {failing}")),
+                     current_user)
         status = 400
     form.password.data = ""
     return render_template(

@@ -36,7 +36,6 @@ from caseload.services import safeguard_queries as queries
 from caseload.services import safeguards as service
 from caseload.services.caseload_lists import provider_choices
 from caseload.services.clients import (
-    ConflictError,
     active_assignments,
     assign,
     end_assignment,
@@ -45,6 +44,7 @@ from caseload.services.clients import (
 )
 from core import audit, policy, settings
 from core.csvfiles import csv_lines
+from core.errors import Refused, keep_refusal
 from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
@@ -160,8 +160,8 @@ def safeguards_link_client(client_id: int) -> Response | tuple[str, int]:
             try:
                 ended = service.link_staff(client, staff, current_user)
                 db.session.commit()
-            except ConflictError as error:
-                db.session.commit()  # keeps any audit entry of the refusal
+            except Refused as error:
+                keep_refusal(error, current_user)
                 message, status = str(error), 409
             except StaleDataError:
                 db.session.rollback()
@@ -273,8 +273,8 @@ def safeguards_assign(client_id: int) -> Response | tuple[str, int]:
     try:
         assign(client, provider, form.kind.data, current_user)
         db.session.commit()
-    except ConflictError as error:
-        db.session.commit()  # the refusal is audited by the service; keep that entry
+    except Refused as error:
+        keep_refusal(error, current_user)
         return _render_client(client, assign_form=form, message=str(error), status=409)
     except StaleDataError:
         db.session.rollback()

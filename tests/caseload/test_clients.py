@@ -396,8 +396,30 @@ def test_a_program_where_the_staff_client_works_is_refused_as_a_form_error(clien
     assert 'value="he"' in page
     db.session.refresh(record)
     assert record.program_id == housing.program.id
+    assert record.pronouns != "he"  # nothing of the refused edit is saved
     [refusal] = audit_entries(db, "client.program_refused")
     assert refusal.outcome == "denied"
+    assert audit_entries(db, "client.updated") == []
+
+
+def test_a_refusal_undoes_the_work_and_keeps_its_audit_entry(db, crp):
+    """``keep_refusal`` (core.errors) for the caseload: a client added with a self-assignment that is refused is
+    not kept, while the refusal stays in the log."""
+    from caseload.services import clients as service
+    from core.errors import Refused, keep_refusal
+
+    former = make_staff(Role.PEER, teams=[crp], name="Fay Former", status=StaffStatus.DEACTIVATED)
+    db.session.commit()
+    data = {"name": "Jo Smith", "date_of_birth": date(1980, 1, 2), "status": ClientStatus.REFERRED.value}
+    with pytest.raises(Refused, match="not an active staff member") as refused:
+        service.create_client(data, former, assign_self_as="peer")
+    keep_refusal(refused.value, former)
+
+    assert db.session.scalar(select(func.count(Client.id))) == 0
+    assert audit_entries(db, "client.created") == []
+    [entry] = audit_entries(db, "client.assignment_refused")
+    assert (entry.actor_id, entry.outcome) == (former.id, "denied")
+    assert entry.detail == f"provider {former.id}: conflict check"
 
 
 # The record page ----------------------------------------------------------------------------------------------

@@ -94,9 +94,12 @@ def test_the_page_explains_emergency_access_in_plain_words(client, coworker):
 def test_refused_without_the_right_password(client, db, agency, coworker):
     response = client.post("/caseload/emergency", data=form(password="not my password"))
 
-    assert response.status_code == 409
+    assert response.status_code == 400  # a form error, not a conflict
     page = text(response)
-    assert "That is not your password." in page
+    error = re.search(r'<span class="usa-error-message" id="password-error">(.*?)</span>', page, re.S)
+    assert error is not None, "the message is shown next to the password box"
+    assert "That is not your password." in error.group(1)
+    assert 'aria-describedby="password-hint password-error"' in page
     assert 'value="Jo Doe"' in page  # input kept
     assert REASON in page
     assert "not my password" not in page  # never the password
@@ -149,6 +152,12 @@ def test_refused_when_nothing_matches(client, db, coworker):
     assert response.status_code == 409
     assert "No single client matches" in text(response)
     assert grants(db) == []
+    # The refusal is kept in the log, and so is the re-authentication that passed before it.
+    [reauth] = audit_entries(db, "reauthenticate")
+    assert (reauth.actor_id, reauth.outcome) == (coworker.id, "allowed")
+    [refused] = audit_entries(db, "emergency.refused")
+    assert (refused.actor_id, refused.outcome, refused.detail) == (coworker.id, "denied", "no match")
+    assert reauth.id < refused.id
 
 
 def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker):
@@ -299,7 +308,7 @@ def test_attempts_are_limited_per_person(database_url, tmp_path):
             person_id = person.id
         client = signed_in_client(application, first)
         statuses = [client.post("/caseload/emergency", data=form(password="wrong")).status_code for _ in range(6)]
-        assert statuses == [409] * 5 + [429]
+        assert statuses == [400] * 5 + [429]
         blocked = client.post("/caseload/emergency", data=form(password="wrong"))
         assert "5 times in 15 minutes" in text(blocked)
         assert client.get("/caseload/emergency").status_code == 200  # reading the page is not limited
