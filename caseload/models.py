@@ -413,9 +413,12 @@ class PeerGroup(db.Model):
     facilitator_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
     meets: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     program: Mapped[Program | None] = relationship(lazy="joined")
     facilitator: Mapped[Staff] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class GroupSession(db.Model):

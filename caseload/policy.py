@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, false, select
 
 from caseload.access import SAFEGUARD_ROLES, Viewer, can_safeguard, visible_clients
-from caseload.models import Client, EmergencyGrant
+from caseload.models import Client, EmergencyGrant, PeerGroup
+from caseload.services.groups import may_manage
 from core import policy
 from core.extensions import db
 from core.models import Role, Staff
@@ -46,6 +47,7 @@ RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Client, "client.edit"): _may_edit,
     (Client, "client.safeguard"): _may_safeguard,
     (EmergencyGrant, "grant.review"): _may_review,
+    (PeerGroup, "group.manage"): may_manage,
 }
 
 SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {

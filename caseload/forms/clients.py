@@ -10,10 +10,11 @@ import re
 from datetime import date
 from typing import Any
 
-from wtforms import DateField, Field, HiddenField, RadioField, SearchField, SelectField, StringField
+from wtforms import DateField, Field, RadioField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
+from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
 from core.forms import FlaskForm, Form, optional_id, plain_text, strip
 from core.timeutil import utcnow
@@ -187,13 +188,7 @@ class ClientCreateForm(FlaskForm, ClientFields):
 
 
 class ClientEditForm(FlaskForm, ClientFields):
-    version = HiddenField(
-        "Version of this record",
-        validators=[
-            DataRequired("This form is missing a part. Reload the page and try again."),
-            Regexp(r"^\d{1,9}$", message="This form is missing a part. Reload the page and try again."),
-        ],
-    )
+    version = version_field()
 
 
 class AssignForm(FlaskForm):

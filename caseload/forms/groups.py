@@ -9,30 +9,21 @@ from typing import Any
 from wtforms import (
     BooleanField,
     Field,
-    HiddenField,
     IntegerField,
     SearchField,
     SelectField,
     StringField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from caseload.forms._common import version_field
 from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options
 from caseload.models import GroupKind
 from core.forms import FlaskForm, Form, MultiCheckboxField, plain_text, strip
 from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()
-MISSING_PART = "This form is missing a part. Reload the page and try again."
-
-
-def version_field() -> HiddenField:
-    """The version of the session the person opened: a change by someone else since then is not overwritten."""
-    return HiddenField(
-        "Version of this session",
-        validators=[DataRequired(MISSING_PART), Regexp(r"^\d{1,9}$", message=MISSING_PART)],
-    )
 
 
 class GroupFilterForm(Form):
@@ -83,6 +74,10 @@ class GroupForm(FlaskForm):
     active = BooleanField("The group still meets", default=True)
 
 
+class GroupEditForm(GroupForm):
+    version = version_field("Version of this group")
+
+
 def _not_future(form: Any, field: Field) -> None:
     if field.data is not None and field.data > utcnow().date() + timedelta(days=1):
         raise ValidationError("This date is in the future. Record a session after it has happened.")
@@ -124,8 +119,8 @@ class SessionForm(FlaskForm):
 
 
 class SessionEditForm(SessionForm):
-    version = version_field()
+    version = version_field("Version of this session")
 
 
 class SessionRemoveForm(FlaskForm):
-    version = version_field()
+    version = version_field("Version of this session")

@@ -24,15 +24,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from caseload.forms._common import version_field
 from caseload.models import Place
 from caseload.services.notes import MAX_BODY, MAX_MINUTES, NoteFilters, NoteInput
 from caseload.services.plans import TERMS, GoalInput, PlanInput
 from core.forms import FlaskForm, Form, optional_id
 
 NOT_A_CHOICE = "Choose one of the options in the list."
-MISSING_PART = "This form is missing a part. Reload the page and try again."
 GOAL_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 MAX_GOALS = 40
 PLAN_TEXT = 5_000
@@ -128,10 +128,7 @@ class GoalForm(Form):
 
 
 class PlanForm(FlaskForm):
-    base_version = HiddenField(
-        "Plan version you started from",
-        validators=[DataRequired(MISSING_PART), Regexp(r"^\d{1,9}$", message=MISSING_PART)],
-    )
+    base_version = version_field("Plan version you started from")
     strengths = text_box("Strengths", PLAN_TEXT)
     abilities = text_box("Abilities and skills", PLAN_TEXT)
     needs = text_box("Needs", PLAN_TEXT)

@@ -11,7 +11,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     Field,
-    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from caseload.forms._common import version_field
 from caseload.models import ReferralSource, Urgency
 from core.forms import FlaskForm, Form, optional_id, plain_paragraphs, plain_text, strip
 from core.timeutil import utcnow
@@ -166,13 +166,7 @@ class ReferralForm(FlaskForm):
 class SeenForm(FlaskForm):
     """The "Seen today" and "Not seen today" buttons carry the version of the referral the person was looking at."""
 
-    version = HiddenField(
-        "Version of this referral",
-        validators=[
-            DataRequired("This form is missing a part. Reload the page and try again."),
-            Regexp(r"^\d{1,9}$", message="This form is missing a part. Reload the page and try again."),
-        ],
-    )
+    version = version_field("Version of this referral")
 
 
 class DayForm(Form):

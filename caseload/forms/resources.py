@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from wtforms import Field, HiddenField, SearchField, SelectField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import Field, SearchField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
+from caseload.forms._common import version_field
 from caseload.forms.referrals import PHONE, OneOf, options
 from caseload.models import ResourceCategory
 from core.forms import FlaskForm, Form, plain_paragraphs, plain_text, strip
@@ -93,10 +94,4 @@ class ResourceForm(FlaskForm):
 
 
 class ResourceEditForm(ResourceForm):
-    version = HiddenField(
-        "Version of this record",
-        validators=[
-            DataRequired("This form is missing a part. Reload the page and try again."),
-            Regexp(r"^\d{1,9}$", message="This form is missing a part. Reload the page and try again."),
-        ],
-    )
+    version = version_field()

@@ -13,7 +13,6 @@ from typing import Any
 from wtforms import (
     BooleanField,
     DateField,
-    HiddenField,
     PasswordField,
     RadioField,
     SearchField,
@@ -23,15 +22,15 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.emergency import MIN_REASON
 from core.forms import FlaskForm, Form, optional_id
 from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
-STALE_FORM = "This form is missing a part. Reload the page and try again."
 LONG_TEXT = 5000
 
 
@@ -84,8 +83,7 @@ def _text(label: str, message: str, maximum: int = LONG_TEXT) -> TextAreaField:
 
 
 class VersionMixin:
-    version = HiddenField("Version of this record", validators=[DataRequired(STALE_FORM), Regexp(r"^\d{1,9}$",
-                                                                                                message=STALE_FORM)])
+    version = version_field()
 
 
 # The agency's policy ------------------------------------------------------------------------------------------
@@ -155,6 +153,7 @@ class DeterminationForm(FlaskForm):
         "Review date",
         validators=[InputRequired("Choose a date to review this decision."), not_in_past],
     )
+    replaces = version_field("The determination this one reviews")
 
 
 # Emergency access ---------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 
 from caseload.access import live_grant, program_conflict, provider_conflict
 from caseload.models import Assignment, Client, ClientStatus, Consent, DualPolicy, SealedAccess
-from core import audit, settings
+from core import audit, edits, settings
+from core.edits import expect_version
 from core.errors import RefusalEntry, Refused
 from core.extensions import db
 from core.models import Staff, StaffStatus
@@ -43,8 +44,10 @@ def create_client(data: Mapping[str, Any], actor: Staff, *, assign_self_as: str 
     return client
 
 
-def update_client(client: Client, data: Mapping[str, Any], actor: Staff) -> list[str]:
-    """Apply identity changes; returns the names of the fields that changed."""
+def update_client(client: Client, data: Mapping[str, Any], actor: Staff, *, version: object) -> list[str]:
+    """Apply identity changes; returns the names of the fields that changed. ``version`` is the record's version
+    when the change was asked for: ``StaleEdit`` when someone else changed it since."""
+    expect_version(client, version)
     if "program_id" in data and data["program_id"] != client.program_id:
         problem = program_conflict(client, data["program_id"])
         if problem:
@@ -54,7 +57,7 @@ def update_client(client: Client, data: Mapping[str, Any], actor: Staff) -> list
     for key in changed:
         setattr(client, key, data[key])
     if changed:
-        db.session.flush()
+        edits.flush()
         audit.record("client.updated", actor=actor, record_type="client", record_id=client.id,
                      detail=", ".join(changed))
     return changed
@@ -100,7 +103,7 @@ def assign(client: Client, provider: Staff, kind: str, actor: Staff) -> Assignme
     db.session.add(assignment)
     if client.status == ClientStatus.REFERRED:
         client.status = ClientStatus.ACTIVE
-    db.session.flush()
+    edits.flush()  # a referred client becomes active: the record's own row changes
     audit.record("client.assigned", actor=actor, record_type="client", record_id=client.id,
                  detail=f"provider {provider.id} as {kind}")
     return assignment

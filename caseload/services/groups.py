@@ -20,7 +20,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from caseload.access import workplace_program_ids
 from caseload.models import Attendance, Client, ClientStatus, GroupKind, GroupSession, PeerGroup
 from caseload.services import clients as client_service
-from core import audit, policy
+from core import audit, edits, policy
+from core.edits import expect_version
 from core.extensions import db
 from core.models import Program, Role, Staff, StaffRole, StaffStatus
 
@@ -49,12 +50,7 @@ class NotAllowed(Exception):
     """The person may not record attendance for one of the chosen clients."""
 
 
-class StaleSession(Exception):
-    """The session changed (or was removed) after the person opened it."""
-
-
-@policy.rule(PeerGroup, "group.manage")
-def _may_manage(user: Staff, group: PeerGroup) -> bool:
+def may_manage(user: Staff, group: PeerGroup) -> bool:
     """The facilitator, a supervisor, or someone who works in the group's program may change it and record sessions."""
     if group.facilitator_id == user.id or user.has_role(Role.SUPERVISOR):
         return True
@@ -243,7 +239,11 @@ def create_group(details: GroupDetails, actor: Staff) -> PeerGroup:
     return group
 
 
-def update_group(group: PeerGroup, details: GroupDetails, actor: Staff) -> list[str]:
+def update_group(group: PeerGroup, details: GroupDetails, actor: Staff, *, version: object) -> list[str]:
+    """Change a group's details; returns the names of what changed. ``version`` is the group's version when the
+    person opened the form: a change since raises ``StaleEdit`` (and ``core.edits.commit`` catches a save that
+    got in between)."""
+    expect_version(group, version)
     wanted = {
         "name": details.name,
         "kind": GroupKind(details.kind),
@@ -256,7 +256,7 @@ def update_group(group: PeerGroup, details: GroupDetails, actor: Staff) -> list[
     for key in changed:
         setattr(group, key, wanted[key])
     if changed:
-        db.session.flush()
+        edits.flush()
         audit.record("group.updated", actor=actor, record_type="group", record_id=group.id, detail=", ".join(changed))
     return changed
 
@@ -308,25 +308,20 @@ def _recorded_ids(session: GroupSession) -> set[int]:
     return set(db.session.scalars(select(Attendance.client_id).where(Attendance.session_id == session.id)))
 
 
-def _check_version(session: GroupSession, version: int) -> None:
-    if version != session.version:
-        raise StaleSession
-
-
 def _changed_details(session: GroupSession, details: SessionDetails) -> list[str]:
     wanted = {"held_on": details.held_on, "topic": details.topic, "minutes": details.minutes}
     return [key for key, value in wanted.items() if getattr(session, key) != value]
 
 
 def update_session(
-    session: GroupSession, details: SessionDetails, attendee_ids: Collection[int], actor: Staff, version: int
+    session: GroupSession, details: SessionDetails, attendee_ids: Collection[int], actor: Staff, version: object
 ) -> list[str]:
     """Change a session's details and who came; returns the names of what changed.
 
     The person may tick and untick only clients they may see: attendance of anyone else is kept as it is (and is
     never read out). ``version`` is the session's version when the person opened it; any change since is refused.
     """
-    _check_version(session, version)
+    expect_version(session, version)
     if details.held_on != session.held_on and _taken_on(session.group_id, details.held_on, session.id):
         raise DuplicateSession
     wanted = set(attendee_ids)
@@ -350,13 +345,13 @@ def update_session(
 
 
 def _save_details(session: GroupSession, details: SessionDetails, changed: list[str]) -> None:
-    """Write the session row first: its version check (``StaleDataError``) then guards the attendance too."""
+    """Write the session row first: its version check (``StaleEdit``) then guards the attendance too."""
     for key in changed:
         if key != "attendance":
             setattr(session, key, getattr(details, key))
     if changed == ["attendance"]:
         flag_modified(session, "minutes")  # attendance alone still makes a new version of the session
-    db.session.flush()
+    edits.flush()
 
 
 def _change_attendance(session: GroupSession, added: list[int], removed: list[int]) -> None:
@@ -379,18 +374,18 @@ def _audit_attendance(session: GroupSession, actor: Staff, added: list[int], rem
                      detail=f"group session {session.id}")
 
 
-def remove_session(session: GroupSession, actor: Staff, version: int) -> int:
+def remove_session(session: GroupSession, actor: Staff, version: object) -> int:
     """Delete a session and all of its attendance, including attendance the person cannot see (the session is
     gone for everyone). Each client's record loses the attendance, so each is audited; returns the number of rows.
     """
-    _check_version(session, version)
+    expect_version(session, version)
     recorded = sorted(_recorded_ids(session))
     session_id, group_id = session.id, session.group_id
     db.session.execute(
         delete(Attendance).where(Attendance.session_id == session_id).execution_options(synchronize_session=False)
     )
     db.session.delete(session)
-    db.session.flush()  # the delete names the version: a change since raises StaleDataError
+    edits.flush()  # the delete names the version: a change since raises StaleEdit
     audit.record("group.session_removed", actor=actor, record_type="group", record_id=group_id,
                  detail=f"session {session_id}; {len(recorded)} attendance rows")
     for client_id in recorded:

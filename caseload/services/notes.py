@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from caseload.models import DIRECT_WORK, Client, ContactNote, Place, Resource, WorkKind
 from caseload.services.plans import current_version, today
 from core import audit, policy
+from core.errors import InvalidInput
 from core.extensions import db
 from core.models import Staff
 
@@ -43,14 +44,6 @@ class NoteFilters:
     kind: str = ""
     start: date | None = None
     end: date | None = None
-
-
-class InvalidNote(Exception):
-    """The note breaks a rule; ``problems`` maps a form field name to a plain message."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 DIRECT_GROUP = "Direct work with the client"
@@ -102,7 +95,7 @@ def add_note(client: Client | None, note: NoteInput, actor: Staff) -> ContactNot
     """Record a contact (with a client) or indirect work (``client`` None). ``direct`` follows the kind."""
     problems = problems_with(note, client, on=today())
     if problems:
-        raise InvalidNote(problems)
+        raise InvalidInput(problems)
     saved = ContactNote(
         client_id=client.id if client is not None else None,
         staff_id=actor.id,

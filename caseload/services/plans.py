@@ -18,6 +18,8 @@ from sqlalchemy.orm import raiseload
 
 from caseload.models import Client, PlanGoal, PlanVersion
 from core import audit
+from core.edits import submitted_version
+from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
@@ -45,22 +47,6 @@ class PlanInput:
     needs: str = ""
     abilities: str = ""
     preferences: str = ""
-
-
-class InvalidPlan(Exception):
-    """The plan breaks a rule; ``problems`` maps a form field name to a plain message."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
-
-
-class StalePlan(Exception):
-    """Someone saved a newer version since the editor opened the form."""
-
-    def __init__(self, current: PlanVersion | None) -> None:
-        super().__init__("a newer plan version exists")
-        self.current = current
 
 
 def today() -> date:
@@ -139,16 +125,17 @@ def problems_with(plan: PlanInput, *, on: date) -> dict[str, str]:
     return problems
 
 
-def save_plan(client: Client, plan: PlanInput, actor: Staff, *, base_number: int) -> PlanVersion:
+def save_plan(client: Client, plan: PlanInput, actor: Staff, *, base_number: object) -> PlanVersion:
     """Add the next version of the client's plan. ``base_number`` is the version the editor started from (0 when
-    there was none); when someone saved a newer one meanwhile, nothing is saved and ``StalePlan`` is raised."""
+    there was none); when someone saved a newer one meanwhile, nothing is saved and ``StaleEdit`` is raised (a save
+    that gets in between is caught by the unique version number: ``IntegrityError``)."""
     current = current_version(client.id)
     current_number = current.number if current is not None else 0
-    if base_number != current_number:
-        raise StalePlan(current)
+    if submitted_version(base_number) != current_number:
+        raise StaleEdit
     problems = problems_with(plan, on=today())
     if problems or plan.review_on is None:
-        raise InvalidPlan(problems or {"review_on": "Enter the date to review the plan together."})
+        raise InvalidInput(problems or {"review_on": "Enter the date to review the plan together."})
 
     known = {goal.goal_key for goal in current.goals} if current is not None else set()
     used: set[str] = set()

@@ -18,17 +18,14 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients
-from core import audit, policy
+from core import audit, edits, policy
+from core.edits import expect_version
 from core.extensions import db
 from core.models import Program, Staff
 from core.timeutil import utcnow
 
 FIRST_DAY = date(2000, 1, 1)
 MAX_MATCHES = 10
-
-
-class StaleReferral(Exception):
-    """Someone else changed the referral after the person loaded the page."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +103,7 @@ def take_referral(details: Details, person: Person, actor: Staff, *, existing: C
     else:
         client = existing
         if client.status == ClientStatus.DISCHARGED:
-            clients.update_client(client, {"status": ClientStatus.REFERRED}, actor)
+            clients.update_client(client, {"status": ClientStatus.REFERRED}, actor, version=client.version)
     referral = Referral(
         client_id=client.id,
         source=ReferralSource(details.source),
@@ -127,10 +124,10 @@ def take_referral(details: Details, person: Person, actor: Staff, *, existing: C
     return referral
 
 
-def mark_seen(referral: Referral, actor: Staff, *, expected_version: int, seen: bool) -> None:
-    """"Seen today" records the time and whether it was the day the referral came in; "Not seen today" clears it."""
-    if referral.version != expected_version:
-        raise StaleReferral
+def mark_seen(referral: Referral, actor: Staff, *, version: object, seen: bool) -> None:
+    """"Seen today" records the time and whether it was the day the referral came in; "Not seen today" clears it.
+    ``StaleEdit`` when someone else changed the referral since the page was loaded."""
+    expect_version(referral, version)
     if seen:
         now = utcnow()
         referral.seen_at = now
@@ -138,7 +135,7 @@ def mark_seen(referral: Referral, actor: Staff, *, expected_version: int, seen: 
     else:
         referral.seen_at = None
         referral.seen_same_day = False
-    db.session.flush()  # the version column makes a concurrent change fail here (StaleDataError)
+    edits.flush()
     audit.record(
         "referral.seen" if seen else "referral.not_seen",
         actor=actor,

@@ -15,7 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from caseload.models import Resource, ResourceCategory
 from caseload.services.groups import escape_like
-from core import audit
+from core import audit, edits
+from core.edits import expect_version
 from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
@@ -29,10 +30,6 @@ FIELD_LABELS = {
     "hours": "Opening hours",
     "notes": "Notes for peers",
 }
-
-
-class StaleResource(Exception):
-    """Someone else saved the resource after the person opened it."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,9 @@ def create_resource(details: ResourceDetails, actor: Staff) -> Resource:
     return resource
 
 
-def update_resource(resource: Resource, details: ResourceDetails, actor: Staff, *, expected_version: int) -> list[str]:
-    """Apply the changes; returns the names of the fields that changed. StaleResource when the form was stale."""
-    if resource.version != expected_version:
-        raise StaleResource
+def update_resource(resource: Resource, details: ResourceDetails, actor: Staff, *, version: object) -> list[str]:
+    """Apply the changes; returns the names of the fields that changed. ``StaleEdit`` when the form was stale."""
+    expect_version(resource, version)
     wanted = asdict(details)
     changed = [key for key, value in wanted.items() if getattr(resource, key) != value]
     if not changed:
@@ -82,7 +78,7 @@ def update_resource(resource: Resource, details: ResourceDetails, actor: Staff, 
         setattr(resource, key, wanted[key])
     resource.updated_by_id = actor.id
     resource.updated_at = utcnow()
-    db.session.flush()  # the version column makes a concurrent save fail here (StaleDataError)
+    edits.flush()
     audit.record("resource.updated", actor=actor, record_type="resource", record_id=resource.id,
                  detail=", ".join(changed))
     return changed

@@ -10,20 +10,23 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from caseload.access import provider_conflict
 from caseload.models import Assignment, Client, DeclaredRelationship, Determination
 from caseload.services.clients import end_assignment
-from core import audit, settings
-from core.errors import Refused
+from core import audit, edits, settings
+from core.edits import expect_version, submitted_version
+from core.errors import Refused, StaleEdit
 from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
 
 
-def link_staff(client: Client, staff: Staff, actor: Staff) -> list[str]:
-    """Seal the record: this client also works here. Ends assignments that now conflict; returns their names."""
+def link_staff(client: Client, staff: Staff, actor: Staff, *, version: object) -> list[str]:
+    """Seal the record: this client also works here. Ends assignments that now conflict; returns their names.
+    ``version`` is the record's version when the privacy officer chose to link it (``StaleEdit`` if changed since)."""
+    expect_version(client, version)
     if client.staff_member_id is not None:
         raise Refused("This client is already linked to a staff member.")
     already = db.session.scalar(select(Client.id).where(Client.staff_member_id == staff.id))
@@ -31,7 +34,7 @@ def link_staff(client: Client, staff: Staff, actor: Staff) -> list[str]:
         raise Refused(f"{staff.name} is already linked to another client record.")
     client.staff_member_id = staff.id
     client.sealed_at = utcnow()
-    db.session.flush()
+    edits.flush()
     audit.record("client.sealed", actor=actor, record_type="client", record_id=client.id,
                  detail=f"linked to staff {staff.id}")
     ended = []
@@ -45,11 +48,12 @@ def link_staff(client: Client, staff: Staff, actor: Staff) -> list[str]:
     return ended
 
 
-def unlink_staff(client: Client, actor: Staff) -> None:
+def unlink_staff(client: Client, actor: Staff, *, version: object) -> None:
+    expect_version(client, version)
     staff_id = client.staff_member_id
     client.staff_member_id = None
     client.sealed_at = None
-    db.session.flush()
+    edits.flush()
     audit.record("client.unsealed", actor=actor, record_type="client", record_id=client.id,
                  detail=f"unlinked from staff {staff_id}")
 
@@ -60,12 +64,35 @@ def set_policy(value: str, actor: Staff) -> None:
                  detail=value)
 
 
-def record_determination(client: Client, data: Mapping[str, Any], actor: Staff) -> Determination:
-    determination = Determination(client_id=client.id, recorded_by_id=actor.id, **data)
+def current_determination_id(client: Client) -> int:
+    """The id of the client's current (latest) determination, 0 when there is none."""
+    latest = db.session.scalar(select(func.max(Determination.id)).where(Determination.client_id == client.id))
+    return latest or 0
+
+
+def record_determination(client: Client, data: Mapping[str, Any], actor: Staff, *, replaces: object) -> Determination:
+    """Record a new determination: the privacy officer's review of the current one, which it replaces (that one's
+    ``reviewed_at`` is set; all are kept). ``replaces`` is the id of the determination the officer was looking at
+    (0 for none): ``StaleEdit`` when another was recorded since, so one review never silently replaces another."""
+    current = current_determination_id(client)
+    if submitted_version(replaces) != current:
+        raise StaleEdit
+    now = utcnow()
+    if current:
+        # Conditional, so of two reviews of the same determination sent at once only one can be recorded.
+        reviewed = db.session.execute(
+            update(Determination)
+            .where(Determination.id == current, Determination.reviewed_at.is_(None))
+            .values(reviewed_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        if reviewed.rowcount != 1:
+            raise StaleEdit
+    determination = Determination(client_id=client.id, recorded_by_id=actor.id, recorded_at=now, **data)
     db.session.add(determination)
     db.session.flush()
-    audit.record("determination.recorded", actor=actor, record_type="client", record_id=client.id,
-                 detail=f"determination {determination.id}")
+    detail = f"determination {determination.id}" + (f"; reviews determination {current}" if current else "")
+    audit.record("determination.recorded", actor=actor, record_type="client", record_id=client.id, detail=detail)
     return determination
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseload.access import live_grant, may_see
 from caseload.blueprint import bp
@@ -31,8 +30,9 @@ from caseload.services import caseload_lists as lists
 from caseload.services import clients as service
 from caseload.services import safeguards
 from caseload.views._common import filter_value
-from core import policy
-from core.errors import Refused, keep_refusal
+from core import edits, policy
+from core.edits import STALE_MESSAGE
+from core.errors import Refused, StaleEdit, keep_refusal
 from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
@@ -225,31 +225,26 @@ def client_edit(client_id: int) -> Response | tuple[str, int]:
     conflict: dict[str, str] | None = None
     status = 200
     if form.validate_on_submit():
-        if int(form.version.data) != client.version:
+        try:
+            changed = service.update_client(client, _identity(form), current_user, version=form.version.data)
+            edits.commit()
+        except Refused as refusal:
+            keep_refusal(refusal, current_user)
+            form.program.errors = [*form.program.errors, str(refusal)]
+            status = 409
+        except StaleEdit:
+            db.session.rollback()
+            client = _client_for(client_id, "client.edit")
             conflict = _current_values(client)
             form.version.data = str(client.version)
             status = 409
         else:
-            try:
-                changed = service.update_client(client, _identity(form), current_user)
-                db.session.commit()
-            except Refused as refusal:
-                keep_refusal(refusal, current_user)
-                form.program.errors = [*form.program.errors, str(refusal)]
-                status = 409
-            except StaleDataError:
-                db.session.rollback()
-                client = _client_for(client_id, "client.edit")
-                conflict = _current_values(client)
-                form.version.data = str(client.version)
-                status = 409
+            if changed:
+                labels = ", ".join(FIELD_LABELS[name].lower() for name in changed)
+                flash(f"Saved the changes to {client.display_name}: {labels}.", "success")
             else:
-                if changed:
-                    labels = ", ".join(FIELD_LABELS[name].lower() for name in changed)
-                    flash(f"Saved the changes to {client.display_name}: {labels}.", "success")
-                else:
-                    flash("Nothing was changed.", "info")
-                return _after_change(client)
+                flash("Nothing was changed.", "info")
+            return _after_change(client)
     if form.errors and status == 200:
         status = 400
     service.record_read(client, current_user, "identity form")
@@ -317,10 +312,13 @@ def client_assign(client_id: int) -> Response | tuple[str, int]:
     provider = db.get_or_404(Staff, form.provider.data)
     try:
         service.assign(client, provider, form.kind.data, current_user)
+        edits.commit()
     except Refused as refusal:
         keep_refusal(refusal, current_user)
         return _render_record(client, assign_form=form, problem=str(refusal), status=409)
-    db.session.commit()
+    except StaleEdit:
+        db.session.rollback()
+        return _render_record(client, assign_form=form, problem=STALE_MESSAGE, status=409)
     kind = AssignmentKind(form.kind.data).label.lower()
     flash(f"{provider.name} is now assigned to {client.display_name} as {kind}.", "success")
     return _after_change(client)

@@ -8,14 +8,21 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseload.blueprint import bp
-from caseload.forms.groups import GroupFilterForm, GroupForm, SessionEditForm, SessionForm, SessionRemoveForm
+from caseload.forms.groups import (
+    GroupEditForm,
+    GroupFilterForm,
+    GroupForm,
+    SessionEditForm,
+    SessionForm,
+    SessionRemoveForm,
+)
 from caseload.forms.referrals import options
 from caseload.models import GroupKind, GroupSession, PeerGroup
 from caseload.services import groups as service
-from core import audit, policy
+from core import audit, edits, policy
+from core.errors import StaleEdit
 from core.extensions import db
 from core.pages import paginate
 from core.policy import requires
@@ -95,9 +102,9 @@ def group_edit(group_id: int) -> Response | tuple[str, int]:
     group = db.get_or_404(PeerGroup, group_id)
     policy.authorize(current_user, "group.manage", group)
     if request.method == "POST":
-        form = GroupForm()
+        form = GroupEditForm()
     else:
-        form = GroupForm(
+        form = GroupEditForm(
             formdata=None,
             data={
                 "name": group.name,
@@ -106,12 +113,22 @@ def group_edit(group_id: int) -> Response | tuple[str, int]:
                 "program": group.program_id,
                 "meets": group.meets,
                 "active": group.active,
+                "version": str(group.version),
             },
         )
     _fill_choices(form, group)
     if form.validate_on_submit():
-        changed = service.update_group(group, _details(form), current_user)
-        db.session.commit()
+        try:
+            changed = service.update_group(group, _details(form), current_user, version=form.version.data)
+            edits.commit()
+        except StaleEdit:
+            db.session.rollback()
+            group = db.get_or_404(PeerGroup, group_id)
+            form.version.data = str(group.version)  # saving again from here is a deliberate choice
+            return render_template(
+                "caseload/groups/form.html", form=form, group=group, conflict=_group_as_now(group),
+                field_labels=service.FIELD_LABELS,
+            ), 409
         if changed:
             labels = ", ".join(service.FIELD_LABELS[name].lower() for name in changed)
             flash(f"Saved the changes: {labels}.", "success")
@@ -119,6 +136,18 @@ def group_edit(group_id: int) -> Response | tuple[str, int]:
             flash("Nothing was changed.", "info")
         return redirect(url_for(".group_detail", group_id=group.id))
     return render_template("caseload/groups/form.html", form=form, group=group), 400 if form.errors else 200
+
+
+def _group_as_now(group: PeerGroup) -> dict[str, str]:
+    """The group's details as saved now, shown beside the person's own input after a refused save."""
+    return {
+        "name": group.name,
+        "kind": GroupKind(group.kind).label,
+        "facilitator_id": group.facilitator.name,
+        "program_id": group.program.name if group.program else "No particular program",
+        "meets": group.meets,
+        "active": "Yes" if group.active else "No",
+    }
 
 
 @bp.get("/groups/<int:group_id>")
@@ -203,10 +232,10 @@ def group_session_edit(group_id: int, session_id: int) -> Response | tuple[str, 
     elif form.is_submitted():
         try:
             changed = service.update_session(
-                session, _session_details(form), form.attendance.data or [], current_user, int(form.version.data)
+                session, _session_details(form), form.attendance.data or [], current_user, form.version.data
             )
-            db.session.commit()
-        except (service.StaleSession, StaleDataError):
+            edits.commit()
+        except StaleEdit:
             db.session.rollback()
             session = service.session_now(session_id)
             if session is None:
@@ -240,9 +269,9 @@ def group_session_delete(group_id: int, session_id: int) -> Response | tuple[str
         return _render_remove(group, session, form, status=400)
     day = session.held_on
     try:
-        service.remove_session(session, current_user, int(form.version.data))
-        db.session.commit()
-    except (service.StaleSession, StaleDataError):
+        service.remove_session(session, current_user, form.version.data)
+        edits.commit()
+    except StaleEdit:
         db.session.rollback()
         current = service.session_now(session_id)
         if current is None:

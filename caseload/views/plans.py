@@ -29,6 +29,7 @@ from caseload.services import notes as note_service
 from caseload.services import plans as plan_service
 from caseload.services.clients import record_read
 from core import pdf, policy
+from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.pages import paginate
 from core.policy import requires
@@ -140,14 +141,12 @@ def plan_edit(client_id: int) -> Response | tuple[str, int]:
     newer: PlanVersion | None = None
     if form.validate_on_submit():
         try:
-            saved = plan_service.save_plan(
-                client, form.to_input(), current_user, base_number=int(form.base_version.data)
-            )
+            saved = plan_service.save_plan(client, form.to_input(), current_user, base_number=form.base_version.data)
             db.session.commit()
-        except plan_service.InvalidPlan as error:
+        except InvalidInput as error:
             db.session.rollback()
             form.add_problems(error.problems)
-        except (plan_service.StalePlan, IntegrityError):
+        except (StaleEdit, IntegrityError):
             db.session.rollback()
             newer = plan_service.current_version(client.id)
             # Saving again from here replaces the newer version with what is in the form (as a new version).
@@ -243,7 +242,7 @@ def note_new(client_id: int) -> Response | tuple[str, int]:
         try:
             note_service.add_note(client, form.to_input(), current_user)
             db.session.commit()
-        except note_service.InvalidNote as error:
+        except InvalidInput as error:
             db.session.rollback()
             add_problems(form, error.problems)
         else:
@@ -308,7 +307,7 @@ def indirect_note_new() -> Response | tuple[str, int]:
         try:
             note_service.add_note(None, form.to_input(), current_user)
             db.session.commit()
-        except note_service.InvalidNote as error:
+        except InvalidInput as error:
             db.session.rollback()
             add_problems(form, error.problems)
         else:

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseload.blueprint import bp
 from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm, options
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients as client_service
 from caseload.services import referrals as service
-from core import audit, policy
+from core import audit, edits, policy
 from core.csvfiles import csv_response
+from core.errors import StaleEdit
 from core.extensions import db
 from core.pages import paginate
 from core.policy import requires
@@ -97,8 +97,8 @@ def referral_new() -> Response | tuple[str, int]:
             )
             try:
                 referral = service.take_referral(details, person, current_user, existing=existing)
-                db.session.commit()
-            except StaleDataError:
+                edits.commit()
+            except StaleEdit:
                 db.session.rollback()
                 conflict, status = True, 409
             else:
@@ -181,9 +181,9 @@ def _mark(referral_id: int, *, seen: bool) -> Response | tuple[str, int]:
         return _render_day(day, message="That button's form was incomplete. Reload the page and try again.",
                            status=400)
     try:
-        service.mark_seen(referral, current_user, expected_version=int(form.version.data), seen=seen)
-        db.session.commit()
-    except (service.StaleReferral, StaleDataError):
+        service.mark_seen(referral, current_user, version=form.version.data, seen=seen)
+        edits.commit()
+    except StaleEdit:
         db.session.rollback()
         return _render_day(
             day,

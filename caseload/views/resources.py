@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseload.blueprint import bp
 from caseload.forms.resources import ResourceEditForm, ResourceFilterForm, ResourceForm
 from caseload.models import Resource, ResourceCategory
 from caseload.services import resources as service
+from core import edits
 from core.csvfiles import csv_response
+from core.errors import StaleEdit
 from core.extensions import db
 from core.pages import paginate
 from core.policy import requires
@@ -100,11 +101,9 @@ def resource_edit(resource_id: int) -> Response | tuple[str, int]:
     status = 200
     if form.validate_on_submit():
         try:
-            changed = service.update_resource(
-                resource, _details(form), current_user, expected_version=int(form.version.data)
-            )
-            db.session.commit()
-        except (service.StaleResource, StaleDataError):
+            changed = service.update_resource(resource, _details(form), current_user, version=form.version.data)
+            edits.commit()
+        except StaleEdit:
             db.session.rollback()
             resource = db.get_or_404(Resource, resource_id)
             conflict = service.current_values(resource)

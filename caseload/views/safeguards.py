@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from caseload.blueprint import bp
 from caseload.forms.safeguards import (
@@ -42,9 +41,10 @@ from caseload.services.clients import (
     record_read,
     services_refusal,
 )
-from core import audit, policy, settings
+from core import audit, edits, policy, settings
 from core.csvfiles import csv_lines
-from core.errors import Refused, keep_refusal
+from core.edits import STALE_MESSAGE
+from core.errors import Refused, StaleEdit, keep_refusal
 from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
@@ -52,7 +52,6 @@ from core.policy import requires
 from core.timeutil import utcnow
 
 EMERGENCY_LIMIT = "5 per 15 minutes"
-STALE_MESSAGE = "Someone else changed this record while you had it open. Check it below, then try again."
 
 
 def _today() -> date:
@@ -64,10 +63,6 @@ def _safeguarded_client(client_id: int) -> Client:
     client = db.get_or_404(Client, client_id)
     policy.authorize(current_user, "client.safeguard", client, conceal=True)
     return client
-
-
-def _version_matches(form: LinkForm | UnlinkForm, client: Client) -> bool:
-    return str(form.version.data) == str(client.version)
 
 
 # The safeguards overview ------------------------------------------------------------------------------------------
@@ -150,22 +145,20 @@ def safeguards_link_client(client_id: int) -> Response | tuple[str, int]:
     message, status = "", 200
     if form.validate_on_submit():
         staff = db.session.get(Staff, form.staff.data)
-        if not _version_matches(form, client):
-            message, status = STALE_MESSAGE, 409
-            form.version.data = str(client.version)
-        elif staff is None:
+        if staff is None:
             form.staff.errors = ["Choose from the list. If the list has changed, reload the page."]
             status = 400
         else:
             try:
-                ended = service.link_staff(client, staff, current_user)
-                db.session.commit()
+                ended = service.link_staff(client, staff, current_user, version=form.version.data)
+                edits.commit()
             except Refused as error:
                 keep_refusal(error, current_user)
                 message, status = str(error), 409
-            except StaleDataError:
+            except StaleEdit:
                 db.session.rollback()
                 message, status = STALE_MESSAGE, 409
+                form.version.data = str(client.version)
             else:
                 flash(f"{client.name}'s record is now sealed and linked to {staff.name}.", "success")
                 if ended:
@@ -193,19 +186,16 @@ def safeguards_unlink(client_id: int) -> Response | tuple[str, int]:
     form = UnlinkForm() if request.method == "POST" else UnlinkForm(formdata=None, data={"version": client.version})
     message, status = "", 200
     if form.validate_on_submit():
-        if not _version_matches(form, client):
+        try:
+            service.unlink_staff(client, current_user, version=form.version.data)
+            edits.commit()
+        except StaleEdit:
+            db.session.rollback()
             message, status = STALE_MESSAGE, 409
             form.version.data = str(client.version)
         else:
-            try:
-                service.unlink_staff(client, current_user)
-                db.session.commit()
-            except StaleDataError:
-                db.session.rollback()
-                message, status = STALE_MESSAGE, 409
-            else:
-                flash(f"{client.name}'s record is no longer linked to a staff member and is not sealed.", "success")
-                return redirect(url_for(".safeguard_client", client_id=client.id))
+            flash(f"{client.name}'s record is no longer linked to a staff member and is not sealed.", "success")
+            return redirect(url_for(".safeguard_client", client_id=client.id))
     elif request.method == "POST":
         status = 400
     member = db.session.get(Staff, client.staff_member_id) if client.staff_member_id else None
@@ -243,7 +233,9 @@ def _render_client(
         determinations=determinations,
         latest=determinations[0] if determinations else None,
         assign_form=assign_form,
-        determination_form=determination_form or DeterminationForm(formdata=None, prefix="determination"),
+        determination_form=determination_form or DeterminationForm(
+            formdata=None, prefix="determination", data={"replaces": str(determinations[0].id if determinations else 0)}
+        ),
         strict=settings.get("dual_relationship_policy") == DualPolicy.STRICT,
         refusal=services_refusal(client),
         message=message,
@@ -272,11 +264,11 @@ def safeguards_assign(client_id: int) -> Response | tuple[str, int]:
         return _render_client(client, assign_form=form, status=400)
     try:
         assign(client, provider, form.kind.data, current_user)
-        db.session.commit()
+        edits.commit()
     except Refused as error:
         keep_refusal(error, current_user)
         return _render_client(client, assign_form=form, message=str(error), status=409)
-    except StaleDataError:
+    except StaleEdit:
         db.session.rollback()
         return _render_client(client, assign_form=form, message=STALE_MESSAGE, status=409)
     flash(f"{provider.name} is now assigned to this client.", "success")
@@ -310,8 +302,13 @@ def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _render_client(client, determination_form=form, status=400)
     data = {name: form[name].data for name in ("situation", "decision", "rationale", "consulted", "review_on")}
-    determination = service.record_determination(client, data, current_user)
-    db.session.commit()
+    try:
+        determination = service.record_determination(client, data, current_user, replaces=form.replaces.data)
+        db.session.commit()
+    except StaleEdit:
+        db.session.rollback()
+        form.replaces.data = str(service.current_determination_id(client))  # saving again is a deliberate choice
+        return _render_client(client, determination_form=form, message=STALE_MESSAGE, status=409)
     flash(f"The determination is recorded. Its review is due by {determination.review_on:%d %B %Y}.", "success")
     return redirect(url_for(".safeguard_client", client_id=client.id, _anchor="determinations"))
 

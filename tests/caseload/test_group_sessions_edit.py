@@ -197,14 +197,14 @@ def test_a_stale_version_is_refused_with_409_and_the_input_kept(client, db, agen
 
 
 def test_a_change_saved_between_the_check_and_the_write_is_not_overwritten(db, agency):
-    """The version is checked again by the database: a save that slips in between raises StaleDataError."""
-    from sqlalchemy.orm.exc import StaleDataError
+    """The version is checked again by the database: a save that slips in between is refused (``StaleEdit``)."""
+    from core.errors import StaleEdit
 
     second = agency["second"]
     db.session.execute(update(GroupSession).where(GroupSession.id == second.id).values(version=5)
                        .execution_options(synchronize_session=False))
     details = service.SessionDetails(second.held_on, second.topic, second.minutes)
-    with pytest.raises(StaleDataError):
+    with pytest.raises(StaleEdit):
         service.update_session(second, details, [agency["ben"].id, agency["ana"].id], agency["peer"], 1)
     db.session.rollback()
     assert came(db, second.id) == {agency["ana"].id, agency["sealed"].id}

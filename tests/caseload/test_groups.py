@@ -189,15 +189,52 @@ def test_bad_group_input_is_refused(client, db, agency, changes, message):
 
 def test_edit_a_group(client, db, agency):
     group = agency["group"]
+    assert f'name="version" type="hidden" value="{group.version}"' in client.get(f"{GROUPS}/{group.id}/edit").text
     response = client.post(f"{GROUPS}/{group.id}/edit", data=group_form(
         name="Tuesday WRAP", kind="wrap", facilitator=agency["peer"].id, program=agency["crp"].program.id,
-        meets="Tuesdays 11:00", active=""))
+        meets="Tuesdays 11:00", active="", version=str(group.version)))
     assert response.status_code == 302
     db.session.refresh(group)
     assert group.meets == "Tuesdays 11:00"
     assert group.active is False
+    assert group.version == 2
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "group.updated"))
     assert entry.detail == "meets, active"
+
+
+def test_a_group_saved_from_two_tabs_is_never_silently_overwritten(client, db, agency):
+    group = agency["group"]
+    details = {"name": "Tuesday WRAP", "kind": "wrap", "facilitator": agency["peer"].id,
+               "program": agency["crp"].program.id, "active": "y"}
+    # Both tabs open the form at the same version; the first saves.
+    opened = str(group.version)
+    first = client.post(f"{GROUPS}/{group.id}/edit", data=group_form(**details, meets="Tuesdays 11:00",
+                                                                     version=opened))
+    assert first.status_code == 302
+
+    second = client.post(f"{GROUPS}/{group.id}/edit", data=group_form(**details, meets="Wednesdays at noon",
+                                                                      version=opened))
+
+    assert second.status_code == 409
+    page = second.text
+    assert "Someone else changed this group while you were editing" in page
+    assert 'value="Wednesdays at noon"' in page  # the second tab's input is kept
+    assert "Tuesdays 11:00" in page  # beside the details as they are now
+    db.session.refresh(group)
+    assert (group.meets, group.version) == ("Tuesdays 11:00", 2)
+    assert f'name="version" type="hidden" value="{group.version}"' in page  # saving again is a deliberate choice
+    assert len(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "group.updated")).all()) == 1
+
+
+@pytest.mark.parametrize("version", ["", "x1"])
+def test_a_group_form_without_its_version_is_refused(client, db, agency, version):
+    group = agency["group"]
+    response = client.post(f"{GROUPS}/{group.id}/edit", data=group_form(facilitator=agency["peer"].id,
+                                                                        version=version))
+    assert response.status_code == 400
+    assert "This form is missing a part" in response.text
+    db.session.refresh(group)
+    assert group.version == 1
 
 
 def test_someone_outside_the_group_may_not_change_it(app, db, agency):

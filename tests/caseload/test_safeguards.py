@@ -266,7 +266,7 @@ def test_link_with_a_stale_version_is_refused(client, db, agency, officer):
     response = client.post(f"/caseload/safeguards/link/{jo.id}",
                            data={"staff": agency["peer_worker"].id, "confirm": "y", "version": jo.version + 5})
     assert response.status_code == 409
-    assert "Someone else changed this record" in text(response)
+    assert "Someone else saved a change to this while you were working on it" in text(response)
     db.session.refresh(jo)
     assert jo.staff_member_id is None
 
@@ -350,6 +350,7 @@ def determination_form(**overrides: object) -> dict[str, object]:
         "determination-rationale": "No one on the north team works with them.",
         "determination-consulted": "Clinical director; the staff member",
         "determination-review_on": (date.today() + timedelta(days=90)).isoformat(),
+        "determination-replaces": "0",
     }
     data.update({f"determination-{key}": value for key, value in overrides.items()})
     return data
@@ -371,6 +372,53 @@ def test_record_a_determination(client, db, agency, officer):
     page = text(client.get(f"/caseload/safeguards/clients/{jo.id}"))
     assert "Services from the north team by telehealth." in page
     assert f'id="determination-{saved.id}"' in page
+
+
+def test_a_new_determination_records_the_review_of_the_one_before(client, db, agency, officer):
+    jo = agency["jo"]
+    seal(jo, agency["peer_worker"])
+    db.session.commit()
+    assert client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
+                       data=determination_form()).status_code == 302
+    first = db.session.scalar(select(Determination))
+    assert first.reviewed_at is None
+    page = text(client.get(f"/caseload/safeguards/clients/{jo.id}"))
+    assert f'name="determination-replaces" type="hidden" value="{first.id}"' in page
+
+    response = client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
+                           data=determination_form(decision="Services by telehealth only.", replaces=str(first.id)))
+
+    assert response.status_code == 302
+    db.session.refresh(first)
+    assert first.reviewed_at is not None  # the review is recorded on the determination it replaced
+    second = db.session.scalar(select(Determination).where(Determination.id != first.id))
+    assert second.reviewed_at is None
+    assert audit_entries(db, "determination.recorded")[-1].detail == (
+        f"determination {second.id}; reviews determination {first.id}"
+    )
+    page = text(client.get(f"/caseload/safeguards/clients/{jo.id}"))
+    assert "replaced by the determination above" in page
+
+
+def test_a_determination_from_a_stale_page_is_refused_with_the_input_kept(client, db, agency, officer):
+    jo = agency["jo"]
+    seal(jo, agency["peer_worker"])
+    db.session.commit()
+    # Both tabs show no determination yet; the first records one.
+    assert client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
+                       data=determination_form()).status_code == 302
+
+    response = client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
+                           data=determination_form(decision="A different decision from the second tab."))
+
+    assert response.status_code == 409
+    page = text(response)
+    assert "Someone else saved a change to this while you were working on it" in page
+    assert "A different decision from the second tab." in page  # the input is kept
+    assert "Services from the north team by telehealth." in page  # beside the determination saved meanwhile
+    [saved] = db.session.scalars(select(Determination)).all()
+    assert saved.reviewed_at is None
+    assert f'name="determination-replaces" type="hidden" value="{saved.id}"' in page
 
 
 def test_a_determination_needs_every_part_and_a_review_date_not_in_the_past(client, db, agency, officer):

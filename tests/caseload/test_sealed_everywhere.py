@@ -230,7 +230,7 @@ def agency(db) -> SimpleNamespace:
     served = assign(sealed, outside, "clinician")
 
     # The privacy officer links the record to Wren. Olu, outside Wren's teams and supervisor chain, stays.
-    assert safeguards.link_staff(sealed, worker, privacy) == []
+    assert safeguards.link_staff(sealed, worker, privacy, version=sealed.version) == []
     sealed_entry = max(e.id for e in select_entries("client.sealed"))
     # Assignments that slipped past the conflict checks (an import, a future bug): the visibility rule alone must
     # still keep R from these people.
@@ -246,6 +246,7 @@ def agency(db) -> SimpleNamespace:
             "review_on": now.date() + timedelta(days=90),
         },
         privacy,
+        replaces=0,
     )
     consent = client_service.add_consent(
         sealed,
@@ -588,7 +589,8 @@ def test_a_sealed_record_that_needs_a_new_worker_is_still_hidden(client, db, age
 def test_control_unsealed_and_unassigned_the_record_needs_reassignment_for_the_team(client, db, agency):
     target = agency.targets["sealed"]
     end_every_assignment(db, target.client)
-    safeguards.unlink_staff(db.session.get(Client, target.client), agency.people["privacy"])
+    unlinked = db.session.get(Client, target.client)
+    safeguards.unlink_staff(unlinked, agency.people["privacy"], version=unlinked.version)
     db.session.commit()
     sign_in(client, agency.people["coworker"])
     assert R_NAME in answer(client.get("/caseload/reassign")).words
@@ -656,7 +658,8 @@ def test_control_the_privacy_officer_sees_the_record_on_the_safeguards_screens(c
 def test_control_with_the_seal_lifted_the_same_people_find_the_record(client, db, agency, viewer):
     """Each of them has a way in that only the seal closes, so their walk above tests the seal."""
     target = agency.targets["sealed"]
-    safeguards.unlink_staff(db.session.get(Client, target.client), agency.people["privacy"])
+    unlinked = db.session.get(Client, target.client)
+    safeguards.unlink_staff(unlinked, agency.people["privacy"], version=unlinked.version)
     db.session.commit()
     sign_in(client, agency.people[viewer])
     assert client.get(record(target)).status_code == 200
