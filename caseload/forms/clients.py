@@ -10,25 +10,18 @@ import re
 from datetime import date
 from typing import Any
 
-from wtforms import DateField, Field, RadioField, SearchField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field, RadioField, SearchField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
 from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
-from core.forms import FlaskForm, Form, optional_id, plain_text, strip
+from core.forms import FlaskForm, Form, PlainDateField, optional_id, options, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 # Digits and the usual separators, then an optional extension ("x 12", "ext. 12").
 PHONE_NUMBER = re.compile(r"^[0-9 +().\-/]*(?:\s*(?:x|ext\.?)\s*[0-9]+)?$", re.IGNORECASE)
 NOT_A_CHOICE = "Choose one of the options in the list."
-
-
-def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
 
 
 def today() -> date:
@@ -76,36 +69,20 @@ def born_after_1900(form: Any, field: Field) -> None:
         raise ValidationError("Enter a date of birth after 1900. Check the year.")
 
 
-class PlainDateField(DateField):
-    """A date box with a plain message for a date that cannot be read; an empty box counts as no answer."""
-
-    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "invalid_value_message", "Enter a real date as year, month and day, for example 1985-03-15."
-        )
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and not " ".join(str(v) for v in valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
-
-
-def select(label: str, options: list[tuple[str, str]] | None = None, **kwargs: Any) -> SelectField:
+def select(label: str, pairs: list[tuple[str, str]] | None = None, **kwargs: Any) -> SelectField:
     return SelectField(
         label,
-        choices=choices(options) if options is not None else None,
+        choices=options(pairs) if pairs is not None else None,
         invalid_choice_message=NOT_A_CHOICE,
         invalid_value_message=NOT_A_CHOICE,
         **kwargs,
     )
 
 
-def radio(label: str, options: list[tuple[str, str]], message: str) -> RadioField:
+def radio(label: str, pairs: list[tuple[str, str]], message: str) -> RadioField:
     return RadioField(
         label,
-        choices=choices(options),
+        choices=options(pairs),
         validators=[DataRequired(message)],
         invalid_choice_message=NOT_A_CHOICE,
     )

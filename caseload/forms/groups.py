@@ -18,9 +18,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from caseload.forms._common import version_field
-from caseload.forms.referrals import DayField, OneOf, choice_values, optional_id, options
+from caseload.forms.referrals import DayField, OneOf, choice_values
 from caseload.models import GroupKind
-from core.forms import FlaskForm, Form, MultiCheckboxField, plain_text, strip
+from core.forms import FlaskForm, Form, MultiCheckboxField, optional_id, options, plain_text, strip
 from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()

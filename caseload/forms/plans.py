@@ -13,7 +13,6 @@ from typing import Any
 
 from wtforms import (
     BooleanField,
-    DateField,
     Field,
     FieldList,
     FormField,
@@ -30,7 +29,7 @@ from caseload.forms._common import version_field
 from caseload.models import Place
 from caseload.services.notes import MAX_BODY, MAX_MINUTES, NoteFilters, NoteInput
 from caseload.services.plans import TERMS, GoalInput, PlanInput
-from core.forms import FlaskForm, Form, optional_id
+from core.forms import FlaskForm, Form, PlainDateField, clean_text, optional_id, options
 
 NOT_A_CHOICE = "Choose one of the options in the list."
 GOAL_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -39,22 +38,9 @@ PLAN_TEXT = 5_000
 GOAL_TEXT = 2_000
 
 
-def clean_text(value: Any) -> Any:
-    """Trim, use one kind of line break, and drop NUL characters (PostgreSQL refuses them)."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 def goal_key(value: Any) -> str:
     """A key the page sent back, or '' when it is missing or not the shape of a key."""
     return value if isinstance(value, str) and GOAL_KEY.match(value) else ""
-
-
-
-
-def options(pairs: Iterable[tuple[Any, str]], group: str | None = None) -> list[SelectChoice]:
-    return [SelectChoice(value, label, optgroup=group) for value, label in pairs]
 
 
 def grouped(triples: Iterable[tuple[str, str, str]]) -> list[SelectChoice]:
@@ -66,20 +52,6 @@ def text_box(label: str, limit: int, *, required: str | None = None, optional: b
     checks: list[Any] = [DataRequired(required)] if required else [Optional()] if optional else []
     checks.append(Length(max=limit, message=f"Use at most {limit:,} characters."))
     return TextAreaField(label, filters=[clean_text], validators=checks)
-
-
-class PlainDateField(DateField):
-    """A date box with a plain message for a date that cannot be read; an empty box counts as no answer."""
-
-    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("invalid_value_message", "Enter a real date as year, month and day, for example 2025-03-15.")
-        super().__init__(label, validators, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and not " ".join(str(value) for value in valuelist).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
 
 
 def select(label: str, validators: list[Any] | None = None, **kwargs: Any) -> SelectField:

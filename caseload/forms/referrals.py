@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,15 +21,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from caseload.forms._common import version_field
 from caseload.models import ReferralSource, Urgency
-from core.forms import FlaskForm, Form, optional_id, plain_paragraphs, plain_text, strip
+from core.forms import FlaskForm, Form, optional_id, options, plain_paragraphs, plain_text, strip
 from core.timeutil import utcnow
 
 EARLIEST_DAY = date(1900, 1, 1)
 NEW_CLIENT = "new"
 FUTURE_GRACE = timedelta(minutes=2)  # a browser clock a little ahead of ours is not "the future"
 MAX_REASON = 2000
-
-
 
 
 class DayField(DateField):
@@ -55,11 +52,6 @@ class MomentField(DateTimeLocalField):
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError("Enter the date and time, for example 2025-03-31 09:30.") from error
-
-
-def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
-    """Choices for a select, radio or checkbox field (WTForms 3.3 deprecates plain tuples)."""
-    return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 
 def choice_values(field: Field) -> set[Any]:

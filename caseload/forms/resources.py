@@ -9,9 +9,9 @@ from wtforms import Field, SearchField, SelectField, StringField, TextAreaField,
 from wtforms.validators import DataRequired, Length, Optional
 
 from caseload.forms._common import version_field
-from caseload.forms.referrals import PHONE, OneOf, options
+from caseload.forms.referrals import PHONE, OneOf
 from caseload.models import ResourceCategory
-from core.forms import FlaskForm, Form, plain_paragraphs, plain_text, strip
+from core.forms import FlaskForm, Form, options, plain_paragraphs, plain_text, strip
 
 CATEGORY_CHOICES = ResourceCategory.choices()
 MAX_NOTES = 4000

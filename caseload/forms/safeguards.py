@@ -12,7 +12,6 @@ from typing import Any
 
 from wtforms import (
     BooleanField,
-    DateField,
     PasswordField,
     RadioField,
     SearchField,
@@ -21,47 +20,24 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.emergency import MIN_REASON
-from core.forms import FlaskForm, Form, optional_id
+from core.forms import FlaskForm, Form, PlainDateField, clean_text, optional_id, options
 from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
 LONG_TEXT = 5000
 
 
-class PlainDateField(DateField):
-    """A date field whose message for an unreadable date says what to type."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a real date, with the day, month and year.") from None
-
-
-def clean_text(value: Any) -> Any:
-    """Trim, use one kind of line break and drop NUL characters (PostgreSQL refuses them)."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").strip()
-
-
 def clean_line(value: Any) -> Any:
-    """One line of text: control characters (tabs, line breaks, NUL) become spaces, then trimmed."""
+    """One line of text: tabs, line breaks and other control characters become spaces, then trimmed. A NUL is kept,
+    so the form's NUL check refuses it with a message instead of changing what was typed."""
     if not isinstance(value, str):
         return value
-    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in value).split())
-
-
-def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" and c != "\x00" else c for c in value).split())
 
 
 def not_in_past(form: Any, field: Any) -> None:
@@ -91,7 +67,7 @@ class VersionMixin:
 class PolicyForm(FlaskForm):
     policy = RadioField(
         "When a staff member is also a client here",
-        choices=choices(DualPolicy.choices()),
+        choices=options(DualPolicy.choices()),
         invalid_choice_message="Choose one of the two policies.",
     )
 
@@ -133,7 +109,7 @@ class AssignForm(FlaskForm):
     )
     kind = RadioField(
         "Role with this client",
-        choices=choices(AssignmentKind.choices()),
+        choices=options(AssignmentKind.choices()),
         default=AssignmentKind.CLINICIAN.value,
         invalid_choice_message="Choose the provider's role with this client.",
     )
@@ -171,7 +147,7 @@ class EmergencyForm(FlaskForm):
     )
     purpose = RadioField(
         "Why you need the record now",
-        choices=choices(GrantPurpose.choices()),
+        choices=options(GrantPurpose.choices()),
         invalid_choice_message="Choose why you need the record now.",
     )
     reason = TextAreaField(

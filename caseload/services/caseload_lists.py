@@ -236,7 +236,6 @@ def provider_choices(client: Client | None) -> list[tuple[int, str]]:
 # CSV export -------------------------------------------------------------------------------------------------
 
 
-
 def export_ids(user: Staff, filters: ClientFilters) -> list[tuple[int, bool]]:
     """(id, sealed) of every client in the export, in list order."""
     statement = _name_order(_filtered(visible(select(Client.id, Client.staff_member_id), user), filters))

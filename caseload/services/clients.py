@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import aliased
 
 from caseload.access import live_grant, program_conflict, provider_conflict
-from caseload.models import Assignment, Client, ClientStatus, Consent, DualPolicy, SealedAccess
+from caseload.models import Assignment, Client, ClientStatus, Consent, Determination, DualPolicy, SealedAccess
 from core import audit, edits, settings
 from core.edits import expect_version
 from core.errors import RefusalEntry, Refused
@@ -70,7 +70,7 @@ def services_refusal(client: Client) -> str | None:
             "Agency policy is strict: staff may not receive services here. Help this person find services "
             "elsewhere, for example another agency or telehealth."
         )
-    if client.sealed and not has_current_determination(client):
+    if client.sealed and not has_recorded_determination(client):
         return (
             "Record a determination for this staff member's care (situation, decision, rationale, who was "
             "consulted, review date) before assigning providers."
@@ -78,9 +78,10 @@ def services_refusal(client: Client) -> str | None:
     return None
 
 
-def has_current_determination(client: Client) -> bool:
-    from caseload.models import Determination
-
+def has_recorded_determination(client: Client) -> bool:
+    """Whether the privacy officer has recorded any determination for this client, as the case-by-case policy asks
+    before providers are assigned. Neither the decision (free text, for people to read) nor the review date is
+    weighed here: an overdue review is shown on the safeguards pages and reminded by ``safeguards remind``."""
     return db.session.scalar(
         select(Determination.id).where(Determination.client_id == client.id).limit(1)
     ) is not None

@@ -7,7 +7,7 @@ views show them only to people the policy already lets see the record.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -94,23 +94,6 @@ def record_determination(client: Client, data: Mapping[str, Any], actor: Staff, 
     detail = f"determination {determination.id}" + (f"; reviews determination {current}" if current else "")
     audit.record("determination.recorded", actor=actor, record_type="client", record_id=client.id, detail=detail)
     return determination
-
-
-def determinations_due(today: date, within_days: int = 14) -> list[Determination]:
-    """The latest determination of each sealed client whose review date is near or past."""
-    latest = (
-        select(Determination.client_id, func.max(Determination.id).label("id"))
-        .group_by(Determination.client_id)
-        .subquery()
-    )
-    return list(
-        db.session.scalars(
-            select(Determination)
-            .join(latest, latest.c.id == Determination.id)
-            .where(Determination.review_on <= today + timedelta(days=within_days))
-            .order_by(Determination.review_on)
-        )
-    )
 
 
 # Declared relationships --------------------------------------------------------------------------------------

@@ -78,8 +78,6 @@ def safeguards_grant(grant_id: int) -> Response | tuple[str, int]:
     return redirect(url_for(".safeguards_queue"))
 
 
-
-
 # Emergency access (break-glass) for providers --------------------------------------------------------------------
 
 def _emergency_key() -> str:

@@ -18,12 +18,12 @@ from caseload.forms.groups import (
     SessionForm,
     SessionRemoveForm,
 )
-from caseload.forms.referrals import options
 from caseload.models import GroupKind, GroupSession, PeerGroup
 from caseload.services import groups as service
 from core import audit, edits, policy
 from core.errors import StaleEdit
 from core.extensions import db
+from core.forms import options
 from core.pages import paginate
 from core.policy import requires
 from core.timeutil import long_date

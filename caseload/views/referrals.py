@@ -11,7 +11,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from caseload.blueprint import bp
-from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm, options
+from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients as client_service
 from caseload.services import referrals as service
@@ -19,6 +19,7 @@ from core import audit, edits, policy
 from core.csvfiles import csv_response
 from core.errors import StaleEdit
 from core.extensions import db
+from core.forms import options
 from core.pages import paginate
 from core.policy import requires
 from core.timeutil import long_date, utcnow

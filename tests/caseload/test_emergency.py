@@ -122,6 +122,26 @@ def test_refused_with_a_reason_under_20_characters(client, db, coworker):
     assert audit_entries(db, "reauthenticate") == []  # the password was not even tried
 
 
+@pytest.mark.parametrize("field", ["name", "reason"])
+def test_a_nul_character_is_refused_with_a_message(client, db, coworker, field):
+    """The emergency form once dropped (reason) or blanked (name) a NUL without a word; now it says so."""
+    response = client.post("/caseload/emergency", data=form(**{field: form()[field] + "\x00"}))
+    assert response.status_code == 400
+    assert re.search(rf'id="{field}-error">[^<]*hidden character we cannot use', text(response))
+    assert grants(db) == []
+
+
+def test_a_nul_in_a_finding_is_refused_with_a_message(client, db, agency, coworker):
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    sign_in(client, agency["officers"][0])
+    response = client.post(f"/caseload/safeguards/grants/{grant.id}", data={"finding": "Justified\x00 I think"})
+    assert response.status_code == 400
+    assert "hidden character we cannot use" in text(response)
+    db.session.refresh(grant)
+    assert grant.reviewed_at is None
+
+
 def test_refused_for_hr(client, db, agency, login_as):
     login_as(Role.HR)
     assert client.post("/caseload/emergency", data=form()).status_code == 403

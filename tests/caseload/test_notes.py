@@ -160,10 +160,14 @@ def test_twenty_thousand_characters_and_odd_characters_are_fine(client, person):
     assert "&lt;b&gt;not bold&lt;/b&gt;" in client.get(f"/caseload/clients/{person.id}/notes").get_data(as_text=True)
 
 
-def test_a_nul_character_never_breaks_the_page_or_reaches_the_database(client, person):
-    response = client.post(f"/caseload/clients/{person.id}/notes/new", data=note_form(body="before\x00after"))
-    assert response.status_code < 500
-    assert all("\x00" not in note.body for note in notes_of(person.id))
+def test_a_nul_character_is_refused_with_a_message_and_nothing_is_saved(client, person, peer):
+    """The note forms once dropped a NUL without a word; like every text field, they now say so."""
+    for url in (f"/caseload/clients/{person.id}/notes/new", "/caseload/notes/indirect/new"):
+        kind = {} if "clients" in url else {"kind": "group_planning"}
+        response = client.post(url, data=note_form(body="before\x00after", **kind))
+        assert response.status_code == 400, url
+        assert "hidden character we cannot use" in response.get_data(as_text=True), url
+    assert notes_of(staff_id=peer.id) == []
 
 
 def test_a_goal_from_an_earlier_version_is_no_longer_offered(client, person, peer):

@@ -282,11 +282,17 @@ def test_odd_input_never_breaks_the_page(client, person):
     assert "&lt;script&gt;x&lt;/script&gt;" in client.get(f"/caseload/clients/{person.id}/plan").get_data(as_text=True)
 
 
-def test_a_nul_character_never_breaks_the_page_or_reaches_the_database(client, person):
-    response = client.post(f"/caseload/clients/{person.id}/plan/edit",
-                           data=plan_form(0, [{"in_own_words": "Nul\x00 byte goal"}]))
-    assert response.status_code < 500
-    assert all("\x00" not in goal.in_own_words for version in versions(person.id) for goal in version.goals)
+@pytest.mark.parametrize(
+    ("goals", "fields"),
+    [([{"in_own_words": "Nul\x00 byte goal"}], {}), (None, {"strengths": "Good\x00 listener"})],
+    ids=["goal", "plan"],
+)
+def test_a_nul_character_is_refused_with_a_message_and_nothing_is_saved(client, person, goals, fields):
+    """The plan form once dropped a NUL without a word; like every text field, it now says so."""
+    response = client.post(f"/caseload/clients/{person.id}/plan/edit", data=plan_form(0, goals, **fields))
+    assert response.status_code == 400
+    assert "hidden character we cannot use" in response.get_data(as_text=True)
+    assert versions(person.id) == []
 
 
 def test_review_date_today_is_accepted(client, person):

@@ -421,6 +421,28 @@ def test_a_determination_from_a_stale_page_is_refused_with_the_input_kept(client
     assert f'name="determination-replaces" type="hidden" value="{saved.id}"' in page
 
 
+@pytest.mark.parametrize("field", ["situation", "consulted"])
+def test_a_nul_in_a_determination_is_refused_with_a_message(client, db, agency, officer, field):
+    """The determination form once dropped (long text) or blanked (one line) a NUL without a word."""
+    jo = agency["jo"]
+    seal(jo, agency["peer_worker"])
+    db.session.commit()
+    response = client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
+                           data=determination_form(**{field: "Before\x00after"}))
+    assert response.status_code == 400
+    assert f'id="determination-{field}-error"' in text(response)
+    assert "hidden character we cannot use" in text(response)
+    assert db.session.scalar(select(func.count()).select_from(Determination)) == 0
+
+
+@pytest.mark.parametrize("url", ["/caseload/safeguards/link?q=jo%00doe",
+                                 "/caseload/safeguards/access-report?client=j%00"])
+def test_a_nul_in_a_safeguards_search_is_explained(client, db, agency, officer, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "hidden character we cannot use" in text(response)
+
+
 def test_a_determination_needs_every_part_and_a_review_date_not_in_the_past(client, db, agency, officer):
     jo = agency["jo"]
     seal(jo, agency["peer_worker"])
@@ -643,7 +665,7 @@ def test_control_characters_are_cleaned_not_a_server_error(client, db, agency, o
     seal(jo, agency["peer_worker"])
     db.session.commit()
     assert "Jo Doe" in text(client.get("/caseload/safeguards/link?q=jo%09doe"))
-    assert client.get("/caseload/safeguards/link?q=jo%00doe").status_code == 200  # a plain page, never a 500
+    assert client.get("/caseload/safeguards/link?q=jo%00doe").status_code == 400  # a plain message, never a 500
     assert client.get("/caseload/safeguards/access-report?client=a%0Ab").status_code == 200
     assert client.get("/caseload/safeguards/access-report.csv?client=a%0Db").status_code == 200
     assert client.get("/caseload/safeguards?page=-3&due=x").status_code == 200
