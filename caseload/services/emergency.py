@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import update
+
 from caseload.access import PROVIDER_ROLES
 from caseload.models import EmergencyGrant
 from caseload.services.safeguards import matching_clients
@@ -100,12 +102,21 @@ def end_grant(grant: EmergencyGrant, actor: Staff) -> None:
                      detail=f"grant {grant.id}")
 
 
+ALREADY_REVIEWED = "This use of emergency access was already reviewed."
+
+
 def review_grant(grant: EmergencyGrant, finding: str, actor: Staff) -> None:
+    """Close one use of emergency access with a finding. A review is written once: the update is conditional, so
+    of two privacy officers sending a finding at the same moment only the first is kept (the second is refused)."""
     if grant.reviewed_at is not None:
-        raise Refused("This use of emergency access was already reviewed.")
-    grant.reviewed_at = utcnow()
-    grant.reviewed_by_id = actor.id
-    grant.finding = finding
-    db.session.flush()
+        raise Refused(ALREADY_REVIEWED)
+    closed = db.session.execute(
+        update(EmergencyGrant)
+        .where(EmergencyGrant.id == grant.id, EmergencyGrant.reviewed_at.is_(None))
+        .values(reviewed_at=utcnow(), reviewed_by_id=actor.id, finding=finding)
+        .execution_options(synchronize_session="fetch")
+    )
+    if closed.rowcount != 1:
+        raise Refused(ALREADY_REVIEWED)
     audit.record("emergency.reviewed", actor=actor, record_type="client", record_id=grant.client_id,
                  detail=f"grant {grant.id}")

@@ -245,6 +245,27 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker
     assert again.status_code == 409
 
 
+def test_a_finding_sent_at_the_same_moment_as_another_never_replaces_it(client, db, agency, coworker):
+    from sqlalchemy import update
+
+    from caseload.services import emergency
+    from core.errors import Refused
+
+    client.post("/caseload/emergency", data=form())
+    [grant] = grants(db)
+    first, second = agency["officers"][0], agency["officers"][1]
+    assert grant.reviewed_at is None  # what the second officer's request loaded
+    # The first officer's finding is saved in between.
+    db.session.execute(update(EmergencyGrant).where(EmergencyGrant.id == grant.id)
+                       .values(reviewed_at=utcnow(), reviewed_by_id=first.id, finding="Justified.")
+                       .execution_options(synchronize_session=False))
+
+    with pytest.raises(Refused, match="already reviewed"):
+        emergency.review_grant(grant, "Not justified.", second)
+    db.session.refresh(grant)
+    assert (grant.reviewed_by_id, grant.finding) == (first.id, "Justified.")
+
+
 def test_after_expiry_the_record_is_404_again(client, db, agency, coworker):
     jo = agency["jo"]
     client.post("/caseload/emergency", data=form())
