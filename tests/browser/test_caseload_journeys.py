@@ -268,10 +268,12 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     ).click()
     expect(clinician.get_by_role("heading", level=1)).to_have_text("Emergency access to a protected record")
 
-    # A wrong password: refused, said so, and what was typed is kept (but the password).
+    # A wrong password: refused, said so next to the password box, and what was typed is kept (but the password).
     fill_emergency_form(clinician, "not my password")
-    refusal = clinician.get_by_role("alert").filter(has_text="Emergency access was not opened")
-    expect(refusal).to_contain_text("That is not your password. Emergency access needs you to sign in again.")
+    wrong = "That is not your password. Emergency access needs you to sign in again."
+    expect(clinician.get_by_role("alert").filter(has_text="Please fix this")).to_contain_text(wrong)
+    expect(clinician.locator("#password-error")).to_have_text(wrong)
+    expect(clinician.get_by_label("Your password")).to_have_attribute("aria-invalid", "true")
     expect(clinician.get_by_label("Client's full name")).to_have_value(JORDAN)
     expect(clinician.get_by_label("Your password")).to_have_value("")
     assert newest_grant(live_server, DEMO_EMAILS["clinician"]) == before, "a wrong password opened the record"
