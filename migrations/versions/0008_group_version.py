@@ -1,7 +1,7 @@
 """caseload: a group's details get a version, so a save from a second tab is refused instead of overwriting
 
-Revision ID: 0007_group_version
-Revises: 0006_group_session_version
+Revision ID: 0008_group_version
+Revises: 0007_readiness_versions
 Create Date: 2026-12-06
 
 Existing groups start at version 1 (server default).
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_group_version'
-down_revision = '0006_group_session_version'
+revision = '0008_group_version'
+down_revision = '0007_readiness_versions'
 branch_labels = None
 depends_on = None
 
