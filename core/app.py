@@ -96,14 +96,15 @@ def register_blueprints(app: Flask) -> None:
     import readiness
     import supervision
     import training
+    from core import admin
     from core.accounts.views import bp as accounts_bp
-    from core.admin.views import bp as admin_bp
     from core.auditlog.views import bp as audit_bp
     from core.home import bp as home_bp
     from core.notifications_view import bp as notifications_bp
 
-    for blueprint in (home_bp, accounts_bp, admin_bp, audit_bp, notifications_bp):
+    for blueprint in (home_bp, accounts_bp, audit_bp, notifications_bp):
         app.register_blueprint(blueprint)
+    admin.register(app)
     for module in (caseload, readiness, hiring, training, supervision):
         module.register(app)
     app.before_request(policy.guard)

@@ -7,13 +7,19 @@ from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import defer
 
 from core.extensions import db
 from core.models import OutboxEmail
 from core.timeutil import utcnow
 
 MAX_ATTEMPTS = 5
+OUTBOX_STATES = {
+    "waiting": "Waiting to be sent",
+    "sent": "Sent",
+    "failed": "Gave up after 5 tries",
+}
 
 
 def queue(to_address: str, subject: str, body: str, *, kind: str) -> OutboxEmail:
@@ -63,3 +69,15 @@ def send_pending(config: Mapping[str, Any], smtp_factory: Any = None) -> tuple[i
                 sent += 1
             db.session.commit()
     return sent, failed
+
+
+def outbox_query(state: str = "") -> Select[tuple[OutboxEmail]]:
+    """Outbox messages for the administrator's list, newest first; the body is never loaded."""
+    statement = select(OutboxEmail).options(defer(OutboxEmail.body, raiseload=True))
+    if state == "waiting":
+        statement = statement.where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
+    elif state == "sent":
+        statement = statement.where(OutboxEmail.sent_at.is_not(None))
+    elif state == "failed":
+        statement = statement.where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts >= MAX_ATTEMPTS)
+    return statement.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())

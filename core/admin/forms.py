@@ -1,17 +1,17 @@
 """Administration forms: input shape only. The rules (unique emails, supervisor chains, who may do what) live in
-``core.admin.service``. Choices are filled in by the view from the database."""
+``core.admin.services``. Choices are filled in by the view from the database."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from wtforms import EmailField, HiddenField, SearchField, SelectField, StringField
+from wtforms import EmailField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, StopValidation
 
-from core.admin.service import STATUS_LABELS
-from core.forms import FlaskForm, Form, MultiCheckboxField, strip
+from core.admin.services.staff import STATUS_LABELS
+from core.forms import FlaskForm, Form, MultiCheckboxField, VersionField, optional_id, strip
 from core.models import Role
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
@@ -32,13 +32,6 @@ class AtLeastOne:
     def __call__(self, form: Any, field: Any) -> None:
         if not field.data:
             raise StopValidation(self.message)
-
-
-def optional_id(value: Any) -> int | None:
-    """'' means "none chosen"; anything else must be a whole number."""
-    if value in (None, ""):
-        return None
-    return int(value)
 
 
 class StaffFilterForm(Form):
@@ -105,7 +98,7 @@ class InviteForm(FlaskForm, StaffFieldsMixin):
 
 
 class StaffEditForm(FlaskForm, StaffFieldsMixin):
-    version = HiddenField(
+    version = VersionField(
         "Version of this record",
         validators=[
             DataRequired("This form is missing a part. Reload the page and try again."),

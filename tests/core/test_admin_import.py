@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from core.admin import service
+from core.admin.services import staff_import as service
 from core.models import AuditEntry, OutboxEmail, Staff, StaffStatus
 from tests.factories import make_program, make_staff, make_team
 

@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import update
 
-from core.admin import service
+from core.admin.services import staff as service
+from core.errors import InvalidInput
 from core.models import AuditEntry, AuthSession, OutboxEmail, Staff, StaffStatus
 from tests.factories import make_program, make_staff, make_team, start_session
 
@@ -167,7 +168,7 @@ def test_a_person_cannot_supervise_themself(client, db, setting):
     assert f'<option value="{pat.id}"' not in page
     response = client.post(f"/admin/staff/{pat.id}", data=edit_data(pat, supervisor=str(pat.id)))
     assert response.status_code == 400
-    with pytest.raises(service.InvalidInput) as refused:
+    with pytest.raises(InvalidInput) as refused:
         service.update_staff(pat, service.StaffDetails(name=pat.name, roles=frozenset({"peer"}), supervisor_id=pat.id),
                              actor=setting["admin"], expected_version=pat.version)
     assert "own supervisor" in refused.value.problems["supervisor"]
