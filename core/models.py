@@ -81,7 +81,10 @@ class Team(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("core_program.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     program: Mapped[Program] = relationship(back_populates="teams", lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return f"{self.program.code}: {self.name}"

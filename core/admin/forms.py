@@ -151,6 +151,13 @@ class TeamForm(FlaskForm):
 
 
 class TeamRenameForm(FlaskForm):
+    version = VersionField(
+        "Version of this team",
+        validators=[
+            DataRequired("This form is missing a part. Reload the page and try again."),
+            Regexp(r"^\d{1,9}$", message="This form is missing a part. Reload the page and try again."),
+        ],
+    )
     name = StringField(
         "New team name",
         filters=[strip],

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
+from core.admin.services import teams as teams_service
 from core.models import AuditEntry, Program, StaffStatus, Team
 from tests.factories import make_program, make_staff, make_team
 
@@ -119,7 +120,9 @@ def test_rename_a_team(client, db, setting):
     day = setting["day"]
     page = client.get(f"/admin/teams/{day.id}/rename").get_data(as_text=True)
     assert 'value="Day program"' in page
-    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (east)"})
+    assert f'name="version" type="hidden" value="{day.version}"' in page
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (east)",
+                                                                   "version": str(day.version)})
     assert response.status_code == 302
     db.session.expire_all()
     assert day.name == "Day program (east)"
@@ -130,7 +133,8 @@ def test_rename_a_team(client, db, setting):
 
 def test_rename_to_a_name_in_use_is_refused(client, db, setting):
     day = setting["day"]
-    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Referral Intake"})
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Referral Intake",
+                                                                   "version": str(day.version)})
     assert response.status_code == 400
     assert "CRP already has a team called" in response.get_data(as_text=True)
     db.session.expire_all()
@@ -140,11 +144,84 @@ def test_rename_to_a_name_in_use_is_refused(client, db, setting):
 
 def test_rename_to_the_same_name_changes_nothing(client, db, setting):
     day = setting["day"]
-    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program"}, follow_redirects=True)
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program", "version": str(day.version)},
+                           follow_redirects=True)
     assert "nothing was changed" in response.get_data(as_text=True)
     assert actions(db, "team.renamed") == []
 
 
 def test_rename_missing_team_is_404(client, setting):
     assert client.get("/admin/teams/99999/rename").status_code == 404
-    assert client.post("/admin/teams/99999/rename", data={"name": "x"}).status_code == 404
+    assert client.post("/admin/teams/99999/rename", data={"name": "x", "version": "1"}).status_code == 404
+
+
+def test_renaming_moves_the_version_on(client, db, setting):
+    day = setting["day"]
+    version = day.version
+    client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (east)", "version": str(version)})
+    db.session.expire_all()
+    assert day.version == version + 1
+
+
+def test_a_rename_from_a_stale_tab_is_refused_with_the_input_kept(client, db, setting):
+    """Two tabs open the rename page; the first saves; the second must not silently overwrite it."""
+    day = setting["day"]
+    loaded_at = str(day.version)
+    first = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (east)", "version": loaded_at})
+    assert first.status_code == 302
+
+    second = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (west)", "version": loaded_at})
+    page = second.get_data(as_text=True)
+    assert second.status_code == 409
+    assert "Someone else renamed this team while you were working" in page
+    assert "now called “Day program (east)”" in page  # the team as it is now
+    assert 'value="Day program (west)"' in page  # the typed name, kept
+    db.session.expire_all()
+    assert day.name == "Day program (east)"
+    assert len(actions(db, "team.renamed")) == 1
+    assert f'name="version" type="hidden" value="{day.version}"' in page
+
+    again = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (west)",
+                                                                "version": str(day.version)})
+    assert again.status_code == 302  # sending again after seeing the current name is a deliberate overwrite
+    db.session.expire_all()
+    assert day.name == "Day program (west)"
+
+
+def test_a_stale_tab_is_refused_even_when_it_sends_the_old_name(client, db, setting):
+    day = setting["day"]
+    loaded_at = str(day.version)
+    client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program (east)", "version": loaded_at})
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Day program", "version": loaded_at})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert day.name == "Day program (east)"
+
+
+def test_a_rename_at_the_last_moment_is_also_409(client, db, setting, monkeypatch):
+    """Another request commits between the version check and the write: the version column catches it."""
+    day = setting["day"]
+    real_taken = teams_service._team_name_taken
+
+    def taken_then_someone_else_saves(program_id, name, *, except_id=None):
+        db.session.execute(
+            update(Team).where(Team.id == except_id).values(version=Team.version + 1, name="Sneaky name")
+            .execution_options(synchronize_session=False)
+        )
+        return real_taken(program_id, name, except_id=except_id)
+
+    monkeypatch.setattr(teams_service, "_team_name_taken", taken_then_someone_else_saves)
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Mine", "version": str(day.version)})
+    assert response.status_code == 409
+    assert 'value="Mine"' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert actions(db, "team.renamed") == []
+
+
+def test_a_tampered_version_is_an_error_not_a_crash(client, db, setting):
+    day = setting["day"]
+    response = client.post(f"/admin/teams/{day.id}/rename", data={"name": "Mine", "version": "abc"})
+    assert response.status_code == 400
+    assert "Reload the page and try again." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert day.name == "Day program"

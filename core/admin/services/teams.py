@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, edits
 from core.errors import InvalidInput
 from core.extensions import db
 from core.models import Program, Staff, StaffStatus, Team, staff_team
@@ -92,8 +92,10 @@ def create_team(program_id: int, name: str, *, actor: Staff) -> Team:
     return team
 
 
-def rename_team(team: Team, name: str, *, actor: Staff) -> bool:
-    """Rename a team; False when the name did not change."""
+def rename_team(team: Team, name: str, *, actor: Staff, expected_version: object) -> bool:
+    """Rename a team whose form was loaded at ``expected_version``; False when the name did not change.
+    Raises ``StaleEdit`` when the team was renamed since."""
+    edits.expect_version(team, expected_version)
     if team.name == name.strip():
         return False
     if _team_name_taken(team.program_id, name, except_id=team.id):
@@ -101,7 +103,7 @@ def rename_team(team: Team, name: str, *, actor: Staff) -> bool:
             {"name": f"{team.program.code} already has a team called “{name.strip()}”. Choose another name."}
         )
     team.name = name.strip()
-    db.session.flush()
+    edits.flush()
     audit.record("team.renamed", actor=actor, record_type="team", record_id=team.id)
     return True
 

@@ -7,11 +7,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
+from core import edits
 from core.admin.blueprint import bp
 from core.admin.forms import ProgramForm, TeamForm, TeamRenameForm
 from core.admin.services import teams as service
 from core.admin.views._common import add_problems
-from core.errors import InvalidInput
+from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import Team
 from core.policy import requires
@@ -91,24 +92,34 @@ def team_add() -> Response | tuple[str, int]:
 @requires("admin.teams")
 def team_rename(team_id: int) -> Response | tuple[str, int]:
     team = db.get_or_404(Team, team_id)
-    form = TeamRenameForm() if request.method == "POST" else TeamRenameForm(formdata=None, data={"name": team.name})
+    if request.method == "POST":
+        form = TeamRenameForm()
+    else:
+        form = TeamRenameForm(formdata=None, data={"name": team.name, "version": str(team.version)})
+    stale = False
     if form.validate_on_submit():
         old_name = team.name
         try:
-            renamed = service.rename_team(team, form.name.data, actor=current_user)
-            db.session.commit()
+            renamed = service.rename_team(team, form.name.data, actor=current_user, expected_version=form.version.data)
+            edits.commit()
         except InvalidInput as error:
             db.session.rollback()
             add_problems(form, error.problems)
         except IntegrityError:
             db.session.rollback()
             add_problems(form, {"name": "A team with this name was just added to that program. Choose another."})
+        except StaleEdit:
+            db.session.rollback()
+            team = db.get_or_404(Team, team_id)
+            form.version.data = str(team.version)  # sending the form again is a deliberate overwrite
+            stale = True
         else:
             if renamed:
                 flash(f"Renamed the team “{old_name}” to “{team.name}”.", "success")
             else:
                 flash("The name is the same as before; nothing was changed.", "info")
             return redirect(url_for(".teams"))
-    return render_template("admin/team_rename.html", team=team, form=form), 400 if form.errors else 200
-
-
+    status = 409 if stale else 400 if form.errors else 200
+    return render_template(
+        "admin/team_rename.html", team=team, form=form, stale=stale, stale_message=edits.STALE_MESSAGE
+    ), status
