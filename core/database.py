@@ -25,7 +25,3 @@ def install_sqlite_pragmas(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 15000")
         cursor.close()
-
-
-def is_postgres() -> bool:
-    return db.engine.dialect.name == "postgresql"

@@ -54,10 +54,3 @@ class ChangePasswordForm(FlaskForm, NewPasswordMixin):
 
 class SetPasswordForm(FlaskForm, NewPasswordMixin):
     pass
-
-
-class ReauthenticateForm(FlaskForm):
-    password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Enter your password."), Length(max=256)],
-    )
