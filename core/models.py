@@ -131,7 +131,7 @@ class Staff(UserMixin, db.Model):
     program: Mapped[Program | None] = relationship(lazy="joined")
     supervisor: Mapped[Staff | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": version}
 
     # Set by the user loader: the sign-in session this object was loaded for.
     session_token = None  # str | None; not a column

@@ -24,7 +24,7 @@ class AtLeastOne:
     """At least one checkbox ticked. Unlike DataRequired it does not put ``required`` on every checkbox, which
     would tell screen-reader users that each one must be ticked."""
 
-    field_flags: dict[str, Any] = {}  # noqa: RUF012
+    field_flags: dict[str, Any] = {}
 
     def __init__(self, message: str) -> None:
         self.message = message

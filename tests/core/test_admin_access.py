@@ -46,11 +46,12 @@ def test_other_roles_get_403_on_every_admin_route(app, client, db, login_as, rol
 
 
 def test_anonymous_people_are_sent_to_sign_in(app, client):
-    for method, url in admin_routes(app):
-        if method == "GET":
-            response = client.get(url)
-            assert response.status_code == 302, url
-            assert response.headers["Location"].startswith("/login")
+    routes = admin_routes(app)
+    assert {method for method, _url in routes} == {"GET", "POST"}
+    for method, url in routes:
+        response = client.open(url, method=method)
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/login")
 
 
 def test_admin_sees_admin_items_in_the_menu(client, login_as):

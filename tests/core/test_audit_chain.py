@@ -337,7 +337,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(shared_database_app: Flask) 
                     audit.record("test.concurrent", record_type="worker", record_id=f"{worker}-{n}")
                     _db.session.commit()
                 _db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             failures.append(error)
 
     threads = [threading.Thread(target=write, args=(worker,)) for worker in range(THREADS)]

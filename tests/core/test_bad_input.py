@@ -32,7 +32,7 @@ def email_field_value(page: str) -> str | None:
     return html.unescape(value.group(1)) if value else None
 
 
-def assert_form_kept(response, typed_email: str, typed_password: str, *messages: str) -> None:  # noqa: ANN001
+def assert_form_kept(response, typed_email: str, typed_password: str, *messages: str) -> None:
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     for message in messages:
@@ -104,7 +104,7 @@ def test_sign_in_with_a_bad_csrf_token_keeps_the_email(csrf_app: Flask, token: s
 
 
 @pytest.fixture
-def invited(app: Flask, db) -> Staff:  # noqa: ANN001
+def invited(app: Flask, db) -> Staff:
     staff = factories.make_staff("peer", status=StaffStatus.INVITED)
     staff.password_hash = None
     db.session.commit()

@@ -30,7 +30,7 @@ def _all_subclasses(cls: type) -> set[type]:
     return found
 
 
-def test_every_form_of_the_app_derives_from_the_core_bases(app):  # noqa: ARG001 - the app imports every module
+def test_every_form_of_the_app_derives_from_the_core_bases(app):  # the app imports every module
     for package in PACKAGES:
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             importlib.import_module(module.name)
@@ -59,7 +59,7 @@ def test_a_nul_in_a_text_field_is_a_message_not_a_server_error(app):
 
 
 @pytest.fixture
-def survey(client, login_as):  # noqa: ANN001, ANN201
+def survey(client, login_as):
     person = login_as(Role.PEER, teams=[factories.make_team()])
     instrument = make_instrument()
     campaign = make_campaign(instrument)

@@ -82,7 +82,7 @@ def page_request(request: pytest.FixtureRequest, site: Site) -> Callable:
     signed_in, path = PAGES[request.param]
     client = site.client(signed_in)
 
-    def get(**kwargs: object):  # noqa: ANN202 - a test response
+    def get(**kwargs: object):
         response = client.get(path, **kwargs)
         assert response.status_code == 200
         return response
@@ -90,7 +90,7 @@ def page_request(request: pytest.FixtureRequest, site: Site) -> Callable:
     return get
 
 
-def assert_security_headers(response) -> None:  # noqa: ANN001 - a test response
+def assert_security_headers(response) -> None:
     csp = csp_directives(response.headers["Content-Security-Policy"])
     assert "'unsafe-inline'" not in csp["script-src"]
     assert "'unsafe-eval'" not in csp["script-src"]

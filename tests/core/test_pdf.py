@@ -59,7 +59,7 @@ def web_server() -> Iterator[tuple[str, list[str]]]:
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the standard library's name
+        def do_GET(self) -> None:
             requests.append(self.path)
             body = b'body::before { content: "LEAKED-REMOTE"; }'
             self.send_response(200)
