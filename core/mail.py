@@ -11,15 +11,26 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import defer
 
 from core.extensions import db
+from core.labels import Labelled, label_words
 from core.models import OutboxEmail
 from core.timeutil import utcnow
 
 MAX_ATTEMPTS = 5
-OUTBOX_STATES = {
-    "waiting": "Waiting to be sent",
-    "sent": "Sent",
-    "failed": "Gave up after 5 tries",
-}
+
+
+class OutboxState(Labelled):
+    """Where a message is, for the administrator's outbox filter (worked out from its columns, not stored)."""
+
+    WAITING = "waiting"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+label_words({
+    (OutboxState, "waiting"): "Waiting to be sent",
+    (OutboxState, "sent"): "Sent",
+    (OutboxState, "failed"): f"Gave up after {MAX_ATTEMPTS} tries",
+})
 
 
 def queue(to_address: str, subject: str, body: str, *, kind: str) -> OutboxEmail:
@@ -74,10 +85,10 @@ def send_pending(config: Mapping[str, Any], smtp_factory: Any = None) -> tuple[i
 def outbox_query(state: str = "") -> Select[tuple[OutboxEmail]]:
     """Outbox messages for the administrator's list, newest first; the body is never loaded."""
     statement = select(OutboxEmail).options(defer(OutboxEmail.body, raiseload=True))
-    if state == "waiting":
+    if state == OutboxState.WAITING:
         statement = statement.where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
-    elif state == "sent":
+    elif state == OutboxState.SENT:
         statement = statement.where(OutboxEmail.sent_at.is_not(None))
-    elif state == "failed":
+    elif state == OutboxState.FAILED:
         statement = statement.where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts >= MAX_ATTEMPTS)
     return statement.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -20,10 +19,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.labels import Labelled, label_words
 from core.timeutil import utcnow
 
 
-class Role(enum.StrEnum):
+class Role(Labelled):
     ADMIN = "admin"
     HR = "hr"
     SUPERVISOR = "supervisor"
@@ -31,26 +31,24 @@ class Role(enum.StrEnum):
     PEER = "peer"
     PRIVACY = "privacy"
 
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
 
-
-ROLE_LABELS = {
-    Role.ADMIN: "Administrator",
-    Role.HR: "Human resources",
-    Role.SUPERVISOR: "Supervisor",
-    Role.STAFF: "Clinical or other staff",
-    Role.PEER: "Peer specialist",
-    Role.PRIVACY: "Privacy officer",
-}
-
-
-class StaffStatus(enum.StrEnum):
+class StaffStatus(Labelled):
     INVITED = "invited"
     ACTIVE = "active"
     DEACTIVATED = "deactivated"
 
+
+label_words({
+    (Role, "admin"): "Administrator",
+    (Role, "hr"): "Human resources",
+    (Role, "supervisor"): "Supervisor",
+    (Role, "staff"): "Clinical or other staff",
+    (Role, "peer"): "Peer specialist",
+    (Role, "privacy"): "Privacy officer",
+    (StaffStatus, "invited"): "Invited",
+    (StaffStatus, "active"): "Active",
+    (StaffStatus, "deactivated"): "Deactivated",
+})
 
 staff_team = Table(
     "core_staff_team",
@@ -159,6 +157,10 @@ class Staff(UserMixin, db.Model):
     @property
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in sorted(self.roles)]
+
+    @property
+    def status_label(self) -> str:
+        return StaffStatus(self.status).label
 
     def __str__(self) -> str:
         return self.name

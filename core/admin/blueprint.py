@@ -1,4 +1,4 @@
-"""The administration blueprint; the view files in ``core.admin.views`` attach their routes to it."""
+"""The administration blueprint; the view files attach their routes to it."""
 
 from flask import Blueprint
 

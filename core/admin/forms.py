@@ -10,13 +10,12 @@ from wtforms import EmailField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, StopValidation
 
-from core.admin.services.staff import STATUS_LABELS
-from core.forms import FlaskForm, Form, MultiCheckboxField, VersionField, optional_id, strip
-from core.models import Role
+from core.forms import FlaskForm, Form, MultiCheckboxField, VersionField, optional_id, options, strip
+from core.models import Role, StaffStatus
 
 MAX_IMPORT_BYTES = 4 * 1024 * 1024
 
-ROLE_CHOICES = [SelectChoice(str(role), role.label) for role in Role]
+ROLE_CHOICES = options(Role.choices())
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
 
 
@@ -45,7 +44,7 @@ class StaffFilterForm(Form):
         "Status",
         choices=[
             SelectChoice("", "Any status"),
-            *(SelectChoice(str(key), label) for key, label in STATUS_LABELS.items()),
+            *options(StaffStatus.choices()),
         ],
         validators=[Optional()],
     )

@@ -17,11 +17,6 @@ from core.extensions import db
 from core.models import Program, Role, Staff, StaffRole, StaffStatus, Team
 from core.timeutil import utcnow
 
-STATUS_LABELS = {
-    StaffStatus.INVITED: "Invited",
-    StaffStatus.ACTIVE: "Active",
-    StaffStatus.DEACTIVATED: "Deactivated",
-}
 FIELD_LABELS = {
     "name": "Full name",
     "job_title": "Job title",
@@ -129,7 +124,7 @@ def export_rows(filters: StaffFilters, *, actor: Staff) -> Iterator[list[str]]:
                 "; ".join(team.name for team in person.teams),
                 person.supervisor.name if person.supervisor else "",
                 person.supervisor.email if person.supervisor else "",
-                STATUS_LABELS.get(StaffStatus(person.status), person.status),
+                person.status_label,
             ]
 
 
@@ -146,7 +141,7 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        suffix = "" if self.status == StaffStatus.ACTIVE else f", {STATUS_LABELS[StaffStatus(self.status)].lower()}"
+        suffix = "" if self.status == StaffStatus.ACTIVE else f", {StaffStatus(self.status).label.lower()}"
         return f"{self.name} ({self.email}{suffix})"
 
 

@@ -16,7 +16,7 @@ from core.admin.services.staff import normalize_email
 from core.admin.services.teams import programs
 from core.csvfiles import UnreadableFile, csv_lines, decode, read_rows
 from core.extensions import db
-from core.models import ROLE_LABELS, Program, Role, Staff, StaffStatus, Team
+from core.models import Program, Role, Staff, StaffStatus, Team
 
 IMPORT_COLUMNS = ("name", "email", "roles", "program", "team", "supervisor")
 OPTIONAL_IMPORT_COLUMNS = ("job_title",)
@@ -68,7 +68,7 @@ def import_template() -> Iterator[str]:
 
 def _role_names() -> dict[str, str]:
     names = {str(role): str(role) for role in Role}
-    names.update({label.lower(): str(role) for role, label in ROLE_LABELS.items()})
+    names.update({role.label.lower(): str(role) for role in Role})
     return names
 
 

@@ -14,14 +14,15 @@ from core.policy import requires
 @requires("admin.outbox")
 def outbox() -> str:
     state = request.args.get("state", "")
-    if state not in mail.OUTBOX_STATES:
+    states = dict(mail.OutboxState.choices())
+    if state not in states:
         state = ""
     page = paginate(mail.outbox_query(state))
     return render_template(
         "admin/outbox.html",
         page=page,
         state=state,
-        states=mail.OUTBOX_STATES,
+        states=states,
         smtp_ready=bool(current_app.config["SMTP_HOST"]),
         max_attempts=mail.MAX_ATTEMPTS,
     )

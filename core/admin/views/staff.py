@@ -56,7 +56,7 @@ def staff_list() -> str:
         form=form,
         filters=filters,
         page=page,
-        status_labels=service.STATUS_LABELS,
+        status_labels=dict(StaffStatus.choices()),
     )
 
 
@@ -195,7 +195,7 @@ def staff_detail(staff_id: int) -> Response | tuple[str, int]:
         form=form,
         conflict=conflict,
         field_labels=service.FIELD_LABELS,
-        status_labels=service.STATUS_LABELS,
+        status_labels=dict(StaffStatus.choices()),
     ), status
 
 
