@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import update
 
+from core import policy
 from core.admin.services import staff as service
 from core.errors import InvalidInput
 from core.models import AuditEntry, AuthSession, OutboxEmail, Staff, StaffStatus
@@ -215,6 +216,30 @@ def test_deactivation_ends_every_session_and_signs_the_person_out(app, client, d
     signed_out = pats_client.get("/")
     assert signed_out.status_code == 302
     assert signed_out.headers["Location"].startswith("/login")
+
+
+def test_a_deactivation_that_meets_a_concurrent_save_changes_nothing(client, db, setting, monkeypatch):
+    """Another request saves the person between loading them and deactivating them: the version column catches it,
+    the deactivation is undone (sessions included) and the page says to check and try again."""
+    pat = setting["pat"]
+    start_session(pat)
+    real_authorize = policy.authorize
+
+    def authorize_then_someone_else_saves(user, action, record=None):  # the view has loaded the person
+        real_authorize(user, action, record)
+        db.session.execute(
+            update(Staff).where(Staff.id == pat.id).values(version=Staff.version + 1, job_title="Changed meanwhile")
+            .execution_options(synchronize_session=False)
+        )
+
+    monkeypatch.setattr(policy, "authorize", authorize_then_someone_else_saves)
+    response = client.post(f"/admin/staff/{pat.id}/deactivate", follow_redirects=True)
+    assert "Someone else changed this person at the same moment" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert pat.status == StaffStatus.ACTIVE
+    assert pat.job_title != "Changed meanwhile"  # rolled back with the rest of the request
+    assert db.session.query(AuthSession).filter_by(staff_id=pat.id, revoked_at=None).count() == 1
+    assert actions(db, "staff.deactivated") == []
 
 
 def test_admin_cannot_deactivate_themself(client, db, setting):

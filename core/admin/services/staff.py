@@ -334,8 +334,8 @@ def deactivate(staff: Staff, *, actor: Staff) -> None:
         raise Refused(f"{staff.name} is already deactivated.")
     staff.status = StaffStatus.DEACTIVATED
     staff.deactivated_at = utcnow()
+    edits.flush()  # the person's row first, so a save that got in between is StaleEdit (not end_all's autoflush)
     sessions.end_all(staff.id)
-    edits.flush()
     audit.record("staff.deactivated", actor=actor, record_type="staff", record_id=staff.id)
 
 
