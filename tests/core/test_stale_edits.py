@@ -49,6 +49,7 @@ EDIT_WORDS = re.compile(r"(?:^|_)(?:edit|rename|settings|update|change|correct|p
 NEW_WORDS = re.compile(r"(?:^|_)(?:new|add|create|copy)(?:_|$)")  # a form that makes a record, not an edit
 # Tables a refused save may still write: the audit log (a refusal is kept) and the sign-in session (touched).
 MAY_CHANGE = {"core_audit_entry", "core_audit_head", "core_auth_session"}
+MAX_TRIES = 8  # fields tried per form until the first tab's save goes through
 PAGES_PER_ENDPOINT = 3  # per account: enough to meet a record in more than one state, few enough to stay quick
 
 # POST routes whose name says "edit" but that do not change an existing record the person loaded into a form.
@@ -89,8 +90,10 @@ class Control:
     kind: str  # input type, "select", "select-multiple" or "textarea"
     value: str = ""
     values: list[str] = field(default_factory=list)  # a select's chosen options
+    options: list[str] = field(default_factory=list)  # a select's every option
     checked: bool = False
     maxlength: int | None = None
+    suggestions: str = ""  # the id of a text box's <datalist>
 
 
 @dataclass
@@ -99,6 +102,7 @@ class Form:
     action: str
     controls: list[Control] = field(default_factory=list)
     buttons: list[tuple[str, str, str]] = field(default_factory=list)  # (name, value, words)
+    datalists: dict[str, list[str]] = field(default_factory=dict)  # the page's suggestion lists, by id
 
     def control(self, name: str) -> Control | None:
         return next((control for control in self.controls if control.name == name), None)
@@ -119,16 +123,58 @@ class Form:
         boxes = [c.name for c in self.controls if c.kind in ("text", "") and c.name != "csrf_token"]
         return areas + boxes
 
+    def shown(self, name: str) -> str | None:
+        """What the form shows in ``name``: the words in a box, the chosen option, the ticked radio button."""
+        radios = [c for c in self.controls if c.name == name and c.kind == "radio"]
+        if radios:
+            return next((c.value for c in radios if c.checked), None)
+        control = self.control(name)
+        if control is None:
+            return None
+        if control.kind == "select":
+            return control.values[0] if control.values else None
+        return control.value
+
+    def changes(self) -> Iterator[tuple[str, str, str]]:
+        """(field, what the first tab enters, what the second tab enters), as a person would: words in a text box,
+        then another suggestion, option or radio button. The second tab's choice differs from the first's; with
+        only one other choice, the second tab keeps what was there (and would undo the first tab's change)."""
+
+        def pair(name: str, current: str | None, choices: list[str]) -> Iterator[tuple[str, str, str]]:
+            others = [choice for choice in dict.fromkeys(choices) if choice and choice != current]
+            if len(others) >= 2:
+                yield name, others[0], others[1]
+            elif others and current:
+                yield name, others[0], current
+
+        for name in self.text_fields():
+            control = self.control(name)
+            assert control is not None
+            if control.suggestions:
+                yield from pair(name, control.value, self.datalists.get(control.suggestions, []))
+            else:
+                first, second = "First tab's words", "Second tab's words"
+                limit = control.maxlength or len(second)
+                yield name, first[:limit], second[:limit]
+        for control in self.controls:
+            if control.kind == "select":
+                yield from pair(control.name, self.shown(control.name), control.options)
+        for name in dict.fromkeys(c.name for c in self.controls if c.kind == "radio"):
+            yield from pair(name, self.shown(name), [c.value for c in self.controls if c.name == name])
+
     def data(self, typed: dict[str, str]) -> MultiDict[str, str]:
         """What the browser sends: each control's value, ``typed`` replacing the named ones, and the first button
         that does not remove something, as if it was the one pressed."""
         sent: MultiDict[str, str] = MultiDict()
         for control in self.controls:
-            if control.kind in ("checkbox", "radio"):
+            if control.kind == "radio" and control.name in typed:
+                if control.value == typed[control.name]:
+                    sent.add(control.name, control.value)
+            elif control.kind in ("checkbox", "radio"):
                 if control.checked:
                     sent.add(control.name, control.value or "on")
             elif control.kind in ("select", "select-multiple"):
-                for value in control.values:
+                for value in [typed[control.name]] if control.name in typed else control.values:
                     sent.add(control.name, value)
             elif control.kind not in ("file", "image", "reset", "submit", "button"):
                 sent.add(control.name, typed.get(control.name, control.value))
@@ -150,9 +196,15 @@ class _FormReader(HTMLParser):
         self._option: str | None = None
         self._textarea: Control | None = None
         self._button: list[str] | None = None
+        self.datalists: dict[str, list[str]] = {}
+        self._datalist: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {key: value or "" for key, value in attrs}
+        if tag == "datalist":
+            self._datalist = self.datalists.setdefault(a.get("id", ""), [])
+        elif tag == "option" and self._datalist is not None:
+            self._datalist.append(a.get("value", ""))
         if tag == "form":
             self._form = Form(a.get("method", "get").lower(), a.get("action", ""))
             self.forms.append(self._form)
@@ -165,9 +217,10 @@ class _FormReader(HTMLParser):
             if kind == "submit":
                 self._form.buttons.append((a["name"], a.get("value", ""), a.get("value", "")))
                 return
-            self._form.controls.append(
-                Control(a["name"], kind, a.get("value", ""), checked="checked" in a, maxlength=maxlength)
-            )
+            self._form.controls.append(Control(
+                a["name"], kind, a.get("value", ""), checked="checked" in a, maxlength=maxlength,
+                suggestions=a.get("list", ""),
+            ))
         elif tag == "input" and a.get("type", "").lower() == "submit":
             self._form.buttons.append(("", "", a.get("value", "")))
         elif tag == "select" and a.get("name"):
@@ -175,6 +228,7 @@ class _FormReader(HTMLParser):
             self._first_option = None
         elif tag == "option" and self._select is not None:
             self._option = a.get("value")
+            self._select.options.append(a.get("value", ""))
             if self._first_option is None:
                 self._first_option = a.get("value", "")
             if "selected" in a:
@@ -191,6 +245,8 @@ class _FormReader(HTMLParser):
             self._button[2] += data
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "datalist":
+            self._datalist = None
         if tag == "form":
             self._form = None
         elif tag == "select" and self._select is not None and self._form is not None:
@@ -212,6 +268,8 @@ class _FormReader(HTMLParser):
 def forms_on(page: str) -> list[Form]:
     reader = _FormReader()
     reader.feed(page)
+    for form in reader.forms:
+        form.datalists = reader.datalists
     return reader.forms
 
 
@@ -355,17 +413,12 @@ def _form_at(client: FlaskClient, found: Found) -> Form:
     raise AssertionError(f"the form posting to {found.action} is no longer on {found.page}")
 
 
-def _shown_value(page: str, action: str, page_url: str, name: str) -> str | None:
+def _form_posting_to(page: str, found: Found) -> Form | None:
     for form in forms_on(page):
-        target = urljoin(page_url, html.unescape(form.action)) if form.action else page_url
-        if target == action and (control := form.control(name)) is not None:
-            return control.value.strip("\n")
+        target = urljoin(found.page, html.unescape(form.action)) if form.action else found.page
+        if form.method == "post" and target == found.action:
+            return form
     return None
-
-
-def _words(tab: str, control: Control) -> str:
-    words = f"{tab} tab's words"
-    return words[: control.maxlength] if control.maxlength else words
 
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
@@ -376,25 +429,23 @@ def test_a_stale_save_is_refused_with_the_input_kept(agency: Agency, endpoint: s
         pytest.skip("no form with a version field posts here (see test_every_edit_route_is_covered_or_exempt)")
     if NEW_WORDS.search(endpoint.split(".", 1)[1]):
         pytest.skip("it makes a new record; the version it carries is of the record it is added to")
-    places = [place for place in agency.found[endpoint] if place.shows_words]
+    edits_by_name = bool(EDIT_WORDS.search(endpoint.split(".", 1)[1]))
+    places = [place for place in agency.found[endpoint] if place.shows_words or edits_by_name]
     if not places:
         pytest.skip("its forms carry a version but show no words to change (an action button)")
     tried: list[str] = []
     for found in places:
         client = agency.client(found.account)
         first_tab = _form_at(client, found)
-        second_tab = _form_at(client, found)
-        for name in first_tab.text_fields():
-            control = first_tab.control(name)
-            assert control is not None
-            first_words, second_words = _words("First", control), _words("Second", control)
-            saved = client.post(found.action, data=first_tab.data({name: first_words}))
+        for name, first_value, second_value in list(first_tab.changes())[:MAX_TRIES]:
+            first_tab, second_tab = _form_at(client, found), _form_at(client, found)  # both at the version now
+            saved = client.post(found.action, data=first_tab.data({name: first_value}))
             if saved.status_code not in (302, 303):
                 tried.append(f"{found.page} field {name}: the first save answered {saved.status_code}")
                 continue
 
             before = snapshot(agency.app, skip=MAY_CHANGE)
-            stale = client.post(found.action, data=second_tab.data({name: second_words}))
+            stale = client.post(found.action, data=second_tab.data({name: second_value}))
             after = snapshot(agency.app, skip=MAY_CHANGE)
             page = stale.get_data(as_text=True)
 
@@ -404,18 +455,56 @@ def test_a_stale_save_is_refused_with_the_input_kept(agency: Agency, endpoint: s
             )
             changed = sorted(table for table in before if before[table] != after[table])
             assert not changed, f"the refused save to {found.action} changed {changed}"
-            assert _shown_value(page, found.action, found.page, name) == second_words, (
-                f"the 409 page of {found.action} does not show the words typed in {name} again"
+            shown_again = _form_posting_to(page, found)
+            assert shown_again is not None, f"the 409 page of {found.action} does not show the form again"
+            assert shown_again.shown(name) == second_value, (
+                f"the 409 page of {found.action} does not show what was entered in {name} again"
             )
-            again_form = next(
-                form for form in forms_on(page)
-                if (urljoin(found.page, html.unescape(form.action)) if form.action else found.page) == found.action
-            )
-            again = client.post(found.action, data=again_form.data({}))
+            again = client.post(found.action, data=shown_again.data({}))
             assert again.status_code in (302, 303), (
                 f"sending the 409 page of {found.action} again answered {again.status_code}: it should carry the "
                 "version saved now, so the person can overwrite on purpose after checking"
             )
             return
-    pytest.fail(f"no text field of a form posting to {endpoint} could be saved once, so the check could not run: "
+    pytest.fail(f"no field of a form posting to {endpoint} could be saved once, so the check could not run: "
                 + "; ".join(tried))
+
+
+def test_the_form_reader_sends_what_a_browser_sends():
+    """The walk is only as good as its reading of forms: check it on one form with every kind of control."""
+    page = """
+    <form method="post" action="/things/1/edit">
+      <input type="hidden" name="version" value="3">
+      <input type="text" name="title" value="Old title" maxlength="12">
+      <textarea name="notes">\r\nFirst line</textarea>
+      <input type="text" name="zone" value="America/New_York" list="zones">
+      <datalist id="zones"><option value="America/New_York"><option value="America/Chicago">
+        <option value="Pacific/Honolulu"></datalist>
+      <select name="owner"><option value="">Nobody</option><option value="7" selected>Sam</option>
+        <option value="9">Pat</option></select>
+      <input type="radio" name="policy" value="strict"><input type="radio" name="policy" value="open" checked>
+      <input type="checkbox" name="teams" value="1" checked><input type="checkbox" name="teams" value="2">
+      <input type="text" name="locked" value="x" disabled>
+      <button type="submit" name="remove" value="1">Remove</button>
+      <button type="submit">Save</button>
+    </form>
+    <form method="get" action="/search"><input type="search" name="q"></form>
+    """
+    [form, search] = forms_on(page)
+    assert (form.method, form.action, form.version_field, search.version_field) == ("post", "/things/1/edit",
+                                                                                    "version", None)
+    assert form.shows_words
+    assert form.data({}) == MultiDict([("version", "3"), ("title", "Old title"), ("notes", "First line"),
+                                       ("zone", "America/New_York"), ("owner", "7"), ("policy", "open"),
+                                       ("teams", "1")])
+    assert list(form.changes()) == [
+        ("notes", "First tab's words", "Second tab's words"),
+        ("title", "First tab's ", "Second tab's"),  # cut to the box's maxlength
+        ("zone", "America/Chicago", "Pacific/Honolulu"),
+        ("owner", "9", "7"),  # one other choice: the second tab keeps what was there
+        ("policy", "strict", "open"),
+    ]
+    assert form.data({"policy": "strict", "owner": "9"}).getlist("policy") == ["strict"]
+    assert form.data({"policy": "strict", "owner": "9"})["owner"] == "9"
+    assert [form.shown(name) for name in ("title", "notes", "owner", "policy")] == ["Old title", "First line",
+                                                                                     "7", "open"]
