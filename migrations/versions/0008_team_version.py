@@ -1,7 +1,7 @@
 """core: a team can be renamed, so it gets a version for optimistic concurrency (two tabs no longer overwrite)
 
-Revision ID: 0007_team_version
-Revises: 0006_group_session_version
+Revision ID: 0008_team_version
+Revises: 0007_readiness_versions
 Create Date: 2026-12-06
 
 Existing teams start at version 1 (server default).
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_team_version'
-down_revision = '0006_group_session_version'
+revision = '0008_team_version'
+down_revision = '0007_readiness_versions'
 branch_labels = None
 depends_on = None
 
