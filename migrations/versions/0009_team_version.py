@@ -1,7 +1,7 @@
 """core: a team can be renamed, so it gets a version for optimistic concurrency (two tabs no longer overwrite)
 
-Revision ID: 0008_team_version
-Revises: 0007_readiness_versions
+Revision ID: 0009_team_version
+Revises: 0008_group_version
 Create Date: 2026-12-06
 
 Existing teams start at version 1 (server default).
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008_team_version'
-down_revision = '0007_readiness_versions'
+revision = '0009_team_version'
+down_revision = '0008_group_version'
 branch_labels = None
 depends_on = None
 
