@@ -19,6 +19,7 @@ from core.extensions import db
 from core.models import Role, Staff
 from core.timeutil import utcnow
 from readiness.models import (
+    ActionStatus,
     Campaign,
     Instrument,
     Invitation,
@@ -28,7 +29,7 @@ from readiness.models import (
     RoleGroup,
     TenureBand,
 )
-from readiness.services import answering, campaigns
+from readiness.services import actions, answering, campaigns
 from readiness.services.default_instrument import ensure_default_instrument
 from readiness.services.instruments import load_contents
 
@@ -160,6 +161,17 @@ def load(people: dict[str, Staff]) -> str:
     improved = {code: value + FOLLOW_UP_GAIN.get(code, 0.2) for code, value in BASELINE_READINESS.items()}
     done_later = _answer_some(follow_up, instrument, by_id, later, improved, (follow_up.opens_on, today), rng)
 
+    # HR has already planned one training step from the baseline's results.
+    topic = next(domain for domain in instrument.domains if domain.training_topic)
+    actions.create_action(
+        baseline,
+        actions.ActionDetails(
+            title=topic.training_topic, domain_id=topic.id, owner_id=hr.id,
+            due_on=today + timedelta(days=30), status=ActionStatus.PLANNED,
+        ),
+        hr,
+    )
+
     # The clinician has started the follow-up and saved it to finish later.
     started = db.session.scalar(select(Invitation).where(
         Invitation.campaign_id == follow_up.id, Invitation.staff_id == people["clinician@example.org"].id
@@ -171,7 +183,7 @@ def load(people: dict[str, Staff]) -> str:
     db.session.flush()
     return (
         f"Readiness: the default survey; a closed baseline wave answered by {done} of {len(invitations)} staff; "
-        f"an open follow-up wave answered by {done_later} so far."
+        f"an open follow-up wave answered by {done_later} so far; one planned training step."
     )
 
 

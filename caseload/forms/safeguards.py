@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.emergency import MIN_REASON
-from core.forms import FlaskForm, Form, PlainDateField, clean_text, optional_id, options
+from core.forms import FlaskForm, Form, PlainDateField, VersionField, clean_text, optional_id, options
 from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
@@ -70,6 +70,7 @@ class PolicyForm(FlaskForm):
         choices=options(DualPolicy.choices()),
         invalid_choice_message="Choose one of the two policies.",
     )
+    version = VersionField()
 
 
 # Linking a client to a staff member ---------------------------------------------------------------------------

@@ -22,6 +22,8 @@ from core.extensions import db
 from core.models import Staff
 from core.timeutil import utcnow
 
+POLICY = "dual_relationship_policy"  # the agency setting: strict or case by case
+
 
 def link_staff(client: Client, staff: Staff, actor: Staff, *, version: object) -> list[str]:
     """Seal the record: this client also works here. Ends assignments that now conflict; returns their names.
@@ -58,10 +60,13 @@ def unlink_staff(client: Client, actor: Staff, *, version: object) -> None:
                  detail=f"unlinked from staff {staff_id}")
 
 
-def set_policy(value: str, actor: Staff) -> None:
-    settings.put("dual_relationship_policy", value)
-    audit.record("setting.changed", actor=actor, record_type="setting", record_id="dual_relationship_policy",
-                 detail=value)
+def set_policy(value: str, actor: Staff, *, loaded: object) -> bool:
+    """Set the agency's dual-relationship policy, if it is still what the form showed (``loaded``, its
+    ``settings.snapshot``; raises ``StaleEdit`` otherwise). Returns whether it changed."""
+    if not settings.put_all({POLICY: value}, loaded=str(loaded or "")):
+        return False
+    audit.record("setting.changed", actor=actor, record_type="setting", record_id=POLICY, detail=value)
+    return True
 
 
 def current_determination_id(client: Client) -> int:

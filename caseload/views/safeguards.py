@@ -67,7 +67,7 @@ def _safeguarded_client(client_id: int) -> Client:
 
 # The safeguards overview ------------------------------------------------------------------------------------------
 
-def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]:
+def _render_index(policy_form: PolicyForm, status: int = 200, *, stale: bool = False) -> tuple[str, int]:
     today = _today()
     due_only = request.args.get("due") == "1"
     page = paginate(queries.sealed_clients(current_user, today=today, due_only=due_only))
@@ -76,7 +76,9 @@ def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]
     return render_template(
         "caseload/safeguards/index.html",
         policy_form=policy_form,
-        current_policy=settings.get("dual_relationship_policy"),
+        current_policy=settings.get(service.POLICY),
+        stale=stale,
+        stale_message=STALE_MESSAGE,
         page=page,
         due_only=due_only,
         providers=active_assignments(ids),
@@ -93,7 +95,8 @@ def _render_index(policy_form: PolicyForm, status: int = 200) -> tuple[str, int]
 @requires("caseload.safeguards")
 def safeguards_index() -> tuple[str, int]:
     # Reminders are sent by `flask safeguards remind` (never on a GET); the overview shows what is due.
-    form = PolicyForm(formdata=None, data={"policy": settings.get("dual_relationship_policy")})
+    data = {"policy": settings.get(service.POLICY), "version": settings.snapshot([service.POLICY])}
+    form = PolicyForm(formdata=None, data=data)
     return _render_index(form)
 
 
@@ -103,9 +106,14 @@ def safeguards_policy() -> Response | tuple[str, int]:
     form = PolicyForm()
     if not form.validate_on_submit():
         return _render_index(form, 400)
-    if form.policy.data != settings.get("dual_relationship_policy"):
-        service.set_policy(form.policy.data, current_user)
-        db.session.commit()
+    try:
+        changed = service.set_policy(form.policy.data, current_user, loaded=form.version.data)
+        edits.commit()
+    except StaleEdit:
+        db.session.rollback()
+        form.version.data = settings.snapshot([service.POLICY])
+        return _render_index(form, 409, stale=True)
+    if changed:
         flash(f"The agency's policy is now: {DualPolicy(form.policy.data).label}.", "success")
     else:
         flash("The policy was already set that way. Nothing changed.", "info")
@@ -236,7 +244,7 @@ def _render_client(
         determination_form=determination_form or DeterminationForm(
             formdata=None, prefix="determination", data={"replaces": str(determinations[0].id if determinations else 0)}
         ),
-        strict=settings.get("dual_relationship_policy") == DualPolicy.STRICT,
+        strict=settings.get(service.POLICY) == DualPolicy.STRICT,
         refusal=services_refusal(client),
         message=message,
         today=_today(),

@@ -137,13 +137,35 @@ def test_own_sealed_record_is_hidden_from_the_privacy_officer(client, db, agency
 
 # The agency's policy -------------------------------------------------------------------------------------------
 
+def policy_form(choice: str) -> dict[str, str]:
+    """What the policy form sends: the choice and the fingerprint of the policy the page showed."""
+    return {"policy": choice, "version": settings.snapshot(["dual_relationship_policy"])}
+
+
+def test_policy_saved_from_a_stale_tab_is_refused_with_the_choice_kept(client, db, officer):
+    first_tab = policy_form("strict")
+    second_tab = policy_form("case_by_case")
+    assert client.post("/caseload/safeguards/policy", data=first_tab).status_code == 302
+
+    stale = client.post("/caseload/safeguards/policy", data=second_tab)
+
+    assert stale.status_code == 409
+    assert "Someone else changed the policy" in text(stale)
+    assert checked(text(stale), "policy", "case_by_case")  # what this tab chose is still chosen
+    assert settings.get("dual_relationship_policy") == "strict"
+    assert len(audit_entries(db, "setting.changed")) == 1
+    resent = client.post("/caseload/safeguards/policy", data=policy_form("case_by_case"))
+    assert resent.status_code == 302
+    assert settings.get("dual_relationship_policy") == "case_by_case"
+
+
 def test_policy_explains_both_choices_and_saves_with_audit(client, db, officer):
     page = text(client.get("/caseload/safeguards"))
     assert "Decide each case on its own, with rules that allow flexibility" in page
     assert "telehealth" in page
     assert checked(page, "policy", "case_by_case")
 
-    response = client.post("/caseload/safeguards/policy", data={"policy": "strict"})
+    response = client.post("/caseload/safeguards/policy", data=policy_form("strict"))
 
     assert response.status_code == 302
     assert settings.get("dual_relationship_policy") == "strict"
@@ -153,7 +175,7 @@ def test_policy_explains_both_choices_and_saves_with_audit(client, db, officer):
 
 
 def test_policy_refuses_an_unknown_value(client, db, officer):
-    response = client.post("/caseload/safeguards/policy", data={"policy": "anything"})
+    response = client.post("/caseload/safeguards/policy", data=policy_form("anything"))
     assert response.status_code == 400
     assert "Choose one of the two policies." in text(response)
     assert settings.get("dual_relationship_policy") == "case_by_case"
@@ -173,7 +195,7 @@ def test_strict_and_case_by_case_change_what_assign_does(client, db, agency, off
 
     add_determination(db, jo, officer, date.today() + timedelta(days=60))
     db.session.commit()
-    client.post("/caseload/safeguards/policy", data={"policy": "strict"})
+    client.post("/caseload/safeguards/policy", data=policy_form("strict"))
     strict = client.post(url, data=form)
     assert strict.status_code == 409
     assert "Agency policy is strict" in text(strict)
@@ -182,7 +204,7 @@ def test_strict_and_case_by_case_change_what_assign_does(client, db, agency, off
     assert "telehealth" in page
     assert "Assign the provider" not in page
 
-    client.post("/caseload/safeguards/policy", data={"policy": "case_by_case"})
+    client.post("/caseload/safeguards/policy", data=policy_form("case_by_case"))
     allowed = client.post(url, data=form)
     assert allowed.status_code == 302
     assert db.session.scalar(select(Assignment.id).where(Assignment.client_id == jo.id,
