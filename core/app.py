@@ -176,11 +176,12 @@ def register_errors(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from core import navigation
+    from core import navigation, timeutil
 
     app.jinja_env.globals["can"] = lambda permission: policy.can(current_user, permission)
     app.jinja_env.globals["navigation"] = navigation.items_for
     app.jinja_env.globals["session_deadlines"] = navigation.session_deadlines
+    timeutil.register_templates(app)
 
 
 def register_commands(app: Flask) -> None:

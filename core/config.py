@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from core import timeutil
+
 
 def _flag(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
@@ -58,7 +60,9 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PeerWorks <no-reply@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", ""),
-        "AGENCY_TIME_ZONE": os.environ.get("AGENCY_TIME_ZONE", "America/New_York"),
+        "AGENCY_TIME_ZONE": timeutil.check_configured_zone(
+            os.environ.get("AGENCY_TIME_ZONE") or timeutil.DEFAULT_ZONE
+        ),
     }
 
 

@@ -140,3 +140,6 @@ def login_as(app: Flask, client: FlaskClient) -> Callable[..., Staff]:
         return staff
 
     return sign_in
+
+
+from tests.clock import frozen_time  # noqa: E402, F401 - the clock fixture, for every test module
