@@ -32,6 +32,7 @@ ITEMS = (
     NavItem("Staff", "admin.staff_list", "admin.staff"),
     NavItem("Programs and teams", "admin.teams", "admin.teams"),
     NavItem("Email outbox", "admin.outbox", "admin.outbox"),
+    NavItem("Settings", "admin.settings_page", "admin.settings"),
     NavItem("Audit log", "auditlog.index", "audit.view"),
     NavItem("Notifications", "notifications.index", "notifications.view"),
 )

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "admin.staff": frozenset({Role.ADMIN}),
     "admin.teams": frozenset({Role.ADMIN}),
     "admin.outbox": frozenset({Role.ADMIN}),
+    "admin.settings": frozenset({Role.ADMIN}),
     "audit.view": frozenset({Role.ADMIN, Role.PRIVACY}),
     "caseload.view": frozenset({Role.PEER, Role.STAFF, Role.SUPERVISOR, Role.PRIVACY, Role.ADMIN}),
     "caseload.clients": frozenset({Role.PEER, Role.STAFF, Role.SUPERVISOR, Role.PRIVACY}),

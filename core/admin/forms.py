@@ -162,3 +162,15 @@ class TeamRenameForm(FlaskForm):
         filters=[strip],
         validators=[DataRequired("Enter the team's new name."), Length(max=120, message="Use at most 120 characters.")],
     )
+
+
+class AgencySettingsForm(FlaskForm):
+    """The administrator's settings page. The zone is checked against the machine's list by the service."""
+
+    time_zone = StringField(
+        "Your agency's time zone",
+        filters=[strip],
+        validators=[DataRequired("Type your agency's time zone, for example America/New_York."),
+                    Length(max=60, message="Use at most 60 characters.")],
+    )
+    version = VersionField()

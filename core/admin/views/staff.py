@@ -22,7 +22,7 @@ from core.extensions import db
 from core.models import Staff, StaffStatus
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import utcnow
+from core.timeutil import today
 
 # Staff list and CSV download -------------------------------------------------------------------------------
 
@@ -65,7 +65,7 @@ def staff_list() -> str:
 def staff_export() -> Response:
     _form, filters = _read_filters()
     lines = service.export_csv(filters, actor=current_user)
-    filename = f"peerworks-staff-{utcnow():%Y-%m-%d}.csv"
+    filename = f"peerworks-staff-{today():%Y-%m-%d}.csv"
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
