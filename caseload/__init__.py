@@ -11,8 +11,11 @@ def register(app: Flask) -> None:
     import caseload.views  # noqa: F401  importing the view files attaches their routes to bp
     from caseload import cli, demo, policy
     from caseload.blueprint import bp
+    from caseload.services import referrals
+    from core import timeutil
 
     policy.register()
     demo.register()
     cli.register(app)
     app.register_blueprint(bp)
+    timeutil.when_zone_changes(app, referrals.refill_local_days)

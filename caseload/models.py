@@ -17,12 +17,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.extensions import db
 from core.labels import Labelled, label_words
 from core.models import Program, Staff
-from core.timeutil import utcnow
+from core.timeutil import local_date, utcnow
 
 
 class ClientStatus(Labelled):
@@ -299,8 +299,13 @@ class Referral(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    # The agency's calendar days of received_at and seen_at (core.timeutil.local_date), kept beside the UTC times
+    # so the database can list a day and group the same-day-seen rate by month without knowing time zones. Set
+    # whenever the time is set; worked out again when the agency's time zone changes.
+    received_on: Mapped[date] = mapped_column(Date, index=True)
     received_by_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"))
     seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seen_on: Mapped[date | None] = mapped_column(Date)
     seen_same_day: Mapped[bool | None] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -308,6 +313,16 @@ class Referral(db.Model):
     received_by: Mapped[Staff] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("received_at")
+    def _received_day(self, _key: str, value: datetime) -> datetime:
+        self.received_on = local_date(value)
+        return value
+
+    @validates("seen_at")
+    def _seen_day(self, _key: str, value: datetime | None) -> datetime | None:
+        self.seen_on = None if value is None else local_date(value)
+        return value
 
 
 class PlanVersion(db.Model):

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from caseload.forms._common import version_field
 from caseload.models import ReferralSource, Urgency
 from core.forms import FlaskForm, Form, optional_id, options, plain_paragraphs, plain_text, strip
-from core.timeutil import utcnow
+from core.timeutil import from_local_moment, now_local, today, utcnow
 
 EARLIEST_DAY = date(1900, 1, 1)
 NEW_CLIENT = "new"
@@ -70,14 +70,14 @@ class OneOf:
 
 
 def not_in_future(form: Any, field: Field) -> None:
-    if field.data is not None and field.data > utcnow() + FUTURE_GRACE:
+    if field.data is not None and from_local_moment(field.data) > utcnow() + FUTURE_GRACE:
         raise ValidationError("This time is in the future. Enter when the referral came in.")
 
 
 def sane_birth_date(form: Any, field: Field) -> None:
     if field.data is None:
         return
-    if field.data > utcnow().date():
+    if field.data > today():
         raise ValidationError("The date of birth is in the future. Check the year.")
     if field.data < EARLIEST_DAY:
         raise ValidationError("Check the year of the date of birth.")
@@ -132,9 +132,10 @@ class ReferralForm(FlaskForm):
         validate_choice=False,
         validators=[DataRequired("Choose how urgent the referral is."), OneOf("Choose one of the listed options.")],
     )
+    # Typed, and shown, as the agency's wall-clock time; the view stores it as UTC (timeutil.from_local_moment).
     received_at = MomentField(
         "When the referral came in",
-        default=lambda: utcnow().replace(second=0, microsecond=0),
+        default=lambda: now_local().replace(tzinfo=None, second=0, microsecond=0),
         validators=[InputRequired("Enter when the referral came in."), not_in_future],
     )
     program = SelectField(

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, literal_column, select, update
 from sqlalchemy.orm import contains_eager, joinedload
 
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients
-from core import audit, edits, policy
+from core import audit, edits, policy, timeutil
 from core.edits import expect_version
 from core.extensions import db
 from core.models import Program, Staff
-from core.timeutil import utcnow
 
 FIRST_DAY = date(2000, 1, 1)
 MAX_MATCHES = 10
@@ -129,9 +128,8 @@ def mark_seen(referral: Referral, actor: Staff, *, version: object, seen: bool) 
     ``StaleEdit`` when someone else changed the referral since the page was loaded."""
     expect_version(referral, version)
     if seen:
-        now = utcnow()
-        referral.seen_at = now
-        referral.seen_same_day = now.date() == referral.received_at.date()
+        referral.seen_at = timeutil.utcnow()  # also sets seen_on, the agency's day
+        referral.seen_same_day = referral.seen_on == referral.received_on
     else:
         referral.seen_at = None
         referral.seen_same_day = False
@@ -148,18 +146,13 @@ def mark_seen(referral: Referral, actor: Staff, *, version: object, seen: bool) 
 # The day's list for rounds ------------------------------------------------------------------------------------
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min)
-    return start, start + timedelta(days=1)
-
-
 def in_range(day: date) -> bool:
-    return FIRST_DAY <= day <= utcnow().date() + timedelta(days=366)
+    return FIRST_DAY <= day <= timeutil.today() + timedelta(days=366)
 
 
 def day_list(actor: Staff, day: date) -> Select[tuple[Referral]]:
-    """The referrals received on ``day`` that the person may see, earliest first, client and taker loaded."""
-    start, end = day_bounds(day)
+    """The referrals received on the agency's ``day`` that the person may see, earliest first, client and taker
+    loaded."""
     statement = (
         select(Referral)
         .join(Client, Referral.client_id == Client.id)
@@ -167,7 +160,7 @@ def day_list(actor: Staff, day: date) -> Select[tuple[Referral]]:
             contains_eager(Referral.client),
             joinedload(Referral.received_by).load_only(Staff.id, Staff.name).lazyload("*"),
         )
-        .where(Referral.received_at >= start, Referral.received_at < end)
+        .where(Referral.received_on == day)
         .order_by(Referral.received_at, Referral.id)
     )
     return policy.scope(statement, actor, "client.view", Client)
@@ -213,7 +206,7 @@ def csv_rows(referrals: Iterable[Referral]) -> Iterator[tuple[object, ...]]:
     yield CSV_HEADER
     for r in referrals:
         yield (
-            r.received_at.strftime("%Y-%m-%d %H:%M"),
+            f"{timeutil.local_time(r.received_at):%Y-%m-%d %H:%M}",
             r.client.name,
             r.client.preferred_name,
             r.client.date_of_birth.isoformat() if r.client.date_of_birth else "",
@@ -224,21 +217,21 @@ def csv_rows(referrals: Iterable[Referral]) -> Iterator[tuple[object, ...]]:
             r.reason,
             r.received_by.name,
             seen_words(r),
-            r.seen_at.strftime("%Y-%m-%d %H:%M") if r.seen_at else "",
+            f"{timeutil.local_time(r.seen_at):%Y-%m-%d %H:%M}" if r.seen_at else "",
         )
 
 
 # The same-day-seen report -------------------------------------------------------------------------------------
 
 
-def month_of(column: ColumnElement[datetime], dialect: str) -> ColumnElement[str]:
-    """The year and month of a timestamp as 'YYYY-MM', in the database's own words.
+def month_of(column: ColumnElement[date], dialect: str) -> ColumnElement[str]:
+    """The year and month of a date as 'YYYY-MM', in the database's own words.
 
     The format strings are written into the SQL rather than bound, so the SELECT and the GROUP BY are the same text
     (PostgreSQL compares them as text and refuses two differently numbered parameters).
     """
     if dialect == "postgresql":
-        return func.to_char(func.date_trunc(literal_column("'month'"), column), literal_column("'YYYY-MM'"))
+        return func.to_char(column, literal_column("'YYYY-MM'"))
     if dialect == "sqlite":
         return func.strftime(literal_column("'%Y-%m'"), column)
     raise NotImplementedError(f"no month grouping for the {dialect} database")
@@ -269,7 +262,7 @@ class Report:
 
 def default_range(today: date | None = None) -> tuple[date, date]:
     """The last 12 months: from the first day of the month eleven months ago to today."""
-    today = today or utcnow().date()
+    today = today or timeutil.today()
     month_index = today.year * 12 + today.month - 1 - 11
     return date(month_index // 12, month_index % 12 + 1, 1), today
 
@@ -300,7 +293,7 @@ def _grouped(actor: Staff, start: date, end: date, key: ColumnElement[str] | Non
         select(*(([key.label("key")] if key is not None else []) + list(columns)))
         .select_from(Referral)
         .join(Client, Referral.client_id == Client.id)
-        .where(Referral.received_at >= day_bounds(start)[0], Referral.received_at < day_bounds(end)[1])
+        .where(Referral.received_on >= start, Referral.received_on <= end)
     )
     if key is not None:
         statement = statement.group_by(key).order_by(key)
@@ -321,9 +314,10 @@ def _row(key: str, label: str, found: object | None) -> RateRow:
 
 
 def same_day_report(actor: Staff, start: date, end: date) -> Report:
-    """Counts and rates computed by the database (GROUP BY source, GROUP BY month), inside the person's scope."""
+    """Counts and rates computed by the database (GROUP BY source, GROUP BY month of the agency's day the referral
+    came in), inside the person's scope."""
     dialect = db.session.get_bind().dialect.name
-    month = month_of(Referral.received_at, dialect)
+    month = month_of(Referral.received_on, dialect)
     sources = {row.key: row for row in db.session.execute(_grouped(actor, start, end, Referral.source))}
     months = {row.key: row for row in db.session.execute(_grouped(actor, start, end, month))}
     total = db.session.execute(_grouped(actor, start, end, None)).one()
@@ -355,3 +349,34 @@ def note_report(actor: Staff, report: Report, *, exported: bool) -> None:
         record_type="referral_report",
         detail=f"{report.start.isoformat()} to {report.end.isoformat()}; {report.total.referrals} referrals counted",
     )
+
+
+# When the agency's time zone changes --------------------------------------------------------------------------
+
+
+def refill_local_days() -> int:
+    """Work out every referral's stored local days (and whether it was seen the same day) again in the agency's
+    current time zone. Runs inside the settings change's transaction; returns how many referrals were looked at."""
+    table = Referral.__table__
+    rows = db.session.execute(select(Referral.id, Referral.received_at, Referral.seen_at)).all()
+    changes = []
+    for row in rows:
+        received_on = timeutil.local_date(row.received_at)
+        seen_on = None if row.seen_at is None else timeutil.local_date(row.seen_at)
+        change = {"row_id": row.id, "received_on": received_on, "seen_on": seen_on}
+        changes.append(change)
+    if changes:
+        db.session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(received_on=bindparam("received_on"), seen_on=bindparam("seen_on")),
+            changes,
+        )
+        # Only a recorded visit has a same-day answer worth recomputing; "not seen the same day" stays as it was.
+        db.session.execute(
+            update(table)
+            .where(table.c.seen_on.is_not(None))
+            .values(seen_same_day=table.c.seen_on == table.c.received_on)
+        )
+    db.session.expire_all()
+    return len(rows)

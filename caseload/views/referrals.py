@@ -22,7 +22,8 @@ from core.extensions import db
 from core.forms import options
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import long_date, utcnow
+from core.timeutil import from_local_moment, long_date
+from core.timeutil import today as agency_today
 
 DAY_PAGE_SIZE = 50
 
@@ -87,7 +88,7 @@ def referral_new() -> Response | tuple[str, int]:
                 source=form.source.data,
                 reason=form.reason.data,
                 urgency=form.urgency.data,
-                received_at=form.received_at.data,
+                received_at=from_local_moment(form.received_at.data),
             )
             person = service.Person(
                 name=form.name.data,
@@ -103,7 +104,7 @@ def referral_new() -> Response | tuple[str, int]:
                 db.session.rollback()
                 conflict, status = True, 409
             else:
-                day = referral.received_at.date()
+                day = referral.received_on
                 flash(f"The referral is saved. It is on the list for rounds on {long_date(day)}.", "success")
                 return redirect(url_for(".referrals_today", day=day.isoformat(), _anchor=f"referral-{referral.id}"))
     elif form.errors:
@@ -120,7 +121,7 @@ def referral_new() -> Response | tuple[str, int]:
 
 
 def _chosen_day() -> tuple[date, str | None]:
-    today = utcnow().date()
+    today = agency_today()
     form = DayForm(request.args)
     if not request.args.get("day"):
         return today, None
@@ -138,7 +139,7 @@ def _render_day(day: date, *, message: str | None = None, status: int = 200) -> 
         page=page,
         day=day,
         day_text=long_date(day),
-        today=utcnow().date(),
+        today=agency_today(),
         previous_day=day - timedelta(days=1),
         next_day=day + timedelta(days=1),
         message=message,
@@ -176,7 +177,7 @@ def referrals_export() -> Response | tuple[str, int]:
 def _mark(referral_id: int, *, seen: bool) -> Response | tuple[str, int]:
     referral = db.get_or_404(Referral, referral_id)
     policy.authorize(current_user, "client.edit", referral.client, conceal=True)
-    day = referral.received_at.date()
+    day = referral.received_on
     form = SeenForm()
     if not form.validate_on_submit():
         return _render_day(day, message="That button's form was incomplete. Reload the page and try again.",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
 from caseload.models import Client, ClientStatus, Referral, SealedAccess
+from core import timeutil
 from core.models import AuditEntry
 from core.timeutil import utcnow
 from tests.factories import assign, make_client, make_referral, make_staff, make_team, seal
@@ -51,7 +52,7 @@ def form_data(**changes: object) -> dict[str, object]:
         "phone": "(203) 555-0142",
         "reason": "Discharged last night, asks for support finding housing.",
         "urgency": "urgent",
-        "received_at": utcnow().strftime("%Y-%m-%dT%H:%M"),
+        "received_at": timeutil.now_local().strftime("%Y-%m-%dT%H:%M"),
     }
     data.update(changes)
     return data
@@ -74,13 +75,13 @@ def test_form_defaults_to_now_and_the_takers_program(client, agency):
     page = response.get_data(as_text=True)
     program_id = agency["crp"].program.id
     assert f'<option selected value="{program_id}">' in page
-    assert f'value="{utcnow():%Y-%m-%d}T' in page  # the received time box holds today
+    assert f'value="{timeutil.today():%Y-%m-%d}T' in page  # the received time box holds today
 
 
 def test_a_referral_creates_a_referred_client_and_is_audited_without_content(client, db, agency):
     response = client.post(NEW, data=with_program(agency))
     assert response.status_code == 302
-    assert f"day={utcnow():%Y-%m-%d}" in response.headers["Location"]
+    assert f"day={timeutil.today():%Y-%m-%d}" in response.headers["Location"]
     referral = db.session.scalar(select(Referral))
     person = db.session.get(Client, referral.client_id)
     assert (person.name, person.preferred_name, person.phone) == ("Robin Example", "Rob", "(203) 555-0142")
@@ -113,11 +114,11 @@ def test_a_referral_creates_a_referred_client_and_is_audited_without_content(cli
         ({"source": "mars"}, "Choose one of the listed sources"),
         ({"source": ""}, "Choose where the referral came from"),
         ({"urgency": "whenever"}, "Choose one of the listed options"),
-        ({"received_at": (utcnow() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}, "This time is in the future"),
-        ({"received_at": (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}, "This time is in the future"),
+        ({"received_at": f"{timeutil.now_local() + timedelta(days=1):%Y-%m-%dT%H:%M}"}, "This time is in the future"),
+        ({"received_at": f"{timeutil.now_local() + timedelta(hours=1):%Y-%m-%dT%H:%M}"}, "This time is in the future"),
         ({"received_at": "yesterday-ish"}, "Enter the date and time"),
         ({"received_at": "1899-01-01T10:00"}, "Check the year"),
-        ({"date_of_birth": (utcnow() + timedelta(days=30)).strftime("%Y-%m-%d")}, "date of birth is in the future"),
+        ({"date_of_birth": (timeutil.today() + timedelta(days=30)).isoformat()}, "date of birth is in the future"),
         ({"date_of_birth": "14/03/1979"}, "Enter the date as year-month-day"),
         ({"program": "999999"}, "Choose a program from the list"),
         ({"program": "abc"}, "Choose the program the person is referred to"),
@@ -227,11 +228,11 @@ def test_todays_list_shows_the_days_referrals(client, db, agency):
     assert "Blair Yesterday" not in page
     assert "Emergency room" in page
     assert peer.name in page
-    day = (utcnow() - timedelta(days=1)).date().isoformat()
+    day = (timeutil.today() - timedelta(days=1)).isoformat()
     earlier = client.get(f"{TODAY}?day={day}").get_data(as_text=True)
     assert "Blair Yesterday" in earlier
     assert "Alex Today" not in earlier
-    assert f"day={(utcnow() - timedelta(days=2)).date().isoformat()}" in earlier  # previous-day link
+    assert f"day={(timeutil.today() - timedelta(days=2)).isoformat()}" in earlier  # previous-day link
 
 
 def test_an_empty_day_says_what_to_do(client, agency):
@@ -389,7 +390,7 @@ def _statements_for_list(client, db, crp_id: int, peer_id: int, how_many: int) -
 
     team = db.session.get(Team, crp_id)
     takers = [db.session.get(Staff, peer_id), make_staff("peer", teams=[team])]
-    start = datetime.combine(utcnow().date(), datetime.min.time())
+    start = timeutil.day_bounds(timeutil.today())[0]
     for n in range(how_many):
         person = make_client(f"Person {n}", program=team.program)
         make_referral(person, takers[n % 2], received_at=start + timedelta(seconds=n),

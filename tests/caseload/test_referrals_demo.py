@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from caseload import demo_referrals_groups_resources as demo_data
 from caseload.models import Client, GroupSession, PeerGroup, Referral, Resource
 from caseload.services import referrals as referral_service
-from core import demo
+from core import demo, timeutil
 from core.models import Staff
 from core.timeutil import utcnow
 from tests.factories import make_staff
@@ -31,7 +31,7 @@ def test_the_demo_loads_with_the_demo_agency(db):
     assert db.session.scalar(select(func.min(Referral.received_at))) >= now - timedelta(days=200)
 
     peer = db.session.scalar(select(Staff).where(Staff.email == "peer@example.org"))
-    today = list(db.session.scalars(referral_service.day_list(peer, now.date())))
+    today = list(db.session.scalars(referral_service.day_list(peer, timeutil.local_date(now))))
     assert len(today) >= 3
     sealed = db.session.scalar(select(Client).where(Client.staff_member_id.is_not(None)))
     assert sealed is not None

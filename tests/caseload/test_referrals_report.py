@@ -11,15 +11,15 @@ from sqlalchemy import literal, select
 
 from caseload.models import Referral
 from caseload.services import referrals as service
+from core import timeutil
 from core.models import AuditEntry
-from core.timeutil import utcnow
 from tests.factories import assign, make_client, make_referral, make_staff, make_team, seal, start_session
 
 REPORT = "/caseload/referrals/report"
 
 
 def month_start(months_ago: int) -> date:
-    today = utcnow().date()
+    today = timeutil.today()
     index = today.year * 12 + today.month - 1 - months_ago
     return date(index // 12, index % 12 + 1, 1)
 
@@ -88,7 +88,7 @@ def test_the_sealed_clients_referral_counts_only_for_their_provider(db, referral
 
 
 def test_a_longer_range_takes_in_older_referrals(db, referrals):
-    report = service.same_day_report(referrals["peer"], month_start(15), utcnow().date())
+    report = service.same_day_report(referrals["peer"], month_start(15), timeutil.today())
     assert by_key(report.by_source)["self"] == (1, 1, 0, pytest.approx(100.0))
     assert report.total.referrals == 11
     assert len(report.by_month) == 16
