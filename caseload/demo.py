@@ -19,7 +19,7 @@ from caseload.models import (
     PlanVersion,
     WorkKind,
 )
-from core import demo
+from core import demo, timeutil
 from core.extensions import db
 from core.models import Program, Staff
 from core.timeutil import utcnow
@@ -89,7 +89,7 @@ def _notes(client: Client, peer: Staff, today: date) -> None:
 
 
 def load(people: dict[str, Staff]) -> str:
-    today = utcnow().date()
+    today = timeutil.today()
     programs = {p.code: p for p in db.session.scalars(select(Program))}
     clients: list[Client] = []
     for index, name in enumerate(CLIENT_NAMES):

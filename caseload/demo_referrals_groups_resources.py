@@ -25,6 +25,7 @@ from caseload.models import (
     Urgency,
 )
 from caseload.services import clients as client_service
+from core import timeutil
 from core.extensions import db
 from core.models import Program, Staff
 from core.timeutil import utcnow
@@ -180,7 +181,8 @@ def _referrals(people: dict[str, Staff], clients: list[Client], now: datetime) -
     pool = crp or [c for c in clients if not c.sealed]
     takers = [_someone(people, email) for email in TAKERS]
     sources = [source for source, weight in SOURCE_WEIGHTS for _ in range(weight)]
-    start_of_today = datetime.combine(now.date(), time.min)
+    today = timeutil.today()
+    start_of_today = timeutil.day_bounds(today)[0]
     made = 0
     for index in range(40):
         source = rng.choice(sources)
@@ -189,8 +191,8 @@ def _referrals(people: dict[str, Staff], clients: list[Client], now: datetime) -
             received = min(now, max(earliest, now - timedelta(minutes=45 * (4 - index))))
         else:
             days_ago = 1 + (index - 4) * 180 // 36
-            received = datetime.combine(now.date() - timedelta(days=days_ago), time(8 + rng.randrange(9),
-                                                                                   rng.randrange(60)))
+            received = timeutil.from_local(today - timedelta(days=days_ago), time(8 + rng.randrange(9),
+                                                                                 rng.randrange(60)))
         referral = Referral(
             client_id=pool[index % len(pool)].id, source=source, reason=REASONS[index % len(REASONS)],
             urgency=rng.choice([Urgency.ROUTINE, Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENT]),
@@ -201,7 +203,8 @@ def _referrals(people: dict[str, Staff], clients: list[Client], now: datetime) -
         elif index >= 4:
             roll = rng.random()
             if roll < SAME_DAY_CHANCE[source]:
-                referral.seen_at = min(received + timedelta(hours=2), datetime.combine(received.date(), time(23)))
+                referral.seen_at = min(received + timedelta(hours=2),
+                                       timeutil.from_local(timeutil.local_date(received), time(23)))
                 referral.seen_same_day = True
             elif roll < SAME_DAY_CHANCE[source] + 0.08:
                 referral.seen_at, referral.seen_same_day = received + timedelta(days=1), False
@@ -212,7 +215,7 @@ def _referrals(people: dict[str, Staff], clients: list[Client], now: datetime) -
     sealed = next((c for c in clients if c.sealed), None)
     if sealed is not None:  # taken by their own provider's team; invisible to their co-workers
         taker = _someone(people, "emerson@example.org", "kendall@example.org")
-        received = datetime.combine(now.date() - timedelta(days=60), time(10, 15))
+        received = timeutil.from_local(today - timedelta(days=60), time(10, 15))
         db.session.add(Referral(
             client_id=sealed.id, source=ReferralSource.CLINIC, reason="Asked for intensive case management.",
             urgency=Urgency.ROUTINE, received_at=received, received_by_id=taker.id,
@@ -228,7 +231,7 @@ def load(people_by_email: dict[str, Staff]) -> str:
     programs = {p.code: p for p in db.session.scalars(select(Program))}
     clients = _clients(people_by_email, programs)
     resources = _resources(people_by_email, now)
-    sessions = _groups(people_by_email, programs, clients, now.date())
+    sessions = _groups(people_by_email, programs, clients, timeutil.today())
     referrals = _referrals(people_by_email, clients, now)
     db.session.flush()
     return (

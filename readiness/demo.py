@@ -14,10 +14,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from core import demo
+from core import demo, timeutil
 from core.extensions import db
 from core.models import Role, Staff
-from core.timeutil import utcnow
 from readiness.models import (
     ActionStatus,
     Campaign,
@@ -123,7 +122,7 @@ def _answer_some(
 
 def load(people: dict[str, Staff]) -> str:
     rng = random.Random(4)  # noqa: S311  made-up demo answers, not a secret
-    today = utcnow().date()
+    today = timeutil.today()
     hr = people["hr@example.org"]
     instrument = load_contents(ensure_default_instrument(hr).id)
     by_id = {person.id: person for person in people.values()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from functools import cache
 
-from core import passwords, sessions
+from core import passwords, sessions, timeutil
 from core.extensions import db
 from core.models import Program, Role, Staff, StaffStatus, Team
 
@@ -137,13 +137,13 @@ def make_peer_group(facilitator: Staff, **fields: object):  # noqa: ANN201
 
 def make_group_session(group, recorder: Staff, attendees=(), **fields: object):  # noqa: ANN001,ANN201
     """A session of ``group`` with the given clients attending (no audit: test data only)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from caseload.models import Attendance, GroupSession
 
     session = GroupSession(
         group_id=group.id,
-        held_on=fields.pop("held_on", date.today() - timedelta(days=next(_counter))),
+        held_on=fields.pop("held_on", timeutil.today() - timedelta(days=next(_counter))),
         topic=fields.pop("topic", "Wellness tools"),
         minutes=fields.pop("minutes", 60),
         recorded_by_id=recorder.id,
@@ -173,7 +173,7 @@ def make_resource(updated_by: Staff, **fields: object):  # noqa: ANN201
 def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: object):  # noqa: ANN001,ANN201
     """The next version of a client's recovery plan, with one goal per text in ``goals`` (keys carry on by position
     from the client's latest version)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from sqlalchemy import select
 
@@ -187,7 +187,7 @@ def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: o
         client_id=client.id,
         number=(latest.number if latest else 0) + 1,
         strengths=fields.pop("strengths", "Kind; keeps going"),
-        review_on=fields.pop("review_on", date.today() + timedelta(days=60)),
+        review_on=fields.pop("review_on", timeutil.today() + timedelta(days=60)),
         written_by_id=author.id,
         **fields,
     )
@@ -200,7 +200,6 @@ def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: o
 
 
 def make_note(staff: Staff, client=None, **fields: object):  # noqa: ANN001,ANN201
-    from datetime import date
 
     from caseload.models import ContactNote, WorkKind
 
@@ -208,7 +207,7 @@ def make_note(staff: Staff, client=None, **fields: object):  # noqa: ANN001,ANN2
     note = ContactNote(
         client_id=client.id if client is not None else None,
         staff_id=staff.id,
-        happened_on=fields.pop("happened_on", date.today()),
+        happened_on=fields.pop("happened_on", timeutil.today()),
         kind=kind.value,
         direct=kind.is_direct,
         minutes=fields.pop("minutes", 30),

@@ -15,8 +15,8 @@ from wtforms.validators import DataRequired, Length, Optional, StopValidation, V
 
 from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, ClientStatus, ConsentKind, Relationship
+from core import timeutil
 from core.forms import FlaskForm, Form, PlainDateField, optional_id, options, plain_text, strip
-from core.timeutil import utcnow
 
 EARLIEST_BIRTH = date(1900, 1, 1)
 # Digits and the usual separators, then an optional extension ("x 12", "ext. 12").
@@ -25,7 +25,7 @@ NOT_A_CHOICE = "Choose one of the options in the list."
 
 
 def today() -> date:
-    return utcnow().date()
+    return timeutil.today()
 
 
 def squash_spaces(value: Any) -> Any:

@@ -20,8 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from caseload.forms._common import version_field
 from caseload.forms.referrals import DayField, OneOf, choice_values
 from caseload.models import GroupKind
+from core import timeutil
 from core.forms import FlaskForm, Form, MultiCheckboxField, optional_id, options, plain_text, strip
-from core.timeutil import utcnow
 
 KIND_CHOICES = GroupKind.choices()
 
@@ -79,7 +79,7 @@ class GroupEditForm(GroupForm):
 
 
 def _not_future(form: Any, field: Field) -> None:
-    if field.data is not None and field.data > utcnow().date() + timedelta(days=1):
+    if field.data is not None and field.data > timeutil.today() + timedelta(days=1):
         raise ValidationError("This date is in the future. Record a session after it has happened.")
     if field.data is not None and field.data.year < 2000:
         raise ValidationError("Check the year of the session date.")

@@ -25,8 +25,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.emergency import MIN_REASON
+from core import timeutil
 from core.forms import FlaskForm, Form, PlainDateField, VersionField, clean_text, optional_id, options
-from core.timeutil import utcnow
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
 LONG_TEXT = 5000
@@ -41,12 +41,12 @@ def clean_line(value: Any) -> Any:
 
 
 def not_in_past(form: Any, field: Any) -> None:
-    if field.data is not None and field.data < utcnow().date():
+    if field.data is not None and field.data < timeutil.today():
         raise ValidationError("Choose today or a later date for the review.")
 
 
 def not_in_future(form: Any, field: Any) -> None:
-    if field.data is not None and field.data > utcnow().date():
+    if field.data is not None and field.data > timeutil.today():
         raise ValidationError("A date of birth cannot be in the future.")
 
 

@@ -17,12 +17,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import raiseload
 
 from caseload.models import Client, PlanGoal, PlanVersion
-from core import audit
+from core import audit, timeutil
 from core.edits import submitted_version
 from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import Staff
-from core.timeutil import utcnow
 
 TERMS = {"short": "Short-term goal", "long": "Long-term goal"}
 LONGEST_REVIEW_WAIT = timedelta(days=2 * 366)
@@ -50,8 +49,8 @@ class PlanInput:
 
 
 def today() -> date:
-    """"Today" as the rest of the caseload counts it (the UTC date, like every stored time)."""
-    return utcnow().date()
+    """"Today" where the agency is (core.timeutil.today)."""
+    return timeutil.today()
 
 
 def current_version(client_id: int) -> PlanVersion | None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from caseload.models import Resource, ResourceCategory
 from caseload.services.groups import escape_like
-from core import audit, edits
+from core import audit, edits, timeutil
 from core.edits import expect_version
 from core.extensions import db
 from core.models import Staff
@@ -106,7 +106,7 @@ def csv_rows(resources: Iterable[Resource]) -> Iterator[tuple[object, ...]]:
             r.hours,
             r.notes,
             r.updated_by.name,
-            r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            f"{timeutil.local_time(r.updated_at):%Y-%m-%d %H:%M}",
         )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import Select, case, exists, func, select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from caseload.access import visible_clients
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
-from core import notify
+from core import notify, timeutil
 from core.extensions import db
 from core.models import Notification, Role, Staff, StaffStatus
 from core.policy import scope
@@ -133,7 +133,7 @@ def notify_due_reviews(today: date) -> int:
     if not officers:
         return 0
     links = {row.id: review_link(row.client_id, row.id) for row in due}
-    since = datetime.combine(today, time.min)
+    since = timeutil.day_bounds(today)[0]  # once per agency day
     already = {
         (staff_id, link)
         for staff_id, link in db.session.execute(
@@ -253,9 +253,9 @@ def _access_conditions(statement: Select, filters: AccessFilters) -> Select:
     if filters.person_id:
         statement = statement.where(SealedAccess.staff_id == filters.person_id)
     if filters.date_from:
-        statement = statement.where(SealedAccess.at >= datetime.combine(filters.date_from, time.min))
+        statement = statement.where(SealedAccess.at >= timeutil.day_bounds(filters.date_from)[0])
     if filters.date_to:
-        statement = statement.where(SealedAccess.at < datetime.combine(filters.date_to + timedelta(days=1), time.min))
+        statement = statement.where(SealedAccess.at < timeutil.day_bounds(filters.date_to)[1])
     return statement
 
 

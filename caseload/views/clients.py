@@ -37,7 +37,6 @@ from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import utcnow
 
 DECLARED = (
     "Thank you. If this person is a client here, you will not be assigned to them and their record is closed to you."
@@ -115,7 +114,7 @@ def clients_csv() -> Response:
     lists.record_export(rows, current_user)
     body = lists.csv_text(lists.export_rows([client_id for client_id, _sealed in rows]))
     db.session.commit()
-    filename = f"peerworks-clients-{utcnow():%Y-%m-%d}.csv"
+    filename = f"peerworks-clients-{today():%Y-%m-%d}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

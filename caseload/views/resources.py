@@ -19,7 +19,7 @@ from core.errors import StaleEdit
 from core.extensions import db
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import utcnow
+from core.timeutil import today
 
 
 def _filters() -> tuple[ResourceFilterForm, dict[str, str], bool]:
@@ -50,7 +50,7 @@ def resources_export() -> Response:
     found = list(db.session.scalars(service.directory(args.get("q", ""), args.get("category", ""))))
     service.note_exported(current_user, len(found), filtered=bool(args))
     db.session.commit()
-    return csv_response(service.csv_rows(found), f"community-resources-{utcnow():%Y-%m-%d}.csv")
+    return csv_response(service.csv_rows(found), f"community-resources-{today():%Y-%m-%d}.csv")
 
 
 def _details(form: ResourceForm) -> service.ResourceDetails:

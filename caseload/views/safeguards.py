@@ -49,13 +49,14 @@ from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
 from core.policy import requires
+from core.timeutil import today as agency_today
 from core.timeutil import utcnow
 
 EMERGENCY_LIMIT = "5 per 15 minutes"
 
 
 def _today() -> date:
-    return utcnow().date()
+    return agency_today()
 
 
 def _safeguarded_client(client_id: int) -> Client:

@@ -11,13 +11,13 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import joinedload
 
-from core import audit
+from core import audit, timeutil
 from core.auditlog.forms import NOT_SIGNED_IN, AuditFilterForm
 from core.csvfiles import safe_cell
 from core.extensions import db
@@ -88,9 +88,9 @@ class Filters:
         if self.record_id:
             found.append(AuditEntry.record_id == self.record_id)
         if self.date_from is not None:
-            found.append(AuditEntry.at >= datetime.combine(self.date_from, time.min))
+            found.append(AuditEntry.at >= timeutil.day_bounds(self.date_from)[0])
         if self.date_to is not None and self.date_to < date.max:
-            found.append(AuditEntry.at < datetime.combine(self.date_to + timedelta(days=1), time.min))
+            found.append(AuditEntry.at < timeutil.day_bounds(self.date_to)[1])
         return found
 
 

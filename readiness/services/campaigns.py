@@ -5,7 +5,7 @@ invitations gives every active person in scope a personal one-time link, in the 
 through the outbox; sending again adds only people who have joined since. The link's token is shown once, in the
 email; only its SHA-256 is stored. Once invitations are out, the campaign's instrument and scope are fixed.
 
-"Today" is the UTC date, as everywhere else. Functions take the acting person, flush and audit; the view commits.
+"Today" is the agency's day (core.timeutil.today). Functions take the acting person, flush and audit; the view commits.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import current_app, url_for
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import selectinload
 
-from core import audit, edits
+from core import audit, edits, timeutil
 from core.extensions import db
 from core.models import Notification, OutboxEmail, Program, Staff, StaffStatus, Team, staff_team
 from core.timeutil import utcnow
@@ -39,7 +39,7 @@ FIELD_LABELS = {
 
 
 def today() -> date:
-    return utcnow().date()
+    return timeutil.today()
 
 
 def token_hash(token: str) -> str:

@@ -13,6 +13,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from caseload.models import Assignment, Client, ClientStatus, Consent, Determination, SealedAccess
+from core import timeutil
 from core.models import AuditEntry, Role, StaffStatus
 from core.timeutil import utcnow
 from tests.factories import assign, make_client, make_program, make_staff, make_team, seal
@@ -268,7 +269,7 @@ def test_adding_without_assigning_someone_outside_the_program_lands_on_the_list(
         ({"date_of_birth": ""}, "date_of_birth", "Enter the client&#39;s date of birth."),
         ({"date_of_birth": "2020-02-31"}, "date_of_birth", "Enter a real date"),
         ({"date_of_birth": "x" * 5000}, "date_of_birth", "Enter a real date"),
-        ({"date_of_birth": (date.today() + timedelta(days=2)).isoformat()}, "date_of_birth", "cannot be in the future"),
+        ({"date_of_birth": f"{timeutil.today() + timedelta(days=2)}"}, "date_of_birth", "cannot be in the future"),
         ({"date_of_birth": "1850-01-01"}, "date_of_birth", "after 1900"),
         ({"phone": "call me maybe"}, "phone", "Use only numbers, spaces"),
         ({"phone": "9" * 5000}, "phone", "Use at most 40 characters."),
@@ -518,7 +519,7 @@ def test_an_assignment_refused_by_a_conflict_check_answers_409_and_keeps_the_cho
     assign(record, provider, "clinician")
     seal(record, worker)
     db.session.add(Determination(client_id=record.id, situation="s", decision="d", rationale="r", consulted="c",
-                                 review_on=date.today() + timedelta(days=90), recorded_by_id=provider.id))
+                                 review_on=timeutil.today() + timedelta(days=90), recorded_by_id=provider.id))
     db.session.commit()
 
     response = client.post(
@@ -579,7 +580,7 @@ def test_record_and_revoke_a_consent(client, db, peer, crp):
     revoked = client.post(f"/caseload/clients/{record.id}/consents/{consent.id}/revoke", follow_redirects=True)
     assert "is revoked from today" in text(revoked)
     db.session.refresh(consent)
-    assert consent.revoked_on == utcnow().date()
+    assert consent.revoked_on == timeutil.today()
     again = client.post(f"/caseload/clients/{record.id}/consents/{consent.id}/revoke", follow_redirects=True)
     assert "was already revoked" in text(again)
     assert len(audit_entries(db, "client.consent_revoked")) == 1
@@ -596,7 +597,7 @@ def test_record_and_revoke_a_consent(client, db, peer, crp):
     [
         ({"consent-recipient": ""}, "Enter who may receive the information"),
         ({"consent-expires_on": "2024-01-01"}, "The expiry date must be after the date signed."),
-        ({"consent-signed_on": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
+        ({"consent-signed_on": (timeutil.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
         ({"consent-signed_on": ""}, "Enter the date the client signed."),
         ({"consent-purpose": "p" * 5000}, "Use at most 300 characters."),
         ({"consent-recipient": "r" * 5000}, "Use at most 200 characters."),

@@ -13,8 +13,8 @@ from sqlalchemy import func, select, update
 from caseload.models import Attendance, GroupSession
 from caseload.services import groups as service
 from caseload.views.referrals import long_date
+from core import timeutil
 from core.models import AuditEntry
-from core.timeutil import utcnow
 from tests.caseload.test_groups import GROUPS, sign_in
 from tests.caseload.test_groups import agency as agency  # the fixture, shared
 from tests.factories import make_group_session, make_peer_group, make_staff
@@ -74,7 +74,7 @@ def test_the_edit_form_is_filled_in_and_shows_only_visible_attendees(client, age
 
 def test_change_a_session_saves_and_audits_field_names_only(client, db, agency):
     second, ana, ben, sealed = agency["second"], agency["ana"], agency["ben"], agency["sealed"]
-    new_day = utcnow().date() - timedelta(days=3)
+    new_day = timeutil.today() - timedelta(days=3)
     response = client.post(url(agency), data=edit_form(
         agency, held_on=new_day.isoformat(), topic="Crisis plan", minutes="75", attendance=[str(ben.id)]))
     assert response.status_code == 302
@@ -118,7 +118,7 @@ def test_saving_without_changes_says_so(client, db, agency):
 def test_attendance_someone_else_recorded_for_a_client_the_editor_cannot_see_stays(client, db, agency):
     """The outside provider recorded a session with the sealed client; the coworker corrects it."""
     ana, sealed = agency["ana"], agency["sealed"]
-    day = utcnow().date() - timedelta(days=2)
+    day = timeutil.today() - timedelta(days=2)
     theirs = make_group_session(agency["group"], agency["outside"], [sealed, ana], held_on=day)
     db.session.commit()
     edit = f"{GROUPS}/{agency['group'].id}/sessions/{theirs.id}/edit"
@@ -215,7 +215,7 @@ def test_a_change_saved_between_the_check_and_the_write_is_not_overwritten(db, a
     [
         ({"minutes": "ninety"}, "Enter a whole number of minutes"),
         ({"held_on": ""}, "Enter the date of the session"),
-        ({"held_on": (utcnow().date() + timedelta(days=5)).isoformat()}, "This date is in the future"),
+        ({"held_on": (timeutil.today() + timedelta(days=5)).isoformat()}, "This date is in the future"),
         ({"topic": "t" * 5000, "minutes": "45"}, "Use at most 200 characters"),
         ({"attendance": ["abc"]}, "could not be coerced"),
         ({"version": ""}, "This form is missing a part"),

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import event, func, select
 
 from caseload.models import Attendance, GroupSession, PeerGroup
+from core import timeutil
 from core.models import AuditEntry, Staff, Team
-from core.timeutil import utcnow
 from tests.factories import (
     assign,
     make_client,
@@ -55,8 +55,8 @@ def agency(db, login_as):
     assign(sealed, outside, "clinician")
     seal(sealed, colleague)
     group = make_peer_group(peer, name="Tuesday WRAP", kind="wrap", program=crp.program, meets="Tuesdays 10:00")
-    first = make_group_session(group, peer, [ana, ben, sealed], held_on=utcnow().date() - timedelta(days=14))
-    second = make_group_session(group, peer, [ana, sealed], held_on=utcnow().date() - timedelta(days=7))
+    first = make_group_session(group, peer, [ana, ben, sealed], held_on=timeutil.today() - timedelta(days=14))
+    second = make_group_session(group, peer, [ana, sealed], held_on=timeutil.today() - timedelta(days=7))
     db.session.commit()
     return locals()
 
@@ -284,7 +284,7 @@ def test_the_new_session_form_offers_only_visible_clients(client, agency):
 
 
 def session_form(**changes: object) -> dict[str, object]:
-    data: dict[str, object] = {"held_on": utcnow().date().isoformat(), "topic": "Wellness toolbox", "minutes": "90"}
+    data: dict[str, object] = {"held_on": timeutil.today().isoformat(), "topic": "Wellness toolbox", "minutes": "90"}
     data.update(changes)
     return data
 
@@ -321,7 +321,7 @@ def test_a_sealed_client_cannot_be_ticked_by_a_coworker(client, db, agency):
     ("changes", "message"),
     [
         ({"held_on": ""}, "Enter the date of the session"),
-        ({"held_on": (utcnow().date() + timedelta(days=5)).isoformat()}, "This date is in the future"),
+        ({"held_on": (timeutil.today() + timedelta(days=5)).isoformat()}, "This date is in the future"),
         ({"held_on": "31/12/2024"}, "Enter the date as year-month-day"),
         ({"held_on": "1999-01-01"}, "Check the year"),
         ({"topic": "t" * 5000}, "Use at most 200 characters"),

@@ -22,7 +22,7 @@ from caseload.models import (
     SealedAccess,
 )
 from caseload.services.safeguard_queries import notify_due_reviews
-from core import settings
+from core import settings, timeutil
 from core.models import AuditEntry, Notification, Role
 from core.timeutil import utcnow
 from tests import factories
@@ -193,7 +193,7 @@ def test_strict_and_case_by_case_change_what_assign_does(client, db, agency, off
     assert refused.status_code == 409
     assert "Record a determination" in text(refused)
 
-    add_determination(db, jo, officer, date.today() + timedelta(days=60))
+    add_determination(db, jo, officer, timeutil.today() + timedelta(days=60))
     db.session.commit()
     client.post("/caseload/safeguards/policy", data=policy_form("strict"))
     strict = client.post(url, data=form)
@@ -332,7 +332,7 @@ def test_unlink_asks_first_then_unseals_with_audit(client, db, agency, officer):
 def test_conflicting_providers_are_refused_with_the_reason_and_audited(client, db, agency, officer, who, words):
     jo = agency["jo"]
     seal(jo, agency["peer_worker"])
-    add_determination(db, jo, officer, date.today() + timedelta(days=30))
+    add_determination(db, jo, officer, timeutil.today() + timedelta(days=30))
     db.session.commit()
     provider = agency[who]
 
@@ -371,7 +371,7 @@ def determination_form(**overrides: object) -> dict[str, object]:
         "determination-decision": "Services from the north team by telehealth.",
         "determination-rationale": "No one on the north team works with them.",
         "determination-consulted": "Clinical director; the staff member",
-        "determination-review_on": (date.today() + timedelta(days=90)).isoformat(),
+        "determination-review_on": (timeutil.today() + timedelta(days=90)).isoformat(),
         "determination-replaces": "0",
     }
     data.update({f"determination-{key}": value for key, value in overrides.items()})
@@ -469,7 +469,7 @@ def test_a_determination_needs_every_part_and_a_review_date_not_in_the_past(clie
     jo = agency["jo"]
     seal(jo, agency["peer_worker"])
     db.session.commit()
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (timeutil.today() - timedelta(days=1)).isoformat()
 
     response = client.post(f"/caseload/safeguards/clients/{jo.id}/determinations",
                            data=determination_form(rationale="", review_on=yesterday))
@@ -498,7 +498,7 @@ def test_determinations_are_for_linked_clients_only(client, db, agency, officer)
 
 @pytest.fixture
 def due_records(db, agency, officer):
-    today = utcnow().date()
+    today = timeutil.today()
     overdue = make_client("Ola Overdue")
     seal(overdue, agency["peer_worker"])
     due = make_client("Dana Due")
@@ -605,10 +605,11 @@ def test_access_report_lists_filters_and_exports(client, db, agency, officer):
     assert "Showing 1 to 1 of 1." in by_person
     by_client = text(client.get("/caseload/safeguards/access-report?client=hyperlink"))
     assert "Showing 1 to 1 of 1." in by_client
-    recent = text(client.get(f"/caseload/safeguards/access-report?date_from={(now - timedelta(days=1)).date()}"))
+    yesterday = timeutil.local_date(now - timedelta(days=1))
+    recent = text(client.get(f"/caseload/safeguards/access-report?date_from={yesterday}"))
     assert "Showing 1 to 2 of 2." in recent
-    backwards = client.get(f"/caseload/safeguards/access-report?date_from={now.date()}"
-                           f"&date_to={(now - timedelta(days=5)).date()}")
+    backwards = client.get(f"/caseload/safeguards/access-report?date_from={timeutil.local_date(now)}"
+                           f"&date_to={timeutil.local_date(now - timedelta(days=5))}")
     assert backwards.status_code == 400
     assert "The end date must be on or after the start date." in text(backwards)
 
@@ -650,7 +651,7 @@ def add_sealed_records(db, agency, officer, how_many: int) -> None:
         record = make_client()
         seal(record, person)
         assign(record, agency["outside"], "clinician")
-        add_determination(db, record, officer, utcnow().date() + timedelta(days=3))
+        add_determination(db, record, officer, timeutil.today() + timedelta(days=3))
         grant = EmergencyGrant(staff_id=agency["coworker"].id, client_id=record.id, purpose="crisis",
                                reason="Client in crisis at the day program", expires_at=utcnow() + timedelta(hours=1))
         db.session.add(grant)

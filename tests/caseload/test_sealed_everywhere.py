@@ -53,6 +53,7 @@ from caseload.models import (
 )
 from caseload.services import clients as client_service
 from caseload.services import safeguards
+from core import timeutil
 from core.errors import Refused
 from core.extensions import db as database
 from core.models import AuditEntry, Notification, OutboxEmail, Role, Staff
@@ -243,7 +244,7 @@ def agency(db) -> SimpleNamespace:
             "decision": "Served by the clinic team only.",
             "rationale": "No overlap with the peer support team.",
             "consulted": "Clinical director",
-            "review_on": now.date() + timedelta(days=90),
+            "review_on": timeutil.local_date(now) + timedelta(days=90),
         },
         privacy,
         replaces=0,
@@ -251,18 +252,18 @@ def agency(db) -> SimpleNamespace:
     consent = client_service.add_consent(
         sealed,
         {"kind": "release", "recipient": "Xylophone Clinic", "purpose": "Coordinate care",
-         "signed_on": now.date() - timedelta(days=20), "expires_on": None},
+         "signed_on": timeutil.local_date(now) - timedelta(days=20), "expires_on": None},
         outside,
     )
     known_consent = client_service.add_consent(
         known,
-        {"kind": "services", "recipient": "", "purpose": "", "signed_on": now.date() - timedelta(days=20),
+        {"kind": "services", "recipient": "", "purpose": "", "signed_on": timeutil.local_date(now) - timedelta(days=20),
          "expires_on": None},
         declarer,
     )
     known_entry = max(e.id for e in select_entries("client.consent_recorded"))
 
-    day = now.date() - timedelta(days=1)
+    day = timeutil.local_date(now) - timedelta(days=1)
     at_ten = datetime.combine(day, time(10, 0))
     referral = make_referral(sealed, coworker, received_at=at_ten, reason="Tangerine accordion: asked for a peer.")
     make_referral(olive, coworker, received_at=at_ten + timedelta(minutes=5), seen_same_day=True,
@@ -700,7 +701,7 @@ class Probe:
 
 def probes(family: str, t: Target, people: dict[str, Staff]) -> list[Probe]:
     """Requests naming the hidden record (or a part of it), each with the same request naming nothing."""
-    c, v, g, today = t.client, t.visible, t.grant, utcnow().date()
+    c, v, g, today = t.client, t.visible, t.grant, timeutil.today()
 
     def on_record(endpoint: str, suffix: str, method: str = "GET", data: dict[str, str] | None = None) -> Probe:
         return Probe(endpoint, method, f"/caseload/clients/{c}{suffix}", f"/caseload/clients/{MISSING}{suffix}",
@@ -747,7 +748,7 @@ def probes(family: str, t: Target, people: dict[str, Staff]) -> list[Probe]:
         ]
     if family == "referrals-groups-emergency":
         newcomer = {"source": "self", "name": "Pat Newcomer", "date_of_birth": "1970-05-05", "reason": "Asked.",
-                    "urgency": "routine", "received_at": f"{utcnow() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
+                    "urgency": "routine", "received_at": f"{timeutil.now_local() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
                     "program": str(t.program)}
         session = {"held_on": (today - timedelta(days=100)).isoformat(), "topic": "Check-in", "minutes": "60"}
         return [
@@ -916,7 +917,7 @@ def test_taking_a_referral_for_the_same_person_does_not_offer_the_sealed_record(
     target = agency.targets["sealed"]
     sign_in(client, agency.people["coworker"])
     data = {"source": "self", "name": R_NAME, "date_of_birth": R_BORN.isoformat(), "reason": "Walked in.",
-            "urgency": "routine", "received_at": f"{utcnow() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "urgency": "routine", "received_at": f"{timeutil.now_local() - timedelta(hours=1):%Y-%m-%dT%H:%M}",
             "program": str(target.program)}
     response = client.post("/caseload/referrals/new", data=data)
     assert response.status_code == 302

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import timeutil
 from core.extensions import db
 from core.models import Staff, Team
-from core.timeutil import utcnow
 from readiness.models import Campaign, Domain, Instrument, Invitation, Item, ItemKind
 from readiness.services import campaigns as campaign_service
 from readiness.services.instruments import load_contents
@@ -27,7 +27,7 @@ def form_version(page: str) -> str:
 
 
 def today() -> date:
-    return utcnow().date()
+    return timeutil.today()
 
 
 def make_instrument(name: str = "Small survey") -> Instrument:

@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from core import timeutil
 from core.extensions import db
 from core.models import Staff
-from core.timeutil import utcnow
 from readiness.models import Action, Campaign
 from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 from tests.readiness import test_browser as readiness_browser
@@ -118,8 +118,8 @@ def test_hr_opens_results_and_plans_an_action(
     expect(page.get_by_label("Owner")).to_have_value(str(hr_id))
     problems.append(axe_violations(page))
 
-    due = (utcnow().date() + timedelta(days=30)).isoformat()
-    held = (utcnow().date() + timedelta(days=21)).isoformat()
+    due = (timeutil.today() + timedelta(days=30)).isoformat()
+    held = (timeutil.today() + timedelta(days=21)).isoformat()
     page.get_by_label("What will be done").fill(TITLE)
     page.get_by_label("Due date").fill(due)
     page.get_by_label("Training session date").fill(held)
