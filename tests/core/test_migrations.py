@@ -129,3 +129,34 @@ def test_the_comparison_notices_a_missing_column(migration_app: Flask):
         connection.execute(sa.text("ALTER TABLE core_outbox_email DROP COLUMN last_error"))
     found = differences(migration_app)
     assert any(change[0] == "add_column" and change[3].name == "last_error" for change in found)
+
+
+def test_0007_fills_each_referrals_local_days_in_the_agencys_zone(migration_app: Flask):
+    """The backfill reads the saved zone (Tokyo here): received 20:00 UTC on 8 December is 05:00 on the 9th in
+    Tokyo, seen 02:00 UTC on the 9th is 11:00 there, so the visit was the same day after all."""
+    flask_db(migration_app, "upgrade", "0006_group_session_version")
+    rows = {
+        "core_agency_setting": "INSERT INTO core_agency_setting (key, value, updated_at) "
+        "VALUES ('agency_time_zone', 'Asia/Tokyo', '2026-12-01 00:00:00')",
+        "core_staff": "INSERT INTO core_staff (id, email, name, job_title, status, failed_signins, created_at, "
+        "version) VALUES (1, 'a@example.org', 'A', '', 'active', 0, '2026-12-01 00:00:00', 1)",
+        "caseload_client": "INSERT INTO caseload_client (id, name, preferred_name, pronouns, phone, status, "
+        "created_at, version) VALUES (1, 'C', '', '', '', 'referred', '2026-12-01 00:00:00', 1)",
+        "caseload_referral": "INSERT INTO caseload_referral (id, client_id, source, reason, urgency, received_at, "
+        "received_by_id, seen_at, seen_same_day, version) VALUES "
+        "(1, 1, 'clinic', 'r', 'routine', '2026-12-08 20:00:00', 1, '2026-12-09 02:00:00', false, 1), "
+        "(2, 1, 'clinic', 'r', 'routine', '2026-12-08 14:00:00', 1, NULL, NULL, 1)",
+    }
+    with migration_app.app_context(), db.engine.begin() as connection:
+        for statement in rows.values():
+            connection.execute(sa.text(statement))
+    flask_db(migration_app, "upgrade")
+    with migration_app.app_context(), db.engine.connect() as connection:
+        found = connection.execute(sa.text(
+            "SELECT id, received_on, seen_on, seen_same_day FROM caseload_referral ORDER BY id"
+        )).all()
+        db.engine.dispose()
+    as_dates = [(r.id, str(r.received_on), r.seen_on and str(r.seen_on), r.seen_same_day) for r in found]
+    assert as_dates == [(1, "2026-12-09", "2026-12-09", True), (2, "2026-12-08", None, None)]
+    flask_db(migration_app, "downgrade", "0006_group_session_version")
+    flask_db(migration_app, "upgrade")
