@@ -7,8 +7,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from caseload.services import safeguard_queries as queries
+from core import timeutil
 from core.extensions import db
-from core.timeutil import utcnow
 
 safeguards_cli = AppGroup("safeguards", help="Dual-relationship safeguards.")
 
@@ -16,7 +16,7 @@ safeguards_cli = AppGroup("safeguards", help="Dual-relationship safeguards.")
 @safeguards_cli.command("remind")
 def remind_command() -> None:
     """Tell privacy officers about determinations whose review is due within 14 days or overdue (once a day)."""
-    written = queries.notify_due_reviews(utcnow().date())
+    written = queries.notify_due_reviews(timeutil.today())
     db.session.commit()
     click.echo(f"{written} reminder(s) sent to privacy officers.")
 

@@ -23,7 +23,7 @@ from core.errors import RefusalEntry, Refused, keep_refusal
 from core.extensions import db, limiter
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import utcnow
+from core.timeutil import local_time, utcnow
 
 EMERGENCY_LIMIT = "5 per 15 minutes"
 
@@ -126,7 +126,7 @@ def emergency_access() -> Response | tuple[str, int]:
             message, status = str(error), 409
         else:
             flash(
-                f"Emergency access is open until {grant.expires_at:%H:%M} UTC on {grant.expires_at:%d %B %Y}. "
+                f"Emergency access is open until {local_time(grant.expires_at):%H:%M on %d %B %Y}. "
                 "The privacy officer has been told and will review this use.",
                 "warning",
             )

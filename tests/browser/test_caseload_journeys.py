@@ -283,9 +283,9 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     fill_emergency_form(clinician, DEMO_PASSWORD)
     expect(clinician).to_have_url(live_server.at(record))
     expect(clinician.get_by_role("heading", level=1)).to_have_text("Jordan (Jordan Blake)")
-    expect(clinician.get_by_text(re.compile(r"^Emergency access is open until \d\d:\d\d UTC on "))).to_be_visible()
+    expect(clinician.get_by_text(re.compile(r"^Emergency access is open until \d\d:\d\d on "))).to_be_visible()
     expect(clinician.get_by_role("region", name="Sealed record")).to_contain_text(
-        re.compile(r"You are reading it under emergency access, which ends at \d\d:\d\d UTC on ")
+        re.compile(r"You are reading it under emergency access, which ends at \d\d:\d\d on ")
     )
     grant = newest_grant(live_server, DEMO_EMAILS["clinician"])
     assert grant is not None

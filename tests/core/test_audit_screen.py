@@ -93,8 +93,8 @@ def test_admin_and_privacy_officer_open_the_screen(
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "<h1>Audit log</h1>" in html
-    assert "UTC" in html
-    assert '<th scope="col">Time (UTC)</th>' in html
+    assert "All times are your agency&#39;s time (America/New_York)." in html
+    assert '<th scope="col">Time</th>' in html
     assert rows_of(html) == ["1"]
 
 

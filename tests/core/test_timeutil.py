@@ -191,3 +191,34 @@ def test_no_template_formats_a_stored_time_without_the_agency_zone():
     }
     assert strays == {}
     assert raw.search("{{ note.created_at.strftime('%H:%M') }}"), "the check above can fail"
+
+
+# Exports that keep the stored UTC time on purpose, with the zone in their header or file name.
+UTC_EXPORTS = {"core/auditlog/service.py"}
+
+
+def utc_formatting(source: str) -> list[str]:
+    """Where ``source`` formats a stored time (``…_at``, naive UTC) as text without converting it first."""
+
+    def stored(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and (node.attr.endswith("_at") or node.attr == "at")
+
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None and stored(node.value):
+            found.append(f"line {node.lineno}: f-string formats a UTC time")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in {"strftime", "isoformat", "date"} and stored(node.func.value)):
+            found.append(f"line {node.lineno}: .{node.func.attr}() of a UTC time")
+    return found
+
+
+def test_no_app_code_shows_a_stored_time_in_utc():
+    strays = {
+        name: found for path in app_files()
+        if (name := str(path.relative_to(ROOT))) not in UTC_EXPORTS and (found := utc_formatting(path.read_text()))
+    }
+    assert strays == {}, "convert with core.timeutil.local_time / local_date first"
+    assert utc_formatting("x = f'{grant.expires_at:%H:%M}'"), "the check above can fail"
+    assert utc_formatting("x = referral.received_at.date()")
+    assert not utc_formatting("x = f'{local_time(grant.expires_at):%H:%M}'")
