@@ -194,13 +194,18 @@ def _stamp_filter(stored: datetime | None) -> str:
     return "" if stored is None else local_time(stored).isoformat(timespec="seconds")
 
 
+def _forget_before_request() -> None:
+    forget_agency_zone()  # read once per request: never one cached outside it (a test's app context outlives it)
+
+
 def _forget_after_request(_error: BaseException | None) -> None:
-    forget_agency_zone()  # read once per request, never carried into the next one (a test's app context outlives it)
+    forget_agency_zone()
 
 
 def register_templates(app: Flask) -> None:
     """Templates show stored times through these: ``{{ note.created_at|local }}`` (the agency's aware time, to
     format), ``|clock`` ("18:40"), ``|local_day`` (the agency's date), ``|stamp`` (for ``<time datetime>``)."""
+    app.before_request(_forget_before_request)
     app.teardown_request(_forget_after_request)
     app.jinja_env.filters["local"] = _local_filter
     app.jinja_env.filters["clock"] = _clock_filter
