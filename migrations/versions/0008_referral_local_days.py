@@ -1,7 +1,7 @@
 """caseload: a referral keeps the agency's calendar day it came in and was seen on (received_on, seen_on)
 
-Revision ID: 0007_referral_local_days
-Revises: 0006_group_session_version
+Revision ID: 0008_referral_local_days
+Revises: 0007_readiness_versions
 Create Date: 2026-12-06
 
 "Today", the rounds list and the same-day-seen rate were UTC days, so an evening referral in New York fell on the
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0007_referral_local_days'
-down_revision = '0006_group_session_version'
+revision = '0008_referral_local_days'
+down_revision = '0007_readiness_versions'
 branch_labels = None
 depends_on = None
 
