@@ -20,9 +20,9 @@ from flask import current_app, g
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload, lazyload
 
-from core import notify
+from core import notify, timeutil
 from core.extensions import db
-from core.models import AuthSession, Program, Staff, StaffStatus, Team
+from core.models import AgencySetting, AuthSession, Program, Staff, StaffStatus, Team
 from core.timeutil import utcnow
 
 # Writing last_seen_at on every request would make every page a write; this much drift is harmless.
@@ -32,7 +32,12 @@ TOUCH_EVERY = timedelta(seconds=20)
 # Roles and teams are joined together: a few rows (roles × teams) in one round trip instead of one query each. The
 # person's program and supervisor, and the other teams of a program, are left for the pages that use them.
 _LOAD = (
-    select(AuthSession, notify.unread_count_of(AuthSession.staff_id))
+    select(
+        AuthSession,
+        notify.unread_count_of(AuthSession.staff_id),
+        # The agency's time zone rides along too: nearly every page shows a day or a time.
+        select(AgencySetting.value).where(AgencySetting.key == timeutil.SETTING).scalar_subquery(),
+    )
     .where(AuthSession.token_hash == bindparam("token_hash"))
     .options(
         joinedload(AuthSession.staff).options(
@@ -94,7 +99,8 @@ def load(token: str, *, peek: bool = False) -> tuple[Staff | None, str | None]:
     found = db.session.execute(_LOAD, {"token_hash": _digest(token)}).unique().first()
     if found is None:
         return None, "ended"
-    row, unread = found
+    row, unread, zone_setting = found
+    timeutil.remember_zone_setting(zone_setting or "")
     now = utcnow()
     reason = expiry_reason(row, now)
     if reason is not None:

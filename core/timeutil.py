@@ -76,17 +76,23 @@ def check_configured_zone(name: str) -> str:
 
 
 def agency_zone() -> ZoneInfo:
-    """The agency's time zone: the setting, else the configured default. Read once per request."""
+    """The agency's time zone: the setting, else the configured default. Read once per request (a signed-in
+    request reads it with the session: ``remember_zone_setting``)."""
     if not has_app_context():
         return ZoneInfo(configured_zone_name())
     cached = g.get("_agency_zone")
     if cached is None:
         from core import settings  # settings -> models -> timeutil: import when first needed
 
-        name = settings.get(SETTING)
-        cached = ZoneInfo(name if is_zone_name(name) else configured_zone_name())
-        g._agency_zone = cached
+        cached = remember_zone_setting(settings.get(SETTING))
     return cached
+
+
+def remember_zone_setting(name: str) -> ZoneInfo:
+    """Use the saved setting ``name`` ("" when none) for the rest of this request."""
+    zone = ZoneInfo(name if is_zone_name(name) else configured_zone_name())
+    g._agency_zone = zone
+    return zone
 
 
 def agency_zone_name() -> str:
@@ -205,7 +211,8 @@ def _forget_after_request(_error: BaseException | None) -> None:
 def register_templates(app: Flask) -> None:
     """Templates show stored times through these: ``{{ note.created_at|local }}`` (the agency's aware time, to
     format), ``|clock`` ("18:40"), ``|local_day`` (the agency's date), ``|stamp`` (for ``<time datetime>``)."""
-    app.before_request(_forget_before_request)
+    # First of all before-request functions: the session loader, run by the guard, reads the zone with the session.
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_before_request)
     app.teardown_request(_forget_after_request)
     app.jinja_env.filters["local"] = _local_filter
     app.jinja_env.filters["clock"] = _clock_filter

@@ -309,7 +309,7 @@ def test_queries_do_not_grow_with_the_number_of_entries(
     assert "Reader 059" in html
     assert "Reader 010" in html
     assert with_ten == with_sixty
-    assert with_ten <= 16  # 15, and since the agency time zone, one read of that setting per request
+    assert with_ten <= 15
 
 
 # Bad input --------------------------------------------------------------------------------------------------------
