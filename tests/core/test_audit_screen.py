@@ -118,7 +118,7 @@ def test_table_lists_newest_first_with_names_and_without_the_browser(
     assert "198.51.100.9" in html
     assert "<strong>Denied</strong>" in html
     assert "SecretAgent" not in html
-    assert "<caption>All entries, newest first</caption>" in html
+    assert '<caption id="audit-index-table-1">All entries, newest first</caption>' in html
 
 
 def test_detail_page_shows_the_browser_and_the_hashes(
