@@ -173,7 +173,7 @@ def test_changing_the_zone_works_the_stored_days_out_again(db, intake, frozen_ti
     referral = make_referral(make_client("Ray Zone", program=agency["crp"].program), agency["peer"],
                              received_at=timeutil.utcnow())
     frozen_time.advance(hours=1)
-    service.mark_seen(referral, agency["peer"], expected_version=referral.version, seen=True)
+    service.mark_seen(referral, agency["peer"], version=referral.version, seen=True)
     db.session.commit()
     assert (referral.received_on, referral.seen_on, referral.seen_same_day) == (
         date(2026, 12, 8), date(2026, 12, 9), False)
