@@ -131,10 +131,10 @@ def test_the_comparison_notices_a_missing_column(migration_app: Flask):
     assert any(change[0] == "add_column" and change[3].name == "last_error" for change in found)
 
 
-def test_0009_fills_each_referrals_local_days_in_the_agencys_zone(migration_app: Flask):
+def test_0010_fills_each_referrals_local_days_in_the_agencys_zone(migration_app: Flask):
     """The backfill reads the saved zone (Tokyo here): received 20:00 UTC on 8 December is 05:00 on the 9th in
     Tokyo, seen 02:00 UTC on the 9th is 11:00 there, so the visit was the same day after all."""
-    flask_db(migration_app, "upgrade", "0008_group_version")
+    flask_db(migration_app, "upgrade", "0009_team_version")
     rows = {
         "core_agency_setting": "INSERT INTO core_agency_setting (key, value, updated_at) "
         "VALUES ('agency_time_zone', 'Asia/Tokyo', '2026-12-01 00:00:00')",
@@ -158,5 +158,5 @@ def test_0009_fills_each_referrals_local_days_in_the_agencys_zone(migration_app:
         db.engine.dispose()
     as_dates = [(r.id, str(r.received_on), r.seen_on and str(r.seen_on), r.seen_same_day) for r in found]
     assert as_dates == [(1, "2026-12-09", "2026-12-09", True), (2, "2026-12-08", None, None)]
-    flask_db(migration_app, "downgrade", "0008_group_version")
+    flask_db(migration_app, "downgrade", "0009_team_version")
     flask_db(migration_app, "upgrade")

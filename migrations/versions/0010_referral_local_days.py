@@ -1,7 +1,7 @@
 """caseload: a referral keeps the agency's calendar day it came in and was seen on (received_on, seen_on)
 
-Revision ID: 0009_referral_local_days
-Revises: 0008_group_version
+Revision ID: 0010_referral_local_days
+Revises: 0009_team_version
 Create Date: 2026-12-06
 
 "Today", the rounds list and the same-day-seen rate were UTC days, so an evening referral in New York fell on the
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0009_referral_local_days'
-down_revision = '0008_group_version'
+revision = '0010_referral_local_days'
+down_revision = '0009_team_version'
 branch_labels = None
 depends_on = None
 
