@@ -12,7 +12,7 @@ import pytest
 from caseload.models import Referral
 from caseload.services import referrals as service
 from core import timeutil
-from core.admin import agency_settings
+from core.admin.services import agency_settings
 from tests.factories import make_client, make_referral, make_staff, make_team
 
 NEW = "/caseload/referrals/new"
