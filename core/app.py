@@ -176,8 +176,9 @@ def register_errors(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from core import navigation, timeutil
+    from core import navigation, settings, timeutil
 
+    timeutil.read_zone_setting_with(app, lambda: settings.get(timeutil.SETTING))
     app.jinja_env.globals["can"] = lambda permission: policy.can(current_user, permission)
     app.jinja_env.globals["navigation"] = navigation.items_for
     app.jinja_env.globals["session_deadlines"] = navigation.session_deadlines

@@ -49,7 +49,7 @@ _WITH_READ = re.compile(r"\s*WITH\b(?!.*\b(INSERT|UPDATE|DELETE|MERGE)\b)", re.I
 _SESSION_KEYS_KEPT = {"csrf_token", "_flashes"}
 
 
-class WriteRefused(Exception):  # noqa: N818 - it names what happened, like PermissionError
+class WriteRefused(Exception):  # it names what happened, like PermissionError
     """A view tried to change stored data on a request whose CSRF token was refused."""
 
 

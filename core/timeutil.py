@@ -82,10 +82,18 @@ def agency_zone() -> ZoneInfo:
         return ZoneInfo(configured_zone_name())
     cached = g.get("_agency_zone")
     if cached is None:
-        from core import settings  # settings -> models -> timeutil: import when first needed
-
-        cached = remember_zone_setting(settings.get(SETTING))
+        read_setting = current_app.extensions.get(ZONE_SETTING_READER)
+        cached = remember_zone_setting(read_setting() if read_setting is not None else "")
     return cached
+
+
+ZONE_SETTING_READER = "peerworks.zone_setting_reader"
+
+
+def read_zone_setting_with(app: Flask, read_setting: Callable[[], str]) -> None:
+    """How to read the saved zone setting, given by the app factory: core.settings reads it through the models,
+    which use this module's clock, so this module must not import it."""
+    app.extensions[ZONE_SETTING_READER] = read_setting
 
 
 def remember_zone_setting(name: str) -> ZoneInfo:

@@ -19,7 +19,7 @@ def version_on(page: str) -> str:
     return found.group(1)
 
 
-def zone_changes(db) -> list[AuditEntry]:  # noqa: ANN001
+def zone_changes(db) -> list[AuditEntry]:
     return list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == "setting.changed")))
 
 

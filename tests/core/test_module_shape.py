@@ -25,18 +25,6 @@ from core.app import ROOT, create_app
 PACKAGES = ("core", "caseload", "readiness", "hiring", "training", "supervision")
 MODULES = ("caseload", "readiness", "hiring", "training", "supervision")
 
-# Known cycles being removed by other work in progress, as the import that closes each one (importer, imported).
-# Each entry must still exist (the test says when one is gone), so this list only shrinks: empty it at merge.
-KNOWN_CYCLES = {
-    # Not caseload: core/timeutil.py reads the agency's zone through core.settings, whose model module imports
-    # core.timeutil for utcnow (an import inside agency_zone). Left to the agency time-zone work on that file.
-    ("core/timeutil.py", "core/settings.py"),
-}
-
-# Modules whose record rules are still registered as a side effect of importing their views (caseload's explicit
-# register(app) is in progress). Empty it at merge, like KNOWN_CYCLES.
-KNOWN_REGISTERED_ON_IMPORT: set[str] = set()
-
 
 # Imports between files ---------------------------------------------------------------------------------------
 
@@ -183,16 +171,11 @@ def test_the_graph_covers_every_app_file(graph):
     for package in PACKAGES:
         assert f"{package}/__init__.py" in graph
     assert "readiness/blueprint.py" in graph["readiness/views/campaigns.py"]
-    assert "core/settings.py" in graph["core/timeutil.py"], "an import inside a function counts"
+    assert "core/settings.py" in graph["core/app.py"], "an import inside a function counts"
 
 
 def test_no_import_cycle_between_the_apps_files(graph):
-    gone = sorted(edge for edge in KNOWN_CYCLES if edge[1] not in graph.get(edge[0], set()))
-    assert not gone, f"these known cycles are gone: remove them from KNOWN_CYCLES: {gone}"
-    without_known = {importer: set(imported) for importer, imported in graph.items()}
-    for importer, imported in KNOWN_CYCLES:
-        without_known[importer].discard(imported)
-    found = cycles(without_known)
+    found = cycles(graph)
     assert not found, "files that import each other (move the shared part to a file both import):\n" + "\n".join(
         " -> ".join(loop) for loop in found
     )
@@ -292,14 +275,9 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, 
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", sorted(set(MODULES) - KNOWN_REGISTERED_ON_IMPORT))
+@pytest.mark.parametrize("name", MODULES)
 def test_importing_a_module_registers_no_rule_and_no_demo_loader(name, registered):
     assert registered["on_import"][name] == 0, f"importing {name} registered rules or demo data: do it in register"
-
-
-@pytest.mark.parametrize("name", sorted(KNOWN_REGISTERED_ON_IMPORT))
-def test_the_allow_list_of_registering_on_import_only_shrinks(name, registered):
-    assert registered["on_import"][name], f"{name} no longer registers on import: drop it from the allow-list"
 
 
 def test_readiness_rules_and_demo_come_through_register(registered):

@@ -34,12 +34,12 @@ TEAMS_JOINED = re.compile(r"\bJOIN \(?core_staff_team\b", re.IGNORECASE)
 UNREAD_COUNT = re.compile(r"\bcount\(\*\).*\bFROM core_notification\b.*\bread_at IS NULL\b", re.IGNORECASE | re.DOTALL)
 
 
-def text(response) -> str:  # noqa: ANN001 - a test response
+def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
-def supervised_peer(db, login_as) -> Staff:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+def supervised_peer(db, login_as) -> Staff:
     """A signed-in peer specialist with a supervisor, a team, a program, an assigned client and unread messages."""
     team = make_team()
     boss = make_staff(Role.SUPERVISOR, teams=[team])
