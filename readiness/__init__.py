@@ -6,11 +6,12 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, its demo data and
-    its routes are added here and nowhere else (importing the module registers nothing)."""
-    from readiness import demo, policy
+    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, its demo data, its
+    commands and its routes are added here and nowhere else (importing the module registers nothing)."""
+    from readiness import cli, demo, policy
     from readiness.views import bp  # importing the views attaches their routes to bp
 
     policy.register()
     demo.register()
+    cli.register(app)
     app.register_blueprint(bp)

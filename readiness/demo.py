@@ -107,7 +107,7 @@ def _answer_some(
             team_id=invitation.team_id,
             role_group=group,
             tenure_band=rng.choice(list(TenureBand)),
-            submitted_on=first + timedelta(days=rng.randint(0, (last - first).days)),
+            submitted_on=last,  # as if released in one batch when the wave closed
             answers=_answers(instrument.items, codes, readiness, ROLE_SHIFT.get(group, 0.0), rng),
         )
     if chosen:

@@ -6,17 +6,20 @@ How answers stay anonymous:
 * ``readiness_invitation`` knows the person; it records only whether they have answered (invited, started,
   completed) and, while a survey is half-done and they chose "Save and finish later", their draft. The draft is
   deleted in the same transaction that sends the answers.
+* ``readiness_ballot`` holds sent answers until a batch is released into the tables below, then they are deleted
+  (``readiness.services.ballots``; readiness/ANONYMITY.md).
 * ``readiness_response``, ``readiness_answer`` and ``readiness_open_answer`` know nothing about the person: no
-  staff id, no invitation id, no address, no browser, no time (the date only). A response's key is random, not a
-  sequence, and none of these tables has a rowid on SQLite (``sqlite_with_rowid=False``), so the order
-  responses were stored in cannot be read back and lined up with anything else.
+  staff id, no invitation id, no address, no browser, no team, no role group, no time (only the day the batch was
+  released). A response's key is random, not a sequence, none of these tables has a rowid on SQLite
+  (``sqlite_with_rowid=False``), and a batch is written in a shuffled order, so the order responses were stored in
+  cannot be read back and lined up with anything else.
 * ``readiness_open_answer`` holds the free-text answers, filed by campaign, question and their words (the sort key
   leads the primary key), so the results read the first few and page through the rest in alphabetical order by
   index, however many people answered.
 * ``readiness_item_tally``, ``readiness_domain_tally`` and ``readiness_response_count`` are the running totals
-  the results read, kept up to date in the same transaction as each answer, so results never scan the answers.
-  They are keyed by campaign, team and role group (the item tally by campaign only) and grow with the survey's
-  size and the number of groups, never with the number of people.
+  the results read, kept up to date in the transaction that releases each batch of answers, so results never scan
+  the answers. They are keyed by campaign, team and role group (the item tally by campaign only) and grow with the
+  survey's size and the number of groups, never with the number of people.
 * ``readiness_action`` is one step of a campaign's action plan (what, owner, due date, status, optionally the domain
   it answers and a training session); ``readiness_training_session`` a planned staff training (the training module
   records attendance later); ``readiness_champion`` a staff member who promotes the peer specialist role on a team.
@@ -323,6 +326,27 @@ class Response(db.Model):
     role_group: Mapped[str] = mapped_column(String(20), default=RoleGroup.UNSAID)
     tenure_band: Mapped[str] = mapped_column(String(20), default=TenureBand.UNSAID)
     submitted_on: Mapped[date] = mapped_column(Date)
+
+
+class Ballot(db.Model):
+    """One person's sent answers waiting in the ballot box until a batch is released into the results
+    (``readiness.services.ballots``). Deleted when released; see readiness/ANONYMITY.md for what this pending row
+    still gives away and for how long."""
+
+    __tablename__ = "readiness_ballot"
+    __table_args__ = (
+        CheckConstraint(f"role_group IN {_in(RoleGroup)}", name="known_role_group"),
+        CheckConstraint(f"tenure_band IN {_in(TenureBand)}", name="known_tenure_band"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_response_key)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("readiness_campaign.id", ondelete="CASCADE"), index=True)
+    team_key: Mapped[int] = mapped_column(Integer)
+    role_group: Mapped[str] = mapped_column(String(20))
+    tenure_band: Mapped[str] = mapped_column(String(20))
+    # JSON list of [item id, value, text or null]
+    answers: Mapped[str] = mapped_column(Text)
 
 
 class Answer(db.Model):

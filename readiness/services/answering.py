@@ -6,11 +6,12 @@ Sending is one transaction:
    changes no row the answers were already sent, and nothing is counted twice (a second click, a second tab, two
    requests at once: on PostgreSQL the second waits for the first's row lock, then finds it completed);
 2. the draft is deleted in the same UPDATE;
-3. a response is stored with a random key, the campaign, the team the invitation was made for, the self-reported
-   role group and tenure band, and today's date: no person, invitation, address, browser or time;
-4. the open answers are filed by their words (``readiness_open_answer``);
-5. the running totals (``readiness_item_tally``, ``readiness_domain_tally``, ``readiness_response_count``) are
-   added to with an upsert.
+3. the answers go into the ballot box (``readiness_ballot``) with the team the invitation was made for and the
+   self-reported role group and tenure band: no person, invitation, address, browser, date or time.
+
+The results never read the ballot box. ``readiness.services.ballots`` releases waiting ballots into the results in
+batches of at least the small-group threshold, in a transaction of its own and in a shuffled order, through
+``record_response``, and deletes them; see readiness/ANONYMITY.md.
 
 No audit entry is written for a send or a draft save. The audit log records the exact time, the person and their
 address for every entry; a "someone sent answers at 10:42:17" entry would let anyone who can read the log line a
@@ -33,6 +34,7 @@ from core.extensions import db
 from readiness.models import (
     NO_TEAM,
     Answer,
+    Ballot,
     Campaign,
     DomainTally,
     Invitation,
@@ -132,8 +134,8 @@ class Submission:
     tenure_band: str = TenureBand.UNSAID
 
 
-def submit(invitation: Invitation, submission: Submission, on: date) -> None:
-    """Mark the invitation completed and store the answers anonymously, or raise AlreadyAnswered."""
+def submit(invitation: Invitation, submission: Submission) -> None:
+    """Mark the invitation completed and drop the answers in the ballot box, or raise AlreadyAnswered."""
     marked = db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.status != InvitationStatus.COMPLETED)
@@ -142,14 +144,14 @@ def submit(invitation: Invitation, submission: Submission, on: date) -> None:
     )
     if marked.rowcount != 1:
         raise AlreadyAnswered
-    record_response(
-        campaign_id=invitation.campaign_id,
-        team_id=invitation.team_id,
-        role_group=submission.role_group,
-        tenure_band=submission.tenure_band,
-        submitted_on=on,
-        answers=submission.answers,
-    )
+    db.session.execute(insert(Ballot), [{
+        "id": new_response_key(),
+        "campaign_id": invitation.campaign_id,
+        "team_key": invitation.team_id or NO_TEAM,
+        "role_group": RoleGroup(submission.role_group).value,
+        "tenure_band": TenureBand(submission.tenure_band).value,
+        "answers": json.dumps([list(answer) for answer in submission.answers], separators=(",", ":")),
+    }])
     db.session.expire(invitation)
 
 
@@ -163,15 +165,21 @@ def record_response(
     answers: Iterable[tuple[int, int, str | None]],
 ) -> str:
     """Store one response, its chosen and open answers and the totals (Core statements: nothing is kept in the
-    session that could say in which order responses arrived). Returns the response's random key."""
+    session that could say in which order responses arrived). Returns the response's random key.
+
+    ``team_id`` and ``role_group`` go only into the running totals; the response row itself keeps no team, role
+    group or tenure band ("unsaid"), and ``submitted_on`` is the day its batch was released, the same for the whole
+    batch."""
     response = {
         "id": new_response_key(),
         "campaign_id": campaign_id,
-        "team_id": team_id,
-        "role_group": RoleGroup(role_group).value,
-        "tenure_band": TenureBand(tenure_band).value,
+        "team_id": None,
+        "role_group": RoleGroup.UNSAID.value,
+        "tenure_band": TenureBand.UNSAID.value,
         "submitted_on": submitted_on,
     }
+    role_group = RoleGroup(role_group).value
+    TenureBand(tenure_band)  # checked; no result shows it, so it is not kept
     db.session.execute(insert(Response), [response])
     by_key = {(item_id, value): text for item_id, value, text in answers if value > 0 or text}
     chosen = [
@@ -187,7 +195,7 @@ def record_response(
         db.session.execute(insert(Answer), chosen)
     if written:
         db.session.execute(insert(OpenAnswer), written)
-    cell = {"team_key": team_id or NO_TEAM, "role_group": response["role_group"]}
+    cell = {"team_key": team_id or NO_TEAM, "role_group": role_group}
     _add_up(ResponseCount, [{"campaign_id": campaign_id, **cell, "n": 1}], ["n"])
     if by_key:  # rows in key order, so concurrent sends lock shared rows in the same order
         _add_up(ItemTally, [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as HttpResponse
 
 from core import policy
@@ -14,9 +15,10 @@ from core.policy import requires
 from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import survey_form_class
-from readiness.models import Instrument, Invitation, Item, ItemKind, RoleGroup, TenureBand
-from readiness.services import answering
+from readiness.models import Campaign, Instrument, Invitation, Item, ItemKind, RoleGroup, TenureBand
+from readiness.services import answering, ballots
 from readiness.services import campaigns as campaign_service
+from readiness.services import results as results_service
 from readiness.views._common import load_instrument, render
 
 # Answering ----------------------------------------------------------------------------------------------------
@@ -60,6 +62,19 @@ def _error_groups(form: Any) -> list[tuple[str, list[Any]]]:
     return list(groups.items())
 
 
+def _release(campaign_id: int) -> None:
+    """Release the wave's ballots if a batch is due, in a transaction of its own (never the one that completed the
+    invitation: see readiness.services.ballots). If it fails, the answers stay safely in the ballot box and the
+    scheduled ``flask readiness release`` adds them later."""
+    try:
+        ballots.release(db.session.get_one(Campaign, campaign_id), results_service.minimum_cell(),
+                        campaign_service.today())
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("Releasing readiness answers failed; the scheduled release will retry.")
+
+
 @bp.route("/surveys/<int:invitation_id>", methods=["GET", "POST"])
 @requires("readiness.respond")
 def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
@@ -88,8 +103,9 @@ def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
             role_group=form.role_group.data or RoleGroup.UNSAID,
             tenure_band=form.tenure_band.data or TenureBand.UNSAID,
         )
+        campaign_id = invitation.campaign_id
         try:
-            answering.submit(invitation, submission, on)
+            answering.submit(invitation, submission)
         except answering.AlreadyAnswered:
             db.session.rollback()
             return _problem_page(answering.Problem(
@@ -97,6 +113,7 @@ def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
                 "Your answers were counted once, the first time. This second copy was not counted.",
             ))
         db.session.commit()
+        _release(campaign_id)
         flash("Thank you. Your answers were sent, without your name.", "success")
         return redirect(url_for(".index"))
     return render(

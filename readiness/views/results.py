@@ -19,6 +19,8 @@ from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import OpenAnswerSearchForm
 from readiness.models import Campaign, Item, ItemKind
+from readiness.services import ballots
+from readiness.services import campaigns as campaign_service
 from readiness.services import results as results_service
 from readiness.services.instruments import load_contents
 
@@ -30,9 +32,10 @@ BAR_WIDTH = 300  # the longest bar in a chart, in SVG units
 def campaign_results(campaign_id: int) -> tuple[str, int]:
     campaign = db.get_or_404(Campaign, campaign_id)
     results = results_service.campaign_results(campaign)
+    waiting = ballots.waiting(campaign, results.minimum, campaign_service.today())
     return render_template(
         "readiness/results.html", campaign=campaign, results=results, too_few=results_service.TOO_FEW,
-        bar_width=BAR_WIDTH, long_date=long_date,
+        bar_width=BAR_WIDTH, long_date=long_date, waiting=waiting,
     ), 200
 
 

@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from core.models import AuditEntry, AuthSession, Role
-from readiness.models import Answer, DomainTally, Invitation, ItemTally, OpenAnswer, Response, ResponseCount
+from readiness.models import Answer, Ballot, DomainTally, Invitation, ItemTally, OpenAnswer, Response, ResponseCount
 from tests import factories
 from tests.conftest import ON_POSTGRES
-from tests.readiness.helpers import full_answers, invitation_of, make_campaign, make_instrument, send
+from tests.readiness.helpers import full_answers, invitation_of, make_campaign, make_instrument, release, send
 
-ANSWER_TABLES = (Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount)
+ANSWER_TABLES = (Ballot, Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount)
 ALLOWED_COLUMNS = {
+    "readiness_ballot": {"id", "campaign_id", "team_key", "role_group", "tenure_band", "answers"},
     "readiness_response": {"id", "campaign_id", "team_id", "role_group", "tenure_band", "submitted_on"},
     "readiness_answer": {"response_id", "item_id", "value"},
     "readiness_open_answer": {"campaign_id", "item_id", "sort_key", "response_id", "text"},
@@ -39,10 +40,9 @@ def sent(app, login_as, client):
     tokens = send(campaign)
     db.session.commit()
     from readiness.services import answering
-    from tests.readiness.helpers import today
 
     for other in others:  # answered earlier, through the service
-        answering.submit(invitation_of(campaign, other), answering.Submission([]), today())
+        answering.submit(invitation_of(campaign, other), answering.Submission([]))
     db.session.commit()
     invitation = invitation_of(campaign, person)
     last_audit = db.session.scalar(select(func.max(AuditEntry.id))) or 0
@@ -53,6 +53,7 @@ def sent(app, login_as, client):
         environ_base={"REMOTE_ADDR": "203.0.113.77"},
     )
     assert response.status_code == 302
+    release(campaign)  # three answers are fewer than the threshold: released here as a closing wave would be
     return {"person": person, "invitation": invitation, "token": tokens[person.id], "last_audit": last_audit,
             "campaign": campaign}
 

@@ -16,6 +16,7 @@ from core.models import Role
 from readiness.models import (
     NO_TEAM,
     Answer,
+    Ballot,
     DomainTally,
     Invitation,
     InvitationStatus,
@@ -34,6 +35,7 @@ from tests.readiness.helpers import (
     items_by_code,
     make_campaign,
     make_instrument,
+    release,
     send,
     today,
 )
@@ -55,7 +57,7 @@ def survey(app, login_as):
 
 def counts() -> tuple[int, ...]:
     return tuple(db.session.scalar(select(func.count()).select_from(model))  # type: ignore[return-value]
-                 for model in (Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount))
+                 for model in (Ballot, Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount))
 
 
 def test_the_personal_link_opens_the_survey_for_its_owner(client, survey):
@@ -90,9 +92,16 @@ def test_sending_stores_the_answers_once_and_completes_the_invitation(client, su
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Invitation, survey["invitation"].id).status == InvitationStatus.COMPLETED
+    assert counts()[1:] == (0, 0, 0, 0, 0, 0), "one answer waits in the ballot box, apart from the results"
+    ballot = db.session.scalars(select(Ballot)).one()
+    assert (ballot.team_key, ballot.role_group, ballot.tenure_band) == (survey["team"].id, "peer", "1_to_3")
+
+    assert release(survey["campaign"]) == 1
+    assert counts()[0] == 0, "released ballots are deleted"
     stored = db.session.scalars(select(Response)).one()
-    assert (stored.team_id, stored.role_group, stored.tenure_band) == (survey["team"].id, "peer", "1_to_3")
-    assert stored.submitted_on == today()
+    assert (stored.team_id, stored.role_group, stored.tenure_band) == (None, "unsaid", "unsaid"), \
+        "the response row keeps no team, role group or tenure band: they live only in the totals"
+    assert stored.submitted_on == today()  # the day the batch was released, the same for all of it
     answers = {(a.item_id, a.value) for a in db.session.scalars(select(Answer))}
     assert answers == {
         (items["r1"].id, 4), (items["r2"].id, 4), (items["f1"].id, 4),
@@ -119,6 +128,7 @@ def test_a_double_submit_counts_once(client, survey):
     assert second.status_code == 410
     assert "already sent your answers" in second.get_data(as_text=True)
     assert counts() == before
+    release(survey["campaign"])
     assert db.session.scalar(select(func.sum(ResponseCount.n))) == 1
 
 
@@ -128,15 +138,16 @@ def test_two_sends_racing_past_the_page_check_count_once(app, survey):
     item = items_by_code(survey["instrument"])["r1"]
     submission = answering.Submission(answers=[(item.id, 5, None)])
 
-    answering.submit(invitation, submission, today())
+    answering.submit(invitation, submission)
     stale = db.session.get(Invitation, invitation.id)
     stale.status = InvitationStatus.INVITED  # what a second request loaded before the first committed
     db.session.expunge(stale)
     with pytest.raises(answering.AlreadyAnswered):
-        answering.submit(stale, submission, today())
+        answering.submit(stale, submission)
     db.session.commit()
+    release(survey["campaign"])
 
-    assert counts()[0] == 1
+    assert counts()[:2] == (0, 1)
     assert db.session.scalar(select(ItemTally.n).where(ItemTally.item_id == item.id)) == 1
     assert db.session.scalar(select(DomainTally.answers)) == 1
 
@@ -158,7 +169,7 @@ def test_missing_required_answers_show_an_error_summary_and_keep_the_input(clien
     assert "Choose how much you agree with this statement." in page
     assert re.search(rf'id="item_{items["r1"].id}-1"[^>]*checked|checked[^>]*id="item_{items["r1"].id}-1"', page)
     assert "My concern, kept as typed." in html.unescape(page)
-    assert counts() == (0, 0, 0, 0, 0, 0)
+    assert counts() == (0,) * 7
     db.session.expire_all()
     assert db.session.get(Invitation, survey["invitation"].id).status == InvitationStatus.INVITED
 
@@ -175,7 +186,7 @@ def test_save_and_finish_later_keeps_a_draft_that_comes_back(client, survey):
     db.session.expire_all()
     invitation = db.session.get(Invitation, survey["invitation"].id)
     assert invitation.status == InvitationStatus.STARTED
-    assert counts() == (0, 0, 0, 0, 0, 0), "a draft is not an answer"
+    assert counts() == (0,) * 7, "a draft is not an answer"
     assert "Continue the survey" in client.get("/readiness/").get_data(as_text=True)
 
     page = client.get(survey["url"]).get_data(as_text=True)
@@ -213,7 +224,7 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
     ):
         assert response.status_code == status
         assert message in response.get_data(as_text=True)
-    assert counts() == (0, 0, 0, 0, 0, 0)
+    assert counts() == (0,) * 7
 
 
 def test_a_used_link_says_the_answers_were_sent(client, survey):
@@ -251,7 +262,7 @@ def test_someone_elses_invitation_page_is_not_found(client, survey):
 
     assert client.get(f"/readiness/surveys/{theirs.id}").status_code == 404
     assert client.post(f"/readiness/surveys/{theirs.id}", data=full_answers(survey["instrument"])).status_code == 404
-    assert counts() == (0, 0, 0, 0, 0, 0)
+    assert counts() == (0,) * 7
 
 
 def test_the_link_needs_a_signed_in_person(app, survey):
@@ -280,7 +291,7 @@ def test_tampered_or_too_long_answers_are_refused_without_a_500(client, survey, 
 
     assert response.status_code == 400
     assert 'id="error-summary"' in response.get_data(as_text=True)
-    assert counts() == (0, 0, 0, 0, 0, 0)
+    assert counts() == (0,) * 7
 
 
 def test_the_running_totals_equal_counts_from_the_answers(app, db):
@@ -295,6 +306,7 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
     items = {item.id: item for item in instrument.items}
     campaign = make_campaign(instrument)
     send(campaign)
+    sent: list[tuple[int, str, list[tuple[int, int, str | None]]]] = []
     for person in people:
         invitation = invitation_of(campaign, person)
         answers: list[tuple[int, int, str | None]] = []
@@ -308,23 +320,25 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
             elif item.kind == ItemKind.TEXT and rng.random() < 0.5:
                 answers.append((item.id, 0, "text"))
         group = rng.choice(["peer", "clinical", "unsaid"])
-        answering.submit(invitation, answering.Submission(answers, role_group=group), today())
+        answering.submit(invitation, answering.Submission(answers, role_group=group))
+        sent.append((invitation.team_id or NO_TEAM, group, answers))
     db.session.commit()
+    assert release(campaign) == len(people)
 
+    # What was sent, counted by hand (the response rows no longer say team or role group, by design).
     by_item: Counter[tuple[int, int]] = Counter()
     by_domain: Counter[tuple[int, str, int, str]] = Counter()
-    for team_id, role_group, item_id, value in db.session.execute(
-        select(Response.team_id, Response.role_group, Answer.item_id, Answer.value)
-        .join(Answer, Answer.response_id == Response.id)
-    ):
-        by_item[(item_id, value)] += 1
-        item = items[item_id]
-        if item.kind == ItemKind.LIKERT and item.domain_id is not None:
-            cell = (team_id or NO_TEAM, role_group, item.domain_id)
-            by_domain[(*cell, "points")] += 6 - value if item.reversed else value
-            by_domain[(*cell, "answers")] += 1
-    for (item_id,) in db.session.execute(select(OpenAnswer.item_id)):
-        by_item[(item_id, 0)] += 1  # free text is counted as value 0
+    for team_key, role_group, answers in sent:
+        for item_id, value, _text in answers:
+            by_item[(item_id, value)] += 1  # free text is counted as value 0
+            item = items[item_id]
+            if item.kind == ItemKind.LIKERT and item.domain_id is not None:
+                cell = (team_key, role_group, item.domain_id)
+                by_domain[(*cell, "points")] += 6 - value if item.reversed else value
+                by_domain[(*cell, "answers")] += 1
+    stored = Counter((a.item_id, a.value) for a in db.session.scalars(select(Answer)))
+    stored.update((item_id, 0) for item_id in db.session.scalars(select(OpenAnswer.item_id)))
+    assert stored == by_item, "the released answers are exactly the ones sent"
     item_tallies = {(t.item_id, t.value): t.n for t in db.session.scalars(select(ItemTally))}
     assert item_tallies == dict(by_item)
     domain_tallies: dict[tuple[int, str, int, str], int] = {}
@@ -334,7 +348,7 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
     assert domain_tallies == dict(by_domain)
     assert any(item.reversed for item in items.values()), "the check covers a reversed statement"
 
-    from_responses = Counter((r.team_id or NO_TEAM, r.role_group) for r in db.session.scalars(select(Response)))
+    from_responses = Counter((team_key, role_group) for team_key, role_group, _answers in sent)
     response_counts = {(c.team_key, c.role_group): c.n for c in db.session.scalars(select(ResponseCount))}
     assert response_counts == dict(from_responses)
     assert sum(response_counts.values()) == len(people)
@@ -355,7 +369,7 @@ def test_two_sends_at_the_same_moment_count_once_on_postgres(app, survey):
                 invitation = db.session.get(Invitation, invitation_id)
                 assert invitation.status == InvitationStatus.INVITED  # both pass the page's check
                 ready.wait()
-                answering.submit(invitation, answering.Submission([(item.id, 3, None)]), today())
+                answering.submit(invitation, answering.Submission([(item.id, 3, None)]))
                 db.session.commit()
                 results.append("sent")
             except answering.AlreadyAnswered:
@@ -372,6 +386,8 @@ def test_two_sends_at_the_same_moment_count_once_on_postgres(app, survey):
 
     assert sorted(results) == ["already answered", "sent"]
     db.session.expire_all()
-    assert counts()[0] == 1
+    assert counts()[0] == 1, "one ballot waits"
+    release(survey["campaign"])
+    assert counts()[1] == 1
     assert db.session.scalar(select(func.sum(ItemTally.n))) == 1
     assert db.session.scalar(select(func.sum(DomainTally.answers))) == 1

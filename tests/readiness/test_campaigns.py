@@ -236,7 +236,7 @@ def test_the_readiness_page_lists_campaigns_with_participation_for_hr(client, lo
     from readiness.services import answering
     from tests.readiness.helpers import invitation_of
 
-    answering.submit(invitation_of(campaign, people[0]), answering.Submission([]), today())
+    answering.submit(invitation_of(campaign, people[0]), answering.Submission([]))
     db.session.commit()
 
     page = client.get("/readiness/").get_data(as_text=True)
