@@ -34,6 +34,7 @@ from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, func, or_, select
 
@@ -196,8 +197,7 @@ def sign_in(browser: FlaskClient, staff: Staff) -> None:
         session["_fresh"] = True
 
 
-@pytest.fixture
-def agency(db) -> SimpleNamespace:
+def build_agency(db) -> SimpleNamespace:  # noqa: ANN001 - the Flask-SQLAlchemy extension
     now = utcnow()
     recovery = make_program(code="CRP", name="Community Recovery Program")
     clinic = make_program(code="OPC", name="Outpatient Clinic")
@@ -318,6 +318,23 @@ def agency(db) -> SimpleNamespace:
         "on-call": on_call, "privacy": privacy,
     }
     return SimpleNamespace(people=people, targets=targets)
+
+
+@pytest.fixture(scope="module")
+def built_agency(module_transaction: Flask) -> SimpleNamespace:
+    """The agency, built once for the module's tests (each runs in a savepoint on top of it, rolled back): the
+    people by id, and the targets."""
+    with module_transaction.app_context():
+        built = build_agency(database)
+        return SimpleNamespace(people={name: person.id for name, person in built.people.items()},
+                               targets=built.targets)
+
+
+@pytest.fixture
+def agency(db, built_agency: SimpleNamespace) -> SimpleNamespace:
+    """The agency, its people loaded in this test's session."""
+    people = {name: db.session.get(Staff, person) for name, person in built_agency.people.items()}
+    return SimpleNamespace(people=people, targets=built_agency.targets)
 
 
 def select_entries(action: str) -> list[AuditEntry]:

@@ -322,6 +322,7 @@ def shared_database_app(
         _db.engine.dispose()
 
 
+@pytest.mark.real_commits
 def test_concurrent_writers_keep_one_unbroken_chain(shared_database_app: Flask) -> None:
     app = shared_database_app
     assert not isinstance(_db.engine.pool, StaticPool)
@@ -358,6 +359,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(shared_database_app: Flask) 
     assert audit.verify() == audit.Verdict(True, total)
 
 
+@pytest.mark.real_commits
 def test_verify_is_not_fooled_by_entries_written_while_it_walks(
     shared_database_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -357,6 +357,7 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs two real connections; SQLite tests share one")
+@pytest.mark.real_commits
 def test_two_sends_at_the_same_moment_count_once_on_postgres(app, survey):
     invitation_id = survey["invitation"].id
     item = items_by_code(survey["instrument"])["r1"]
