@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -143,25 +144,35 @@ def _make_app(instance: Path, config: dict[str, Any]) -> Flask:
         return create_app(config)
 
 
+def demo_database(tmp_path_factory: pytest.TempPathFactory, name: str) -> tuple[str, Path]:
+    """A file SQLite database of its own, built by the migrations and holding the demo agency, and an instance
+    folder. The agency is built once per worker and copied for each server that asks, so no server sees another's
+    changes."""
+    template = tmp_path_factory.getbasetemp() / "demo-agency.sqlite3"
+    if not template.exists():
+        building = template.with_suffix(".building")
+        app = _make_app(template.parent / "demo-instance", _live_config(f"sqlite:///{building}"))
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            from core import demo
+            from core.extensions import db
+
+            upgrade()
+            demo.load(password=DEMO_PASSWORD)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        building.rename(template)
+    folder = tmp_path_factory.mktemp(name)
+    shutil.copyfile(template, folder / "browser.sqlite3")
+    return f"sqlite:///{folder / 'browser.sqlite3'}", folder / "instance"
+
+
 @pytest.fixture(scope="session")
 def browser_database(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A file SQLite database built by the migrations and holding the demo agency."""
-    folder = tmp_path_factory.mktemp("browser")
-    instance = folder / "instance"
-    database = f"sqlite:///{folder / 'browser.sqlite3'}"
-    app = _make_app(instance, _live_config(database))
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        from core import demo
-        from core.extensions import db
-
-        upgrade()
-        demo.load(password=DEMO_PASSWORD)
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    return database, instance
+    return demo_database(tmp_path_factory, "browser")
 
 
 def _serve(app: Flask) -> Iterator[LiveServer]:

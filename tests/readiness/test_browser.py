@@ -40,21 +40,10 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The demo agency in its own SQLite file, built by the migrations, served as people get it (CSRF on)."""
-    folder = tmp_path_factory.mktemp("readiness-browser")
-    instance, database = folder / "instance", f"sqlite:///{folder / 'browser.sqlite3'}"
-    app = browser._make_app(instance, browser._live_config(database))
-    with app.app_context():
-        from flask_migrate import upgrade
-
-        from core import demo
-
-        upgrade()
-        demo.load(password=browser.DEMO_PASSWORD)
-        db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
-    yield from browser._serve(app)
+    """The demo agency in its own SQLite file (a copy of the one the migrations built), served as people get it
+    (CSRF on)."""
+    database, instance = browser.demo_database(tmp_path_factory, "readiness-browser")
+    yield from browser._serve(browser._make_app(instance, browser._live_config(database)))
 
 
 @pytest.fixture(scope="session")
