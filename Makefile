@@ -7,12 +7,14 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_test
-# Two workers (the machine has two cores); a file's tests stay together on one worker.
-PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --dist loadfile
+# Two workers (the machine has two cores). worksteal hands each worker half of the tests in file order, then lets
+# the first to finish take tests from the end of the other's queue: a heavy file is shared, while each worker still
+# runs long stretches of one file (its module-wide fixtures are built about once per worker).
+PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --dist worksteal
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test setup deps system-run system-test assets db lint pg-up clean
+.PHONY: run test test-all setup deps system-run system-test assets db lint pg-up clean
 
 run: setup db
 	@echo
@@ -47,7 +49,14 @@ db:
 	@$(FLASK) db upgrade
 	@$(FLASK) seed-demo --if-empty
 
-test: setup system-test
+# The whole of `make test`, set-up included, timed; the time is printed whether the tests pass or not.
+test:
+	@start=$$(date +%s); $(MAKE) --no-print-directory test-all; status=$$?; \
+	  elapsed=$$(( $$(date +%s) - start )); \
+	  echo "== make test took $$(( elapsed / 60 )) min $$(( elapsed % 60 )) s (set-up included) =="; \
+	  exit $$status
+
+test-all: setup system-test
 	@$(VENV)/bin/ruff check --quiet .
 	@echo "== Test suite on SQLite =="
 	@$(PYTEST)
