@@ -128,7 +128,7 @@ def _sequences_now(connection: sa.Connection) -> dict[str, int | None]:
     rows = connection.execute(
         sa.text("SELECT schemaname || '.' || sequencename, last_value FROM pg_sequences WHERE schemaname = 'public'")
     )
-    return dict(rows)  # type: ignore[arg-type]
+    return dict(rows.all())  # type: ignore[arg-type]
 
 
 def _sequences_restore(state: dict[str, int | None], *, fresh: bool = False) -> sa.TextClause:
@@ -159,8 +159,10 @@ class _Transactions:
             assert self.connection is not None
             transaction = self.connection.begin_nested()
         connection = self.connection
-        sequences = _sequences_now(connection) if ON_POSTGRES else {}
+        sequences: dict[str, int | None] = {}
         try:
+            if ON_POSTGRES:
+                sequences = _sequences_now(connection)
             yield
         finally:
             if transaction.is_active:
