@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -229,5 +230,8 @@ def test_the_instrument_pages_show_versions_and_the_default(client, login_as):
     page = client.get(f"/readiness/instruments/{instrument.id}").get_data(as_text=True)
     assert "Boundaries and dual relationships" in page
     assert "Reversed: agreeing means less ready" in page
-    assert "<caption id=" in page
+    # Each table has a caption, which names the keyboard-reachable scrolling region around it.
+    captions = re.findall(r'<caption id="([^"]+)">', page)
+    assert captions
+    assert all(f'role="region" aria-labelledby="{ident}"' in page for ident in captions)
     assert 'scope="col"' in page
