@@ -322,6 +322,7 @@ def shared_database_app(
         _db.engine.dispose()
 
 
+# Real commits: threads write with connections of their own, and each must see the chain the others committed.
 @pytest.mark.real_commits
 def test_concurrent_writers_keep_one_unbroken_chain(shared_database_app: Flask) -> None:
     app = shared_database_app
@@ -359,6 +360,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(shared_database_app: Flask) 
     assert audit.verify() == audit.Verdict(True, total)
 
 
+# Real commits: entries are committed by another connection while verify walks the log on its own.
 @pytest.mark.real_commits
 def test_verify_is_not_fooled_by_entries_written_while_it_walks(
     shared_database_app: Flask, monkeypatch: pytest.MonkeyPatch

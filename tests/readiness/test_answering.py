@@ -357,6 +357,8 @@ def test_the_running_totals_equal_counts_from_the_answers(app, db):
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs two real connections; SQLite tests share one")
+# Real commits: two connections race to send; each must see what the other committed, which a rolled-back
+# test transaction on one shared connection cannot show.
 @pytest.mark.real_commits
 def test_two_sends_at_the_same_moment_count_once_on_postgres(app, survey):
     invitation_id = survey["invitation"].id
