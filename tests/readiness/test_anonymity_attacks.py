@@ -134,7 +134,7 @@ def _race(app: Flask, campaign_id: int) -> list[int]:
                 ready.wait()
                 released.append(ballots.release(campaign, THRESHOLD, today()))
                 db.session.commit()
-            except BaseException as error:  # noqa: BLE001 - reported below
+            except BaseException as error:  # reported below
                 failures.append(error)
             finally:
                 db.session.remove()
@@ -164,6 +164,7 @@ def _two_releasers_count_each_ballot_once(app: Flask) -> None:
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs two real connections; SQLite tests share one")
+@pytest.mark.real_commits  # two threads on two connections must each see the ballots the test committed
 def test_two_releasers_at_once_count_each_ballot_once_on_postgres(app):
     _two_releasers_count_each_ballot_once(app)
 
