@@ -110,13 +110,11 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
     mine = aliased(DeclaredRelationship)
     declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
     if viewer.has(*PROVIDER_ROLES) and not viewer.has(Role.HR):
-        # An emergency grant overrides the team and supervisor bars, never the bar on one's own record.
+        # An emergency grant never overrides a bar: the people the seal exists for cannot break the glass.
         sealed_access = and_(
             Client.staff_member_id.is_not(None),
-            or_(
-                and_(_assigned([viewer.id]), not_(_barred_from_sealed(viewer))),
-                and_(_granted(viewer), Client.staff_member_id != viewer.id),
-            ),
+            not_(_barred_from_sealed(viewer)),
+            or_(_assigned([viewer.id]), _granted(viewer)),
         )
     else:
         sealed_access = false()
@@ -142,6 +140,16 @@ def visible_clients(user: Staff) -> ColumnElement[bool]:
 
 def may_see(user: Staff, client_id: int) -> bool:
     return db.session.scalar(select(Client.id).where(Client.id == client_id, visible_clients(user))) is not None
+
+
+def barred_from_emergency(user: Staff, client_id: int) -> bool:
+    """True when ``user`` may never break the glass on this client: it is sealed and they are the staff member, on
+    their teams, in their supervisor chain or HR; or they declared knowing the client (sealed or not)."""
+    viewer = Viewer.of(user)
+    mine = aliased(DeclaredRelationship)
+    declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
+    barred = or_(declared, and_(Client.staff_member_id.is_not(None), _barred_from_sealed(viewer)))
+    return db.session.scalar(select(Client.id).where(Client.id == client_id, barred)) is not None
 
 
 def live_grant(actor: Staff, client: Client) -> EmergencyGrant | None:

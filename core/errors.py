@@ -11,6 +11,7 @@ still commit its audit entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core import audit
@@ -41,14 +42,21 @@ class Refused(Exception):
     """An action the rules refuse; ``str(error)`` says why, in words the person can act on.
 
     ``earlier`` are audit entries the refused request wrote before it was refused that must outlive the rollback
-    too (e.g. a failed re-authentication); they are written before ``entry``."""
+    too (e.g. a failed re-authentication); they are written before ``entry``. ``then`` is work that must outlive
+    the rollback as well (e.g. an urgent notice to the privacy officer), done after them in the same commit."""
 
     def __init__(
-        self, message: str, *, entry: RefusalEntry | None = None, earlier: tuple[RefusalEntry, ...] = ()
+        self,
+        message: str,
+        *,
+        entry: RefusalEntry | None = None,
+        earlier: tuple[RefusalEntry, ...] = (),
+        then: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(message)
         self.entry = entry
         self.earlier = earlier
+        self.then = then
 
 
 class StaleEdit(Exception):
@@ -59,7 +67,7 @@ def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
     """Undo everything the refused request did, then write and commit the refusal's audit entry (if any)."""
     db.session.rollback()
     entries = [*refusal.earlier, *([refusal.entry] if refusal.entry is not None else [])]
-    if not entries:
+    if not entries and refusal.then is None:
         return
     for entry in entries:
         audit.record(
@@ -70,4 +78,6 @@ def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
             outcome=entry.outcome,
             detail=entry.detail,
         )
+    if refusal.then is not None:
+        refusal.then()
     db.session.commit()

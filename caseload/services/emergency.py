@@ -6,12 +6,13 @@ Functions take the acting person, flush and audit; the view commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import update
 
-from caseload.access import PROVIDER_ROLES
+from caseload.access import PROVIDER_ROLES, barred_from_emergency
 from caseload.models import EmergencyGrant
 from caseload.services.safeguards import matching_clients
 from core import audit, notify
@@ -38,6 +39,25 @@ def may_request_emergency(actor: Staff) -> bool:
     return actor.has_role(*PROVIDER_ROLES) and not actor.has_role(Role.HR)
 
 
+NO_MATCH = "No single client matches that full name and date of birth. Check the spelling and the date."
+
+
+def _tell_privacy_of_barred_attempt(actor: Staff, review_link: str) -> None:
+    """A high-priority notice, sent at once, without the client's name or anything else from the record."""
+    notify.notify(
+        notify.people_with_role(Role.PRIVACY),
+        f"Urgent: {actor.name}, a person barred from a protected record, asked for emergency access to it. "
+        "It was refused. Check on it now.",
+        review_link,
+        email_subject="PeerWorks (urgent): a person barred from a protected record asked for emergency access",
+        email_body=(
+            f"{actor.name}, a person barred from a protected client record, asked for emergency access to it at "
+            f"{utcnow():%Y-%m-%d %H:%M} UTC. It was refused and recorded in the audit log.\n"
+            "Sign in to PeerWorks to follow it up. This email leaves out the client's details on purpose."
+        ),
+    )
+
+
 class WrongPassword(Refused):
     """The re-authentication failed: a form error next to the password box, kept in the audit log."""
 
@@ -48,8 +68,9 @@ def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: 
     ``core.errors.keep_refusal``."""
     tried: list[RefusalEntry] = []
 
-    def refuse(message: str, why: str, kind: type[Refused] = Refused) -> Refused:
-        return kind(message, entry=RefusalEntry("emergency.refused", detail=why), earlier=tuple(tried))
+    def refuse(message: str, why: str, kind: type[Refused] = Refused,
+               then: Callable[[], None] | None = None) -> Refused:
+        return kind(message, entry=RefusalEntry("emergency.refused", detail=why), earlier=tuple(tried), then=then)
 
     if not may_request_emergency(actor):
         raise refuse("Emergency access is for staff who work with clients.", "role")
@@ -61,12 +82,12 @@ def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: 
                      WrongPassword)
     if len(request.reason.strip()) < MIN_REASON:
         raise refuse(f"Write a reason of at least {MIN_REASON} characters.", "reason too short")
-    found = [c for c in matching_clients(request.name, request.date_of_birth) if c.staff_member_id != actor.id]
+    found = matching_clients(request.name, request.date_of_birth)
+    if len(found) == 1 and barred_from_emergency(actor, found[0].id):
+        # The very refusal a person who does not exist gets; only the privacy officer learns it was an attempt.
+        raise refuse(NO_MATCH, "barred", then=lambda: _tell_privacy_of_barred_attempt(actor, review_link))
     if len(found) != 1:
-        raise refuse(
-            "No single client matches that full name and date of birth. Check the spelling and the date.",
-            "no match" if not found else "several matches",
-        )
+        raise refuse(NO_MATCH, "no match" if not found else "several matches")
     client = found[0]
     now = utcnow()
     grant = EmergencyGrant(

@@ -67,23 +67,25 @@ def agency(db):
     boss = make_staff("supervisor", teams=[crp], name="Bo Boss")
     worker = make_staff("peer", teams=[crp], supervisor=boss, name="Wren Worker")
     coworker = make_staff("peer", teams=[crp], supervisor=boss, name="Cory Coworker")
+    # Outside the staff member's teams and supervisor chain: the person emergency access exists for.
+    requester = make_staff("peer", teams=[make_team(name="Night line")], name="Remy Requester")
     outside = make_staff("staff", teams=[mhicm], name="Olu Outside")
     officers = [make_staff(Role.PRIVACY, name="Pia Privacy"), make_staff(Role.PRIVACY, name="Pat Privacy")]
     jo = make_client("Jo Doe", program=mhicm.program, date_of_birth=date(1984, 7, 21))
     assign(jo, outside, "clinician")
     seal(jo, worker)
     db.session.commit()
-    return {"crp": crp, "boss": boss, "worker": worker, "coworker": coworker, "outside": outside,
-            "officers": officers, "jo": jo}
+    return {"crp": crp, "boss": boss, "worker": worker, "coworker": coworker, "requester": requester,
+            "outside": outside, "officers": officers, "jo": jo}
 
 
 @pytest.fixture
-def coworker(client, agency):
-    sign_in(client, agency["coworker"])
-    return agency["coworker"]
+def requester(client, agency):
+    sign_in(client, agency["requester"])
+    return agency["requester"]
 
 
-def test_the_page_explains_emergency_access_in_plain_words(client, coworker):
+def test_the_page_explains_emergency_access_in_plain_words(client, requester):
     page = text(client.get("/caseload/emergency"))
     assert "up to 4 hours" in page
     assert "The privacy officer is told straight away and reviews every use." in page
@@ -91,7 +93,7 @@ def test_the_page_explains_emergency_access_in_plain_words(client, coworker):
     assert "reason-count" in page  # the live character hint
 
 
-def test_refused_without_the_right_password(client, db, agency, coworker):
+def test_refused_without_the_right_password(client, db, agency, requester):
     response = client.post("/caseload/emergency", data=form(password="not my password"))
 
     assert response.status_code == 400  # a form error, not a conflict
@@ -105,13 +107,13 @@ def test_refused_without_the_right_password(client, db, agency, coworker):
     assert "not my password" not in page  # never the password
     assert grants(db) == []
     [refused] = audit_entries(db, "emergency.refused")
-    assert (refused.actor_id, refused.outcome, refused.detail) == (coworker.id, "denied", "re-authentication")
+    assert (refused.actor_id, refused.outcome, refused.detail) == (requester.id, "denied", "re-authentication")
     [reauth] = audit_entries(db, "reauthenticate")
     assert reauth.outcome == "denied"
     assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
 
 
-def test_refused_with_a_reason_under_20_characters(client, db, coworker):
+def test_refused_with_a_reason_under_20_characters(client, db, requester):
     response = client.post("/caseload/emergency", data=form(reason="Need it now please"))  # 18 characters
 
     assert response.status_code == 400
@@ -123,7 +125,7 @@ def test_refused_with_a_reason_under_20_characters(client, db, coworker):
 
 
 @pytest.mark.parametrize("field", ["name", "reason"])
-def test_a_nul_character_is_refused_with_a_message(client, db, coworker, field):
+def test_a_nul_character_is_refused_with_a_message(client, db, requester, field):
     """The emergency form once dropped (reason) or blanked (name) a NUL without a word; now it says so."""
     response = client.post("/caseload/emergency", data=form(**{field: form()[field] + "\x00"}))
     assert response.status_code == 400
@@ -131,7 +133,7 @@ def test_a_nul_character_is_refused_with_a_message(client, db, coworker, field):
     assert grants(db) == []
 
 
-def test_a_nul_in_a_finding_is_refused_with_a_message(client, db, agency, coworker):
+def test_a_nul_in_a_finding_is_refused_with_a_message(client, db, agency, requester):
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
     sign_in(client, agency["officers"][0])
@@ -163,24 +165,24 @@ def test_refused_for_the_staff_members_own_record(client, db, agency):
     assert "No single client matches that full name and date of birth." in text(response)
     assert grants(db) == []
     [refused] = audit_entries(db, "emergency.refused")
-    assert refused.detail == "no match"
+    assert refused.detail == "barred"
     assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
 
 
-def test_refused_when_nothing_matches(client, db, coworker):
+def test_refused_when_nothing_matches(client, db, requester):
     response = client.post("/caseload/emergency", data=form(date_of_birth="1984-07-22"))
     assert response.status_code == 409
     assert "No single client matches" in text(response)
     assert grants(db) == []
     # The refusal is kept in the log, and so is the re-authentication that passed before it.
     [reauth] = audit_entries(db, "reauthenticate")
-    assert (reauth.actor_id, reauth.outcome) == (coworker.id, "allowed")
+    assert (reauth.actor_id, reauth.outcome) == (requester.id, "allowed")
     [refused] = audit_entries(db, "emergency.refused")
-    assert (refused.actor_id, refused.outcome, refused.detail) == (coworker.id, "denied", "no match")
+    assert (refused.actor_id, refused.outcome, refused.detail) == (requester.id, "denied", "no match")
     assert reauth.id < refused.id
 
 
-def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker):
+def test_allowed_with_reauthentication_and_a_reason(client, db, agency, requester):
     jo = agency["jo"]
     before = utcnow()
     response = client.post("/caseload/emergency", data=form())
@@ -189,19 +191,19 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker
     [grant] = grants(db)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/caseload/clients/{jo.id}")
-    assert (grant.staff_id, grant.client_id, grant.purpose) == (coworker.id, jo.id, "crisis")
+    assert (grant.staff_id, grant.client_id, grant.purpose) == (requester.id, jo.id, "crisis")
     assert grant.expires_at - grant.started_at <= timedelta(hours=4)
     assert grant.expires_at <= before + timedelta(hours=4, seconds=5)
 
     # Audited, without the reason.
     [granted] = audit_entries(db, "emergency.granted")
-    assert (granted.actor_id, granted.record_id, granted.outcome) == (coworker.id, str(jo.id), "allowed")
+    assert (granted.actor_id, granted.record_id, granted.outcome) == (requester.id, str(jo.id), "allowed")
     assert "crisis line" not in granted.detail
 
     # Every privacy officer is told at once, in the app and by email; the email leaves out the client.
     for officer in agency["officers"]:
         [note] = db.session.scalars(select(Notification).where(Notification.staff_id == officer.id)).all()
-        assert "Cory Coworker used emergency access" in note.text
+        assert "Remy Requester used emergency access" in note.text
         assert "Jo Doe" not in note.text
         assert note.link.endswith("/caseload/safeguards/grants")
         [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == officer.email)).all()
@@ -215,14 +217,14 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker
     assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 200
     reads = db.session.scalars(select(SealedAccess).where(SealedAccess.grant_id == grant.id)).all()
     assert len(reads) == 2
-    assert {read.staff_id for read in reads} == {coworker.id}
+    assert {read.staff_id for read in reads} == {requester.id}
 
     # The privacy officer sees it in the queue and in the access report, then closes it with a finding.
     sign_in(client, agency["officers"][0])
     queue = text(client.get("/caseload/safeguards/grants"))
-    assert "Cory Coworker" in queue
+    assert "Remy Requester" in queue
     assert f"/caseload/safeguards/grants/{grant.id}" in queue
-    report = text(client.get(f"/caseload/safeguards/access-report?person={coworker.id}"))
+    report = text(client.get(f"/caseload/safeguards/access-report?person={requester.id}"))
     assert "Showing 1 to 2 of 2." in report
     detail = text(client.get(f"/caseload/safeguards/grants/{grant.id}"))
     assert REASON in detail
@@ -240,12 +242,12 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, coworker
     assert grant.finding.startswith("Justified")
     [reviewed] = audit_entries(db, "emergency.reviewed")
     assert "Justified" not in reviewed.detail
-    assert "Cory Coworker" not in text(client.get("/caseload/safeguards/grants"))
+    assert "Remy Requester" not in text(client.get("/caseload/safeguards/grants"))
     again = client.post(f"/caseload/safeguards/grants/{grant.id}", data={"finding": "Second thoughts"})
     assert again.status_code == 409
 
 
-def test_a_finding_sent_at_the_same_moment_as_another_never_replaces_it(client, db, agency, coworker):
+def test_a_finding_sent_at_the_same_moment_as_another_never_replaces_it(client, db, agency, requester):
     from sqlalchemy import update
 
     from caseload.services import emergency
@@ -266,7 +268,7 @@ def test_a_finding_sent_at_the_same_moment_as_another_never_replaces_it(client, 
     assert (grant.reviewed_by_id, grant.finding) == (first.id, "Justified.")
 
 
-def test_after_expiry_the_record_is_404_again(client, db, agency, coworker):
+def test_after_expiry_the_record_is_404_again(client, db, agency, requester):
     jo = agency["jo"]
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
@@ -284,7 +286,7 @@ def test_after_expiry_the_record_is_404_again(client, db, agency, coworker):
     assert "Jo Doe" not in text(client.get("/caseload/emergency/grants"))
 
 
-def test_end_access_now(client, db, agency, coworker):
+def test_end_access_now(client, db, agency, requester):
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
     listing = text(client.get("/caseload/emergency/grants"))
@@ -297,17 +299,17 @@ def test_end_access_now(client, db, agency, coworker):
     db.session.refresh(grant)
     assert grant.ended_at is not None
     [ended] = audit_entries(db, "emergency.ended")
-    assert ended.actor_id == coworker.id
+    assert ended.actor_id == requester.id
     assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
     assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
 
 
-def test_a_relationship_declared_during_a_grant_hides_the_name_in_the_list(client, db, agency, coworker):
+def test_a_relationship_declared_during_a_grant_hides_the_name_in_the_list(client, db, agency, requester):
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
     assert "Jo Doe" in text(client.get("/caseload/emergency/grants"))
 
-    db.session.add(DeclaredRelationship(staff_id=coworker.id, client_id=agency["jo"].id, relationship="friend"))
+    db.session.add(DeclaredRelationship(staff_id=requester.id, client_id=agency["jo"].id, relationship="friend"))
     db.session.commit()
 
     listing = text(client.get("/caseload/emergency/grants"))
@@ -316,7 +318,7 @@ def test_a_relationship_declared_during_a_grant_hides_the_name_in_the_list(clien
     assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 404
 
 
-def test_someone_elses_grant_is_404(client, db, agency, coworker):
+def test_someone_elses_grant_is_404(client, db, agency, requester):
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
     sign_in(client, agency["outside"])
@@ -326,7 +328,7 @@ def test_someone_elses_grant_is_404(client, db, agency, coworker):
     assert grant.ended_at is None
 
 
-def test_privacy_officer_cannot_request_and_admin_cannot_review(client, db, agency, coworker, login_as):
+def test_privacy_officer_cannot_request_and_admin_cannot_review(client, db, agency, requester, login_as):
     client.post("/caseload/emergency", data=form())
     [grant] = grants(db)
     login_as(Role.PRIVACY)
@@ -362,7 +364,7 @@ def test_attempts_are_limited_per_person(database_url, tmp_path):
             assert throttled == 2
 
 
-def test_control_characters_in_the_form_are_not_a_server_error(client, db, coworker):
+def test_control_characters_in_the_form_are_not_a_server_error(client, db, requester):
     response = client.post("/caseload/emergency", data=form(name=" Jo\t Doe\r\n", reason=REASON + "\r\n"))
     assert response.status_code == 302  # "Jo Doe" once the tab and line break are taken out
     [grant] = grants(db)
