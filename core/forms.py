@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from core import csrf, passwords
+from core.text import visible_length
 
 NUL_MESSAGE = (
     "This has a hidden character we cannot use (it often comes from copying out of another program). "
@@ -104,6 +105,19 @@ def plain_paragraphs(form: Any, field: Field) -> None:
     """Like ``plain_text``, but line breaks and tabs are allowed."""
     if isinstance(field.data, str) and _has_control(field.data, allowed="\n\r\t"):
         raise ValidationError("Use only letters, numbers, spaces and punctuation.")
+
+
+class VisibleLength:
+    """At least ``minimum`` characters a reader can see (``core.text.visible_length``): the one check every
+    "reason" field uses, so spaces, zero-width and other invisible characters never make a reason long enough."""
+
+    def __init__(self, minimum: int, message: str) -> None:
+        self.minimum = minimum
+        self.message = message
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if not isinstance(field.data, str) or visible_length(field.data) < self.minimum:
+            raise ValidationError(self.message)
 
 
 def optional_id(value: Any) -> int | None:

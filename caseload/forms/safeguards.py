@@ -26,7 +26,7 @@ from caseload.forms._common import version_field
 from caseload.models import AssignmentKind, DualPolicy, GrantPurpose
 from caseload.services.emergency import MIN_REASON
 from core import timeutil
-from core.forms import FlaskForm, Form, PlainDateField, VersionField, clean_text, optional_id, options
+from core.forms import FlaskForm, Form, PlainDateField, VersionField, VisibleLength, clean_text, optional_id, options
 
 NOT_IN_LIST = "Choose from the list. If the list has changed, reload the page."
 LONG_TEXT = 5000
@@ -55,6 +55,17 @@ def _text(label: str, message: str, maximum: int = LONG_TEXT) -> TextAreaField:
         label,
         filters=[clean_text],
         validators=[DataRequired(message), Length(max=maximum, message=f"Use at most {maximum} characters.")],
+    )
+
+
+def _reason(label: str, message: str) -> TextAreaField:
+    """A reason (a determination's rationale, a review finding): something a reader can see, not only spaces or
+    invisible characters."""
+    return TextAreaField(
+        label,
+        filters=[clean_text],
+        validators=[DataRequired(message), VisibleLength(1, message),
+                    Length(max=LONG_TEXT, message=f"Use at most {LONG_TEXT} characters.")],
     )
 
 
@@ -119,7 +130,7 @@ class AssignForm(FlaskForm):
 class DeterminationForm(FlaskForm):
     situation = _text("The situation", "Describe the situation.")
     decision = _text("The decision", "Write the decision.")
-    rationale = _text("Why (rationale)", "Write why you decided this.")
+    rationale = _reason("Why (rationale)", "Write why you decided this.")
     consulted = StringField(
         "Who was consulted",
         filters=[clean_line],
@@ -156,8 +167,9 @@ class EmergencyForm(FlaskForm):
         filters=[clean_text],
         validators=[
             DataRequired(f"Write a reason of at least {MIN_REASON} characters."),
-            Length(min=MIN_REASON, max=2000,
-                   message=f"Write a reason of at least {MIN_REASON} and at most 2000 characters."),
+            VisibleLength(MIN_REASON, f"Write a reason of at least {MIN_REASON} characters (spaces and invisible "
+                                      "characters do not count)."),
+            Length(max=2000, message="Write a reason of at most 2000 characters."),
         ],
     )
     password = PasswordField(
@@ -167,7 +179,7 @@ class EmergencyForm(FlaskForm):
 
 
 class FindingForm(FlaskForm):
-    finding = _text("Your finding", "Write your finding: was this use of emergency access justified?")
+    finding = _reason("Your finding", "Write your finding: was this use of emergency access justified?")
 
 
 # The access report's filters ----------------------------------------------------------------------------------

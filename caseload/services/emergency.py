@@ -20,6 +20,7 @@ from core.accounts.service import confirm_password
 from core.errors import RefusalEntry, Refused
 from core.extensions import db
 from core.models import Role, Staff
+from core.text import visible_length
 from core.timeutil import utcnow
 
 GRANT_HOURS = 4
@@ -80,7 +81,7 @@ def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: 
     if not confirmed:
         raise refuse("That is not your password. Emergency access needs you to sign in again.", "re-authentication",
                      WrongPassword)
-    if len(request.reason.strip()) < MIN_REASON:
+    if visible_length(request.reason) < MIN_REASON:
         raise refuse(f"Write a reason of at least {MIN_REASON} characters.", "reason too short")
     found = matching_clients(request.name, request.date_of_birth)
     if len(found) == 1 and barred_from_emergency(actor, found[0].id):

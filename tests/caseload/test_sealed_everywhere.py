@@ -1207,3 +1207,57 @@ def test_the_review_queue_marks_grants_on_sealed_records(client, db, agency):
     queue = answer(client.get("/caseload/safeguards/grants")).words
     assert "Eli Oncall" in queue
     assert "Sealed record" in queue
+
+
+# Reasons of 20 visible characters (issue 10, finding 5) -----------------------------------------------------------
+
+INVISIBLE_REASONS = {
+    "zero-width-spaces": "\u200b" * 20,
+    "zero-width-joiners-and-marks": "\u200d\u200c\u2060\u200e\u200f\ufeff" * 4,
+    "padded-short": "Help now" + "\u200b \u00a0\u3000" * 10,
+    "fillers": "\u3164\u2800\u115f\u1160\uffa0\u034f" * 4 + "ok",
+}
+
+
+@pytest.mark.parametrize("reason", INVISIBLE_REASONS.values(), ids=INVISIBLE_REASONS.keys())
+def test_an_invisible_reason_does_not_break_the_glass(client, db, agency, reason):
+    requester = make_staff(Role.STAFF, name="Noor Nightshift")
+    db.session.commit()
+    sign_in(client, requester)
+    response = client.post("/caseload/emergency", data=emergency_form(reason=reason))
+    assert response.status_code == 400
+    assert "Write a reason of at least 20 characters" in answer(response).words
+    assert grants_of(db, requester.id) == []
+    assert [entry.detail for entry in select_entries("emergency.refused")] == ["incomplete: reason"]
+
+
+def test_twenty_visible_characters_in_any_script_are_a_reason(client, db, agency):
+    from core.text import visible_length
+
+    assert visible_length("\u200b" * 20) == 0
+    assert visible_length("e\u0301" * 20) == 20  # NFKC makes each pair one letter
+    assert visible_length("危機の電話がありました。安全計画が今すぐ必要です") == 24
+    assert visible_length("Ａ" * 20) == 20
+
+
+@pytest.mark.parametrize("field", ["rationale", "finding"])
+def test_an_invisible_determination_or_finding_is_refused(client, db, agency, field):
+    target = agency.targets["sealed"]
+    sign_in(client, agency.people["privacy"])
+
+    def send(text: str):
+        if field == "finding":
+            return client.post(f"/caseload/safeguards/grants/{target.grant}", data={"finding": text})
+        data = {"situation": "Staff member asked for services.", "decision": "Clinic team only.",
+                "rationale": text, "consulted": "no one",
+                "review_on": (utcnow().date() + timedelta(days=30)).isoformat(),
+                "replaces": str(safeguards.current_determination_id(db.session.get(Client, target.client)))}
+        return client.post(f"/caseload/safeguards/clients/{target.client}/determinations",
+                           data={f"determination-{name}": value for name, value in data.items()})
+
+    refused = send("\u200b\u2060\u200d" * 10)
+    assert refused.status_code == 400
+    assert db.session.scalar(select(func.count()).select_from(Determination)) == 1
+    assert db.session.get(EmergencyGrant, target.grant).reviewed_at is None
+    # The same form with something to read goes through.
+    assert send("Justified: a crisis call, only the safety plan was read.").status_code == 302
