@@ -3,8 +3,9 @@
 * A peer specialist adds a contact note and updates a goal in the recovery plan (a new version; the old one kept).
 * The privacy officer seals a record by linking the client to a staff member; a co-worker of that staff member can
   then neither find the record nor open it: its address answers exactly like one that never existed.
-* A clinician breaks the glass to open a sealed record: a wrong password is refused, the right one opens it for a
-  few hours; the privacy officer is told and closes the review with a finding.
+* A clinician on the staff member's team cannot break the glass (the answer for a person who is not a client); a
+  clinician from elsewhere can: a wrong password is refused, the right one opens it for a few hours; the privacy
+  officer is told and closes the review with a finding.
 
 The live server's database is shared by the whole browser session, so each journey works on demo records no other
 test changes, and leaves behind nothing another test reads (the emergency access is ended at the close).
@@ -41,6 +42,7 @@ SEALED_CLIENT = "Gloria Estes"
 SEALED_STAFF = "Vic Laurent (vic@example.org)"
 # The demo's sealed staff-client record (caseload/demo.py) and the facts emergency access asks for.
 JORDAN = "Jordan Blake"
+ON_CALL = "blair@example.org"  # Blair Mensah, inpatient psychiatrist: outside Jordan's teams and supervisor chain
 JORDAN_BORN = date(1979, 5, 14)
 
 
@@ -252,17 +254,25 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     axe_violations: AxeCheck,
     screenshot: Screenshot,
 ) -> None:
-    clinician = page
+    teammate = page
     record = f"/caseload/clients/{client_id(live_server, JORDAN)}"
-    before = newest_grant(live_server, DEMO_EMAILS["clinician"])
-    sign_in(clinician, live_server, DEMO_EMAILS["clinician"])
+    sign_in(teammate, live_server, DEMO_EMAILS["clinician"])
 
-    # Dr. Casey Lin works on Jordan Blake's team: the record does not exist for them.
-    response = clinician.goto(record)
+    # Dr. Casey Lin works on Jordan Blake's team: the record does not exist for them, and emergency access, which
+    # exists to keep it from them, answers exactly as for a person who is not a client.
+    response = teammate.goto(record)
     assert response is not None
     assert response.status == 404
+    teammate.goto(live_server.at("/caseload/emergency"))
+    fill_emergency_form(teammate, DEMO_PASSWORD)
+    expect(teammate.get_by_text("No single client matches that full name and date of birth.")).to_be_visible()
+    assert newest_grant(live_server, DEMO_EMAILS["clinician"]) is None, "a teammate broke the glass"
 
-    clinician.goto("/caseload/")
+    # Blair Mensah, a psychiatrist on the inpatient unit, is outside Jordan's teams and supervisor chain.
+    clinician = new_context().new_page()
+    before = newest_grant(live_server, ON_CALL)
+    sign_in(clinician, live_server, ON_CALL)
+    clinician.goto(live_server.at("/caseload/"))
     clinician.get_by_role("navigation", name="More in the caseload").get_by_role(
         "link", name="Emergency access"
     ).click()
@@ -276,7 +286,7 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     expect(clinician.get_by_label("Your password")).to_have_attribute("aria-invalid", "true")
     expect(clinician.get_by_label("Client's full name")).to_have_value(JORDAN)
     expect(clinician.get_by_label("Your password")).to_have_value("")
-    assert newest_grant(live_server, DEMO_EMAILS["clinician"]) == before, "a wrong password opened the record"
+    assert newest_grant(live_server, ON_CALL) == before, "a wrong password opened the record"
     no_violations(clinician, "clinician-journey-emergency-refused", axe_violations, screenshot)
 
     # The right password and a reason: the record opens and says until when.
@@ -287,7 +297,7 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     expect(clinician.get_by_role("region", name="Sealed record")).to_contain_text(
         re.compile(r"You are reading it under emergency access, which ends at \d\d:\d\d on ")
     )
-    grant = newest_grant(live_server, DEMO_EMAILS["clinician"])
+    grant = newest_grant(live_server, ON_CALL)
     assert grant is not None
     assert grant != before
     no_violations(clinician, "clinician-journey-emergency-record", axe_violations, screenshot)
@@ -298,21 +308,21 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
         sign_in(privacy, live_server, DEMO_EMAILS["privacy"])
         privacy.goto("/notifications/")
         told = privacy.get_by_role("listitem").filter(
-            has_text="Dr. Casey Lin used emergency access to a protected record. Review it."
+            has_text="Blair Mensah used emergency access to a protected record. Review it."
         )
         expect(told.first).to_be_visible()
         told.first.get_by_role("link", name=re.compile("^Open")).click()
         expect(privacy.get_by_role("heading", level=1)).to_have_text("Emergency access review")
         row = privacy.get_by_role("row").filter(has=privacy.locator(f'a[href="/caseload/safeguards/grants/{grant}"]'))
-        expect(row).to_contain_text("Dr. Casey Lin")
+        expect(row).to_contain_text("Blair Mensah")
         expect(row).to_contain_text("Jordan (Jordan Blake)")
         expect(row).to_contain_text("Crisis response")
         row.get_by_role("link").click()
 
-        expect(privacy.get_by_role("heading", level=1)).to_have_text("Emergency access by Dr. Casey Lin")
+        expect(privacy.get_by_role("heading", level=1)).to_have_text("Emergency access by Blair Mensah")
         expect(privacy.get_by_role("region", name="What they told us")).to_contain_text("crisis line")
         opened = privacy.get_by_role("table", name=re.compile("^Each opening of the record during this access"))
-        expect(opened.get_by_role("row").filter(has_text="Dr. Casey Lin")).to_contain_text("Record")
+        expect(opened.get_by_role("row").filter(has_text="Blair Mensah")).to_contain_text("Record")
         privacy.get_by_role("button", name="Record the finding and close this review").click()
         expect(privacy.get_by_role("alert").filter(has_text="Write your finding")).to_be_visible()
         no_violations(privacy, "privacy-journey-grant-errors", axe_violations, screenshot)
