@@ -70,14 +70,26 @@ def test_declared_relationship_hides_client(db, agency):
 
 
 def test_emergency_grant_opens_then_expires(db, agency):
-    grant = EmergencyGrant(staff_id=agency["coworker"].id, client_id=agency["client"].id, purpose="crisis",
+    # Outside the staff member's teams and supervisor chain: a grant opens the record for them (issue 10: a
+    # co-worker's grant opens nothing, see test_emergency_grant_never_overrides_a_bar).
+    on_call = make_staff("peer", teams=[make_team(name="Night line")])
+    grant = EmergencyGrant(staff_id=on_call.id, client_id=agency["client"].id, purpose="crisis",
                            reason="Client in crisis at the day program now", expires_at=utcnow() + timedelta(hours=4))
     db.session.add(grant)
     db.session.commit()
-    assert may_see(agency["coworker"], agency["client"].id)
+    assert may_see(on_call, agency["client"].id)
     grant.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    assert not may_see(agency["coworker"], agency["client"].id)
+    assert not may_see(on_call, agency["client"].id)
+
+
+@pytest.mark.parametrize("who", ["coworker", "boss", "grand_boss", "hr"])
+def test_emergency_grant_never_overrides_a_bar(db, agency, who):
+    db.session.add(EmergencyGrant(staff_id=agency[who].id, client_id=agency["client"].id, purpose="crisis",
+                                  reason="Client in crisis at the day program now",
+                                  expires_at=utcnow() + timedelta(hours=4)))
+    db.session.commit()
+    assert not may_see(agency[who], agency["client"].id)
 
 
 def test_emergency_grant_never_opens_own_record(db, agency):
