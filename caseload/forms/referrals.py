@@ -70,7 +70,13 @@ class OneOf:
 
 
 def not_in_future(form: Any, field: Field) -> None:
-    if field.data is not None and from_local_moment(field.data) > utcnow() + FUTURE_GRACE:
+    if field.data is None:
+        return
+    try:
+        stored = from_local_moment(field.data)
+    except OverflowError:  # the last hours Python holds, in a zone behind UTC: past the end of its calendar
+        stored = None
+    if stored is None or stored > utcnow() + FUTURE_GRACE:
         raise ValidationError("This time is in the future. Enter when the referral came in.")
 
 
