@@ -28,6 +28,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
+from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.pool import StaticPool
 
@@ -306,7 +307,7 @@ def _limiter_off() -> None:
 
 
 @pytest.fixture
-def db(app: Flask):  # noqa: ANN201 - the Flask-SQLAlchemy extension
+def db(app: Flask) -> SQLAlchemy:
     return _db
 
 

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from core import passwords, sessions, timeutil
 from core.extensions import db
 from core.models import Program, Role, Staff, StaffStatus, Team
+
+if TYPE_CHECKING:  # the caseload's models are imported where they are used, after the app is set up
+    from caseload.models import (
+        Assignment,
+        Client,
+        ContactNote,
+        GroupSession,
+        PeerGroup,
+        PlanVersion,
+        Referral,
+        Resource,
+    )
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -64,7 +78,7 @@ def start_session(staff: Staff) -> str:
     return token
 
 
-def make_client(name: str | None = None, *, program: Program | None = None, **fields: object):  # noqa: ANN201
+def make_client(name: str | None = None, *, program: Program | None = None, **fields: object) -> Client:
     from datetime import date
 
     from caseload.models import Client, ClientStatus
@@ -82,7 +96,7 @@ def make_client(name: str | None = None, *, program: Program | None = None, **fi
     return client
 
 
-def assign(client, staff: Staff, kind: str = "peer"):  # noqa: ANN001,ANN201
+def assign(client: Client, staff: Staff, kind: str = "peer") -> Assignment:
     from caseload.models import Assignment
 
     assignment = Assignment(client_id=client.id, staff_id=staff.id, kind=kind)
@@ -91,7 +105,7 @@ def assign(client, staff: Staff, kind: str = "peer"):  # noqa: ANN001,ANN201
     return assignment
 
 
-def seal(client, staff: Staff) -> None:  # noqa: ANN001
+def seal(client: Client, staff: Staff) -> None:
     from core.timeutil import utcnow
 
     client.staff_member_id = staff.id
@@ -102,7 +116,7 @@ def seal(client, staff: Staff) -> None:  # noqa: ANN001
 # Referrals, groups and resources (caseload) -------------------------------------------------------------------
 
 
-def make_referral(client, taker: Staff, **fields: object):  # noqa: ANN001,ANN201
+def make_referral(client: Client, taker: Staff, **fields: object) -> Referral:
     """A referral for ``client`` taken by ``taker``; received now unless ``received_at`` is given."""
     from caseload.models import Referral
     from core.timeutil import utcnow
@@ -121,7 +135,7 @@ def make_referral(client, taker: Staff, **fields: object):  # noqa: ANN001,ANN20
     return referral
 
 
-def make_peer_group(facilitator: Staff, **fields: object):  # noqa: ANN201
+def make_peer_group(facilitator: Staff, **fields: object) -> PeerGroup:
     from caseload.models import PeerGroup
 
     group = PeerGroup(
@@ -135,7 +149,9 @@ def make_peer_group(facilitator: Staff, **fields: object):  # noqa: ANN201
     return group
 
 
-def make_group_session(group, recorder: Staff, attendees=(), **fields: object):  # noqa: ANN001,ANN201
+def make_group_session(
+    group: PeerGroup, recorder: Staff, attendees: Iterable[Client] = (), **fields: object
+) -> GroupSession:
     """A session of ``group`` with the given clients attending (no audit: test data only)."""
     from datetime import timedelta
 
@@ -156,7 +172,7 @@ def make_group_session(group, recorder: Staff, attendees=(), **fields: object): 
     return session
 
 
-def make_resource(updated_by: Staff, **fields: object):  # noqa: ANN201
+def make_resource(updated_by: Staff, **fields: object) -> Resource:
     from caseload.models import Resource
 
     resource = Resource(
@@ -170,7 +186,7 @@ def make_resource(updated_by: Staff, **fields: object):  # noqa: ANN201
     return resource
 
 
-def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: object):  # noqa: ANN001,ANN201
+def make_plan(client: Client, author: Staff, goals: list[str] | None = None, **fields: object) -> PlanVersion:
     """The next version of a client's recovery plan, with one goal per text in ``goals`` (keys carry on by position
     from the client's latest version)."""
     from datetime import timedelta
@@ -199,7 +215,7 @@ def make_plan(client, author: Staff, goals: list[str] | None = None, **fields: o
     return version
 
 
-def make_note(staff: Staff, client=None, **fields: object):  # noqa: ANN001,ANN201
+def make_note(staff: Staff, client: Client | None = None, **fields: object) -> ContactNote:
 
     from caseload.models import ContactNote, WorkKind
 

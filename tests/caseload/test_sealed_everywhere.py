@@ -206,7 +206,7 @@ def sign_in(browser: FlaskClient, staff: Staff) -> None:
         session["_fresh"] = True
 
 
-def build_agency(db) -> SimpleNamespace:  # noqa: ANN001 - the Flask-SQLAlchemy extension
+def build_agency(db) -> SimpleNamespace:  # db: the Flask-SQLAlchemy extension
     now = utcnow()
     recovery = make_program(code="CRP", name="Community Recovery Program")
     clinic = make_program(code="OPC", name="Outpatient Clinic")
