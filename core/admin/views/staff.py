@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from core import edits, policy
@@ -16,7 +15,7 @@ from core.admin.forms import InviteForm, StaffEditForm, StaffFilterForm
 from core.admin.services import invitations
 from core.admin.services import staff as service
 from core.admin.services.teams import programs, teams
-from core.admin.views._common import add_problems
+from core.admin.views._common import add_problems, save_new
 from core.errors import InvalidInput, Refused, StaleEdit, keep_refusal
 from core.extensions import db
 from core.models import Staff, StaffStatus
@@ -102,16 +101,11 @@ def staff_invite() -> Response | tuple[str, int]:
     form = InviteForm()
     _fill_choices(form)
     if form.validate_on_submit():
-        try:
-            staff = service.invite(form.email.data, _details(form), actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            add_problems(form, error.problems)
-        except IntegrityError:
-            db.session.rollback()
-            add_problems(form, {"email": "Someone with this email address already has an account."})
-        else:
+        staff = save_new(
+            form, lambda: service.invite(form.email.data, _details(form), actor=current_user),
+            duplicate=("email", "Someone with this email address already has an account."),
+        )
+        if staff is not None:
             flash(f"{staff.name} is invited. Their invitation email is waiting in the email outbox.", "success")
             return redirect(url_for(".staff_invitation", staff_id=staff.id))
     status = 400 if form.errors else 200

@@ -11,7 +11,7 @@ from core import edits
 from core.admin.blueprint import bp
 from core.admin.forms import ProgramForm, TeamForm, TeamRenameForm
 from core.admin.services import teams as service
-from core.admin.views._common import add_problems
+from core.admin.views._common import add_problems, save_new
 from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import Team
@@ -53,16 +53,11 @@ def teams() -> tuple[str, int]:
 def program_add() -> Response | tuple[str, int]:
     form = _program_form()
     if form.validate_on_submit():
-        try:
-            program = service.create_program(form.code.data, form.name.data, actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            add_problems(form, error.problems)
-        except IntegrityError:
-            db.session.rollback()
-            add_problems(form, {"code": "A program with this code or name was just added. Choose another."})
-        else:
+        program = save_new(
+            form, lambda: service.create_program(form.code.data, form.name.data, actor=current_user),
+            duplicate=("code", "A program with this code or name was just added. Choose another."),
+        )
+        if program is not None:
             flash(f"Added the program {program}.", "success")
             return redirect(url_for(".teams"))
     return _teams_page(form, _team_form(), 400)
@@ -73,16 +68,11 @@ def program_add() -> Response | tuple[str, int]:
 def team_add() -> Response | tuple[str, int]:
     form = _team_form()
     if form.validate_on_submit():
-        try:
-            team = service.create_team(form.program.data, form.name.data, actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            add_problems(form, error.problems)
-        except IntegrityError:
-            db.session.rollback()
-            add_problems(form, {"name": "A team with this name was just added to that program. Choose another."})
-        else:
+        team = save_new(
+            form, lambda: service.create_team(form.program.data, form.name.data, actor=current_user),
+            duplicate=("name", "A team with this name was just added to that program. Choose another."),
+        )
+        if team is not None:
             flash(f"Added the team {team}.", "success")
             return redirect(url_for(".teams"))
     return _teams_page(_program_form(), form, 400)
