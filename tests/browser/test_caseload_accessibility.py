@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from caseload.models import Client, GroupSession, PeerGroup, Resource
 from core.extensions import db
-from tests.browser.conftest import AXE_OPTIONS, DEMO_EMAILS, LiveServer, axe_report, sign_in
+from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 from tests.browser.test_accessibility import check_page
 
 pytestmark = pytest.mark.browser
@@ -53,17 +52,6 @@ class EmptyForm:
     path: str
     button: str
     clear: tuple[str, ...] = ()  # labels of boxes that come filled in, to empty first
-
-
-@pytest.fixture
-def axe_violations(axe: Axe) -> AxeCheck:
-    """The conftest's check, asking axe for the violations only: the same rules, a quicker answer."""
-    options = {**AXE_OPTIONS, "resultTypes": ["violations"]}
-
-    def run(page: Page) -> str:
-        return axe_report(axe, page, options)
-
-    return run
 
 
 @pytest.fixture(scope="module")

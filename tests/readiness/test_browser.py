@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -54,7 +53,7 @@ def base_url(live_server: LiveServer) -> str:
 
 @pytest.fixture
 def axe_violations() -> AxeCheck:
-    axe = Axe()
+    axe = browser.QuickAxe()
 
     def run(page: Page) -> str:
         return browser.axe_report(axe, page)  # at the page's width and at a phone's
