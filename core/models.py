@@ -253,3 +253,20 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+
+
+class CredentialType(db.Model):
+    """A state credential a job may require or a person may hold (e.g. the state's certified peer specialist
+    credential). Hiring names the one a posting requires; training records who holds which (shared here, in core,
+    so neither module depends on the other)."""
+
+    __tablename__ = "core_credential_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    issuer: Mapped[str] = mapped_column(String(160), default="")  # who grants it, e.g. the state's certification board
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.issuer})" if self.issuer else self.name

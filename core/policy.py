@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "readiness.manage": frozenset({Role.HR, Role.ADMIN}),
     "readiness.results": frozenset({Role.HR, Role.ADMIN}),
     "hiring.view": frozenset({Role.HR, Role.ADMIN}),
+    "hiring.manage": frozenset({Role.HR, Role.ADMIN}),
     "training.view": ANY_STAFF,
     "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
 }

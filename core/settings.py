@@ -21,6 +21,16 @@ DEFAULTS = {
     "dual_relationship_policy": "case_by_case",
     "readiness_action_threshold": "60",
     "readiness_min_cell": "5",  # readiness results: fewest answers a group needs to be shown (never below 3)
+    # The agency's name and address: the employer and the place of work on public job postings.
+    "agency_name": "",
+    "agency_street": "",
+    "agency_city": "",
+    "agency_region": "",  # state, e.g. CT
+    "agency_postal_code": "",
+    # The living wage for the agency's county, in dollars an hour ("" until entered); job postings are checked
+    # against it.
+    "living_wage_hourly": "",
+    "living_wage_area": "",
 }
 
 

@@ -4,8 +4,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``. A module with record rules, list
-    scopes, demo data or commands adds them here too (see readiness/__init__.py)."""
-    from hiring.views import bp  # importing the views attaches their routes to bp
+    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, its demo data, its
+    commands and its routes (HR's pages and the public careers pages) are added here and nowhere else."""
+    from hiring import cli, demo, policy
+    from hiring.views import bp, careers  # importing the views attaches their routes to the blueprints
 
+    policy.register()
+    demo.register()
+    cli.register(app)
     app.register_blueprint(bp)
+    app.register_blueprint(careers)

@@ -173,4 +173,18 @@ class AgencySettingsForm(FlaskForm):
         validators=[DataRequired("Type your agency's time zone, for example America/New_York."),
                     Length(max=60, message="Use at most 60 characters.")],
     )
+    agency_name = StringField("Agency name", filters=[strip],
+                              validators=[Optional(), Length(max=160, message="Use at most 160 characters.")])
+    agency_street = StringField("Street address", filters=[strip],
+                                validators=[Optional(), Length(max=160, message="Use at most 160 characters.")])
+    agency_city = StringField("City or town", filters=[strip],
+                              validators=[Optional(), Length(max=80, message="Use at most 80 characters.")])
+    agency_region = StringField("State", filters=[strip],
+                                validators=[Optional(), Length(max=40, message="Use at most 40 characters.")])
+    agency_postal_code = StringField("ZIP code", filters=[strip],
+                                     validators=[Optional(), Length(max=12, message="Use at most 12 characters.")])
+    living_wage_hourly = StringField("Living wage, dollars an hour", filters=[strip],
+                                     validators=[Optional(), Length(max=20, message="Use at most 20 characters.")])
+    living_wage_area = StringField("County or area it is for", filters=[strip],
+                                   validators=[Optional(), Length(max=120, message="Use at most 120 characters.")])
     version = VersionField()

@@ -1,8 +1,9 @@
 """Hiring views, one file per area. Importing this package imports each of them, which attaches their routes to
-``bp``; the view files import ``bp`` from ``hiring.blueprint`` and never each other or this package.
+``bp`` (HR's pages) and ``careers`` (the public careers pages, in ``jobs.py``); the view files import the blueprints
+from ``hiring.blueprint`` and never each other or this package.
 """
 
-from hiring.blueprint import bp
-from hiring.views import index
+from hiring.blueprint import bp, careers
+from hiring.views import jobs, lists, postings, templates
 
-__all__ = ["bp", "index"]
+__all__ = ["bp", "careers", "jobs", "lists", "postings", "templates"]

@@ -104,3 +104,33 @@ def test_only_the_administrator_opens_the_settings(client, login_as, role):
     assert client.get(PAGE).status_code == 403
     assert client.post(PAGE, data={"time_zone": "Europe/London"}).status_code == 403
     assert settings.get(timeutil.SETTING) == ""
+
+
+def test_the_living_wage_and_the_agency_address_are_saved_audited_and_shown_by_the_year(client, db, login_as):
+    admin = login_as("admin")
+    version = version_on(client.get(PAGE).get_data(as_text=True))
+    data = {"time_zone": "America/New_York", "version": version, "agency_name": "Harbor Valley Behavioral Health",
+            "agency_street": "100 Harbor Street", "agency_city": "New Haven", "agency_region": "CT",
+            "agency_postal_code": "06510", "living_wage_hourly": "$24.5", "living_wage_area": "New Haven County"}
+    assert client.post(PAGE, data=data).status_code == 302
+    assert (settings.get("living_wage_hourly"), settings.get("agency_city")) == ("24.50", "New Haven")
+    details = {(e.record_id, e.detail, e.actor_id) for e in zone_changes(db)}
+    assert ("living_wage", "living wage none to 24.50", admin.id) in details
+    assert ("agency_address", "the agency's name or address", admin.id) in details
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Saved now: $24.50 an hour, $50,960 a year." in page
+    assert 'value="Harbor Valley Behavioral Health"' in page
+
+
+def test_a_living_wage_that_is_not_an_amount_is_refused_with_the_input_kept(client, db, login_as):
+    login_as("admin")
+    version = version_on(client.get(PAGE).get_data(as_text=True))
+    response = client.post(PAGE, data={"time_zone": "America/New_York", "version": version,
+                                       "living_wage_hourly": "about twenty", "agency_name": "Kept name"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Enter the living wage in dollars an hour" in page
+    assert 'value="about twenty"' in page
+    assert 'value="Kept name"' in page
+    assert settings.get("living_wage_hourly") == ""
+    assert settings.get("agency_name") == ""

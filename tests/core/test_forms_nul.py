@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import caseload
 import core
+import hiring
 import readiness
 from core import forms as core_forms
 from core.extensions import db
@@ -20,7 +21,7 @@ from readiness.models import OpenAnswer, Response
 from tests import factories
 from tests.readiness.helpers import full_answers, invitation_of, items_by_code, make_campaign, make_instrument, send
 
-PACKAGES = (core, caseload, readiness)
+PACKAGES = (core, caseload, readiness, hiring)
 
 
 def _all_subclasses(cls: type) -> set[type]:

@@ -136,11 +136,13 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 built.people[role] = person
                 built.tokens[role] = factories.start_session(person)
             colleague = factories.make_staff(Role.PEER, teams=[team], program=program)
+            hiring_records(built.people[str(Role.HR)], team)
             invited = factories.make_staff(Role.PEER, status=StaffStatus.INVITED, teams=[team])
             built.real_values = {
                 "staff_id": colleague.id,
                 "team_id": team.id,
                 "program_id": program.id,
+                "number": 1,  # a posting's first version
                 "token": accounts_service.invitation_token(invited, application.config["SECRET_KEY"]),
             }
             db.session.commit()
@@ -151,6 +153,22 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         built.counts = row_counts(application, skip=CHANGES_ON_READ)
         built.new_audit_entries()
         yield built
+
+
+def hiring_records(hr: Staff, team: Any) -> None:
+    """A published posting (with a second version), an agency template, a phrase and a credential, so the hiring
+    routes are walked on real records: HR's pages by HR and the administrator only, the careers pages by anyone."""
+    from core import credentials
+    from hiring.services import phrases, postings
+    from hiring.services import templates as template_service
+    from tests.hiring.helpers import published, save
+
+    posting = published(hr, team=team)
+    save(posting, hr, title="A change after publishing")
+    template_service.copy_sample("Our peer specialist template", hr)
+    phrases.add("no felony convictions", "", hr)
+    credentials.add("Certified Peer Specialist", "State board", hr)
+    assert postings.current_version(posting).number == 3
 
 
 def sent_to_sign_in(response: Any) -> bool:

@@ -1,9 +1,9 @@
-"""The administrator's settings page (``/admin/settings``): the agency's time zone. Thin: the rules are in
-``core.admin.services.agency_settings``."""
+"""The administrator's settings page (``/admin/settings``): the agency's time zone, its name and address, and the
+living wage for its county. Thin: the rules are in ``core.admin.services.agency_settings``."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -14,7 +14,10 @@ from core.admin.services import agency_settings
 from core.edits import STALE_MESSAGE
 from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
+from core.money import dollars, parse_dollars
 from core.policy import requires
+
+OTHER_FIELDS = (*agency_settings.ADDRESS_KEYS, *agency_settings.WAGE_KEYS)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -22,13 +25,19 @@ from core.policy import requires
 def settings_page() -> Response | tuple[str, int]:
     form = AgencySettingsForm()
     if not form.is_submitted():
-        form.time_zone.data = agency_settings.current().time_zone
+        saved = agency_settings.current()
+        for name in OTHER_FIELDS:
+            form[name].data = getattr(saved, name)
+        form.time_zone.data = saved.time_zone
         form.version.data = agency_settings.version()
     stale = False
     if form.validate_on_submit():
         try:
             changed = agency_settings.save(
-                agency_settings.AgencySettings(time_zone=form.time_zone.data or ""),
+                agency_settings.AgencySettings(
+                    time_zone=form.time_zone.data or "",
+                    **{name: form[name].data or "" for name in OTHER_FIELDS if name in request.form},
+                ),
                 loaded=form.version.data or "",
                 actor=current_user,
             )
@@ -52,4 +61,6 @@ def settings_page() -> Response | tuple[str, int]:
         zones=timeutil.zone_names(),
         saved=agency_settings.current(),
         stale_message=STALE_MESSAGE if stale else None,
+        dollars=dollars,
+        saved_wage=parse_dollars(agency_settings.current().living_wage_hourly or ""),
     ), status

@@ -1,0 +1,196 @@
+"""Hiring forms: input shape only. The rules (teams of a program, pay range, the approval path) live in
+``hiring.services``.
+
+The edit form of a draft is built for each version (``draft_form_class``): one box per blank (``blank_<n>``) and per
+piece of section text (``section_<s>_heading``, ``section_<s>_text``, ``section_<s>_group_<g>_lead``,
+``section_<s>_after``), so a check can link straight to the box to fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import Field, IntegerField, RadioField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from core.forms import (
+    FlaskForm,
+    Form,
+    PlainDateField,
+    VersionField,
+    clean_text,
+    optional_id,
+    options,
+    plain_paragraphs,
+    plain_text,
+)
+from hiring.models import EmploymentType, LivedExperience, PayPeriod, WorkSetting
+from hiring.services.pay import parse_dollars
+
+NOT_A_CHOICE = "Choose one of the options shown."
+
+
+def _line(label: str, limit: int, *, required: str | None = None) -> StringField:
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_text]
+    return StringField(label, filters=[clean_text], validators=validators)
+
+
+def _area(label: str, limit: int, *, required: str | None = None) -> TextAreaField:
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_paragraphs]
+    return TextAreaField(label, filters=[clean_text], validators=validators)
+
+
+def money(form: Any, field: Field) -> None:
+    if field.data and parse_dollars(field.data) is None:
+        raise ValidationError("Enter an amount in dollars, for example 24.50 or 48,000.")
+
+
+def _money(label: str) -> StringField:
+    return StringField(label, filters=[clean_text], validators=[Optional(), Length(max=20), money])
+
+
+def _choices(field: Any) -> None:
+    field.invalid_choice_message = NOT_A_CHOICE
+    field.invalid_value_message = NOT_A_CHOICE
+
+
+# Drafts ---------------------------------------------------------------------------------------------------------
+
+
+class NewDraftForm(FlaskForm):
+    template = SelectField(
+        "Start from", validators=[InputRequired("Choose a template to start from.")], validate_choice=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.template)
+
+
+class DraftForm(FlaskForm):
+    """The fixed part of a draft's edit page; ``draft_form_class`` adds the blanks and the sections."""
+
+    title = _line("Job title", 160, required="Enter the job title, for example “Peer Specialist”.")
+    subtitle = _line("Line under the title", 160)
+    program = SelectField("Program", coerce=optional_id, validators=[Optional()])
+    team = SelectField("Team", coerce=optional_id, validators=[Optional()])
+    setting = RadioField("Setting", choices=options(WorkSetting.choices()), validators=[Optional()])
+    employment_type = RadioField(
+        "Hours", choices=options(EmploymentType.choices()), validators=[InputRequired("Choose full time or part time.")]
+    )
+    pay_min = _money("Pay from (dollars)")
+    pay_max = _money("Pay up to (dollars)")
+    pay_period = RadioField(
+        "The pay is",
+        choices=options(PayPeriod.choices()),
+        validators=[InputRequired("Choose whether the pay is per hour or per year.")],
+    )
+    hours_per_week = IntegerField(
+        "Hours a week",
+        validators=[
+            InputRequired("Enter the hours a week, for example 40."),
+            NumberRange(min=1, max=60, message="Enter a whole number of hours from 1 to 60."),
+        ],
+    )
+    schedule = _line("Schedule", 300)
+    credential = SelectField("Required state credential", coerce=optional_id, validators=[Optional()])
+    lived_experience = RadioField(
+        "Lived experience",
+        choices=options(LivedExperience.choices()),
+        validators=[InputRequired("Choose whether lived experience is required.")],
+    )
+    lived_experience_text = _area("What the posting says about lived experience", 2_000)
+    closes_on = PlainDateField("Last day to apply", validators=[Optional()])
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("program", "team", "setting", "employment_type", "pay_period", "credential", "lived_experience"):
+            _choices(self[name])
+
+
+def draft_form_class(blank_labels: list[str], shape: list[int]) -> type[DraftForm]:
+    """The edit form for a version with these blanks and this shape (the number of duty lists per section)."""
+
+    class BuiltDraftForm(DraftForm):
+        pass
+
+    for index, label in enumerate(blank_labels):
+        setattr(BuiltDraftForm, f"blank_{index}", _line(f"[{label}]", 160))
+    for s, groups in enumerate(shape):
+        setattr(BuiltDraftForm, f"section_{s}_heading", _line("Heading", 160, required="Enter the section's heading."))
+        setattr(BuiltDraftForm, f"section_{s}_text", _area("Opening text", 8_000))
+        for g in range(groups):
+            setattr(BuiltDraftForm, f"section_{s}_group_{g}_lead", _line(f"Words before list {g + 1}", 300))
+        setattr(BuiltDraftForm, f"section_{s}_after", _area("Closing text", 4_000))
+    return BuiltDraftForm
+
+
+class OwnDutyForm(FlaskForm):
+    text = _area("A duty in your own words", 1_000, required="Type the duty, in plain words.")
+    version = VersionField()
+
+
+class StepForm(FlaskForm):
+    comment = _area("Comment", 2_000)
+    version = VersionField()
+
+
+class SaveAsTemplateForm(FlaskForm):
+    name = _line("Name of the new template", 160, required="Enter a name for the template.")
+
+
+# Templates ------------------------------------------------------------------------------------------------------
+
+
+class CopyTemplateForm(FlaskForm):
+    name = _line("Name of the copy", 160, required="Enter a name for the copy.")
+
+
+class TemplateForm(FlaskForm):
+    name = _line("Template name", 160, required="Enter the template's name.")
+    title = _line("Job title", 160, required="Enter the job title.")
+    subtitle = _line("Line under the title", 160)
+    version = VersionField()
+
+
+def template_form_class(sections: int) -> type[TemplateForm]:
+    class BuiltTemplateForm(TemplateForm):
+        pass
+
+    for s in range(sections):
+        setattr(
+            BuiltTemplateForm, f"section_{s}_heading", _line("Heading", 160, required="Enter the section's heading.")
+        )
+        setattr(BuiltTemplateForm, f"section_{s}_text", _area("Opening text", 8_000))
+        setattr(BuiltTemplateForm, f"section_{s}_after", _area("Closing text", 4_000))
+    return BuiltTemplateForm
+
+
+# Lists HR keeps ------------------------------------------------------------------------------------------------
+
+
+class PhraseForm(FlaskForm):
+    phrase = _line("Phrase", 120, required="Type the phrase to look for, for example “no felony convictions”.")
+    reason = _area("Why it shuts people out (shown with the check)", 400)
+
+
+class CredentialForm(FlaskForm):
+    name = _line("Credential", 160, required="Type the credential's name, for example “Certified Peer Specialist”.")
+    issuer = _line("Who grants it", 160)
+
+
+# The careers page ---------------------------------------------------------------------------------------------
+
+
+class CareersFilter(Form):
+    program = SelectField("Program", coerce=optional_id, validators=[Optional()])
+    setting = SelectField("Setting", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.program)
+        _choices(self.setting)
+        self.setting.choices = options([("", "Any setting"), *WorkSetting.choices()])

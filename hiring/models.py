@@ -1,0 +1,231 @@
+"""Hiring: job-description templates, postings with their versions and approval steps, and the phrases the checks
+look for.
+
+* ``hiring_template`` is one of the agency's own templates (a copy of the sample that ships with PeerWorks, of
+  another template, or of a draft). The sample itself is data (``hiring/data/sample_job_description.json``), never a
+  row, so it is there in every agency and cannot be changed.
+* ``hiring_posting`` is one job being hired for, from its first draft to its close: its status, which version is
+  current, which was approved and which is published. Candidates, interview panels and the person hired hang off
+  it (later work).
+* ``hiring_posting_version`` is one saved state of a posting, whole: every save adds one, so any two can be
+  compared and any one restored (as a new version). The version that was published is never changed (the published
+  text is frozen); an edit after publishing makes a new version while the careers page keeps the published one.
+* ``hiring_posting_event`` is one step of the approval path (draft, in review, approved, published, closed), with who,
+  when, which version and a comment.
+* ``hiring_exclusion_phrase`` is a phrase HR added to the list of requirement phrases that shut out people with
+  lived experience (the built-in ones are in ``hiring.services.checks``).
+
+A document (a template's or a version's) is JSON: ``{"subtitle", "sections": [{"key", "heading", "text", "groups":
+[{"key", "lead", "style", "duties": [{"key", "text", "items"}]}], "after"}]}`` (``hiring.services.documents``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.labels import Labelled, label_words
+from core.models import CredentialType, Program, Staff, Team
+from core.timeutil import utcnow
+
+
+class WorkSetting(Labelled):
+    INPATIENT = "inpatient"
+    OUTPATIENT = "outpatient"
+    COMMUNITY = "community"
+    HOUSING = "housing"
+
+
+class EmploymentType(Labelled):
+    FULL_TIME = "full_time"
+    PART_TIME = "part_time"
+
+
+class PayPeriod(Labelled):
+    HOUR = "hour"
+    YEAR = "year"
+
+
+class LivedExperience(Labelled):
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    NOT_ASKED = "not_asked"
+
+
+class PostingStatus(Labelled):
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    CLOSED = "closed"
+
+
+label_words(
+    {
+        (WorkSetting, "inpatient"): "Inpatient",
+        (WorkSetting, "outpatient"): "Outpatient",
+        (WorkSetting, "community"): "Community",
+        (WorkSetting, "housing"): "Housing",
+        (EmploymentType, "full_time"): "Full time",
+        (EmploymentType, "part_time"): "Part time",
+        (PayPeriod, "hour"): "per hour",
+        (PayPeriod, "year"): "per year",
+        (LivedExperience, "required"): "Required: personal lived experience of recovery",
+        (LivedExperience, "preferred"): "Preferred: personal lived experience of recovery",
+        (LivedExperience, "not_asked"): "Not asked",
+        (PostingStatus, "draft"): "Draft",
+        (PostingStatus, "in_review"): "In review",
+        (PostingStatus, "approved"): "Approved",
+        (PostingStatus, "published"): "Published",
+        (PostingStatus, "closed"): "Closed",
+    }
+)
+
+
+def _in(values: type[enum.StrEnum]) -> str:
+    return "(" + ", ".join(f"'{member.value}'" for member in values) + ")"
+
+
+class Template(db.Model):
+    """One of the agency's own job-description templates."""
+
+    __tablename__ = "hiring_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(160))  # the job title a draft starts with
+    document: Mapped[str] = mapped_column(Text)  # JSON, see the module's docstring
+    copied_from: Mapped[str] = mapped_column(String(200), default="")  # words: "the sample", "template X", "draft 4"
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency (core.edits)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Posting(db.Model):
+    """One job being hired for, from its first draft to its close."""
+
+    __tablename__ = "hiring_posting"
+    __table_args__ = (CheckConstraint(f"status IN {_in(PostingStatus)}", name="known_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default=PostingStatus.DRAFT, index=True)
+    template_name: Mapped[str] = mapped_column(String(160), default="")  # the template it started from
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    current_number: Mapped[int] = mapped_column(Integer, default=1)  # the version being worked on
+    approved_number: Mapped[int | None] = mapped_column(Integer)  # the version approved (while it is current)
+    published_number: Mapped[int | None] = mapped_column(Integer)  # the version on the careers page (frozen)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Optimistic concurrency (core.edits): counts saves of this row. Not a version of the text (current_number).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    versions: Mapped[list[PostingVersion]] = relationship(
+        back_populates="posting", order_by="PostingVersion.number", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self) -> str:
+        return PostingStatus(self.status).label
+
+    @property
+    def is_public(self) -> bool:
+        return self.published_number is not None and self.status != PostingStatus.CLOSED
+
+
+class PostingVersion(db.Model):
+    """One saved state of a posting, whole. Never changed once written."""
+
+    __tablename__ = "hiring_posting_version"
+    __table_args__ = (
+        UniqueConstraint("posting_id", "number"),
+        CheckConstraint(f"setting IS NULL OR setting IN {_in(WorkSetting)}", name="known_setting"),
+        CheckConstraint(f"employment_type IN {_in(EmploymentType)}", name="known_employment_type"),
+        CheckConstraint(f"pay_period IN {_in(PayPeriod)}", name="known_pay_period"),
+        CheckConstraint(f"lived_experience IN {_in(LivedExperience)}", name="known_lived_experience"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")  # what this save did, in words
+
+    title: Mapped[str] = mapped_column(String(160))
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("core_program.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"), index=True)
+    setting: Mapped[str | None] = mapped_column(String(20), index=True)
+    employment_type: Mapped[str] = mapped_column(String(20), default=EmploymentType.FULL_TIME)
+    pay_min_cents: Mapped[int | None] = mapped_column(Integer)
+    pay_max_cents: Mapped[int | None] = mapped_column(Integer)
+    pay_period: Mapped[str] = mapped_column(String(10), default=PayPeriod.HOUR)
+    hours_per_week: Mapped[int] = mapped_column(Integer, default=40)
+    schedule: Mapped[str] = mapped_column(String(300), default="")
+    credential_type_id: Mapped[int | None] = mapped_column(ForeignKey("core_credential_type.id"))
+    lived_experience: Mapped[str] = mapped_column(String(20), default=LivedExperience.REQUIRED)
+    lived_experience_text: Mapped[str] = mapped_column(Text, default="")
+    closes_on: Mapped[date | None] = mapped_column(Date)  # the last day to apply
+    document: Mapped[str] = mapped_column(Text)  # JSON, see the module's docstring
+    blanks: Mapped[str] = mapped_column(Text, default="{}")  # JSON: blank label -> what fills it
+
+    posting: Mapped[Posting] = relationship(back_populates="versions", lazy="raise")
+    program: Mapped[Program | None] = relationship(lazy="joined")
+    team: Mapped[Team | None] = relationship(lazy="joined")
+    credential_type: Mapped[CredentialType | None] = relationship(lazy="joined")
+    created_by: Mapped[Staff | None] = relationship(lazy="joined", foreign_keys=[created_by_id])
+
+    @property
+    def setting_label(self) -> str:
+        return WorkSetting(self.setting).label if self.setting else ""
+
+    @property
+    def employment_label(self) -> str:
+        return EmploymentType(self.employment_type).label
+
+    @property
+    def lived_experience_label(self) -> str:
+        return LivedExperience(self.lived_experience).label
+
+
+class PostingEvent(db.Model):
+    """One step of a posting's approval path."""
+
+    __tablename__ = "hiring_posting_event"
+    __table_args__ = (CheckConstraint(f"to_status IN {_in(PostingStatus)}", name="known_to_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20))
+    version_number: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[Staff | None] = relationship(lazy="joined")
+
+    @property
+    def to_label(self) -> str:
+        return PostingStatus(self.to_status).label
+
+
+class ExclusionPhrase(db.Model):
+    """A requirement phrase HR added to the list the checks look for."""
+
+    __tablename__ = "hiring_exclusion_phrase"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(120), unique=True)
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))

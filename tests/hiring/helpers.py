@@ -1,0 +1,87 @@
+"""Factories for hiring tests: drafts started the way HR starts them, filled in, and taken through approval."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from core import settings, timeutil
+from core.extensions import db
+from core.models import Role, Staff, Team
+from hiring.models import Posting, PostingVersion
+from hiring.services import postings
+from tests import factories
+
+AGENCY = {
+    "agency_name": "Harbor Valley Behavioral Health",
+    "agency_street": "100 Harbor Street",
+    "agency_city": "New Haven",
+    "agency_region": "CT",
+    "agency_postal_code": "06510",
+}
+SAMPLE_BLANKS = {
+    "Program/Team": "Community Reintegration Program",
+    "Service Line": "Mental Health Service Line",
+    "supervisor's title": "Peer Support Supervisor",
+    "Program": "Community Reintegration Program",
+    "Department or Service Line": "Mental Health Service Line",
+    "Service Line name": "Mental Health",
+}
+
+
+def enter_agency(living_wage: str = "24.50") -> None:
+    for key, value in {**AGENCY, "living_wage_hourly": living_wage, "living_wage_area": "New Haven County"}.items():
+        settings.put(key, value)
+
+
+def make_hr(**kwargs: Any) -> Staff:
+    return factories.make_staff(Role.HR, **kwargs)
+
+
+def team_with_peers(peers: int = 1, name: str | None = None) -> Team:
+    team = factories.make_team(name=name)
+    for _ in range(peers):
+        factories.make_staff(Role.PEER, teams=[team], program=team.program)
+    return team
+
+
+def draft(hr: Staff | None = None, **changes: Any) -> Posting:
+    """A draft from the sample; ``changes`` (fields of ``postings.Details``) saved as version 2 when given."""
+    hr = hr or make_hr()
+    posting = postings.start_draft(None, hr)
+    if changes:
+        save(posting, hr, **changes)
+    db.session.flush()
+    return posting
+
+
+def save(posting: Posting, hr: Staff, **changes: Any) -> PostingVersion:
+    details = replace(postings.details_of(postings.current_version(posting)), **changes)
+    return postings.save_details(posting, details, posting.version, hr)
+
+
+def ready_details(team: Team) -> dict[str, Any]:
+    """Everything a version needs before it may be sent for review."""
+    return {
+        "program_id": team.program_id,
+        "team_id": team.id,
+        "setting": "community",
+        "pay_min_cents": 2600,
+        "pay_max_cents": 3000,
+        "pay_period": "hour",
+        "closes_on": timeutil.today() + timedelta(days=30),
+        "blanks": dict(SAMPLE_BLANKS),
+    }
+
+
+def published(hr: Staff | None = None, team: Team | None = None, **changes: Any) -> Posting:
+    """A posting from the sample, filled in, reviewed, approved and published."""
+    enter_agency()
+    hr = hr or make_hr()
+    team = team or team_with_peers(1)
+    posting = draft(hr, **{**ready_details(team), **changes})
+    for action in ("review", "approve", "publish"):
+        postings.move(posting, action, "", posting.version, hr, agency_ready=True)
+    db.session.flush()
+    return posting
