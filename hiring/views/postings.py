@@ -446,12 +446,16 @@ def posting_compare(posting_id: int) -> HttpResponse | tuple[str, int]:
     if old is None or new is None:
         flash("Choose two versions from the list to compare.", "error")
         return redirect(url_for(".posting_versions", posting_id=posting.id))
+    rows = compare.compare(old, new)
+    every = request.args.get("all") == "1"
     return render(
         "hiring/compare.html",
         posting=posting,
         old=old,
         new=new,
-        rows=compare.compare(old, new),
+        rows=rows,
+        every=every,
+        shown=rows if every else [row for row in rows if row.kind != "same"],
         numbers=list(range(posting.current_number, 0, -1)),
     )
 

@@ -177,3 +177,46 @@ def test_pages_reflow_at_320_pixels(page: Page, live_server: LiveServer) -> None
 
 def fits_the_width(page: Page) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+def test_hiring_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
+    """HR's hiring pages on the demo agency: the list, a draft with its checks, its edit form (and its error state),
+    its duties, versions and a comparison, the templates and the lists HR keeps."""
+    sign_in(page, live_server, DEMO_EMAILS["hr"])
+    page.goto(live_server.at("/hiring/"))
+    rough = page.get_by_role("link", name="Peer Specialist", exact=True)
+    expect(rough).to_have_count(1)
+    draft = rough.get_attribute("href") or ""
+    reports = []
+    for name, path in [
+        ("hiring", "/hiring/"), ("draft", draft), ("edit", f"{draft}/edit"), ("duties", f"{draft}/duties"),
+        ("versions", f"{draft}/versions"), ("compare", f"{draft}/compare?old=1&new=2"),
+        ("templates", "/hiring/templates"), ("sample", "/hiring/templates/sample"),
+        ("phrases", "/hiring/phrases"), ("credentials", "/hiring/credentials"),
+    ]:
+        response = page.goto(live_server.at(path))
+        assert response is not None
+        assert response.status == 200, f"{path} answered {response.status}\n{live_server.take_errors()}"
+        reports.append(check_page(page, f"hr-hiring-{name}", axe_violations, screenshot))
+
+    page.goto(live_server.at(f"{draft}/edit"))
+    page.get_by_label("Job title").fill("")
+    page.get_by_label("Pay from (dollars)").fill("about twenty")
+    page.get_by_role("button", name="Save as a new version").click()
+    expect(page.get_by_role("alert").filter(has_text="Please fix these 2 things")).to_be_visible()
+    expect(page.get_by_label("Pay from (dollars)")).to_have_attribute("aria-invalid", "true")
+    reports.append(check_page(page, "hr-hiring-edit-errors", axe_violations, screenshot))
+    failures = [report for report in reports if report]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_careers_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
+    """The public careers page and a posting's page, without signing in."""
+    page.goto(live_server.at("/careers/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jobs at Harbor Valley Behavioral Health")
+    reports = [check_page(page, "anonymous-careers", axe_violations, screenshot)]
+    page.get_by_role("link", name="Peer Specialist, Supported Employment").click()
+    expect(page.get_by_role("link", name="Download this job description (PDF)")).to_be_visible()
+    reports.append(check_page(page, "anonymous-careers-posting", axe_violations, screenshot))
+    failures = [report for report in reports if report]
+    assert not failures, "\n\n".join(failures)

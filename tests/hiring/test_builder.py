@@ -284,3 +284,15 @@ def test_only_hr_and_the_administrator_build(client, db, login_as, role):
         == 403
     )
     assert db.session.scalar(select(PostingVersion.number).order_by(PostingVersion.number.desc())) == 1
+
+
+def test_the_comparison_shows_the_parts_that_differ_and_every_part_on_request(client, db, hr):
+    posting = draft(hr)
+    save(posting, hr, schedule="Weekdays")
+    db.session.commit()
+    url = f"/hiring/postings/{posting.id}/compare?old=1&new=2"
+    changed_only = client.get(url).get_data(as_text=True)
+    every = client.get(url + "&all=1").get_data(as_text=True)
+    assert "Weekdays" in changed_only
+    assert "Work Environment: opening text" not in changed_only
+    assert "Work Environment: opening text" in every
