@@ -178,3 +178,23 @@ def test_the_public_page_shows_only_the_published_version(client, db):
     assert "Published words" in listing
     assert "Unpublished words" not in listing
     assert db.session.get(Posting, posting.id).status == "draft"
+
+
+def test_the_lists_read_the_same_number_of_queries_however_many_postings(client, db, login_as):
+    from core.models import Role
+    from tests.queries import queries_for
+
+    published(title="First job")
+    db.session.commit()
+    careers_one = queries_for(client, "/careers/")
+    for n in range(4):
+        published(title=f"Job {n}")
+    db.session.commit()
+    assert queries_for(client, "/careers/") == careers_one
+
+    login_as(Role.HR)
+    hiring_five = queries_for(client, "/hiring/")
+    for n in range(3):
+        published(title=f"More {n}")
+    db.session.commit()
+    assert queries_for(client, "/hiring/") == hiring_five
