@@ -70,6 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf_resend.register(app)
     register_templates(app)
     register_commands(app)
+    from core import uploads
+
+    uploads.register(app)  # last: its before_request goes first, before the CSRF check reads the form
     return app
 
 
@@ -99,10 +102,11 @@ def register_blueprints(app: Flask) -> None:
     from core import admin
     from core.accounts.views import bp as accounts_bp
     from core.auditlog.views import bp as audit_bp
+    from core.files_view import bp as files_bp
     from core.home import bp as home_bp
     from core.notifications_view import bp as notifications_bp
 
-    for blueprint in (home_bp, accounts_bp, audit_bp, notifications_bp):
+    for blueprint in (home_bp, accounts_bp, audit_bp, notifications_bp, files_bp):
         app.register_blueprint(blueprint)
     admin.register(app)
     for module in (caseload, readiness, hiring, training, supervision):

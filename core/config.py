@@ -51,6 +51,7 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;100 per hour"),
+        "APPLY_RATE_LIMIT": os.environ.get("APPLY_RATE_LIMIT", "5 per hour;20 per day"),
         "SECURE_COOKIES": _flag("SECURE_COOKIES", production),
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
@@ -80,6 +81,7 @@ DEFAULTS: dict[str, object] = {
     "INVITE_MAX_AGE": timedelta(days=7),
     "PAGE_SIZE": 25,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    "UPLOAD_REQUEST_LIMIT": 16 * 1024 * 1024,  # a form sending a file (core.uploads refuses files over 5 MB itself)
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_HEADERS_ENABLED": False,
 }

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -270,3 +271,20 @@ class CredentialType(db.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.issuer})" if self.issuer else self.name
+
+
+class Upload(db.Model):
+    """A file someone sent (a résumé, later a training certificate), kept in the database so every app instance
+    serves it and a backup holds it. Only ``core.uploads`` makes one, after checking its size and its content; it
+    is served only through ``/files/<id>``, to people the purpose's reader rule allows, as a download."""
+
+    __tablename__ = "core_upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40), index=True)  # e.g. "hiring.resume": whose rule may read it
+    filename: Mapped[str] = mapped_column(String(120))  # safe: letters, digits, dots, dashes, underscores
+    content_type: Mapped[str] = mapped_column(String(100))  # from the content, never from the name
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

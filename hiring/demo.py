@@ -175,6 +175,7 @@ def load(people: dict[str, Staff]) -> str:
         schedule="Monday to Friday, 8:00 to 4:30",
         credential_type_id=certified.id,
         closes_on=today + timedelta(days=30),
+        questions="What does recovery mean to you, in a few sentences?\nWhat would you bring to a job-search group?",
         blanks={
             "Program/Team": "vocational team",
             "supervisor's title": "vocational rehabilitation supervisor",

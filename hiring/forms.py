@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, IntegerField, RadioField, SelectField, StringField, TextAreaField, ValidationError
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from flask_wtf.file import FileField
+from wtforms import (
+    EmailField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from core.forms import (
     FlaskForm,
@@ -103,6 +113,7 @@ class DraftForm(FlaskForm):
     )
     lived_experience_text = _area("What the posting says about lived experience", 2_000)
     closes_on = PlainDateField("Last day to apply", validators=[Optional()])
+    questions = _area("Questions for people applying, one on each line", 2_000)
     version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -194,3 +205,33 @@ class CareersFilter(Form):
         _choices(self.program)
         _choices(self.setting)
         self.setting.choices = options([("", "Any setting"), *WorkSetting.choices()])
+
+
+# Applying --------------------------------------------------------------------------------------------------------
+
+
+class ApplicationForm(FlaskForm):
+    """The public application form; ``application_form_class`` adds one box per question of the posting."""
+
+    name = _line("Your name", 160, required="Enter your name.")
+    email = EmailField(
+        "Email address",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Enter your email address, so we can reply."),
+            Length(max=254, message="An email address is at most 254 characters."),
+            Email("Enter an email address like name@example.com."),
+        ],
+    )
+    phone = _line("Phone number", 40)
+    resume = FileField("Your résumé (PDF or Word, at most 5 MB)")
+    statement = _area("Your lived experience or veteran statement", 4_000)
+
+
+def application_form_class(questions: list[str]) -> type[ApplicationForm]:
+    class BuiltApplicationForm(ApplicationForm):
+        pass
+
+    for index, question in enumerate(questions):
+        setattr(BuiltApplicationForm, f"answer_{index}", _area(question, 2_000, required="Answer this question."))
+    return BuiltApplicationForm

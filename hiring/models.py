@@ -12,6 +12,9 @@ look for.
   text is frozen); an edit after publishing makes a new version while the careers page keeps the published one.
 * ``hiring_posting_event`` is one step of the approval path (draft, in review, approved, published, closed), with who,
   when, which version and a comment.
+* ``hiring_application`` is one application sent on the careers page: who, how to reach them, their answers to the
+  posting's questions, an optional lived-experience or veteran statement and their résumé (``core_upload``). It is
+  personal data: only HR and the administrator see it. (The candidate pipeline and interview panels build on it.)
 * ``hiring_exclusion_phrase`` is a phrase HR added to the list of requirement phrases that shut out people with
   lived experience (the built-in ones are in ``hiring.services.checks``).
 
@@ -29,7 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.labels import Labelled, label_words
-from core.models import CredentialType, Program, Staff, Team
+from core.models import CredentialType, Program, Staff, Team, Upload
 from core.timeutil import utcnow
 
 
@@ -175,6 +178,7 @@ class PostingVersion(db.Model):
     lived_experience: Mapped[str] = mapped_column(String(20), default=LivedExperience.REQUIRED)
     lived_experience_text: Mapped[str] = mapped_column(Text, default="")
     closes_on: Mapped[date | None] = mapped_column(Date)  # the last day to apply
+    questions: Mapped[str] = mapped_column(Text, default="")  # questions for applicants, one a line
     document: Mapped[str] = mapped_column(Text)  # JSON, see the module's docstring
     blanks: Mapped[str] = mapped_column(Text, default="{}")  # JSON: blank label -> what fills it
 
@@ -195,6 +199,10 @@ class PostingVersion(db.Model):
     @property
     def lived_experience_label(self) -> str:
         return LivedExperience(self.lived_experience).label
+
+    @property
+    def question_list(self) -> list[str]:
+        return [line.strip() for line in (self.questions or "").splitlines() if line.strip()]
 
 
 class PostingEvent(db.Model):
@@ -229,3 +237,22 @@ class ExclusionPhrase(db.Model):
     reason: Mapped[str] = mapped_column(String(400), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+
+
+class Application(db.Model):
+    """One application sent on the careers page."""
+
+    __tablename__ = "hiring_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), index=True)
+    version_number: Mapped[int] = mapped_column(Integer)  # the published version they applied to
+    name: Mapped[str] = mapped_column(String(160))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    answers: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [[question, answer], ...]
+    statement: Mapped[str] = mapped_column(Text, default="")  # optional lived-experience or veteran statement
+    resume_id: Mapped[int] = mapped_column(ForeignKey("core_upload.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    resume: Mapped[Upload] = relationship(lazy="joined")

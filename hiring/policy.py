@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, select, true
 
-from core import policy
+from core import policy, uploads
 from core.extensions import db
 from core.models import Role
 from core.policy import RecordRule, ScopeRule
-from hiring.models import Posting, PostingStatus, Template
+from hiring.models import Application, Posting, PostingStatus, Template
+from hiring.services.applications import PURPOSE, may_read_resume
 
 BUILDERS = (Role.HR, Role.ADMIN)
 
@@ -44,7 +45,10 @@ RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Posting, "posting.edit"): _may_build,
     (Posting, "posting.public"): _may_read_public,
     (Template, "template.edit"): _may_build,
+    (Application, "application.read"): _may_build,
 }
+
+UPLOAD_READERS: dict[str, uploads.Reader] = {PURPOSE: may_read_resume}
 
 SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
     (Posting, "posting.list"): _builders_see_all,
@@ -55,3 +59,4 @@ SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
 def register() -> None:
     policy.add_record_rules(RECORD_RULES)
     policy.add_scope_rules(SCOPE_RULES)
+    uploads.add_readers(UPLOAD_READERS)

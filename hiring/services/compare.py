@@ -41,6 +41,7 @@ def lines(version: PostingVersion) -> list[tuple[str, str]]:
         ("About lived experience", version.lived_experience_text),
         ("Last day to apply", version.closes_on.isoformat() if version.closes_on else ""),
     ]
+    found += [(f"Question {n}", question) for n, question in enumerate(version.question_list, start=1)]
     found += [(f"Blank [{label}]", value) for label, value in sorted(postings.blanks_of(version).items())]
     document = documents.load(version.document)
     for place, text in documents.texts(version.title, document):

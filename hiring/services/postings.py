@@ -57,6 +57,7 @@ CONTENT = (
     "closes_on",
     "document",
     "blanks",
+    "questions",
 )
 DEFAULT_LIVED_EXPERIENCE = (
     "You have your own lived experience of recovery from mental health or substance use challenges, and you are "
@@ -226,6 +227,7 @@ class Details:
     closes_on: date | None
     blanks: dict[str, str]
     sections: list[SectionWords]
+    questions: str = ""
 
 
 def details_of(version: PostingVersion) -> Details:
@@ -246,6 +248,7 @@ def details_of(version: PostingVersion) -> Details:
         lived_experience=version.lived_experience,
         lived_experience_text=version.lived_experience_text,
         closes_on=version.closes_on,
+        questions=version.questions,
         blanks=blanks_of(version),
         sections=[
             SectionWords(s["heading"], s["text"], s["after"], [g["lead"] for g in s["groups"]])
@@ -311,6 +314,7 @@ def save_details(posting: Posting, details: Details, loaded: object, actor: Staf
         "lived_experience": details.lived_experience,
         "lived_experience_text": details.lived_experience_text,
         "closes_on": details.closes_on,
+        "questions": "\n".join(line.strip() for line in details.questions.splitlines() if line.strip()),
         "document": documents.dump(document),
         "blanks": json.dumps(blanks, ensure_ascii=False, sort_keys=True),
     }

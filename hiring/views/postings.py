@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as HttpResponse
 
-from core import edits, policy
+from core import audit, edits, policy
 from core.errors import InvalidInput, Refused, StaleEdit
 from core.extensions import db
 from core.forms import options
@@ -19,7 +19,7 @@ from core.policy import requires
 from hiring.blueprint import bp
 from hiring.forms import DraftForm, NewDraftForm, OwnDutyForm, SaveAsTemplateForm, StepForm, draft_form_class
 from hiring.models import Posting, PostingStatus, PostingVersion, Template
-from hiring.services import checks, compare, documents, pay, postings, public
+from hiring.services import applications, checks, compare, documents, pay, postings, public
 from hiring.services import templates as template_service
 from hiring.views._common import (
     credential_choices,
@@ -176,6 +176,7 @@ def _form_data(details: postings.Details, labels: list[str], version: int) -> di
         "lived_experience": details.lived_experience,
         "lived_experience_text": details.lived_experience_text,
         "closes_on": details.closes_on,
+        "questions": details.questions,
         "version": version,
     }
     for index, label in enumerate(labels):
@@ -208,6 +209,7 @@ def _details_from(form: DraftForm, labels: list[str], shape: list[int]) -> posti
         lived_experience=form.lived_experience.data,
         lived_experience_text=text("lived_experience_text"),
         closes_on=form.closes_on.data,
+        questions=text("questions"),
         blanks={label: text(f"blank_{index}") for index, label in enumerate(labels)},
         sections=[
             postings.SectionWords(
@@ -512,3 +514,30 @@ def template_from_posting(posting_id: int) -> HttpResponse | tuple[str, int]:
             flash("Saved as a template. New drafts can start from it.", "success")
             return redirect(url_for(".template_detail", template_id=template.id))
     return render("hiring/save_as_template.html", 400, posting=posting, form=form)
+
+
+# Applications (personal data: HR and the administrator; every read audited) ---------------------------------------
+
+
+@bp.get("/postings/<int:posting_id>/applications")
+@requires("hiring.view")
+def posting_applications(posting_id: int) -> tuple[str, int]:
+    posting = load_posting(posting_id)
+    page = paginate(applications.for_posting(posting))
+    for application in page.items:
+        policy.authorize(current_user, "application.read", application)
+    audit.record(
+        "hiring.applications_read",
+        actor=current_user,
+        record_type="hiring_posting",
+        record_id=posting.id,
+        detail=f"{len(page.items)} applications shown",
+    )
+    db.session.commit()
+    return render(
+        "hiring/applications.html",
+        posting=posting,
+        version=postings.current_version(posting),
+        page=page,
+        answers_of=applications.answers_of,
+    )

@@ -1,5 +1,6 @@
-"""hiring: job-description templates, postings with their versions and approval steps, the phrases the checks
-look for, and the state credential types (core_credential_type, shared with training)
+"""hiring: job-description templates, postings with their versions and approval steps, applications, the phrases
+the checks look for; and in core, uploaded files (core_upload) and state credential types (core_credential_type,
+shared with training)
 
 Revision ID: 0012_hiring_postings
 Revises: 0011_readiness_ballots
@@ -29,6 +30,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_credential_type')),
     sa.UniqueConstraint('name', name=op.f('uq_core_credential_type_name'))
     )
+    op.create_table('core_upload',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=40), nullable=False),
+    sa.Column('filename', sa.String(length=120), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_upload'))
+    )
+    with op.batch_alter_table('core_upload', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_upload_purpose'), ['purpose'], unique=False)
+
     op.create_table('hiring_exclusion_phrase',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('phrase', sa.String(length=120), nullable=False),
@@ -71,6 +86,25 @@ def upgrade():
     sa.ForeignKeyConstraint(['created_by_id'], ['core_staff.id'], name=op.f('fk_hiring_template_created_by_id_core_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hiring_template'))
     )
+    op.create_table('hiring_application',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('posting_id', sa.Integer(), nullable=False),
+    sa.Column('version_number', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('answers', sa.Text(), nullable=False),
+    sa.Column('statement', sa.Text(), nullable=False),
+    sa.Column('resume_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['posting_id'], ['hiring_posting.id'], name=op.f('fk_hiring_application_posting_id_hiring_posting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resume_id'], ['core_upload.id'], name=op.f('fk_hiring_application_resume_id_core_upload')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hiring_application'))
+    )
+    with op.batch_alter_table('hiring_application', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hiring_application_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hiring_application_posting_id'), ['posting_id'], unique=False)
+
     op.create_table('hiring_posting_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('posting_id', sa.Integer(), nullable=False),
@@ -109,6 +143,7 @@ def upgrade():
     sa.Column('lived_experience', sa.String(length=20), nullable=False),
     sa.Column('lived_experience_text', sa.Text(), nullable=False),
     sa.Column('closes_on', sa.Date(), nullable=True),
+    sa.Column('questions', sa.Text(), nullable=False),
     sa.Column('document', sa.Text(), nullable=False),
     sa.Column('blanks', sa.Text(), nullable=False),
     sa.CheckConstraint("employment_type IN ('full_time', 'part_time')", name=op.f('ck_hiring_posting_version_known_employment_type')),
@@ -143,11 +178,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_hiring_posting_event_posting_id'))
 
     op.drop_table('hiring_posting_event')
+    with op.batch_alter_table('hiring_application', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hiring_application_posting_id'))
+        batch_op.drop_index(batch_op.f('ix_hiring_application_created_at'))
+
+    op.drop_table('hiring_application')
     op.drop_table('hiring_template')
     with op.batch_alter_table('hiring_posting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hiring_posting_status'))
 
     op.drop_table('hiring_posting')
     op.drop_table('hiring_exclusion_phrase')
+    with op.batch_alter_table('core_upload', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_upload_purpose'))
+
+    op.drop_table('core_upload')
     op.drop_table('core_credential_type')
     # ### end Alembic commands ###

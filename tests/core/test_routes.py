@@ -156,14 +156,18 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def hiring_records(hr: Staff, team: Any) -> None:
-    """A published posting (with a second version), an agency template, a phrase and a credential, so the hiring
-    routes are walked on real records: HR's pages by HR and the administrator only, the careers pages by anyone."""
-    from core import credentials
-    from hiring.services import phrases, postings
+    """A published posting (with a later version and an application with its résumé), an agency template, a phrase
+    and a credential, so the hiring routes are walked on real records: HR's pages and the résumé by HR and the
+    administrator only, the careers pages by anyone."""
+    from core import credentials, uploads
+    from hiring.services import applications, phrases, postings
     from hiring.services import templates as template_service
     from tests.hiring.helpers import published, save
 
-    posting = published(hr, team=team)
+    posting = published(hr, team=team, questions="Why this job?")
+    resume = uploads.Checked(b"%PDF-1.4\n%%EOF\n", uploads.PDF, "cv.pdf")
+    sent = applications.Sent("Robin Vega", "robin@example.org", "", [("Why this job?", "To help.")], "")
+    applications.apply(posting, postings.current_version(posting), sent, resume, "Peer Specialist")
     save(posting, hr, title="A change after publishing")
     template_service.copy_sample("Our peer specialist template", hr)
     phrases.add("no felony convictions", "", hr)

@@ -1,0 +1,71 @@
+"""Applications sent on the careers page: checked, stored with the résumé (``core.uploads``), confirmed by email
+(the outbox), and audited without anything the person wrote. HR and the administrator read them; nobody else."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+
+from core import audit, mail, uploads
+from core.extensions import db
+from core.models import Role, Staff, Upload
+from hiring.models import Application, Posting, PostingVersion
+
+PURPOSE = "hiring.resume"
+READERS = (Role.HR, Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class Sent:
+    name: str
+    email: str
+    phone: str
+    answers: list[tuple[str, str]]
+    statement: str
+
+
+def may_read_resume(user: Staff, upload: Upload) -> bool:
+    return upload.purpose == PURPOSE and bool(getattr(user, "is_authenticated", False)) and user.has_role(*READERS)
+
+
+def apply(posting: Posting, version: PostingVersion, sent: Sent, resume: uploads.Checked, title: str) -> Application:
+    """Store an application for the published ``version`` and queue its confirmation email."""
+    upload = uploads.store(resume, PURPOSE)
+    application = Application(
+        posting_id=posting.id,
+        version_number=version.number,
+        name=sent.name,
+        email=sent.email,
+        phone=sent.phone,
+        answers=json.dumps(sent.answers, ensure_ascii=False),
+        statement=sent.statement,
+        resume_id=upload.id,
+    )
+    db.session.add(application)
+    db.session.flush()
+    mail.queue(
+        sent.email,
+        f"We received your application: {title}",
+        f"Hello {sent.name},\n\nThank you for applying for {title}. We received your application and your résumé. "
+        "Someone from our hiring team will contact you about the next steps.\n\nYou do not need to reply to "
+        "this email.\n",
+        kind="hiring_application",
+    )
+    audit.record(
+        "hiring.applied", record_type="hiring_application", record_id=application.id, detail=f"posting {posting.id}"
+    )
+    return application
+
+
+def for_posting(posting: Posting) -> Select:
+    return select(Application).where(Application.posting_id == posting.id).order_by(Application.id.desc())
+
+
+def count_for(posting: Posting) -> int:
+    return db.session.scalar(select(func.count()).where(Application.posting_id == posting.id)) or 0
+
+
+def answers_of(application: Application) -> list[tuple[str, str]]:
+    return [(question, answer) for question, answer in json.loads(application.answers or "[]")]
