@@ -211,12 +211,20 @@ def test_hiring_pages(page: Page, live_server: LiveServer, axe_violations: AxeCh
 
 
 def test_careers_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
-    """The public careers page and a posting's page, without signing in."""
+    """The public careers page, a posting's page and its application form (and its error state), without signing
+    in."""
     page.goto(live_server.at("/careers/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Jobs at Harbor Valley Behavioral Health")
     reports = [check_page(page, "anonymous-careers", axe_violations, screenshot)]
     page.get_by_role("link", name="Peer Specialist, Supported Employment").click()
     expect(page.get_by_role("link", name="Download this job description (PDF)")).to_be_visible()
     reports.append(check_page(page, "anonymous-careers-posting", axe_violations, screenshot))
+    page.get_by_role("link", name="Apply for this job").click()
+    reports.append(check_page(page, "anonymous-careers-apply", axe_violations, screenshot))
+    page.get_by_label("Your name").fill("Robin Vega")
+    page.get_by_role("button", name="Send my application").click()
+    expect(page.get_by_role("alert").filter(has_text="Please fix")).to_be_visible()
+    expect(page.get_by_label("Your name")).to_have_value("Robin Vega")
+    reports.append(check_page(page, "anonymous-careers-apply-errors", axe_violations, screenshot))
     failures = [report for report in reports if report]
     assert not failures, "\n\n".join(failures)
