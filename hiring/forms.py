@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
     Field,
@@ -224,7 +224,10 @@ class ApplicationForm(FlaskForm):
         ],
     )
     phone = _line("Phone number", 40)
-    resume = FileField("Your résumé (PDF or Word, at most 5 MB)")
+    resume = FileField(
+        "Your résumé (PDF or Word, at most 5 MB)",
+        validators=[FileRequired("Choose your résumé to send (PDF or Word).")],
+    )
     statement = _area("Your lived experience or veteran statement", 4_000)
 
 

@@ -124,8 +124,6 @@ def apply(posting_id: int) -> Response | tuple[str, int]:
             show_problems(form, error.problems)
         else:
             return redirect(url_for(".applied", posting_id=found.id))
-    elif request.method == "POST" and not request.files.get("resume"):
-        form.resume.errors = [*form.resume.errors, "Choose your résumé to send (PDF or Word)."]
     status = 400 if request.method == "POST" else 200
     choose_again = request.method == "POST" and bool(request.files.get("resume")) and not form.resume.errors
     return render(
