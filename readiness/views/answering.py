@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response as HttpResponse
@@ -28,6 +28,13 @@ def _problem_page(problem: answering.Problem) -> tuple[str, int]:
     return render("readiness/survey_problem.html", problem.status, problem=problem)
 
 
+# The survey's one address. The request log (method, path, time to the second) must not say whose survey was sent
+# or opened: so the address carries no invitation id and no token. Which survey a GET shows is kept in the signed
+# session cookie (SURVEY_KEY) after the person opens their personal link or presses "Answer the survey"; a POST
+# carries the invitation id in its form body, so two surveys open in two tabs never mix. See readiness/ANONYMITY.md.
+SURVEY_KEY = "readiness_survey"
+
+
 @bp.get("/survey/<token>")
 @requires("readiness.respond")
 def survey_link(token: str) -> HttpResponse | tuple[str, int]:
@@ -38,7 +45,33 @@ def survey_link(token: str) -> HttpResponse | tuple[str, int]:
     problem = answering.problem_with(invitation, campaign_service.today())
     if problem is not None:
         return _problem_page(problem)
-    return redirect(url_for(".survey", invitation_id=invitation.id))
+    session[SURVEY_KEY] = invitation.id
+    return redirect(url_for(".survey"))
+
+
+def _posted_invitation() -> Invitation:
+    """The invitation named in a form's body (``invitation``), or 404: a missing, malformed or too large id, and
+    someone else's invitation, all answer like a survey that does not exist."""
+    raw = request.form.get("invitation", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > 2**31 - 1:
+        abort(404)
+    return _own_invitation(int(raw))
+
+
+def _own_invitation(invitation_id: int) -> Invitation:
+    invitation = db.get_or_404(Invitation, invitation_id)
+    policy.authorize(current_user, "invitation.answer", invitation, conceal=True)
+    return invitation
+
+
+@bp.post("/survey/open")
+@requires("readiness.respond")
+def survey_open() -> HttpResponse:
+    """The "Answer the survey" button on the Readiness page: remember which survey to show, then show it at its
+    one address."""
+    invitation = _posted_invitation()
+    session[SURVEY_KEY] = invitation.id
+    return redirect(url_for(".survey"))
 
 
 def _sections(instrument: Instrument) -> list[tuple[str, list[Item]]]:
@@ -75,11 +108,20 @@ def _release(campaign_id: int) -> None:
         current_app.logger.warning("Releasing readiness answers failed; the scheduled release will retry.")
 
 
-@bp.route("/surveys/<int:invitation_id>", methods=["GET", "POST"])
+@bp.route("/survey", methods=["GET", "POST"])
 @requires("readiness.respond")
-def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
-    invitation = db.get_or_404(Invitation, invitation_id)
-    policy.authorize(current_user, "invitation.answer", invitation, conceal=True)
+def survey() -> HttpResponse | tuple[str, int]:
+    if request.method == "POST":
+        invitation = _posted_invitation()
+    else:
+        chosen = session.get(SURVEY_KEY)
+        found = db.session.get(Invitation, chosen) if isinstance(chosen, int) and 0 < chosen < 2**31 else None
+        if found is None or not policy.allows(current_user, "invitation.answer", found):
+            # Nothing chosen yet in this browser, or chosen by someone who signed in here before.
+            session.pop(SURVEY_KEY, None)
+            flash("Choose the survey to answer under “Surveys for you”.", "info")
+            return redirect(url_for(".index"))
+        invitation = found
     on = campaign_service.today()
     problem = answering.problem_with(invitation, on)
     if problem is not None:
@@ -113,6 +155,7 @@ def survey(invitation_id: int) -> HttpResponse | tuple[str, int]:
                 "Your answers were counted once, the first time. This second copy was not counted.",
             ))
         db.session.commit()
+        session.pop(SURVEY_KEY, None)
         _release(campaign_id)
         flash("Thank you. Your answers were sent, without your name.", "success")
         return redirect(url_for(".index"))

@@ -19,7 +19,15 @@ from core.extensions import db
 from core.models import Role
 from readiness.models import OpenAnswer, Response
 from tests import factories
-from tests.readiness.helpers import full_answers, invitation_of, items_by_code, make_campaign, make_instrument, send
+from tests.readiness.helpers import (
+    full_answers,
+    invitation_of,
+    items_by_code,
+    make_campaign,
+    make_instrument,
+    send,
+    send_survey,
+)
 
 PACKAGES = (core, caseload, readiness, hiring)
 
@@ -74,7 +82,7 @@ def test_a_nul_in_a_survey_answer_is_explained_and_nothing_is_stored(client, sur
     data = full_answers(instrument)
     data[f"item_{items_by_code(instrument)['open'].id}"] = "More time\x00 to plan"
 
-    response = client.post(f"/readiness/surveys/{invitation.id}", data=data)
+    response = send_survey(client, invitation, data)
 
     assert response.status_code == 400
     page = response.get_data(as_text=True)

@@ -98,6 +98,21 @@ def invitation_of(campaign: Campaign, staff: Staff) -> Invitation:
     ).one()
 
 
+SURVEY = "/readiness/survey"  # the survey's one address: no invitation id, no token (readiness/ANONYMITY.md)
+
+
+def open_survey(client: Any, invitation: Invitation) -> Any:
+    """Press "Answer the survey" on the Readiness page: the browser then shows that survey at SURVEY."""
+    response = client.post(f"{SURVEY}/open", data={"invitation": str(invitation.id)})
+    assert response.status_code == 302, response.status_code
+    return response
+
+
+def send_survey(client: Any, invitation: Invitation, data: dict[str, Any]) -> Any:
+    """Send (or save) the survey form as the page does: the invitation goes in the form body."""
+    return client.post(SURVEY, data={**data, "invitation": str(invitation.id)})
+
+
 def full_answers(instrument: Instrument, likert: int = 4, **extra: Any) -> dict[str, Any]:
     """Form data answering every item of ``instrument``."""
     data: dict[str, Any] = {"action": "send"}

@@ -14,7 +14,7 @@ from core.models import AuditEntry, AuthSession, Role
 from readiness.models import Answer, Ballot, DomainTally, Invitation, ItemTally, OpenAnswer, Response, ResponseCount
 from tests import factories
 from tests.conftest import ON_POSTGRES
-from tests.readiness.helpers import full_answers, invitation_of, make_campaign, make_instrument, release, send
+from tests.readiness.helpers import SURVEY, full_answers, invitation_of, make_campaign, make_instrument, release, send
 
 ANSWER_TABLES = (Ballot, Response, Answer, OpenAnswer, ItemTally, DomainTally, ResponseCount)
 ALLOWED_COLUMNS = {
@@ -47,8 +47,8 @@ def sent(app, login_as, client):
     invitation = invitation_of(campaign, person)
     last_audit = db.session.scalar(select(func.max(AuditEntry.id))) or 0
     response = client.post(
-        f"/readiness/surveys/{invitation.id}",
-        data=full_answers(instrument, role_group="peer"),
+        SURVEY,
+        data={**full_answers(instrument, role_group="peer"), "invitation": str(invitation.id)},
         headers={"User-Agent": "Distinctive-Browser/1.0"},
         environ_base={"REMOTE_ADDR": "203.0.113.77"},
     )

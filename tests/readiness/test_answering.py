@@ -30,13 +30,16 @@ from readiness.services import answering
 from tests import factories
 from tests.conftest import ON_POSTGRES
 from tests.readiness.helpers import (
+    SURVEY,
     full_answers,
     invitation_of,
     items_by_code,
     make_campaign,
     make_instrument,
+    open_survey,
     release,
     send,
+    send_survey,
     today,
 )
 
@@ -52,7 +55,7 @@ def survey(app, login_as):
     db.session.commit()
     invitation = invitation_of(campaign, person)
     return {"person": person, "team": team, "instrument": instrument, "campaign": campaign,
-            "invitation": invitation, "token": tokens[person.id], "url": f"/readiness/surveys/{invitation.id}"}
+            "invitation": invitation, "token": tokens[person.id], "url": SURVEY}
 
 
 def counts() -> tuple[int, ...]:
@@ -64,10 +67,34 @@ def test_the_personal_link_opens_the_survey_for_its_owner(client, survey):
     response = client.get(f"/readiness/survey/{survey['token']}")
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(survey["url"])
+    assert response.headers["Location"] == SURVEY, "the survey's address names no invitation and no token"
+    page = client.get(SURVEY).get_data(as_text=True)
+    assert "Send my answers" in page
+    assert f'<input type="hidden" name="invitation" value="{survey["invitation"].id}">' in page
+    assert f'action="{SURVEY}"' in page
+
+
+def test_answer_the_survey_on_the_readiness_page_opens_it_at_the_one_address(client, survey):
+    page = client.get("/readiness/").get_data(as_text=True)
+    assert f'action="{SURVEY}/open"' in page
+    assert f"/readiness/surveys/{survey['invitation'].id}" not in page
+
+    response = open_survey(client, survey["invitation"])
+
+    assert response.headers["Location"] == SURVEY
+    assert "Send my answers" in client.get(SURVEY).get_data(as_text=True)
+
+
+def test_the_survey_address_without_a_chosen_survey_leads_to_the_readiness_page(client, survey):
+    response = client.get(SURVEY)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/readiness/"
+    assert "Choose the survey to answer" in client.get("/readiness/").get_data(as_text=True)
 
 
 def test_the_survey_page_uses_fieldsets_and_labelled_agreement_points(client, survey):
+    open_survey(client, survey["invitation"])
     page = client.get(survey["url"]).get_data(as_text=True)
 
     item = items_by_code(survey["instrument"])["r1"]
@@ -87,7 +114,9 @@ def test_sending_stores_the_answers_once_and_completes_the_invitation(client, su
     instrument = survey["instrument"]
     items = items_by_code(instrument)
 
-    response = client.post(survey["url"], data=full_answers(instrument, role_group="peer", tenure_band="1_to_3"))
+    data = full_answers(instrument, role_group="peer", tenure_band="1_to_3")
+
+    response = send_survey(client, survey["invitation"], data)
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -119,10 +148,10 @@ def test_sending_stores_the_answers_once_and_completes_the_invitation(client, su
 
 def test_a_double_submit_counts_once(client, survey):
     data = full_answers(survey["instrument"])
-    first = client.post(survey["url"], data=data)
+    first = send_survey(client, survey["invitation"], data)
     before = counts()
 
-    second = client.post(survey["url"], data=data)
+    second = send_survey(client, survey["invitation"], data)
 
     assert first.status_code == 302
     assert second.status_code == 410
@@ -160,7 +189,7 @@ def test_missing_required_answers_show_an_error_summary_and_keep_the_input(clien
     data[f"item_{items['r1'].id}"] = "2"
     data[f"item_{items['open'].id}"] = "My concern, kept as typed."
 
-    response = client.post(survey["url"], data=data)
+    response = send_survey(client, survey["invitation"], data)
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -180,7 +209,7 @@ def test_save_and_finish_later_keeps_a_draft_that_comes_back(client, survey):
     data = {"action": "save", f"item_{items['r1'].id}": "5", f"item_{items['topics'].id}": ["2"],
             f"item_{items['open'].id}": "Half a thought"}
 
-    saved = client.post(survey["url"], data=data)
+    saved = send_survey(client, survey["invitation"], data)
 
     assert saved.status_code == 302, "nothing is required when only saving"
     db.session.expire_all()
@@ -189,13 +218,14 @@ def test_save_and_finish_later_keeps_a_draft_that_comes_back(client, survey):
     assert counts() == (0,) * 7, "a draft is not an answer"
     assert "Continue the survey" in client.get("/readiness/").get_data(as_text=True)
 
+    open_survey(client, survey["invitation"])
     page = client.get(survey["url"]).get_data(as_text=True)
     assert re.search(rf'checked[^>]*id="item_{items["r1"].id}-4"|id="item_{items["r1"].id}-4"[^>]*checked', page)
     assert re.search(rf'checked[^>]*id="item_{items["topics"].id}-1"|id="item_{items["topics"].id}-1"[^>]*checked',
                      page)
     assert "Half a thought" in page
 
-    client.post(survey["url"], data=full_answers(instrument))
+    send_survey(client, survey["invitation"], full_answers(instrument))
     db.session.expire_all()
     invitation = db.session.get(Invitation, survey["invitation"].id)
     assert invitation.status == InvitationStatus.COMPLETED
@@ -216,11 +246,13 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
     else:
         campaign.opens_on, campaign.closes_on = today() + timedelta(days=1), today() + timedelta(days=20)
     db.session.commit()
+    with client.session_transaction() as session:  # chosen on the Readiness page while it was open
+        session["readiness_survey"] = survey["invitation"].id
 
     for response in (
         client.get(f"/readiness/survey/{survey['token']}"),
         client.get(survey["url"]),
-        client.post(survey["url"], data=full_answers(survey["instrument"])),
+        send_survey(client, survey["invitation"], full_answers(survey["instrument"])),
     ):
         assert response.status_code == status
         assert message in response.get_data(as_text=True)
@@ -228,7 +260,7 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
 
 
 def test_a_used_link_says_the_answers_were_sent(client, survey):
-    client.post(survey["url"], data=full_answers(survey["instrument"]))
+    send_survey(client, survey["invitation"], full_answers(survey["instrument"]))
 
     response = client.get(f"/readiness/survey/{survey['token']}")
 
@@ -260,8 +292,21 @@ def test_someone_elses_invitation_page_is_not_found(client, survey):
     db.session.commit()
     theirs = invitation_of(survey["campaign"], colleague)
 
-    assert client.get(f"/readiness/surveys/{theirs.id}").status_code == 404
-    assert client.post(f"/readiness/surveys/{theirs.id}", data=full_answers(survey["instrument"])).status_code == 404
+    assert client.post(f"{SURVEY}/open", data={"invitation": str(theirs.id)}).status_code == 404
+    assert send_survey(client, theirs, full_answers(survey["instrument"])).status_code == 404
+    with client.session_transaction() as session:  # as if chosen by someone who signed in here before
+        session["readiness_survey"] = theirs.id
+    shown = client.get(SURVEY)
+    assert shown.status_code == 302, "someone else's survey is never shown"
+    assert shown.headers["Location"] == "/readiness/"
+    assert counts() == (0,) * 7
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "99999999999", "2147483648", "0"])
+def test_a_missing_or_malformed_invitation_in_the_form_is_not_found(client, survey, value):
+    data = {**full_answers(survey["instrument"]), "invitation": value}
+    assert client.post(SURVEY, data=data).status_code == 404
+    assert client.post(f"{SURVEY}/open", data={"invitation": value}).status_code == 404
     assert counts() == (0,) * 7
 
 
@@ -287,7 +332,7 @@ def test_tampered_or_too_long_answers_are_refused_without_a_500(client, survey, 
     if "text" in bad:
         data[f"item_{items['open'].id}"] = bad["text"]
 
-    response = client.post(survey["url"], data=data)
+    response = send_survey(client, survey["invitation"], data)
 
     assert response.status_code == 400
     assert 'id="error-summary"' in response.get_data(as_text=True)

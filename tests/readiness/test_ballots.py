@@ -18,7 +18,15 @@ from readiness.services import answering, ballots
 from readiness.services import results as results_service
 from readiness.services.instruments import load_contents
 from tests import factories
-from tests.readiness.helpers import full_answers, invitation_of, make_campaign, make_instrument, send, today
+from tests.readiness.helpers import (
+    full_answers,
+    invitation_of,
+    make_campaign,
+    make_instrument,
+    send,
+    send_survey,
+    today,
+)
 
 THRESHOLD = results_service.DEFAULT_MINIMUM
 
@@ -162,8 +170,7 @@ def test_the_survey_page_releases_a_due_batch_after_the_send(wave, login_as, cli
     send(campaign)  # invites the newcomer
     db.session.commit()
 
-    response = client.post(f"/readiness/surveys/{invitation_of(campaign, person).id}",
-                           data=full_answers(instrument, role_group="peer"))
+    response = send_survey(client, invitation_of(campaign, person), full_answers(instrument, role_group="peer"))
 
     assert response.status_code == 302
     assert (waiting_count(), released_count()) == (0, THRESHOLD)

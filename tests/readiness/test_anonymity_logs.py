@@ -1,0 +1,82 @@
+"""Issue 9, attacker (c): the request log and the session table. A send must leave nothing there that names the
+person: the request line of a send is the same for everyone, and the session row keeps no time finer than the
+minute."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from core.models import Role
+from readiness.models import Campaign, Invitation
+from tests import factories
+from tests.core.security_helpers import signed_in_client
+from tests.readiness.helpers import SURVEY, full_answers, invitation_of, make_campaign, make_instrument, send
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class RequestLog:
+    """What an access log (gunicorn's, nginx's) writes of each request, but the time and the client's address:
+    the request line and the page it came from."""
+
+    def __init__(self, wrapped: WsgiApp) -> None:
+        self.wrapped = wrapped
+        self.lines: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        line = f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}{'?' + query if query else ''}"
+        self.lines.append(f"{line} referer={environ.get('HTTP_REFERER', '-')}")
+        return self.wrapped(environ, start_response)
+
+
+@pytest.fixture
+def request_log(app: Flask, monkeypatch: pytest.MonkeyPatch) -> RequestLog:
+    log = RequestLog(app.wsgi_app)
+    monkeypatch.setattr(app, "wsgi_app", log)
+    return log
+
+
+@pytest.fixture
+def wave(app: Flask, db: Any) -> dict[str, Any]:
+    team = factories.make_team()
+    people = [factories.make_staff(Role.PEER, teams=[team]) for _ in range(2)]
+    instrument = make_instrument()
+    campaign = make_campaign(instrument)
+    tokens = send(campaign)
+    db.session.commit()
+    return {"people": people, "tokens": tokens, "campaign": campaign, "instrument": instrument}
+
+
+def _answer_as_a_browser_does(browser: FlaskClient, token: str, data: dict[str, Any]) -> None:
+    """Open the emailed link, follow it to the survey, send it from there (the browser's Referer is the page)."""
+    opened = browser.get(f"/readiness/survey/{token}")
+    assert opened.status_code == 302
+    survey_address = "http://localhost" + opened.headers["Location"]
+    page = browser.get(survey_address)
+    assert page.status_code == 200
+    sent = browser.post(survey_address, data=data, headers={"Referer": survey_address})
+    assert sent.status_code == 302
+
+
+def test_the_request_log_of_a_send_is_the_same_for_everyone(
+    app: Flask, wave: dict[str, Any], request_log: RequestLog
+) -> None:
+    campaign: Campaign = wave["campaign"]
+    per_person: list[list[str]] = []
+    for person in wave["people"]:
+        invitation: Invitation = invitation_of(campaign, person)
+        browser = signed_in_client(app, factories.start_session(person))
+        start = len(request_log.lines)
+        data = {**full_answers(wave["instrument"]), "invitation": str(invitation.id)}
+        _answer_as_a_browser_does(browser, wave["tokens"][person.id], data)
+        # After the emailed link itself, which names its owner (it is opening, not sending: ANONYMITY.md).
+        per_person.append(request_log.lines[start + 1 :])
+
+    assert per_person[0] == per_person[1], "the survey's requests differ from person to person"
+    assert per_person[0] == [f"GET {SURVEY} referer=-", f"POST {SURVEY} referer=http://localhost{SURVEY}"]
