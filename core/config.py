@@ -74,6 +74,9 @@ DEFAULTS: dict[str, object] = {
     "SESSION_COOKIE_NAME": "peerworks_session",
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
     "IDLE_TIMEOUT": timedelta(minutes=15),
+    # last_seen_at is kept to this step and counted from its end (core.sessions): never finer than the minute, so a
+    # page or a form sent leaves no exact time in the session table. Not read from the environment.
+    "SESSION_SEEN_STEP": timedelta(minutes=1),
     "ABSOLUTE_TIMEOUT": timedelta(hours=12),
     "WARNING_BEFORE": timedelta(seconds=90),
     "FAILED_SIGNIN_LIMIT": 5,

@@ -176,7 +176,8 @@ class AuthSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The start of the minute the session was last used in, never a finer time (core.sessions).
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=lambda: utcnow().replace(second=0, microsecond=0))
     reauthenticated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     staff: Mapped[Staff] = relationship(lazy="joined")

@@ -7,6 +7,14 @@ Every signed-in request reads the row once, in one query, together with the pers
 their programs) and the number of their unread notifications (``load``). What the page around the content needs
 from it later (the time-out deadlines, the unread count) is kept for that request in ``g`` (``current``), so
 neither is read twice.
+
+**Last seen, to the minute.** ``last_seen_at`` is the start of the minute in which the session was last used, never
+a finer time: it is written only when that minute changes (so at most one write a minute, and most pages are no
+write at all), and a page opened or a form sent (a survey's answers, say) leaves in the session table nothing that
+says at which second it happened (readiness/ANONYMITY.md). The idle time-out counts from the end of that minute: a
+session ends 15 minutes after the end of the minute it was last used in, so between 15 and 16 minutes after the last
+activity, never sooner. The warning and the time-out both read the same deadline (``idle_deadline``).
+``SESSION_SEEN_STEP`` (one minute) is the step; only the browser tests' short sessions make it shorter.
 """
 
 from __future__ import annotations
@@ -24,9 +32,6 @@ from core import notify, timeutil
 from core.extensions import db
 from core.models import AgencySetting, AuthSession, Program, Staff, StaffStatus, Team
 from core.timeutil import utcnow
-
-# Writing last_seen_at on every request would make every page a write; this much drift is harmless.
-TOUCH_EVERY = timedelta(seconds=20)
 
 # The session with the person as every page uses them, and their unread count, in one statement built once.
 # Roles and teams are joined together: a few rows (roles × teams) in one round trip instead of one query each. The
@@ -67,9 +72,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _step() -> timedelta:
+    return current_app.config["SESSION_SEEN_STEP"]
+
+
+def seen_at(now: datetime) -> datetime:
+    """What ``last_seen_at`` keeps of ``now``: the start of its minute (of its SESSION_SEEN_STEP)."""
+    return datetime.min + (now - datetime.min) // _step() * _step()
+
+
+def idle_deadline(last_seen_at: datetime) -> datetime:
+    """When a session last used in the minute starting at ``last_seen_at`` ends for lack of activity: IDLE_TIMEOUT
+    after the end of that minute."""
+    return last_seen_at + _step() + current_app.config["IDLE_TIMEOUT"]
+
+
 def start(staff: Staff) -> str:
     token = secrets.token_urlsafe(32)
-    db.session.add(AuthSession(token_hash=_digest(token), staff_id=staff.id))
+    db.session.add(AuthSession(token_hash=_digest(token), staff_id=staff.id, last_seen_at=seen_at(utcnow())))
     staff.session_token = token
     return token
 
@@ -85,7 +105,7 @@ def expiry_reason(row: AuthSession, now: datetime) -> str | None:
         return "ended"
     if now - row.created_at > current_app.config["ABSOLUTE_TIMEOUT"]:
         return "absolute"
-    if now - row.last_seen_at > current_app.config["IDLE_TIMEOUT"]:
+    if now >= idle_deadline(row.last_seen_at):
         return "idle"
     return None
 
@@ -108,8 +128,9 @@ def load(token: str, *, peek: bool = False) -> tuple[Staff | None, str | None]:
             row.revoked_at = now
             db.session.commit()
         return None, reason
-    if now - row.last_seen_at > TOUCH_EVERY and not peek:
-        row.last_seen_at = now
+    minute = seen_at(now)
+    if minute > row.last_seen_at and not peek:  # a new minute: the only time last_seen_at is written
+        row.last_seen_at = minute
         _commit_keeping_loaded()
     staff = row.staff
     staff.session_token = token
@@ -146,17 +167,24 @@ def deadlines(token: str) -> tuple[datetime, datetime] | None:
             return None
         last_seen_at, created_at = row.last_seen_at, row.created_at
     return (
-        last_seen_at + current_app.config["IDLE_TIMEOUT"],
+        idle_deadline(last_seen_at),
         created_at + current_app.config["ABSOLUTE_TIMEOUT"],
     )
 
 
 def touch(token: str) -> None:
-    now = utcnow()
-    db.session.execute(update(AuthSession).where(AuthSession.token_hash == _digest(token)).values(last_seen_at=now))
+    """Count the session as used now (the warning's "Stay signed in"): its minute, written only when it changed."""
+    minute = seen_at(utcnow())
     signed_in = current(token)
+    if signed_in is not None and signed_in.last_seen_at >= minute:
+        return  # ``load`` already counted this request's minute
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.token_hash == _digest(token), AuthSession.last_seen_at < minute)
+        .values(last_seen_at=minute)
+    )
     if signed_in is not None:
-        g.signed_in = replace(signed_in, last_seen_at=now)
+        g.signed_in = replace(signed_in, last_seen_at=minute)
 
 
 def reauthenticated(token: str) -> None:

@@ -207,12 +207,15 @@ def live_server(browser_database: tuple[str, Path]) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="session")
 def short_session_server(browser_database: tuple[str, Path]) -> Iterator[LiveServer]:
-    """The same app and database, signing people out after SHORT_IDLE seconds without activity."""
+    """The same app and database, signing people out after SHORT_IDLE seconds without activity. The session's
+    last_seen_at is kept to the second here instead of the minute (SESSION_SEEN_STEP), in proportion to the short
+    time-out: the rounding to the minute and its deadline are tested in tests/core/test_sessions.py."""
     database, instance = browser_database
     config = {
         **_live_config(database),
         "IDLE_TIMEOUT": timedelta(seconds=SHORT_IDLE),
         "WARNING_BEFORE": timedelta(seconds=SHORT_WARNING),
+        "SESSION_SEEN_STEP": timedelta(seconds=1),
     }
     yield from _serve(_make_app(instance, config))
 

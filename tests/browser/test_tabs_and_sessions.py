@@ -6,8 +6,8 @@
   token) and offered back after signing in again; signing out clears it, in every tab.
 * A recovery plan sent after signing out and in again elsewhere is refused (CSRF), and the text comes back.
 
-These run against the short-session server (a 10-second idle time-out), where the server counts a page as activity
-at most every second instead of every 20 (TOUCH_EVERY), so that tab B's pages really keep the sign-in going.
+These run against the short-session server (a 10-second idle time-out), where the server keeps the last activity to
+the second instead of the minute (SESSION_SEEN_STEP), so that tab B's pages really keep the sign-in going.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from caseload.models import Client
-from core import sessions
 from core.extensions import db
 from tests.browser.conftest import DEMO_EMAILS, DEMO_PASSWORD, SHORT_IDLE, SHORT_WARNING, LiveServer, sign_in
 
@@ -35,11 +33,6 @@ REASON = "Client is in crisis at the front desk and I need the safety plan now."
 SECRET = "typed-password-never-kept"
 KEPT = """() => Object.keys(sessionStorage).filter(k => k.startsWith("peerworks."))
     .map(k => k + "=" + sessionStorage.getItem(k)).join("\\n")"""
-
-
-@pytest.fixture(autouse=True)
-def touch_every_second(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sessions, "TOUCH_EVERY", timedelta(seconds=1))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import timedelta
+from datetime import datetime
 
 import pytest
 from flask import Flask
@@ -87,34 +87,42 @@ def test_signed_in_pages_keep_within_their_query_budget(client: FlaskClient, sup
 
 
 def test_writing_last_seen_at_does_not_read_the_person_again(app: Flask, client: FlaskClient, db,
-                                                             supervised_peer: Staff, monkeypatch: pytest.MonkeyPatch):
+                                                             supervised_peer: Staff, frozen_time):
     token = supervised_peer.session_token
-    db.session.execute(update(AuthSession).values(last_seen_at=utcnow() - timedelta(minutes=1)))
+    frozen_time.at("2026-11-23 10:05:37.123456")
+    db.session.execute(update(AuthSession).values(last_seen_at=datetime(2026, 11, 23, 15, 4)))  # 10:04 in New York
     db.session.commit()
     statements = statements_of(client, "/")
     assert len(statements) == HOME_QUERIES + 1, "\n\n".join(statements)
     assert statements[-1].lstrip().upper().startswith("UPDATE CORE_AUTH_SESSION")
     db.session.expire_all()
     row = db.session.scalar(select(AuthSession).where(AuthSession.token_hash == sessions._digest(token)))
-    assert utcnow() - row.last_seen_at < timedelta(seconds=5)
+    assert row.last_seen_at == datetime(2026, 11, 23, 15, 5), "the minute it was used in, never the second"
 
 
-def test_last_seen_at_is_written_at_most_every_touch_interval(client: FlaskClient, db, supervised_peer: Staff):
-    """The drift stays as it was (TOUCH_EVERY): a page within it is no write at all."""
-    seen = utcnow() - sessions.TOUCH_EVERY / 2
-    db.session.execute(update(AuthSession).values(last_seen_at=seen))
+def test_last_seen_at_is_written_only_when_the_minute_changes(client: FlaskClient, db, supervised_peer: Staff,
+                                                             frozen_time):
+    """One write a minute at most, and never a time finer than the minute: a page within the minute already
+    written is no write at all."""
+    db.session.execute(update(AuthSession).values(last_seen_at=datetime(2026, 11, 23, 15, 4)))  # 10:04
     db.session.commit()
-    statements = statements_of(client, "/")
-    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
-    db.session.expire_all()
-    assert db.session.scalar(select(AuthSession.last_seen_at)) == seen
+    writes: list[datetime] = []
+    for moment in ("10:05:00", "10:05:01", "10:05:37.5", "10:05:59.999999", "10:06:00", "10:06:30", "10:09:12"):
+        frozen_time.at(f"2026-11-23 {moment}")
+        statements = statements_of(client, "/")
+        if [s for s in statements if s.lstrip().upper().startswith("UPDATE")]:
+            db.session.expire_all()
+            writes.append(db.session.scalar(select(AuthSession.last_seen_at)))
+    assert writes == [datetime(2026, 11, 23, 15, 5), datetime(2026, 11, 23, 15, 6), datetime(2026, 11, 23, 15, 9)]
 
 
-def test_the_deadlines_on_the_page_follow_the_written_last_seen_at(client: FlaskClient, db, supervised_peer: Staff):
-    db.session.execute(update(AuthSession).values(last_seen_at=utcnow() - timedelta(minutes=10)))
+def test_the_deadlines_on_the_page_follow_the_written_last_seen_at(client: FlaskClient, db, supervised_peer: Staff,
+                                                                  frozen_time):
+    frozen_time.at("2026-11-23 10:15:20")
+    db.session.execute(update(AuthSession).values(last_seen_at=datetime(2026, 11, 23, 15, 5)))  # 10:05
     db.session.commit()
     page = text(client.get("/"))
-    assert 890 <= int(re.search(r'data-idle-seconds="(\d+)"', page).group(1)) <= 900
+    assert int(re.search(r'data-idle-seconds="(\d+)"', page).group(1)) == 15 * 60 + 40, "until 10:31:00"
 
 
 def test_a_role_taken_away_is_gone_on_the_next_request(client: FlaskClient, db, supervised_peer: Staff):

@@ -3,7 +3,7 @@ going (else an open tab would keep it alive for ever) nor mark an ended one as e
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask
@@ -22,11 +22,12 @@ def row_for(db, token: str) -> AuthSession:
     return db.session.scalars(select(AuthSession).where(AuthSession.token_hash == sessions._digest(token))).one()
 
 
-def test_status_tells_the_time_left_without_counting_as_activity(app: Flask, db) -> None:
+def test_status_tells_the_time_left_without_counting_as_activity(app: Flask, db, frozen_time) -> None:
+    frozen_time.at("2026-11-23 10:10:30")
     staff = make_staff("peer")
     token = start_session(staff)
     row = row_for(db, token)
-    seen = utcnow() - timedelta(minutes=10)  # well past TOUCH_EVERY: any other page would move it
+    seen = datetime(2026, 11, 23, 15, 0)  # 10:00 in New York: ten minutes ago, so any other page would move it
     row.last_seen_at = seen
     db.session.commit()
     browser = signed_in_client(app, token)
@@ -36,17 +37,19 @@ def test_status_tells_the_time_left_without_counting_as_activity(app: Flask, db)
     assert answer.status_code == 200
     assert answer.json["signedIn"] is True
     assert answer.json["person"] == staff.id
-    assert 290 <= answer.json["idle"] <= 300
+    assert answer.json["idle"] == 5 * 60 + 30, "until 10:16:00"
     assert row_for(db, token).last_seen_at == seen, "asking moved the clock"
     browser.get("/")
-    assert row_for(db, token).last_seen_at > seen, "an ordinary page does count (the check above can fail)"
+    assert row_for(db, token).last_seen_at == datetime(2026, 11, 23, 15, 10), \
+        "an ordinary page does count, to the minute (the check above can fail)"
 
 
 def test_status_of_an_ended_sign_in_leaves_the_reason_for_the_next_page(app: Flask, db) -> None:
     staff = make_staff("peer")
     token = start_session(staff)
     row = row_for(db, token)
-    row.last_seen_at = utcnow() - app.config["IDLE_TIMEOUT"] - timedelta(seconds=5)
+    # Used in a minute that ended more than the idle time-out ago.
+    row.last_seen_at = sessions.seen_at(utcnow() - app.config["IDLE_TIMEOUT"] - app.config["SESSION_SEEN_STEP"])
     db.session.commit()
     browser = signed_in_client(app, token)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +17,7 @@ from core.models import AuthSession, Staff, StaffStatus
 from core.timeutil import utcnow
 from tests.core.security_helpers import signed_in_client
 from tests.factories import PASSWORD, make_staff, start_session
+from tests.queries import counting_queries
 
 COOKIE = "peerworks_session"
 NEW_PASSWORD = "a long new passphrase for the test"
@@ -116,32 +117,46 @@ def test_deactivation_signs_the_person_out_everywhere(app: Flask, db):
 
 
 def session_moved_back(app: Flask, db, column: str, moved_back: timedelta) -> tuple[FlaskClient, str]:
-    """A signed-in browser whose session's ``column`` is ``moved_back`` in time."""
+    """A signed-in browser whose session's ``column`` is ``moved_back`` in time (``last_seen_at`` kept to its
+    minute, as the app keeps it)."""
     staff = make_staff("peer")
     token = start_session(staff)
     browser = signed_in_client(app, token)
     row = session_row(db, token)
-    setattr(row, column, utcnow() - moved_back)
+    moment = utcnow() - moved_back
+    setattr(row, column, sessions.seen_at(moment) if column == "last_seen_at" else moment)
     db.session.commit()
     return browser, token
 
 
+# The last activity at the start, the middle and the very end of a minute: last_seen_at keeps only the minute, and
+# the idle time-out counts from its end, so it is never shorter than 15 minutes and never longer than 16.
+LAST_ACTIVITY = ["10:00:00", "10:00:30", "10:00:59.999999"]
+
+
+@pytest.mark.parametrize("last_activity", LAST_ACTIVITY)
 @pytest.mark.parametrize(
     ("column", "moved_back"),
-    [("last_seen_at", timedelta(minutes=14)), ("created_at", timedelta(hours=11, minutes=59))],
-    ids=["idle-14-min", "signed-in-11h59"],
+    [("last_seen_at", timedelta(minutes=15)), ("created_at", timedelta(hours=11, minutes=59))],
+    ids=["idle-15-min", "signed-in-11h59"],
 )
-def test_no_time_out_before_the_limit(app: Flask, db, column: str, moved_back: timedelta):
+def test_no_time_out_before_the_limit(app: Flask, db, frozen_time, column: str, moved_back: timedelta,
+                                      last_activity: str):
+    frozen_time.at(f"2026-11-23 {last_activity}")
+    frozen_time.advance(seconds=moved_back.total_seconds())
     browser, _token = session_moved_back(app, db, column, moved_back)
     assert browser.get("/account/password").status_code == 200
 
 
+@pytest.mark.parametrize("last_activity", LAST_ACTIVITY)
 @pytest.mark.parametrize(
     ("column", "moved_back", "reason"),
     [("last_seen_at", timedelta(minutes=16), "idle"), ("created_at", timedelta(hours=12, minutes=1), "absolute")],
     ids=["idle-16-min", "signed-in-12h01"],
 )
-def test_time_outs(app: Flask, db, column: str, moved_back: timedelta, reason: str):
+def test_time_outs(app: Flask, db, frozen_time, column: str, moved_back: timedelta, reason: str, last_activity: str):
+    frozen_time.at(f"2026-11-23 {last_activity}")
+    frozen_time.advance(seconds=moved_back.total_seconds())
     browser, token = session_moved_back(app, db, column, moved_back)
 
     response = browser.get("/account/password")
@@ -156,13 +171,32 @@ def test_time_outs(app: Flask, db, column: str, moved_back: timedelta, reason: s
     assert not is_signed_in(browser), "the ended session stays ended"
 
 
-def test_pages_carry_the_deadlines_and_the_warning_dialog(app: Flask, client: FlaskClient, login_as):
+def test_the_idle_time_out_ends_at_the_deadline_the_page_announced(app: Flask, db, frozen_time):
+    """The warning and the time-out read one deadline: the page's seconds left run out exactly when the server
+    ends the session."""
+    frozen_time.at("2026-11-23 10:00:42")
+    staff = make_staff("peer")
+    browser = signed_in_client(app, start_session(staff))
+    page = browser.get("/").get_data(as_text=True)
+    idle = int(re.search(r'data-idle-seconds="(\d+)"', page).group(1))
+    assert idle == 15 * 60 + 18, "15 minutes from the end of the minute it was used in (10:01:00 + 15 min)"
+
+    frozen_time.advance(seconds=idle - 1)
+    assert browser.get("/session/status").json["idle"] == 1
+    assert browser.get("/session/status").json["signedIn"] is True
+    frozen_time.advance(seconds=1)
+    assert browser.get("/session/status").json == {"signedIn": False}
+    assert not is_signed_in(browser)
+
+
+def test_pages_carry_the_deadlines_and_the_warning_dialog(app: Flask, client: FlaskClient, login_as, frozen_time):
+    frozen_time.at("2026-11-23 10:00:30")
     login_as("peer")
     page = client.get("/").get_data(as_text=True)
     idle = int(re.search(r'data-idle-seconds="(\d+)"', page).group(1))
     absolute = int(re.search(r'data-absolute-seconds="(\d+)"', page).group(1))
-    assert 890 <= idle <= 900
-    assert 12 * 3600 - 10 <= absolute <= 12 * 3600
+    assert idle == 15 * 60 + 30, "until 10:16:00: 15 minutes after the end of the minute last used"
+    assert absolute == 12 * 3600
     assert 'id="session-warning"' in page
     assert re.search(r"<button[^>]*>\s*Stay signed in\s*</button>", page)
     assert 'src="/static/js/session-timeout.js"' in page
@@ -174,24 +208,28 @@ def test_signed_out_pages_have_no_warning(client: FlaskClient):
     assert 'id="session-warning"' not in page
 
 
-def test_keepalive_extends_the_idle_deadline(app: Flask, db, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(sessions, "TOUCH_EVERY", timedelta(hours=1))  # only the keep-alive may move last_seen_at
+def test_keepalive_extends_the_idle_deadline(app: Flask, db, frozen_time):
+    frozen_time.at("2026-11-23 10:00:20")
     staff = make_staff("peer")
     token = start_session(staff)
     browser = signed_in_client(app, token)
-    row = session_row(db, token)
-    row.last_seen_at = utcnow() - timedelta(minutes=10)
-    db.session.commit()
-    page = browser.get("/").get_data(as_text=True)
-    assert 290 <= int(re.search(r'data-idle-seconds="(\d+)"', page).group(1)) <= 300
+    frozen_time.advance(minutes=10)  # 10:10:20, nothing done since 10:00:20
+    assert browser.get("/session/status").json["idle"] == 5 * 60 + 40, "until 10:16:00"
 
     response = browser.post("/session/keepalive", headers={"Accept": "application/json"})
 
     assert response.status_code == 200
     assert response.is_json
-    assert 890 <= response.json["idle"] <= 900
+    assert response.json["idle"] == 15 * 60 + 40, "until 10:26:00"
     assert response.json["absolute"] > 11 * 3600
-    assert utcnow() - session_row(db, token).last_seen_at < timedelta(seconds=5)
+    assert session_row(db, token).last_seen_at == datetime(2026, 11, 23, 15, 10), "10:10 in New York, to the minute"
+
+    frozen_time.advance(seconds=30)  # 10:10:50: the same minute, nothing to write
+    with counting_queries() as statements:
+        again = browser.post("/session/keepalive", headers={"Accept": "application/json"})
+    assert again.json["idle"] == 15 * 60 + 10
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], "rewrote the same minute"
+    assert session_row(db, token).last_seen_at == datetime(2026, 11, 23, 15, 10)
 
 
 def test_keepalive_after_the_session_ended_answers_401_json(app: Flask, db):

@@ -5,17 +5,28 @@ minute."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from core.models import Role
+from core import sessions
+from core.models import AuthSession, Role
 from readiness.models import Campaign, Invitation
 from tests import factories
 from tests.core.security_helpers import signed_in_client
-from tests.readiness.helpers import SURVEY, full_answers, invitation_of, make_campaign, make_instrument, send
+from tests.readiness.helpers import (
+    SURVEY,
+    full_answers,
+    invitation_of,
+    make_campaign,
+    make_instrument,
+    open_survey,
+    send,
+)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -80,3 +91,45 @@ def test_the_request_log_of_a_send_is_the_same_for_everyone(
 
     assert per_person[0] == per_person[1], "the survey's requests differ from person to person"
     assert per_person[0] == [f"GET {SURVEY} referer=-", f"POST {SURVEY} referer=http://localhost{SURVEY}"]
+
+
+def test_a_send_leaves_no_time_finer_than_the_minute_in_the_session_table(
+    app: Flask, db: Any, wave: dict[str, Any], frozen_time: Any
+) -> None:
+    person = wave["people"][0]
+    invitation = invitation_of(wave["campaign"], person)
+    day = wave["campaign"].opens_on + timedelta(days=1)  # the survey is open
+    frozen_time.at(f"{day} 10:40:05")
+    token = factories.start_session(person)
+    browser = signed_in_client(app, token)
+    browser.get("/readiness/")
+    frozen_time.at(f"{day} 10:42:01")
+    open_survey(browser, invitation)  # the survey opened in the minute before the send
+    before = _session_row(db, token)
+
+    frozen_time.at(f"{day} 10:42:17.654321")
+    sent = browser.post(SURVEY, data={**full_answers(wave["instrument"]), "invitation": str(invitation.id)})
+
+    assert sent.status_code == 302
+    after = _session_row(db, token)
+    assert after == before, "the send wrote nothing to the session table: its minute was already there"
+    assert after["last_seen_at"] == frozen_time.utc().replace(second=0, microsecond=0), "10:42, never the second"
+
+    frozen_time.at(f"{day} 10:43:59.5")  # a send that is the first request of its minute
+    other = wave["people"][1]
+    browser = signed_in_client(app, factories.start_session(other))
+    second_send = frozen_time.at(f"{day} 10:45:31.25")
+    browser.post(
+        SURVEY, data={**full_answers(wave["instrument"]), "invitation": str(invitation_of(wave["campaign"], other).id)}
+    )
+    rows = db.session.execute(select(AuthSession.last_seen_at)).scalars().all()
+    assert second_send.replace(tzinfo=None, second=0, microsecond=0) in rows, "10:45, never the second"
+    assert all(seen.second == 0 and seen.microsecond == 0 for seen in rows), rows
+
+
+def _session_row(db: Any, token: str) -> dict[str, Any]:
+    db.session.expire_all()
+    row = db.session.execute(
+        select(AuthSession.__table__).where(AuthSession.token_hash == sessions._digest(token))
+    ).one()
+    return dict(row._mapping)
