@@ -1,7 +1,15 @@
-"""The email outbox: requests add rows; `flask --app wsgi send-mail` sends them over SMTP."""
+"""The email outbox: requests add rows; `flask --app wsgi send-mail` sends them over SMTP.
+
+An email's body keeps its links only until it is sent: personal one-time links (a readiness survey's, an account
+invitation's) are secrets, and a sent email in the database would otherwise hold them for ever. Once a message is
+sent, or given up on, every link in its stored body is replaced by the link's SHA-256 (``forget_links``), which can
+still show that a given link was in that email but cannot be opened. The administrator's outbox never shows a body.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import smtplib
 from collections.abc import Mapping
 from email.message import EmailMessage
@@ -16,6 +24,17 @@ from core.models import OutboxEmail
 from core.timeutil import utcnow
 
 MAX_ATTEMPTS = 5
+
+LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def forget_links(body: str) -> str:
+    """The body with each link replaced by its SHA-256: what the outbox keeps of an email once it has gone."""
+    return LINK.sub(lambda found: f"[link removed once sent; SHA-256 {_sha256(found.group())}]", body)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class OutboxState(Labelled):
@@ -78,6 +97,8 @@ def send_pending(config: Mapping[str, Any], smtp_factory: Any = None) -> tuple[i
                 message.sent_at = utcnow()
                 message.last_error = ""
                 sent += 1
+            if message.sent_at is not None or message.attempts >= MAX_ATTEMPTS:
+                message.body = forget_links(message.body)  # sent, or never to be sent: the links are not needed
             db.session.commit()
     return sent, failed
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import smtplib
 
@@ -152,3 +153,45 @@ def test_invitations_from_the_admin_screens_are_sent(client, runner, db, login_a
     assert fake_smtp.sent == ["new@example.org"]
     page = client.get("/admin/outbox?state=sent").get_data(as_text=True)
     assert "new@example.org" in page
+
+
+class RecordingSMTP(FakeSMTP):
+    """Also keeps the text of every message it sends."""
+
+    bodies: list[str] = []
+
+    def send_message(self, message):
+        super().send_message(message)
+        self.bodies.append(message.get_content())
+
+
+def test_a_sent_email_keeps_only_the_hash_of_its_links(app, runner, db, monkeypatch):
+    """A personal link (a survey's, an account invitation's) is a secret: it goes out in the email, and the stored
+    body keeps only its SHA-256 from then on. A message still waiting keeps its link, so it can still be sent."""
+    link = "https://peerworks.example/readiness/survey/PersonalToken_ABC-123"
+    body = f"Hello,\n\nOpen this link, which is only for you:\n\n{link}\n\nThank you.\n"
+    mail.queue("person@example.org", "A survey", body, kind="survey")
+    mail.queue("later@example.org", "A survey", body.replace("ABC", "XYZ"), kind="survey")
+    db.session.commit()
+    RecordingSMTP.sent, RecordingSMTP.refuse, RecordingSMTP.bodies = [], {"later@example.org"}, []
+    app.config["SMTP_HOST"] = "smtp.example.org"
+    monkeypatch.setattr(mail, "send_pending", functools.partial(mail.send_pending, smtp_factory=RecordingSMTP))
+
+    runner.invoke(args=["send-mail"])
+
+    assert link in RecordingSMTP.bodies[0], "the person got their link"
+    db.session.expire_all()
+    sent = db.session.query(OutboxEmail).filter_by(to_address="person@example.org").one()
+    assert "PersonalToken" not in sent.body
+    assert "https://" not in sent.body
+    assert hashlib.sha256(link.encode()).hexdigest() in sent.body
+    assert sent.body.startswith("Hello,\n\nOpen this link, which is only for you:\n\n[link removed once sent; SHA-256 ")
+    waiting = db.session.query(OutboxEmail).filter_by(to_address="later@example.org").one()
+    assert "PersonalToken_XYZ-123" in waiting.body, "not sent yet: the link is kept for the next try"
+
+    for _ in range(mail.MAX_ATTEMPTS - 1):  # refused every time, until it is given up on
+        runner.invoke(args=["send-mail"])
+    db.session.expire_all()
+    given_up = db.session.query(OutboxEmail).filter_by(to_address="later@example.org").one()
+    assert given_up.attempts == mail.MAX_ATTEMPTS
+    assert "PersonalToken" not in given_up.body, "never to be sent: the link is not kept either"

@@ -1,9 +1,11 @@
-"""Issue 9, attacker (c): the request log and the session table. A send must leave nothing there that names the
-person: the request line of a send is the same for everyone, and the session row keeps no time finer than the
-minute."""
+"""Issue 9, attacker (c): the request log, the session table and the outbox. A send must leave nothing there that
+names the person: the request line of a send is the same for everyone, the session row keeps no time finer than the
+minute, and a sent invitation email keeps no personal link."""
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -13,9 +15,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from core import sessions
-from core.models import AuthSession, Role
+from core import mail, sessions
+from core.models import AuthSession, OutboxEmail, Role
 from readiness.models import Campaign, Invitation
+from readiness.services import campaigns as campaign_service
 from tests import factories
 from tests.core.security_helpers import signed_in_client
 from tests.readiness.helpers import (
@@ -133,3 +136,46 @@ def _session_row(db: Any, token: str) -> dict[str, Any]:
         select(AuthSession.__table__).where(AuthSession.token_hash == sessions._digest(token))
     ).one()
     return dict(row._mapping)
+
+
+def test_the_outbox_keeps_no_survey_link_once_the_invitations_are_sent(
+    app: Flask, db: Any, runner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The emailed link opens a person's own survey; once the email has gone, the outbox keeps only its hash."""
+    team = factories.make_team()
+    for _ in range(3):
+        factories.make_staff(Role.STAFF, teams=[team])
+    campaign = make_campaign(make_instrument())
+    with app.test_request_context():
+        campaign_service.send_invitations(campaign, None)
+    db.session.commit()
+    delivered: list[str] = []
+
+    class SMTP:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __enter__(self) -> SMTP:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def starttls(self) -> None:
+            pass
+
+        def send_message(self, message: Any) -> None:
+            delivered.append(message.get_content())
+
+    app.config["SMTP_HOST"] = "smtp.example.org"
+    monkeypatch.setattr(mail, "send_pending", functools.partial(mail.send_pending, smtp_factory=SMTP))
+
+    assert runner.invoke(args=["send-mail"]).exit_code == 0
+
+    tokens = [re.search(r"/readiness/survey/([A-Za-z0-9_-]+)", text).group(1) for text in delivered]
+    assert len(tokens) == 3
+    assert all(campaign_service.invitation_for_token(token) is not None for token in tokens), "working links"
+    db.session.expire_all()
+    stored = " ".join(db.session.scalars(select(OutboxEmail.body)))
+    assert not any(token in stored for token in tokens)
+    assert "/readiness/survey/" not in stored
