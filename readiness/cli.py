@@ -19,13 +19,12 @@ def register(app: Flask) -> None:
 def release() -> None:
     """Release the survey answers waiting in the ballot box into the results, where a batch is due (a scheduler
     runs this, e.g. every hour and after each wave closes)."""
-    from readiness.services import ballots
+    from readiness.services import ballots, thresholds
     from readiness.services import campaigns as campaign_service
-    from readiness.services.results import minimum_cell
 
-    threshold, on = minimum_cell(), campaign_service.today()
+    on = campaign_service.today()
     total = 0
     for campaign in ballots.campaigns_waiting():
-        total += ballots.release(campaign, threshold, on)
+        total += ballots.release(campaign, thresholds.for_campaign(campaign), on)  # the wave's own threshold
         db.session.commit()  # one transaction per wave: one wave's lock never holds up another
     click.echo(f"Released {total} answer(s) into the results.")

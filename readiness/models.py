@@ -247,6 +247,9 @@ class Campaign(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     invitations_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The small-group threshold, fixed from the agency's setting when the first invitations went out (their email
+    # states it) and kept for good: readiness.services.thresholds. NULL until then.
+    min_cell: Mapped[int | None] = mapped_column(Integer)
     # Optimistic concurrency (core.edits); moved on by hand when only the chosen teams change.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -28,7 +28,7 @@ from readiness.models import (
     ItemKind,
     TrainingSession,
 )
-from readiness.services import results
+from readiness.services import results, thresholds
 
 THRESHOLD_KEY = "readiness_action_threshold"
 DEFAULT_THRESHOLD = 60
@@ -53,11 +53,12 @@ class Scores:
     respondents: int
     domains: list[DomainScore]
     threshold: int
+    minimum: int  # the wave's small-group threshold (readiness.services.thresholds)
 
     @property
     def shown(self) -> bool:
-        # The same small-group floor as the results page (agency setting, never below 3).
-        return self.respondents >= results.minimum_cell()
+        # The same small-group floor as the results page: the wave's own.
+        return self.respondents >= self.minimum
 
     @property
     def suggestions(self) -> list[DomainScore]:
@@ -104,7 +105,7 @@ def domain_scores(campaign: Campaign) -> Scores:
                     None if row.score is None else float(row.score))
         for row in rows
     ]
-    return Scores(results.respondents(campaign), domains, threshold())
+    return Scores(results.respondents(campaign), domains, threshold(), thresholds.for_campaign(campaign))
 
 
 # The action plan ----------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from core.models import Notification, OutboxEmail, Program, Staff, StaffStatus, 
 from core.timeutil import utcnow
 from readiness.models import Campaign, Instrument, Invitation, InvitationStatus, Item
 from readiness.services import instruments as instrument_service
+from readiness.services import thresholds
 
 FIELD_LABELS = {
     "name": "Name",
@@ -294,14 +295,14 @@ SURVEYS_PAGE = "/readiness/"  # the in-app list "Surveys for you" (a plain path:
 SURVEY_SUBJECT = "A short, anonymous staff survey: getting ready for peer specialists"
 
 
-def _survey_email(person: Staff, campaign: Campaign, link: str) -> str:
+def _survey_email(person: Staff, campaign: Campaign, link: str, minimum: int) -> str:
     return (
         f"Hello {person.name},\n\n"
         "Our agency is asking all staff about working alongside peer specialists: people who use their own lived "
         "experience of recovery to support others. It is not a vote on whether to hire them. Your answers help us "
         "see what worries people and what training would help.\n\n"
-        "Your answers are anonymous. They are stored without your name, and results for groups of fewer than five "
-        "people are never shown.\n\n"
+        "Your answers are anonymous. They are stored without your name, and results for groups of fewer than "
+        f"{minimum} people are never shown, for this survey, whatever changes later.\n\n"
         f"The survey is open from {campaign.opens_on:%B} {campaign.opens_on.day}, {campaign.opens_on.year} "
         f"to {campaign.closes_on:%B} {campaign.closes_on.day}, {campaign.closes_on.year}. Sign in to PeerWorks "
         f"and open this link, which is only for you:\n\n{link}\n\n"
@@ -332,6 +333,7 @@ def send_invitations(
     already = set(db.session.scalars(select(Invitation.staff_id).where(Invitation.campaign_id == campaign.id)))
     newcomers = [(person, team_id) for person, team_id in people_in_scope(campaign) if person.id not in already]
     make_link = link or survey_link
+    minimum = thresholds.fix(campaign)  # fixed with the first invitations; the email states it
     for person, team_id in newcomers:
         token = secrets.token_urlsafe(32)
         db.session.add(Invitation(
@@ -347,7 +349,7 @@ def send_invitations(
         if email:
             db.session.add(OutboxEmail(
                 to_address=person.email, subject=SURVEY_SUBJECT,
-                body=_survey_email(person, campaign, make_link(token)), kind="survey",
+                body=_survey_email(person, campaign, make_link(token), minimum), kind="survey",
             ))
     if campaign.invitations_sent_at is None:
         campaign.invitations_sent_at = utcnow()

@@ -11,11 +11,12 @@ their own page and in their own CSV.
 Scores: an agreement item scores its answer (1-5), or 6 minus the answer when the item is reversed; a domain's
 score is the mean of its item scores mapped to 0-100 ((mean - 1) x 25).
 
-Small-group protection: a group (cell) with fewer than ``minimum_cell()`` responses is "too few answers to show".
-Then complementary suppression: within each line of cells that add up to a shown total (teams within the
-organization, role groups within the organization, the role groups of a team, the teams of a role group), when
-exactly one cell is hidden, the smallest shown cell is hidden too, repeated until nothing changes; so no hidden
-score or count can be worked out by taking the shown cells from the total.
+Small-group protection: a group (cell) with fewer responses than the wave's threshold
+(``thresholds.for_campaign``) is "too few answers to show". Then complementary suppression: within each line of
+cells that add up to a shown total (teams within the organization, role groups within the organization, the role
+groups of a team, the teams of a role group), when exactly one cell is hidden, the smallest shown cell is hidden
+too, repeated until nothing changes; so no hidden score or count can be worked out by taking the shown cells from
+the total.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, or_, select
 
-from core import settings
 from core.extensions import db
 from core.models import Program, Team
 from readiness.models import (
@@ -44,21 +44,14 @@ from readiness.models import (
 )
 from readiness.services import campaigns as campaign_service
 from readiness.services import instruments as instrument_service
+from readiness.services.thresholds import DEFAULT_MINIMUM, LOWEST_MINIMUM, SETTING, for_campaign, minimum_cell
 
-SETTING = "readiness_min_cell"
-LOWEST_MINIMUM = 3
-DEFAULT_MINIMUM = 5
+__all__ = ["DEFAULT_MINIMUM", "LOWEST_MINIMUM", "SETTING", "minimum_cell"]  # the threshold, read from here too
+
 TOO_FEW = "too few answers to show"
 
 Key = tuple[Hashable, ...]
 ORGANIZATION: Key = ("org",)
-
-
-def minimum_cell() -> int:
-    """The agency's smallest group that may be shown; never below 3 (a bad stored value falls back to 5)."""
-    raw = settings.get(SETTING).strip()
-    value = int(raw) if raw.isascii() and raw.isdigit() else DEFAULT_MINIMUM
-    return max(LOWEST_MINIMUM, value)
 
 
 def score(points: float, answers: int) -> float | None:
@@ -241,7 +234,7 @@ def _groups(
 
 def campaign_results(campaign: Campaign) -> Results:
     """Everything the results page shows, in a fixed number of queries whatever the number of responses."""
-    minimum = minimum_cell()
+    minimum = for_campaign(campaign)
     instrument = instrument_service.load_contents(campaign.instrument_id)
     domains = instrument_service.scored_domains(instrument)
     codes = [domain.code for domain in domains]
@@ -256,8 +249,8 @@ def campaign_results(campaign: Campaign) -> Results:
 
     organization, teams, roles, cells = _groups(counts[campaign.id], sums[campaign.id], codes, minimum, labels)
     if previous is not None:
-        old_organization, old_teams, old_roles, _ = _groups(
-            counts[previous.id], sums[previous.id], codes, minimum, labels
+        old_organization, old_teams, old_roles, _ = _groups(  # the earlier wave as its own results show it
+            counts[previous.id], sums[previous.id], codes, for_campaign(previous), labels
         )
         earlier = {group.key: group for group in [old_organization, *old_teams, *old_roles]}
         for group in [organization, *teams, *roles]:
@@ -360,7 +353,7 @@ def open_questions(campaign: Campaign, items: list[Item], minimum: int) -> list[
 def open_total(campaign: Campaign, item: Item) -> int | None:
     """How many people answered an open question, or None when its answers may not be shown: the whole
     campaign, or the question itself, has fewer answers than the small-group threshold."""
-    minimum = minimum_cell()
+    minimum = for_campaign(campaign)
     answered = open_counts(campaign, [item]).get(item.id, 0)
     return answered if respondents(campaign) >= minimum and answered >= minimum else None
 
@@ -368,7 +361,7 @@ def open_total(campaign: Campaign, item: Item) -> int | None:
 def open_answer_rows(campaign: Campaign, items: list[Item]) -> list[list[str]]:
     """The CSV of the open answers: question, answer, in alphabetical order; the questions ``open_total`` would
     not show are left out."""
-    minimum = minimum_cell()
+    minimum = for_campaign(campaign)
     rows = [["Question", "Answer"]]
     if respondents(campaign) < minimum:
         return rows

@@ -16,9 +16,8 @@ from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import survey_form_class
 from readiness.models import Campaign, Instrument, Invitation, Item, ItemKind, RoleGroup, TenureBand
-from readiness.services import answering, ballots
+from readiness.services import answering, ballots, thresholds
 from readiness.services import campaigns as campaign_service
-from readiness.services import results as results_service
 from readiness.views._common import load_instrument, render
 
 # Answering ----------------------------------------------------------------------------------------------------
@@ -100,8 +99,8 @@ def _release(campaign_id: int) -> None:
     invitation: see readiness.services.ballots). If it fails, the answers stay safely in the ballot box and the
     scheduled ``flask readiness release`` adds them later."""
     try:
-        ballots.release(db.session.get_one(Campaign, campaign_id), results_service.minimum_cell(),
-                        campaign_service.today())
+        campaign = db.session.get_one(Campaign, campaign_id)
+        ballots.release(campaign, thresholds.for_campaign(campaign), campaign_service.today())
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -163,4 +162,5 @@ def survey() -> HttpResponse | tuple[str, int]:
         "readiness/survey.html", 400 if form.errors else 200, form=form, invitation=invitation,
         campaign=invitation.campaign, instrument=instrument, sections=_sections(instrument), kinds=ItemKind,
         question_count=len(instrument.items), error_groups=_error_groups(form),
+        minimum=thresholds.for_campaign(invitation.campaign),
     )

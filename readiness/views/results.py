@@ -19,7 +19,7 @@ from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import OpenAnswerSearchForm
 from readiness.models import Campaign, Item, ItemKind
-from readiness.services import ballots
+from readiness.services import ballots, thresholds
 from readiness.services import campaigns as campaign_service
 from readiness.services import results as results_service
 from readiness.services.instruments import load_contents
@@ -70,7 +70,7 @@ def open_answers(campaign_id: int, item_id: int) -> tuple[str, int]:
         page = paginate(results_service.open_answers(campaign, item, words))
     return render_template(
         "readiness/open_answers.html", campaign=campaign, item=item, form=form, words=words, total=total,
-        page=page, minimum=results_service.minimum_cell(),
+        page=page, minimum=thresholds.for_campaign(campaign),
     ), 200 if valid else 400
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -159,4 +160,47 @@ def test_0010_fills_each_referrals_local_days_in_the_agencys_zone(migration_app:
     as_dates = [(r.id, str(r.received_on), r.seen_on and str(r.seen_on), r.seen_same_day) for r in found]
     assert as_dates == [(1, "2026-12-09", "2026-12-09", True), (2, "2026-12-08", None, None)]
     flask_db(migration_app, "downgrade", "0009_team_version")
+    flask_db(migration_app, "upgrade")
+
+
+def test_0012_fixes_invited_waves_thresholds_rounds_session_times_and_forgets_sent_links(migration_app: Flask):
+    """Waves already invited keep at least the 5 their emails promised, even when the setting was lowered to 3; a
+    wave not yet invited follows the setting. Session times lose their seconds. Sent and given-up emails keep
+    only the hash of their links; an email still waiting keeps its link."""
+    flask_db(migration_app, "upgrade", "0011_readiness_ballots")
+    link = "https://peerworks.example/readiness/survey/PersonalToken123"
+    statements = [
+        "INSERT INTO core_agency_setting (key, value, updated_at) VALUES ('readiness_min_cell', '3', "
+        "'2026-12-01 00:00:00')",
+        "INSERT INTO core_staff (id, email, name, job_title, status, failed_signins, created_at, version) "
+        "VALUES (1, 'a@example.org', 'A', '', 'active', 0, '2026-12-01 00:00:00', 1)",
+        "INSERT INTO core_auth_session (id, token_hash, staff_id, created_at, last_seen_at, reauthenticated_at) "
+        "VALUES (1, 'h', 1, '2026-12-01 10:00:00', '2026-12-01 10:42:17.654321', '2026-12-01 10:00:00')",
+        "INSERT INTO readiness_instrument (id, name, description, version, created_at, revision) "
+        "VALUES (1, 'S', '', 1, '2026-12-01 00:00:00', 1)",
+        "INSERT INTO readiness_campaign (id, name, wave, instrument_id, whole_organization, opens_on, closes_on, "
+        "created_at, invitations_sent_at, version) VALUES "
+        "(1, 'R', 'Baseline', 1, true, '2026-12-01', '2026-12-20', '2026-12-01 00:00:00', '2026-12-01 09:00:00', 1),"
+        "(2, 'R', 'Follow-up', 1, true, '2027-06-01', '2027-06-20', '2026-12-01 00:00:00', NULL, 1)",
+        "INSERT INTO core_outbox_email (id, to_address, subject, body, kind, created_at, sent_at, attempts, "
+        "last_error) VALUES "
+        f"(1, 'a@example.org', 'S', 'Open {link} now', 'survey', '2026-12-01 09:00:00', '2026-12-01 09:01:00', 1, ''),"
+        f"(2, 'b@example.org', 'S', 'Open {link}2 now', 'survey', '2026-12-01 09:00:00', NULL, 5, 'Refused'),"
+        f"(3, 'c@example.org', 'S', 'Open {link}3 now', 'survey', '2026-12-01 09:00:00', NULL, 1, 'Refused')",
+    ]
+    with migration_app.app_context(), db.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    flask_db(migration_app, "upgrade")
+    with migration_app.app_context(), db.engine.connect() as connection:
+        thresholds = connection.execute(sa.text("SELECT id, min_cell FROM readiness_campaign ORDER BY id")).all()
+        seen = connection.execute(sa.text("SELECT last_seen_at FROM core_auth_session")).scalar_one()
+        bodies = connection.execute(sa.text("SELECT body FROM core_outbox_email ORDER BY id")).scalars().all()
+        db.engine.dispose()
+    assert [tuple(row) for row in thresholds] == [(1, 5), (2, None)]
+    assert str(seen) in ("2026-12-01 10:42:00", "2026-12-01 10:42:00.000000"), "as each database writes a time"
+    assert "PersonalToken" not in bodies[0] + bodies[1]
+    assert hashlib.sha256(link.encode()).hexdigest() in bodies[0]
+    assert bodies[2] == f"Open {link}3 now"
+    flask_db(migration_app, "downgrade", "0011_readiness_ballots")
     flask_db(migration_app, "upgrade")
