@@ -115,31 +115,6 @@ def participation(campaign_ids: list[int]) -> dict[int, Participation]:
     return {campaign_id: found.get(campaign_id, Participation()) for campaign_id in campaign_ids}
 
 
-@dataclass(frozen=True)
-class TeamParticipation:
-    team_id: int | None
-    team: str
-    participation: Participation
-
-
-def participation_by_team(campaign: Campaign) -> list[TeamParticipation]:
-    """Invited and answered by the team each invitation was made for (the invitation says whether a person
-    answered, never what); people on no team last."""
-    invited, completed = _participation_columns()
-    rows = db.session.execute(
-        select(Invitation.team_id, Program.code, Team.name, invited, completed)
-        .outerjoin(Team, Team.id == Invitation.team_id)
-        .outerjoin(Program, Program.id == Team.program_id)
-        .where(Invitation.campaign_id == campaign.id)
-        .group_by(Invitation.team_id, Program.code, Team.name)
-        .order_by(Team.name.is_(None), Program.code, Team.name)
-    )
-    return [
-        TeamParticipation(team_id, f"{code}: {name}" if team_id else "No team", Participation(int(n), int(done or 0)))
-        for team_id, code, name, n, done in rows
-    ]
-
-
 def invitations_sent(campaign: Campaign) -> bool:
     return campaign.invitations_sent_at is not None
 

@@ -11,22 +11,23 @@ their own page and in their own CSV.
 Scores: an agreement item scores its answer (1-5), or 6 minus the answer when the item is reversed; a domain's
 score is the mean of its item scores mapped to 0-100 ((mean - 1) x 25).
 
-Small-group protection: a group (cell) with fewer responses than the wave's threshold
-(``thresholds.for_campaign``) is "too few answers to show". Then complementary suppression: within each line of
-cells that add up to a shown total (teams within the organization, role groups within the organization, the role
-groups of a team, the teams of a role group), when exactly one cell is hidden, the smallest shown cell is hidden
-too, repeated until nothing changes; so no hidden score or count can be worked out by taking the shown cells from
-the total.
+Small-group protection (``readiness.services.protection``, with the threshold of the wave,
+``thresholds.for_campaign``): the organization's results appear once it has at least the threshold of answers. A
+team, in the scores and in participation alike, is shown only with at least that many answers in the results, and
+more teams are hidden while a hidden team's count under the threshold could be worked out from the shown ones, the
+totals and how many were invited. Every role group is listed; one is shown only with enough answers, and another is
+hidden while a hidden one could be worked out. The table by team and role group lists every combination and is
+shown only when none is under the threshold. A hidden group shows no count and no score.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 
 from core.extensions import db
 from core.models import Program, Team
@@ -35,6 +36,8 @@ from readiness.models import (
     Campaign,
     Domain,
     DomainTally,
+    Invitation,
+    InvitationStatus,
     Item,
     ItemKind,
     ItemTally,
@@ -44,6 +47,7 @@ from readiness.models import (
 )
 from readiness.services import campaigns as campaign_service
 from readiness.services import instruments as instrument_service
+from readiness.services import protection
 from readiness.services.thresholds import DEFAULT_MINIMUM, LOWEST_MINIMUM, SETTING, for_campaign, minimum_cell
 
 __all__ = ["DEFAULT_MINIMUM", "LOWEST_MINIMUM", "SETTING", "minimum_cell"]  # the threshold, read from here too
@@ -63,29 +67,6 @@ def score(points: float, answers: int) -> float | None:
 
 def rounded(value: float | None) -> int | None:
     return None if value is None else math.floor(value + 0.5)
-
-
-# Suppression ------------------------------------------------------------------------------------------------
-
-
-def suppress(counts: dict[Key, int], lines: Iterable[tuple[Key, list[Key]]], minimum: int) -> set[Key]:
-    """The keys to hide: every cell under ``minimum``, then, in each line (total, cells) whose total is shown,
-    the smallest shown cell when exactly one of its cells is hidden, until stable. Cells with no responses are
-    not cells (their zero reveals nothing)."""
-    hidden = {key for key, n in counts.items() if n < minimum}
-    lines = [(total, [cell for cell in cells if counts.get(cell, 0) > 0]) for total, cells in lines]
-    changed = True
-    while changed:
-        changed = False
-        for total, cells in lines:
-            if total in hidden or counts.get(total, 0) == 0:
-                continue
-            gone = [cell for cell in cells if cell in hidden]
-            shown = sorted((cell for cell in cells if cell not in hidden), key=lambda cell: (counts[cell], str(cell)))
-            if len(gone) == 1 and shown:
-                hidden.add(shown[0])
-                changed = True
-    return hidden
 
 
 # Results ----------------------------------------------------------------------------------------------------
@@ -124,17 +105,44 @@ class OpenQuestion:
         return self.total > len(self.first)
 
 
+@dataclass(frozen=True)
+class TeamParticipation:
+    """A team's row of participation: how many were invited (always shown: anyone can count it from the staff
+    list) and, when the team is shown, how many have answered."""
+
+    key: int
+    team: str
+    invited: int
+    answered: int
+    shown: bool
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.answered / self.invited) if self.shown and self.invited else None
+
+
+@dataclass
+class Tables:
+    """One wave's groups, with what may be shown of each."""
+
+    organization: Group
+    teams: list[Group]
+    roles: list[Group]
+    cells: list[Group] | None  # None: the table of every team and role group is left out
+    participation: list[TeamParticipation]
+
+
 @dataclass
 class Results:
     campaign: Campaign
     minimum: int
     domains: list[Domain]
-    participation: list[campaign_service.TeamParticipation]
+    participation: list[TeamParticipation]
     total: campaign_service.Participation
     organization: Group
     teams: list[Group]
     roles: list[Group]
-    cells: list[Group]
+    cells: list[Group] | None  # None: left out, some combination of team and role group has too few answers
     distributions: list[Distribution]
     free_text: list[OpenQuestion]
     previous: Campaign | None
@@ -183,17 +191,35 @@ def _team_labels(team_keys: set[int]) -> dict[int, str]:
     return labels
 
 
-def _groups(
+def _people(campaign_ids: list[int]) -> dict[int, dict[int, tuple[int, int]]]:
+    """(invited, answered) per campaign and team key, from the invitations, in one query."""
+    completed = func.sum(case((Invitation.status == InvitationStatus.COMPLETED, 1), else_=0))
+    rows = db.session.execute(
+        select(Invitation.campaign_id, Invitation.team_id, func.count(Invitation.id), completed)
+        .where(Invitation.campaign_id.in_(campaign_ids))
+        .group_by(Invitation.campaign_id, Invitation.team_id)
+    )
+    found: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for campaign_id, team_id, invited, answered in rows:
+        found[campaign_id][team_id or NO_TEAM] = (int(invited), int(answered or 0))
+    return found
+
+
+def _tables(
     counts: dict[tuple[int, str], int],
     sums: dict[tuple[int, str, str], tuple[int, int]],
+    people: dict[int, tuple[int, int]],
     codes: list[str],
     minimum: int,
     team_labels: dict[int, str],
-) -> tuple[Group, list[Group], list[Group], list[Group]]:
-    """Every group with its count, exact scores and whether it may be shown."""
-    team_keys = sorted({team for team, _ in counts}, key=lambda t: (t == NO_TEAM, team_labels.get(t, ""), t))
-    role_order = [role.value for role in RoleGroup]
-    role_keys = sorted({role for _, role in counts}, key=lambda r: role_order.index(r) if r in role_order else 99)
+    organization_label: str,
+) -> Tables:
+    """Every group with its count, exact scores and whether it may be shown (readiness.services.protection)."""
+    team_keys = sorted(
+        {team for team, _ in counts} | set(people),
+        key=lambda t: (t == NO_TEAM, team_labels.get(t, ""), t),
+    )
+    role_keys = [role.value for role in RoleGroup]  # all of them, always: a missing one would say it is empty
 
     n: dict[Key, int] = defaultdict(int)
     points: dict[Key, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
@@ -205,31 +231,53 @@ def _groups(
             points[key][code][0] += total
             points[key][code][1] += answers
 
-    lines: list[tuple[Key, list[Key]]] = [
-        (ORGANIZATION, [("team", team) for team in team_keys]),
-        (ORGANIZATION, [("role", role) for role in role_keys]),
-    ]
-    lines += [(("team", team), [("cell", team, role) for role in role_keys]) for team in team_keys]
-    lines += [(("role", role), [("cell", team, role) for team in team_keys]) for role in role_keys]
-    hidden = suppress(dict(n), lines, minimum)
+    organization_shown = n[ORGANIZATION] >= minimum
+    hidden_teams = protection.hidden_teams({
+        team: protection.TeamCounts(*people.get(team, (0, 0)), released=n[("team", team)]) for team in team_keys
+    }, minimum)
+    hidden_roles = protection.hidden_groups({role: n[("role", role)] for role in role_keys}, minimum)
+    cells_shown = organization_shown and protection.table_shown(
+        {(team, role): n[("cell", team, role)] for team in team_keys for role in role_keys}, minimum
+    )
 
-    def group(key: Key, label: str) -> Group:
+    def group(key: Key, label: str, shown: bool) -> Group:
         exact = {code: score(*points[key][code]) for code in codes} if key in points else dict.fromkeys(codes)
-        shown = n[key] > 0 and key not in hidden
+        shown = shown and organization_shown and n[key] >= minimum
         return Group(
             key=key, label=label, n=n[key], shown=shown, exact=exact if shown else {},
             scores={code: rounded(value) for code, value in exact.items()} if shown else {},
         )
 
     role_words = {role.value: role.label for role in RoleGroup}
-    organization = group(ORGANIZATION, "Whole organization")
-    teams = [group(("team", team), team_labels.get(team, "A removed team")) for team in team_keys]
-    roles = [group(("role", role), role_words.get(role, role)) for role in role_keys]
-    cells = [
-        group(("cell", team, role), f"{team_labels.get(team, 'A removed team')}, {role_words.get(role, role)}")
-        for team in team_keys for role in role_keys if counts.get((team, role), 0) > 0
-    ]
-    return organization, teams, roles, cells
+    labels = {team: team_labels.get(team, "A removed team") for team in team_keys}
+    return Tables(
+        organization=group(ORGANIZATION, organization_label, True),
+        teams=[group(("team", team), labels[team], team not in hidden_teams) for team in team_keys],
+        roles=[group(("role", role), role_words[role], role not in hidden_roles) for role in role_keys],
+        cells=[
+            group(("cell", team, role), f"{labels[team]}, {role_words[role]}", True)
+            for team in team_keys for role in role_keys
+        ] if cells_shown else None,
+        participation=[
+            TeamParticipation(team, labels[team], *people[team], shown=team not in hidden_teams and organization_shown)
+            for team in team_keys if team in people
+        ],
+    )
+
+
+def participation(campaign: Campaign) -> tuple[list[TeamParticipation], campaign_service.Participation]:
+    """Participation by team, with the very teams the results page hides hidden (the campaign's page shows it
+    too), and in all."""
+    counts, people = _counts([campaign.id]), _people([campaign.id])
+    keys = {team for team, _ in counts[campaign.id]} | set(people[campaign.id])
+    tables = _tables(counts[campaign.id], {}, people[campaign.id], [], for_campaign(campaign), _team_labels(keys),
+                     organization_label(campaign))
+    rows = tables.participation
+    return rows, campaign_service.Participation(sum(r.invited for r in rows), sum(r.answered for r in rows))
+
+
+def organization_label(campaign: Campaign) -> str:
+    return "Whole organization" if campaign.whole_organization else "Everyone asked"
 
 
 def campaign_results(campaign: Campaign) -> Results:
@@ -244,15 +292,21 @@ def campaign_results(campaign: Campaign) -> Results:
     ids = [campaign.id] + ([previous.id] if previous is not None else [])
     counts = _counts(ids)
     sums = _sums(ids)
+    people = _people(ids)
     team_keys = {team for found in counts.values() for team, _ in found}
+    team_keys |= {team for found in people.values() for team in found}
     labels = _team_labels(team_keys)
 
-    organization, teams, roles, cells = _groups(counts[campaign.id], sums[campaign.id], codes, minimum, labels)
+    tables = _tables(counts[campaign.id], sums[campaign.id], people[campaign.id], codes, minimum, labels,
+                     organization_label(campaign))
+    organization, teams, roles = tables.organization, tables.teams, tables.roles
     if previous is not None:
-        old_organization, old_teams, old_roles, _ = _groups(  # the earlier wave as its own results show it
-            counts[previous.id], sums[previous.id], codes, for_campaign(previous), labels
+        earlier_tables = _tables(  # the earlier wave exactly as its own results show it (its own threshold)
+            counts[previous.id], sums[previous.id], people[previous.id], codes, for_campaign(previous), labels,
+            organization_label(previous),
         )
-        earlier = {group.key: group for group in [old_organization, *old_teams, *old_roles]}
+        earlier = {group.key: group for group in [earlier_tables.organization, *earlier_tables.teams,
+                                                  *earlier_tables.roles]}
         for group in [organization, *teams, *roles]:
             old = earlier.get(group.key)
             for code in codes:
@@ -269,9 +323,11 @@ def campaign_results(campaign: Campaign) -> Results:
         free_text = open_questions(campaign, [item for item in instrument.items if item.kind == ItemKind.TEXT], minimum)
     return Results(
         campaign=campaign, minimum=minimum, domains=domains,
-        participation=campaign_service.participation_by_team(campaign),
-        total=campaign_service.participation([campaign.id])[campaign.id],
-        organization=organization, teams=teams, roles=roles, cells=cells,
+        participation=tables.participation,
+        total=campaign_service.Participation(
+            sum(row.invited for row in tables.participation), sum(row.answered for row in tables.participation)
+        ),
+        organization=organization, teams=teams, roles=roles, cells=tables.cells,
         distributions=distributions, free_text=free_text, previous=previous,
     )
 
@@ -381,7 +437,7 @@ def score_rows(results: Results) -> list[list[str]]:
     name from running as a formula."""
     header = ["Group", "Name", "Answers"] + [domain.name for domain in results.domains]
     kinds = [("Organization", [results.organization]), ("Team", results.teams), ("Role group", results.roles),
-             ("Team and role group", results.cells)]
+             ("Team and role group", results.cells or [])]
     rows = [header]
     for kind, groups in kinds:
         for group in groups:

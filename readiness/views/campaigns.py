@@ -21,6 +21,8 @@ from readiness.forms import CampaignForm, WaveForm
 from readiness.models import Campaign, Instrument, InvitationStatus
 from readiness.services import campaigns as campaign_service
 from readiness.services import instruments as instrument_service
+from readiness.services import results as results_service
+from readiness.services import thresholds
 from readiness.services.default_instrument import NAME as DEFAULT_NAME
 from readiness.services.default_instrument import ensure_default_instrument, find_default_instrument
 from readiness.views._common import render, show_problems
@@ -109,12 +111,14 @@ def campaign_new() -> HttpResponse | tuple[str, int]:
 def campaign_detail(campaign_id: int) -> tuple[str, int]:
     campaign = db.get_or_404(Campaign, campaign_id)
     on = campaign_service.today()
+    by_team, total = results_service.participation(campaign)  # the teams the results hide are hidden here too
     return render(
         "readiness/campaign_detail.html",
         campaign=campaign,
         state=campaign.state(on),
-        by_team=campaign_service.participation_by_team(campaign),
-        total=campaign_service.participation([campaign.id])[campaign.id],
+        by_team=by_team,
+        total=total,
+        minimum=thresholds.for_campaign(campaign),
         newest=instrument_service.newest_version(campaign.instrument),
         send_problem=campaign_service.send_problem(campaign, on),
     )

@@ -92,6 +92,23 @@ def send(campaign: Campaign, actor: Staff | None = None) -> dict[int, str]:
     return found
 
 
+def invite_team(campaign: Campaign, team: Team, invited: int, answered: int = 0) -> None:
+    """``invited`` new people on ``team`` invited to ``campaign``, ``answered`` of them marked as having answered
+    (their answers, if any, are stored by the test itself): participation, as the results read it."""
+    from core.models import Role
+    from readiness.models import InvitationStatus
+    from tests import factories
+
+    for n in range(invited):
+        person = factories.make_staff(Role.STAFF, teams=[team])
+        db.session.add(Invitation(
+            campaign_id=campaign.id, staff_id=person.id, team_id=team.id,
+            token_hash=campaign_service.token_hash(f"test-{campaign.id}-{person.id}"),
+            status=InvitationStatus.COMPLETED if n < answered else InvitationStatus.INVITED,
+        ))
+    db.session.flush()
+
+
 def invitation_of(campaign: Campaign, staff: Staff) -> Invitation:
     return db.session.scalars(
         select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.staff_id == staff.id)

@@ -50,7 +50,7 @@ def what_results_readers_see(campaign: Campaign) -> tuple[Any, ...]:
         [(d.item.id, d.counts, d.total) for d in results.distributions],
         [(q.item.id, q.total, q.first) for q in results.free_text],
         results_service.open_answer_rows(campaign, texts),
-        [(g.key, g.n, g.shown, g.scores) for g in (*results.groups, *results.cells)],
+        [(g.key, g.n, g.shown, g.scores) for g in (*results.groups, *(results.cells or []))],
     )
 
 

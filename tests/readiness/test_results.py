@@ -16,7 +16,7 @@ from readiness.services import results as results_service
 from readiness.services.answering import record_response
 from tests import factories
 from tests.queries import queries_for
-from tests.readiness.helpers import items_by_code, make_campaign, make_instrument, today
+from tests.readiness.helpers import invite_team, items_by_code, make_campaign, make_instrument, today
 
 TOO_FEW = "Too few answers to show"
 
@@ -104,21 +104,10 @@ def test_score_mapping_covers_the_ends():
 # Small-group protection -------------------------------------------------------------------------------------
 
 
-def test_suppress_hides_a_second_cell_when_one_is_hidden():
-    counts = {("org",): 27, ("a",): 3, ("b",): 6, ("c",): 8, ("d",): 10}
-    hidden = results_service.suppress(counts, [(("org",), [("a",), ("b",), ("c",), ("d",)])], 5)
-    assert hidden == {("a",), ("b",)}
-    # Two already hidden: nothing more to hide.
-    counts[("b",)] = 4
-    assert results_service.suppress(counts, [(("org",), [("a",), ("b",), ("c",), ("d",)])], 5) == {("a",), ("b",)}
-    # A line whose total is hidden gives nothing away.
-    assert results_service.suppress({("t",): 4, ("x",): 1, ("y",): 3}, [(("t",), [("x",), ("y",)])], 5) == {
-        ("t",), ("x",), ("y",)
-    }
-
-
-def test_a_team_of_three_hides_the_next_smallest_team_too(client, login_as, instrument, campaign):
+def test_a_team_of_three_hides_another_team_too(client, login_as, instrument, campaign):
     tiny, small, mid, big = (factories.make_team(name=name) for name in ("Tiny", "Small", "Mid", "Big"))
+    for team, invited in ((tiny, 4), (small, 8), (mid, 9), (big, 12)):
+        invite_team(campaign, team, invited)
     many(campaign, instrument, 3, team=tiny, r1=1, r2=5, f1=5)  # the hidden team answers very differently
     many(campaign, instrument, 6, team=small, r1=4)
     many(campaign, instrument, 8, team=mid, r1=5)
@@ -144,39 +133,91 @@ def test_a_team_of_three_hides_the_next_smallest_team_too(client, login_as, inst
     assert len(hidden_teams) == 2
     assert hidden_teams[0].scores == {}, "a hidden group carries no numbers"
     assert hidden_teams[0].exact == {}
-
-    # Team x role group: every cell is in the clinical column, whose total is shown: two hidden, not one.
-    assert sum(not cell.shown for cell in results.cells) == 2
+    assert [row.shown for row in results.participation] == [group.shown for group in results.teams], \
+        "participation hides the very same teams"
 
     login_as(Role.HR)
     html = page(client, campaign)
-    assert html.count(TOO_FEW) >= 4  # two teams, two team x role cells
+    assert html.count(TOO_FEW) >= 2
+    assert html.count("Fewer than 5 answers, or hidden to protect another team") == 2
 
 
-def test_role_groups_and_team_role_table_are_protected(instrument, campaign):
+def test_a_hidden_team_where_everyone_answered_is_not_given_away_by_another_full_team(instrument, campaign):
+    """Tiny (2 of 2 answered) and Small (5 of 5): hiding Small beside Tiny would not do, since everyone invited
+    to the two answered, so Tiny's count is its size. A team with people yet to answer is hidden instead."""
+    tiny, small, mid, big = (factories.make_team(name=name) for name in ("Tiny", "Small", "Mid", "Big"))
+    for team, invited, answered in ((tiny, 2, 2), (small, 5, 5), (mid, 9, 6), (big, 12, 10)):
+        invite_team(campaign, team, invited, answered)
+        many(campaign, instrument, answered, team=team)
+    db.session.commit()
+
+    shown = {g.label.split(": ")[-1]: g.shown for g in results_service.campaign_results(campaign).teams}
+
+    assert shown == {"Tiny": False, "Small": True, "Mid": False, "Big": True}
+
+
+def test_every_role_group_is_listed_and_protected(instrument, campaign):
     north, south = factories.make_team(name="North"), factories.make_team(name="South")
+    invite_team(campaign, north, 10)
+    invite_team(campaign, south, 15)
     many(campaign, instrument, 6, team=north, role=RoleGroup.CLINICAL)
     many(campaign, instrument, 1, team=north, role=RoleGroup.PEER)
     many(campaign, instrument, 7, team=south, role=RoleGroup.CLINICAL)
     many(campaign, instrument, 6, team=south, role=RoleGroup.PEER)
+    many(campaign, instrument, 3, team=south, role=RoleGroup.UNSAID)
     db.session.commit()
 
     results = results_service.campaign_results(campaign)
     roles = {group.key[1]: group for group in results.roles}
-    cells = {group.key[1:]: group for group in results.cells}
 
+    assert list(roles) == [role.value for role in RoleGroup], "every role group, even with nobody in it"
     assert roles[RoleGroup.CLINICAL].shown
-    assert roles[RoleGroup.PEER].shown
-    assert not cells[(north.id, RoleGroup.PEER)].shown  # 1 answer
-    # North's row (total 7 shown) had one hidden cell: North-clinical is hidden too; then the clinical column
-    # (total 13 shown) has one hidden: South-clinical; then the peer column and South's row are balanced.
-    assert not cells[(north.id, RoleGroup.CLINICAL)].shown
-    assert not cells[(south.id, RoleGroup.CLINICAL)].shown
-    assert not cells[(south.id, RoleGroup.PEER)].shown
-    for line in ([c for k, c in cells.items() if k[0] == north.id], [c for k, c in cells.items() if k[0] == south.id],
-                 [c for k, c in cells.items() if k[1] == RoleGroup.PEER],
-                 [c for k, c in cells.items() if k[1] == RoleGroup.CLINICAL]):
-        assert sum(not cell.shown for cell in line) != 1
+    assert roles[RoleGroup.PEER].shown, "7 answers"
+    assert not any(roles[role].shown for role in ("other", "manager", "unsaid")), "0, 0 and 3 answers"
+    assert results.cells is None, "North has 1 peer specialist and nobody in three role groups: no table"
+
+
+def test_hidden_role_groups_that_add_up_to_nothing_hide_one_more(instrument, campaign):
+    """Shown clinical (13) and peer (7) would leave the three other role groups at 0 together, so each at 0."""
+    north = factories.make_team(name="North")
+    invite_team(campaign, north, 25)
+    many(campaign, instrument, 13, team=north, role=RoleGroup.CLINICAL)
+    many(campaign, instrument, 7, team=north, role=RoleGroup.PEER)
+    db.session.commit()
+
+    shown = {group.key[1]: group.shown for group in results_service.campaign_results(campaign).roles}
+
+    assert shown == {"peer": False, "clinical": True, "other": False, "manager": False, "unsaid": False}
+
+
+def test_the_team_and_role_table_lists_every_combination_when_none_is_too_small(client, login_as, instrument,
+                                                                                campaign):
+    north, south = factories.make_team(name="North"), factories.make_team(name="South")
+    for team in (north, south):
+        invite_team(campaign, team, 30)
+        for role in RoleGroup:
+            many(campaign, instrument, 5, team=team, role=role.value)
+    db.session.commit()
+
+    results = results_service.campaign_results(campaign)
+
+    assert results.cells is not None
+    assert len(results.cells) == 2 * len(RoleGroup)
+    assert all(cell.shown and cell.n == 5 for cell in results.cells)
+    login_as(Role.HR)
+    assert "Scores by team and role group (0 to 100), every combination." in page(client, campaign)
+
+    many(campaign, instrument, 1, team=south, role=RoleGroup.PEER)  # now 5 everywhere but one 6: still shown
+    answer(campaign, instrument, team=north, role=RoleGroup.MANAGER)
+    db.session.commit()
+    assert results_service.campaign_results(campaign).cells is not None
+    other = make_campaign(instrument, name="Other")
+    invite_team(other, north, 30)
+    for role in RoleGroup:
+        many(other, instrument, 5 if role != RoleGroup.OTHER else 4, team=north, role=role.value)
+    db.session.commit()
+    assert results_service.campaign_results(other).cells is None, "one combination of 4: the whole table goes"
+    assert "Not shown: the table by team and role group appears only when" in page(client, other)
 
 
 def test_an_organization_under_the_minimum_shows_nothing(client, login_as, instrument, campaign):
@@ -327,6 +368,8 @@ def test_csv_of_domain_scores_with_suppressed_cells(client, login_as, instrument
     tiny = factories.make_team(name="=Tiny")
     north = factories.make_team(name="North")
     south = factories.make_team(name="South")
+    for team in (tiny, north, south):
+        invite_team(campaign, team, 9)
     many(campaign, instrument, 3, team=tiny, r1=1)
     many(campaign, instrument, 6, team=north, r1=5, r2=1, f1=1)  # role 100, fears 100
     many(campaign, instrument, 7, team=south, r1=3, r2=3, f1=3)  # role 50, fears 50
