@@ -146,6 +146,7 @@ class Results:
     distributions: list[Distribution]
     free_text: list[OpenQuestion]
     previous: Campaign | None
+    one_team: str | None = None  # everyone asked is on this one team: "the whole organization" is that team
 
     @property
     def groups(self) -> list[Group]:
@@ -276,7 +277,28 @@ def participation(campaign: Campaign) -> tuple[list[TeamParticipation], campaign
     return rows, campaign_service.Participation(sum(r.invited for r in rows), sum(r.answered for r in rows))
 
 
-def organization_label(campaign: Campaign) -> str:
+def _one_team(campaign: Campaign, team_keys: set[int], labels: dict[int, str]) -> str | None:
+    """The team everyone asked is on, when that is one team (a campaign sent to one team, or an agency whose
+    people are all on one team): then "the whole organization" of these results is that team."""
+    if not campaign.whole_organization and len(campaign.teams) == 1:
+        team = campaign.teams[0]
+        return labels.get(team.id) or str(team)
+    if len(team_keys) == 1 and NO_TEAM not in team_keys:
+        return labels.get(next(iter(team_keys)), "A removed team")
+    return None
+
+
+def one_team(campaign: Campaign) -> str | None:
+    """``_one_team`` for a page that does not load the results (the open answers)."""
+    people = _people([campaign.id])[campaign.id]
+    counts = _counts([campaign.id])[campaign.id]
+    keys = set(people) | {team for team, _ in counts}
+    return _one_team(campaign, keys, _team_labels(keys))
+
+
+def organization_label(campaign: Campaign, one: str | None = None) -> str:
+    if one is not None:
+        return f"Everyone asked: one team, {one}"
     return "Whole organization" if campaign.whole_organization else "Everyone asked"
 
 
@@ -297,13 +319,13 @@ def campaign_results(campaign: Campaign) -> Results:
     team_keys |= {team for found in people.values() for team in found}
     labels = _team_labels(team_keys)
 
+    one = _one_team(campaign, {team for team, _ in counts[campaign.id]} | set(people[campaign.id]), labels)
     tables = _tables(counts[campaign.id], sums[campaign.id], people[campaign.id], codes, minimum, labels,
-                     organization_label(campaign))
+                     organization_label(campaign, one))
     organization, teams, roles = tables.organization, tables.teams, tables.roles
     if previous is not None:
         earlier_tables = _tables(  # the earlier wave exactly as its own results show it (its own threshold)
-            counts[previous.id], sums[previous.id], people[previous.id], codes, for_campaign(previous), labels,
-            organization_label(previous),
+            counts[previous.id], sums[previous.id], people[previous.id], codes, for_campaign(previous), labels, "",
         )
         earlier = {group.key: group for group in [earlier_tables.organization, *earlier_tables.teams,
                                                   *earlier_tables.roles]}
@@ -327,7 +349,7 @@ def campaign_results(campaign: Campaign) -> Results:
         total=campaign_service.Participation(
             sum(row.invited for row in tables.participation), sum(row.answered for row in tables.participation)
         ),
-        organization=organization, teams=teams, roles=roles, cells=tables.cells,
+        organization=organization, teams=teams, roles=roles, cells=tables.cells, one_team=one,
         distributions=distributions, free_text=free_text, previous=previous,
     )
 

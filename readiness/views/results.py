@@ -70,7 +70,7 @@ def open_answers(campaign_id: int, item_id: int) -> tuple[str, int]:
         page = paginate(results_service.open_answers(campaign, item, words))
     return render_template(
         "readiness/open_answers.html", campaign=campaign, item=item, form=form, words=words, total=total,
-        page=page, minimum=thresholds.for_campaign(campaign),
+        page=page, minimum=thresholds.for_campaign(campaign), one_team=results_service.one_team(campaign),
     ), 200 if valid else 400
 
 
