@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core import settings
 from core.extensions import db
 from core.models import Role, Team
-from readiness.models import Campaign, Instrument, RoleGroup
+from readiness.models import Campaign, Instrument, ItemKind, RoleGroup
 from readiness.services.answering import record_response
 from tests import factories
 from tests.readiness.helpers import invite_team, items_by_code, make_campaign, make_instrument, today
@@ -81,8 +81,11 @@ def test_the_pdf_shows_what_the_results_page_shows(client, login_as, campaign):
     assert "Spring readiness check" in " ".join(text.split()), "the title (a long title may wrap)"
     assert "Baseline" in text
     assert "The peer role" in text
-    organization = next(line for line in text.splitlines() if "Whole organization" in line)
-    assert re.findall(r"\d+", organization) == ["16", "66", "69"]
+    lines = text.splitlines()
+    # The organization's table, turned: a column for the organization, a row per domain.
+    start = next(n for n, line in enumerate(lines) if line.split() == ["Domain", "Whole", "organization"])
+    table = [re.findall(r"\d+", line) for line in lines[start + 1:start + 6] if line.strip()]
+    assert table == [["16"], ["66"], ["69"]], "answers, then the score of each domain"
     assert "In person" in text  # a distribution
 
 
@@ -95,16 +98,19 @@ def test_a_hidden_team_has_no_score_in_the_pdf(client, login_as, campaign):
     assert tiny
     assert all("Too few answers to show" in line or "Fewer than 5 answers, or hidden" in line for line in tiny)
     assert not re.search(r"\b38\b", text), "Tiny's hidden score is not printed"
-    south = next(line for line in text.splitlines() if "South" in line and "Too few" not in line and "%" not in line)
-    assert re.findall(r"\b\d+\b", south.split("South", 1)[1]) == ["7", "50", "50"]
+    lines = text.splitlines()
+    header = next(n for n, line in enumerate(lines) if line.startswith("Domain") and "South" in line)
+    assert "North" not in lines[header], "only South is a column"
+    assert "Tiny" not in lines[header], "only South is a column"
+    column = [re.findall(r"\b\d+\b", line) for line in lines[header + 1:header + 6] if line.strip()]
+    assert column == [["7"], ["50"], ["50"]], "South: 7 answers, 50 and 50"
 
     # With a minimum of 3 nobody is hidden, and Tiny's score is printed: the check above can fail.
     settings.put("readiness_min_cell", "3")
     db.session.commit()
     text = pdf_text(get_pdf(client, campaign.id))
     assert re.search(r"\b38\b", text)
-    assert not [line for line in text.splitlines() if "Too few answers to show" in line and ": " in line], \
-        "no team is hidden (role groups nobody chose still are)"
+    assert not re.search(r"Too few answers to show: \S+: ", text), "no team is hidden (role groups still are)"
 
 
 def test_the_pdf_shows_the_change_since_the_earlier_wave(client, login_as, instrument, campaign):
@@ -130,3 +136,44 @@ def test_only_hr_and_admin_get_the_pdf(client, login_as, campaign, role):
 def test_a_missing_campaign_is_not_found(client, login_as, db):  # db: the fixture that sets up the database
     login_as(Role.HR)
     assert client.get("/readiness/campaigns/99999/results.pdf").status_code == 404
+
+
+def test_every_domain_of_the_default_survey_fits_on_the_page(client, login_as, db):  # db: sets up the database
+    """The survey that ships with PeerWorks scores 10 domains with long names: the report turns its tables (a row
+    per domain) on a landscape page, so every domain's name and score can be read, for every group and the
+    change."""
+    from readiness.services.default_instrument import ensure_default_instrument
+    from readiness.services.instruments import load_contents, scored_domains
+
+    hr = login_as(Role.HR)
+    instrument = load_contents(ensure_default_instrument(hr).id)
+    likert = [item for item in instrument.items if item.kind == ItemKind.LIKERT]
+    teams = [factories.make_team(name=name) for name in ("Day program", "Inpatient unit")]
+    earlier = make_campaign(instrument, name="Readiness check", wave="Baseline")
+    campaign = make_campaign(instrument, name="Readiness check", wave="Follow-up")
+    campaign.copied_from_id = earlier.id
+    for wave, value in ((earlier, 2), (campaign, 4)):
+        for team in teams:
+            invite_team(wave, team, 12)
+            for role in (RoleGroup.CLINICAL, RoleGroup.PEER):
+                for _ in range(5):
+                    record_response(
+                        campaign_id=wave.id, team_id=team.id, role_group=role, tenure_band="unsaid",
+                        submitted_on=today(),
+                        answers=[(item.id, 6 - value if item.reversed else value, None) for item in likert],
+                    )
+    db.session.commit()
+
+    text = pdf_text(get_pdf(client, campaign.id))
+
+    lines = text.splitlines()
+    domains = scored_domains(instrument)
+    assert len(domains) == 10
+    for domain in domains:
+        rows = [line for line in lines if domain.name in line]
+        assert rows, f"{domain.name!r} is not in the PDF's text"
+        # its row in each table, with its scores: 75 now (25 at baseline), so +50 in the change since then
+        numbers = [re.findall(r"\b\d+\b", line.split(domain.name, 1)[1]) for line in rows]
+        assert ["75"] in numbers, f"{domain.name}: the organization's score, on the domain's line"
+        assert ["75", "75"] in numbers, f"{domain.name}: both teams' scores, on the domain's line"
+        assert any("+50" in line for line in rows), f"{domain.name}: its change since the baseline"
