@@ -7,6 +7,7 @@ The live server, its demo database and the axe helpers are the browser suite's o
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from core.extensions import db
 from core.models import Staff
 from readiness.models import Campaign, Instrument, Invitation, InvitationStatus, Item
+from readiness.services.campaigns import token_hash
 from tests.browser import conftest as browser
 from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 
@@ -156,3 +158,65 @@ def test_a_peer_specialist_answers_with_the_keyboard_alone(
     # The survey's address no longer shows that survey: it leads back to the Readiness page.
     assert not _check(page, live_server, "/readiness/survey", axe_violations)
     expect(page).to_have_url(live_server.at("/readiness/"))
+
+
+def _fresh_link(server: LiveServer, email: str) -> tuple[str, int]:
+    """A personal link for the person's follow-up invitation, as the email would carry it (the demo keeps only
+    the hashes of the links it made, so the test makes one of its own)."""
+    token = secrets.token_urlsafe(32)
+    with server.app.app_context():
+        ids = _ids(server, email)
+        invitation = db.session.get(Invitation, ids["invitation"])
+        invitation.token_hash = token_hash(token)
+        db.session.commit()
+        db.session.remove()
+    return f"/readiness/survey/{token}", ids["invitation"]
+
+
+def test_the_emailed_link_and_finishing_later_work_with_the_keyboard_alone(
+    page: Page, live_server: LiveServer, axe_violations: AxeCheck
+) -> None:
+    """The invitation's personal link opens the survey at its one address; "Save and finish later" and "Continue
+    the survey" are reached and pressed with the keyboard; every page passes axe."""
+    sign_in(page, live_server, DEMO_EMAILS["clinician"])
+    link, invitation_id = _fresh_link(live_server, DEMO_EMAILS["clinician"])
+
+    page.goto(live_server.at(link))
+    expect(page).to_have_url(live_server.at("/readiness/survey"))
+    expect(page.locator("h1")).to_have_count(1)
+    assert "invitation" not in page.url
+    problems = [axe_violations(page)]
+
+    # Answer the first statement, then Tab on to "Save and finish later" and press Enter.
+    page.locator("#main-content").focus()
+    chosen = ""
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("() => ({type: document.activeElement.type || '', "
+                                "name: document.activeElement.name || '', "
+                                "text: (document.activeElement.innerText || '').trim()})")
+        if focused["type"] == "radio" and not chosen:
+            page.keyboard.press("Space")
+            chosen = focused["name"]
+        elif focused["text"] == "Save and finish later":
+            page.keyboard.press("Enter")
+            break
+    else:
+        pytest.fail("never reached Save and finish later with the Tab key")
+    expect(page).to_have_url(live_server.at("/readiness/"))
+    expect(page.get_by_text("Your answers so far are saved.")).to_be_visible()
+    problems.append(axe_violations(page))
+
+    button = page.get_by_role("button", name=re.compile(r"^Continue the survey"))
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(live_server.at("/readiness/survey"))
+    expect(page.locator(f'input[name="{chosen}"]:checked')).to_have_count(1)  # the saved answer came back
+    problems.append(axe_violations(page))
+
+    with live_server.app.app_context():
+        invitation = db.session.get(Invitation, invitation_id)
+        assert invitation.status == InvitationStatus.STARTED
+        db.session.remove()
+    failures = [problem for problem in problems if problem]
+    assert not failures, "\n\n".join(failures)
