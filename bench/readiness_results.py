@@ -1,7 +1,8 @@
 """Speed benchmark for a readiness campaign's results: does the page cost the same at 1,000 and 100,000 answers?
 
 Builds two campaigns in a throwaway database, one with about 1,000 answers and one with about 100,000 (answers
-and their running totals, inserted in bulk), signs in as HR through the Flask test client and times
+and their running totals, and a completed invitation for each person who answered, on their team, inserted in
+bulk), signs in as HR through the Flask test client and times
 
 * ``GET /readiness/campaigns/<id>/results`` when that route exists, or else
 * ``GET /readiness/campaigns/<id>/actions`` (domain scores from the running totals),
@@ -18,6 +19,7 @@ The PostgreSQL database must be an empty throwaway one: the script creates the t
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import statistics
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import event, insert, inspect, text  # noqa: E402
+from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
 
 from core import sessions  # noqa: E402
 from core.app import create_app  # noqa: E402
@@ -44,6 +46,8 @@ from readiness.models import (  # noqa: E402
     Answer,
     Campaign,
     DomainTally,
+    Invitation,
+    InvitationStatus,
     ItemKind,
     ItemTally,
     OpenAnswer,
@@ -118,6 +122,23 @@ def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: rando
         db.session.execute(insert(Answer), answers[start:start + CHUNK])
     for start in range(0, len(written), CHUNK):
         db.session.execute(insert(OpenAnswer), written[start:start + CHUNK])
+    # The people who answered, each with a completed invitation on their team: participation by team and the
+    # small-group protection of the counts read them.
+    people = [{"email": f"c{campaign.id}-{n}@bench.example", "name": f"Person {n}", "status": StaffStatus.ACTIVE}
+              for n in range(len(responses))]
+    for start in range(0, len(people), CHUNK):
+        db.session.execute(insert(Staff), people[start:start + CHUNK])
+    staff_ids = db.session.scalars(
+        select(Staff.id).where(Staff.email.like(f"c{campaign.id}-%")).order_by(Staff.id)
+    ).all()
+    invitations = [
+        {"campaign_id": campaign.id, "staff_id": staff_id, "team_id": response["team_id"],
+         "status": InvitationStatus.COMPLETED,
+         "token_hash": hashlib.sha256(f"{campaign.id}-{staff_id}".encode()).hexdigest()}
+        for staff_id, response in zip(staff_ids, responses, strict=True)
+    ]
+    for start in range(0, len(invitations), CHUNK):
+        db.session.execute(insert(Invitation), invitations[start:start + CHUNK])
     db.session.execute(insert(ItemTally), [
         {"campaign_id": campaign.id, "item_id": item, "value": value, "n": n}
         for (item, value), n in item_tallies.items()
@@ -132,8 +153,8 @@ def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: rando
         for (team, role), n in counts.items()
     ])
     db.session.commit()
-    print(f"  {name}: {len(responses):,} responses, {len(answers):,} chosen and {len(written):,} open answers, "
-          f"{len(item_tallies) + len(scored):,} running-total rows")
+    print(f"  {name}: {len(responses):,} responses (and invitations), {len(answers):,} chosen and "
+          f"{len(written):,} open answers, {len(item_tallies) + len(scored):,} running-total rows")
     return campaign.id
 
 

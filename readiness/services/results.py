@@ -83,6 +83,7 @@ class Group:
     scores: dict[str, int | None] = field(default_factory=dict)  # domain code -> 0-100 (None: no answers)
     exact: dict[str, float | None] = field(default_factory=dict)
     changes: dict[str, int | None] = field(default_factory=dict)  # domain code -> change since the last wave
+    cells: list[str] = field(default_factory=list)  # the scores as shown, in the domains' order (a table row)
 
 
 @dataclass(frozen=True)
@@ -244,9 +245,10 @@ def _tables(
     def group(key: Key, label: str, shown: bool) -> Group:
         exact = {code: score(*points[key][code]) for code in codes} if key in points else dict.fromkeys(codes)
         shown = shown and organization_shown and n[key] >= minimum
+        scores = {code: rounded(value) for code, value in exact.items()} if shown else {}
         return Group(
-            key=key, label=label, n=n[key], shown=shown, exact=exact if shown else {},
-            scores={code: rounded(value) for code, value in exact.items()} if shown else {},
+            key=key, label=label, n=n[key], shown=shown, exact=exact if shown else {}, scores=scores,
+            cells=["No answers" if scores.get(code) is None else str(scores[code]) for code in codes] if shown else [],
         )
 
     role_words = {role.value: role.label for role in RoleGroup}
