@@ -1,7 +1,7 @@
 """issue 9: a wave's own small-group threshold; session times kept to the minute; sent emails keep no links
 
-Revision ID: 0012_anon2_readiness_anonymity
-Revises: 0011_readiness_ballots
+Revision ID: 0013_readiness_anonymity
+Revises: 0012_hiring_postings
 Create Date: 2026-12-08
 
 readiness_campaign.min_cell is the small-group threshold a wave takes from the agency's setting when its
@@ -27,8 +27,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_anon2_readiness_anonymity'
-down_revision = '0011_readiness_ballots'
+revision = '0013_readiness_anonymity'
+down_revision = '0012_hiring_postings'
 branch_labels = None
 depends_on = None
 
