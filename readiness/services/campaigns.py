@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from core import audit, edits, timeutil
 from core.extensions import db
 from core.models import Notification, OutboxEmail, Program, Staff, StaffStatus, Team, staff_team
-from core.timeutil import utcnow
+from core.timeutil import long_date, utcnow
 from readiness.models import Campaign, Instrument, Invitation, InvitationStatus, Item
 from readiness.services import instruments as instrument_service
 from readiness.services import thresholds
@@ -140,9 +140,21 @@ def invitation_for_token(token: str) -> Invitation | None:
 # Problems with input ----------------------------------------------------------------------------------------
 
 
-def campaign_problems(details: CampaignDetails, *, on: date, creating: bool) -> dict[str, str]:
+CLOSED_STAYS_CLOSED = (
+    "This survey has closed and its scores by team are out, so its closing date stays {date}: moving it would let "
+    "more answers change those scores, and comparing them could show what one person said. To ask again, start a "
+    "new wave."
+)
+
+
+def campaign_problems(
+    details: CampaignDetails, *, on: date, creating: bool, current: Campaign | None = None
+) -> dict[str, str]:
+    """What is wrong with ``details``; ``current`` is the campaign being changed (None when creating one)."""
     problems: dict[str, str] = {}
-    if details.closes_on < details.opens_on:
+    if current is not None and on > current.closes_on and details.closes_on != current.closes_on:
+        problems["closes_on"] = CLOSED_STAYS_CLOSED.format(date=long_date(current.closes_on))
+    elif details.closes_on < details.opens_on:
         problems["closes_on"] = "The closing date must be on or after the opening date."
     elif creating and details.closes_on < on:
         problems["closes_on"] = "Choose a closing date from today on, so people have time to answer."

@@ -18,6 +18,13 @@ more teams are hidden while a hidden team's count under the threshold could be w
 totals and how many were invited. Every role group is listed; one is shown only with enough answers, and another is
 hidden while a hidden one could be worked out. The table by team and role group lists every combination and is
 shown only when none is under the threshold. A hidden group shows no count and no score.
+
+Groups only once the wave is over (``groups_shown``): while a wave is open, answers reach the results in batches of
+at least the threshold, but one batch may hold a single person from a team or a role group, so comparing a team's
+scores before and after a batch would show that person's answers. So scores by team, by role group and by both
+appear only after the closing date, once every answer is in; the closing date of a closed wave cannot be moved
+(``campaigns.campaign_problems``), so those scores never change again. Until then the results show the
+organization (which moves only by whole batches) and participation.
 """
 
 from __future__ import annotations
@@ -26,13 +33,15 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, exists, func, or_, select
 
 from core.extensions import db
 from core.models import Program, Team
 from readiness.models import (
     NO_TEAM,
+    Ballot,
     Campaign,
     Domain,
     DomainTally,
@@ -148,10 +157,19 @@ class Results:
     free_text: list[OpenQuestion]
     previous: Campaign | None
     one_team: str | None = None  # everyone asked is on this one team: "the whole organization" is that team
+    groups_shown: bool = True  # False while the wave is open or its last answers are not in (see the module's note)
+    groups_from: date | None = None  # when not shown yet: the first day they can be (the day after closing)
 
     @property
     def groups(self) -> list[Group]:
         return [self.organization, *self.teams, *self.roles]
+
+
+def groups_shown(campaign: Campaign, on: date) -> bool:
+    """Whether the wave is over: its closing date has passed and no sent answers wait to be released."""
+    if on <= campaign.closes_on:
+        return False
+    return not db.session.scalar(select(exists().where(Ballot.campaign_id == campaign.id)))
 
 
 def _counts(campaign_ids: list[int]) -> dict[int, dict[tuple[int, str], int]]:
@@ -324,6 +342,9 @@ def campaign_results(campaign: Campaign) -> Results:
     one = _one_team(campaign, {team for team, _ in counts[campaign.id]} | set(people[campaign.id]), labels)
     tables = _tables(counts[campaign.id], sums[campaign.id], people[campaign.id], codes, minimum, labels,
                      organization_label(campaign, one))
+    by_group = groups_shown(campaign, campaign_service.today())
+    if not by_group:
+        tables.teams, tables.roles, tables.cells = [], [], None
     organization, teams, roles = tables.organization, tables.teams, tables.roles
     if previous is not None:
         earlier_tables = _tables(  # the earlier wave exactly as its own results show it (its own threshold)
@@ -353,6 +374,7 @@ def campaign_results(campaign: Campaign) -> Results:
         ),
         organization=organization, teams=teams, roles=roles, cells=tables.cells, one_team=one,
         distributions=distributions, free_text=free_text, previous=previous,
+        groups_shown=by_group, groups_from=None if by_group else campaign.closes_on + timedelta(days=1),
     )
 
 

@@ -132,7 +132,9 @@ def campaign_edit(campaign_id: int) -> HttpResponse | tuple[str, int]:
     _fit_to_campaign(form, campaign)
     if form.validate_on_submit():
         details = _details(form)
-        problems = campaign_service.campaign_problems(details, on=campaign_service.today(), creating=False)
+        problems = campaign_service.campaign_problems(
+            details, on=campaign_service.today(), creating=False, current=campaign
+        )
         if not problems:
             try:
                 if details.default_survey:

@@ -64,13 +64,26 @@ def make_campaign(
     closes_on: date | None = None,
     name: str = "Readiness",
     wave: str = "Baseline",
+    closed: bool = False,
 ) -> Campaign:
+    """A campaign open since yesterday for two weeks; ``closed``: one that closed yesterday, whose results show
+    scores by team and by role group (they appear only once a wave is over)."""
+    if closed:
+        opens_on, closes_on = today() - timedelta(days=15), today() - timedelta(days=1)
     campaign = Campaign(
         name=name, wave=wave, instrument_id=instrument.id, whole_organization=teams is None,
         opens_on=opens_on or today() - timedelta(days=1), closes_on=closes_on or today() + timedelta(days=14),
         teams=list(teams or []),
     )
     db.session.add(campaign)
+    db.session.flush()
+    return campaign
+
+
+def close(campaign: Campaign) -> Campaign:
+    """Close the wave yesterday (its scores by group then appear, once no answers wait in the ballot box)."""
+    campaign.opens_on = min(campaign.opens_on, today() - timedelta(days=15))
+    campaign.closes_on = today() - timedelta(days=1)
     db.session.flush()
     return campaign
 

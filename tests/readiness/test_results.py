@@ -58,7 +58,7 @@ def instrument(db) -> Instrument:  # db: the fixture that sets up the database
 
 @pytest.fixture
 def campaign(instrument: Instrument) -> Campaign:
-    return make_campaign(instrument)
+    return make_campaign(instrument, closed=True)  # scores by group appear once a wave is over
 
 
 def page(client, campaign: Campaign) -> str:
@@ -211,7 +211,7 @@ def test_the_team_and_role_table_lists_every_combination_when_none_is_too_small(
     answer(campaign, instrument, team=north, role=RoleGroup.MANAGER)
     db.session.commit()
     assert results_service.campaign_results(campaign).cells is not None
-    other = make_campaign(instrument, name="Other")
+    other = make_campaign(instrument, name="Other", closed=True)
     invite_team(other, north, 30)
     for role in RoleGroup:
         many(other, instrument, 5 if role != RoleGroup.OTHER else 4, team=north, role=role.value)
@@ -291,7 +291,7 @@ def test_change_since_the_wave_it_was_copied_from(client, login_as, instrument, 
     north, south, east = (factories.make_team(name=name) for name in ("North", "South", "East"))
     many(campaign, instrument, 5, team=north, r1=3, r2=3, f1=4)  # role 50, fears 25
     many(campaign, instrument, 5, team=south, r1=3, r2=3, f1=4)
-    later = make_campaign(instrument, wave="Follow-up")
+    later = make_campaign(instrument, wave="Follow-up", closed=True)
     later.copied_from_id = campaign.id
     many(later, instrument, 8, team=north, r1=5, r2=1, f1=2)  # role 100, fears 75
     many(later, instrument, 3, team=south, r1=3, r2=3, f1=4)  # too few now

@@ -47,7 +47,7 @@ def instrument(db) -> Instrument:  # db: the fixture that sets up the database
 def campaign(instrument: Instrument) -> Campaign:
     """Tiny (3 answers) is under the minimum of 5, so Tiny and the next smallest team (North) are hidden.
     Tiny scores 38 on the peer role ((2 + 3) / 2 = 2.5 -> 37.5); the organization scores 66 and 69."""
-    campaign = make_campaign(instrument, name="Spring readiness check")
+    campaign = make_campaign(instrument, name="Spring readiness check", closed=True)
     tiny, north, south = (factories.make_team(name=name) for name in ("Tiny", "North", "South"))
     for team in (tiny, north, south):
         invite_team(campaign, team, 10)
@@ -114,7 +114,7 @@ def test_a_hidden_team_has_no_score_in_the_pdf(client, login_as, campaign):
 
 
 def test_the_pdf_shows_the_change_since_the_earlier_wave(client, login_as, instrument, campaign):
-    later = make_campaign(instrument, name="Spring readiness check", wave="Follow-up")
+    later = make_campaign(instrument, name="Spring readiness check", wave="Follow-up", closed=True)
     later.copied_from_id = campaign.id
     south = db.session.execute(sa.select(Team).where(Team.name == "South")).scalar_one()
     many(later, instrument, 7, team=south, r1=5, r2=1, f1=1)
@@ -149,8 +149,8 @@ def test_every_domain_of_the_default_survey_fits_on_the_page(client, login_as, d
     instrument = load_contents(ensure_default_instrument(hr).id)
     likert = [item for item in instrument.items if item.kind == ItemKind.LIKERT]
     teams = [factories.make_team(name=name) for name in ("Day program", "Inpatient unit")]
-    earlier = make_campaign(instrument, name="Readiness check", wave="Baseline")
-    campaign = make_campaign(instrument, name="Readiness check", wave="Follow-up")
+    earlier = make_campaign(instrument, name="Readiness check", wave="Baseline", closed=True)
+    campaign = make_campaign(instrument, name="Readiness check", wave="Follow-up", closed=True)
     campaign.copied_from_id = earlier.id
     for wave, value in ((earlier, 2), (campaign, 4)):
         for team in teams:

@@ -193,7 +193,7 @@ def test_the_team_and_role_table_is_all_or_nothing():
 )
 def test_the_results_and_the_campaign_page_hide_the_same_teams(client, login_as, people, hidden):
     instrument = make_instrument()
-    campaign = make_campaign(instrument)
+    campaign = make_campaign(instrument, closed=True)
     items = items_by_code(instrument)
     teams = [factories.make_team(name=f"Team {n}") for n in range(len(people))]
     for team, (invited, answered) in zip(teams, people, strict=True):

@@ -20,6 +20,7 @@ from readiness.services.answering import record_response
 from tests import factories
 from tests.readiness.helpers import (
     SURVEY,
+    close,
     full_answers,
     invitation_of,
     items_by_code,
@@ -70,6 +71,7 @@ def invited_wave(app, login_as) -> dict[str, Any]:
     answer(campaign, instrument, 4, small, text="Only the small team wrote this")
     answer(campaign, instrument, 6, north)
     answer(campaign, instrument, 7, south)
+    close(campaign)
     db.session.commit()
     login_as(Role.HR)
     return {"campaign": campaign, "instrument": instrument, "teams": (small, north, south)}
@@ -112,6 +114,7 @@ def test_lowering_the_setting_leaves_a_past_waves_suppression_as_it_was(client, 
     answer(later, invited_wave["instrument"], 4, small_team, text="Only the small team wrote this")
     answer(later, invited_wave["instrument"], 5, north)
     answer(later, invited_wave["instrument"], 5, south)
+    close(later)
     db.session.commit()
     assert later.min_cell == 3
     assert results_service.campaign_results(later).teams[0].shown
