@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from caseload.models import Assignment, Client, DeclaredRelationship, EmergencyGrant
 from core.extensions import db
-from core.models import Role, Staff, Team, staff_team
+from core.models import Role, Staff, StaffRole, StaffStatus, Team, staff_team
 from core.timeutil import utcnow
 
 PROVIDER_ROLES = (Role.PEER, Role.STAFF, Role.SUPERVISOR)
@@ -150,6 +150,44 @@ def barred_from_emergency(user: Staff, client_id: int) -> bool:
     declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
     barred = or_(declared, and_(Client.staff_member_id.is_not(None), _barred_from_sealed(viewer)))
     return db.session.scalar(select(Client.id).where(Client.id == client_id, barred)) is not None
+
+
+def handlers_of(client: Client | None) -> list[Staff]:
+    """Who handles the safeguards of this record and is told about it: the active privacy officers, leaving out the
+    staff member the record is linked to and anyone who declared knowing the client; when none is left, the active
+    administrators on the same terms. Empty when there is nobody (the screens then say whom to ask)."""
+    for role in (Role.PRIVACY, Role.ADMIN):
+        statement = (
+            select(Staff)
+            .join(StaffRole)
+            .where(StaffRole.role == role, Staff.status == StaffStatus.ACTIVE)
+            .order_by(Staff.id)
+        )
+        if client is not None:
+            declared = exists().where(DeclaredRelationship.client_id == client.id,
+                                      DeclaredRelationship.staff_id == Staff.id)
+            statement = statement.where(not_(declared))
+            if client.staff_member_id is not None:
+                statement = statement.where(Staff.id != client.staff_member_id)
+        found = list(db.session.scalars(statement))
+        if found:
+            return found
+    return []
+
+
+def other_handlers(user: Staff) -> list[Staff]:
+    """The active privacy officers and administrators other than ``user``: who handles a record linked to them."""
+    return list(
+        db.session.scalars(
+            select(Staff)
+            .where(
+                Staff.status == StaffStatus.ACTIVE,
+                Staff.id != user.id,
+                exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_(SAFEGUARD_ROLES)),
+            )
+            .order_by(Staff.name, Staff.id)
+        )
+    )
 
 
 def live_grant(actor: Staff, client: Client) -> EmergencyGrant | None:

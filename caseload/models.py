@@ -227,7 +227,7 @@ class Client(db.Model):
     name: Mapped[str] = mapped_column(String(120), index=True)
     preferred_name: Mapped[str] = mapped_column(String(120), default="")
     pronouns: Mapped[str] = mapped_column(String(40), default="")
-    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    date_of_birth: Mapped[date | None] = mapped_column(Date, index=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
     program_id: Mapped[int | None] = mapped_column(ForeignKey("core_program.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ClientStatus.REFERRED, index=True)

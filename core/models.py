@@ -244,15 +244,27 @@ class AgencySetting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
+class Priority(Labelled):
+    """How soon a notification needs the person: ``high`` is shown as urgent (in words, not by colour alone)."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+label_words({(Priority, "normal"): "Normal", (Priority, "high"): "Urgent"})
+
+
 class Notification(db.Model):
     """An in-app message for one staff member (for example, the privacy officer told of emergency access)."""
 
     __tablename__ = "core_notification"
+    __table_args__ = (CheckConstraint("priority IN ('normal', 'high')", name="known_priority"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(String(300))
     link: Mapped[str] = mapped_column(String(300), default="")
+    priority: Mapped[str] = mapped_column(String(10), default=Priority.NORMAL, server_default=Priority.NORMAL.value)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
 

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from core import notify
 from core.extensions import db
-from core.models import Notification
+from core.models import Notification, Priority
 from core.navigation import unread_notifications
 from core.pages import page_number
 from core.policy import requires
@@ -29,7 +29,8 @@ def index() -> str:
         per_page=int(current_app.config["PAGE_SIZE"]),
         error_out=False,
     )
-    return render_template("notifications/index.html", page=page, unread=unread_notifications())
+    return render_template("notifications/index.html", page=page, unread=unread_notifications(),
+                           urgent=notify.unread_count(current_user.id, priority=Priority.HIGH))
 
 
 @bp.post("/<int:notification_id>/read")

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, func, select, update
 
 from core import mail
 from core.extensions import db
-from core.models import Notification, Role, Staff, StaffRole, StaffStatus
+from core.models import Notification, Priority, Role, Staff, StaffRole, StaffStatus
 from core.timeutil import utcnow
 
 
@@ -23,9 +23,18 @@ def people_with_role(role: Role) -> list[Staff]:
     )
 
 
-def notify(recipients: Iterable[Staff], text: str, link: str, *, email_subject: str, email_body: str) -> None:
+def notify(
+    recipients: Iterable[Staff],
+    text: str,
+    link: str,
+    *,
+    email_subject: str,
+    email_body: str,
+    priority: Priority = Priority.NORMAL,
+) -> None:
+    """One notification (and one email) per person. ``Priority.HIGH`` is shown as urgent, in words."""
     for person in recipients:
-        db.session.add(Notification(staff_id=person.id, text=text, link=link))
+        db.session.add(Notification(staff_id=person.id, text=text, link=link, priority=priority))
         mail.queue(person.email, email_subject, email_body, kind="notification")
     db.session.flush()
 
@@ -38,8 +47,12 @@ def _unread(staff_id: int | ColumnElement[int]) -> Select[tuple[int]]:
     )
 
 
-def unread_count(staff_id: int) -> int:
-    return db.session.scalar(_unread(staff_id)) or 0
+def unread_count(staff_id: int, *, priority: Priority | None = None) -> int:
+    """Unread notifications, of one priority when given."""
+    statement = _unread(staff_id)
+    if priority is not None:
+        statement = statement.where(Notification.priority == priority)
+    return db.session.scalar(statement) or 0
 
 
 def unread_count_of(staff_id: ColumnElement[int]) -> ScalarSelect[int]:

@@ -4,6 +4,9 @@ A reason of 20 zero-width spaces is 20 characters long and says nothing. ``visib
 left after Unicode normalisation (NFKC), leaving out format characters (Cf: zero-width spaces and joiners, direction
 marks), control characters (Cc), every kind of space and line break, and the few letters and symbols that draw
 nothing (the Hangul fillers, the blank braille pattern, the combining grapheme joiner).
+
+``name_key`` is the one way two typed names are compared ("José  Álvarez" and "jose alvarez" are the same person's
+name): the duplicate check at intake, emergency access and the private declaration all use it.
 """
 
 from __future__ import annotations
@@ -22,3 +25,15 @@ def visible_length(text: str) -> int:
         for ch in normal
         if not ch.isspace() and ch not in DRAW_NOTHING and unicodedata.category(ch) not in UNSEEN_CATEGORIES
     )
+
+
+def name_key(name: str) -> str:
+    """A name as it is compared: compatibility-normalised, accents and other marks taken off, case folded, invisible
+    characters dropped and every run of spaces made one space."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in decomposed
+        if unicodedata.category(ch) not in ("Mn", "Me", "Cf", "Cc") or ch.isspace()
+    )
+    return " ".join(unicodedata.normalize("NFKC", kept).casefold().split())

@@ -12,19 +12,27 @@ from datetime import date, timedelta
 
 from sqlalchemy import update
 
-from caseload.access import PROVIDER_ROLES, barred_from_emergency
-from caseload.models import EmergencyGrant
+from caseload.access import PROVIDER_ROLES, barred_from_emergency, handlers_of
+from caseload.models import Client, EmergencyGrant
+from caseload.services.safeguard_queries import path_for
 from caseload.services.safeguards import matching_clients
 from core import audit, notify
 from core.accounts.service import confirm_password
 from core.errors import RefusalEntry, Refused
 from core.extensions import db
-from core.models import Role, Staff
+from core.models import Priority, Role, Staff
 from core.text import visible_length
 from core.timeutil import utcnow
 
 GRANT_HOURS = 4
 MIN_REASON = 20
+# What every request that gets past the form hears, whether a record matched, nobody did, or the person is barred.
+NOTHING_OPENED = "Nothing was opened."
+ANSWER = (
+    "Your request is recorded. If a record matches the name and date of birth you gave, it is open to you now for "
+    f"up to {GRANT_HOURS} hours and is listed below as open. If nothing below is open, no record was opened: check "
+    "the spelling and the date, or call the privacy officer."
+)
 
 
 @dataclass(frozen=True)
@@ -40,38 +48,56 @@ def may_request_emergency(actor: Staff) -> bool:
     return actor.has_role(*PROVIDER_ROLES) and not actor.has_role(Role.HR)
 
 
-NO_MATCH = "No single client matches that full name and date of birth. Check the spelling and the date."
+class NothingOpened(Refused):
+    """Refused once the name was looked at: nobody matched, several unprotected records did, or the person is barred
+    from the record. The view answers exactly as it does for a grant (the grants list is where a match shows), so the
+    request never tells whether someone is a client here; the audit log and, for a barred person, the privacy
+    officer know which it was."""
 
 
-def _tell_privacy_of_barred_attempt(actor: Staff, review_link: str) -> None:
-    """A high-priority notice, sent at once, without the client's name or anything else from the record."""
+def _tell_of_barred_attempt(actor: Staff, client: Client) -> None:
+    """A high-priority notice, sent at once to whoever handles the record, without the client's name or anything
+    else from the record. Its link opens the record's safeguards page, for those who handle it."""
     notify.notify(
-        notify.people_with_role(Role.PRIVACY),
-        f"Urgent: {actor.name}, a person barred from a protected record, asked for emergency access to it. "
+        handlers_of(client),
+        f"{actor.name}, a person barred from a protected record, asked for emergency access to it. "
         "It was refused. Check on it now.",
-        review_link,
+        path_for("caseload.safeguard_client", client_id=client.id),
         email_subject="PeerWorks (urgent): a person barred from a protected record asked for emergency access",
         email_body=(
             f"{actor.name}, a person barred from a protected client record, asked for emergency access to it at "
             f"{utcnow():%Y-%m-%d %H:%M} UTC. It was refused and recorded in the audit log.\n"
             "Sign in to PeerWorks to follow it up. This email leaves out the client's details on purpose."
         ),
+        priority=Priority.HIGH,
     )
+
+
+def records_to_open(found: list[Client]) -> list[Client]:
+    """Which of the matching records emergency access is about. A protected (sealed) record decides: when one of
+    the matches is sealed, its rules apply and the other matches (a duplicate made at intake) are left aside.
+    Otherwise only a single match is opened."""
+    sealed = [client for client in found if client.sealed]
+    if sealed:
+        return sealed
+    return found if len(found) == 1 else []
 
 
 class WrongPassword(Refused):
     """The re-authentication failed: a form error next to the password box, kept in the audit log."""
 
 
-def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: str) -> EmergencyGrant:
-    """Break the glass. Raises ``Refused`` (``WrongPassword`` for the password) with a plain message when refused.
-    Every attempt is audited: the view keeps a refusal's entries, the re-authentication's among them, with
+def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: str) -> list[EmergencyGrant]:
+    """Break the glass. Raises ``Refused`` with a plain message when refused before any name is looked at (the role,
+    ``WrongPassword``, the reason), and ``NothingOpened`` when nothing is opened for the name given. Every attempt is
+    audited: the view keeps a refusal's entries, the re-authentication's among them, with
     ``core.errors.keep_refusal``."""
     tried: list[RefusalEntry] = []
 
-    def refuse(message: str, why: str, kind: type[Refused] = Refused,
+    def refuse(message: str, why: str, kind: type[Refused] = Refused, *, client: Client | None = None,
                then: Callable[[], None] | None = None) -> Refused:
-        return kind(message, entry=RefusalEntry("emergency.refused", detail=why), earlier=tuple(tried), then=then)
+        entry = RefusalEntry("emergency.refused", "client" if client else "", client.id if client else "", why)
+        return kind(message, entry=entry, earlier=tuple(tried), then=then)
 
     if not may_request_emergency(actor):
         raise refuse("Emergency access is for staff who work with clients.", "role")
@@ -84,36 +110,41 @@ def start_emergency_access(actor: Staff, request: GrantRequest, *, review_link: 
     if visible_length(request.reason) < MIN_REASON:
         raise refuse(f"Write a reason of at least {MIN_REASON} characters.", "reason too short")
     found = matching_clients(request.name, request.date_of_birth)
-    if len(found) == 1 and barred_from_emergency(actor, found[0].id):
-        # The very refusal a person who does not exist gets; only the privacy officer learns it was an attempt.
-        raise refuse(NO_MATCH, "barred", then=lambda: _tell_privacy_of_barred_attempt(actor, review_link))
-    if len(found) != 1:
-        raise refuse(NO_MATCH, "no match" if not found else "several matches")
-    client = found[0]
+    targets = records_to_open(found)
+    for client in targets:
+        if barred_from_emergency(actor, client.id):
+            # The very answer a grant gets; only the privacy officer learns it was an attempt.
+            raise refuse(NOTHING_OPENED, "barred", NothingOpened, client=client,
+                         then=lambda client=client: _tell_of_barred_attempt(actor, client))
+    if not targets:
+        raise refuse(NOTHING_OPENED, "no match" if not found else "several matches", NothingOpened)
     now = utcnow()
-    grant = EmergencyGrant(
-        staff_id=actor.id,
-        client_id=client.id,
-        purpose=request.purpose,
-        reason=request.reason.strip(),
-        started_at=now,
-        expires_at=now + timedelta(hours=GRANT_HOURS),
-    )
-    db.session.add(grant)
-    db.session.flush()
-    audit.record("emergency.granted", actor=actor, record_type="client", record_id=client.id,
-                 detail=f"grant {grant.id}, {request.purpose}")
-    notify.notify(
-        notify.people_with_role(Role.PRIVACY),
-        f"{actor.name} used emergency access to a protected record. Review it.",
-        review_link,
-        email_subject="PeerWorks: emergency access was used",
-        email_body=(
-            f"{actor.name} used emergency access to a protected client record at {now:%Y-%m-%d %H:%M} UTC.\n"
-            "Sign in to PeerWorks to review it. This email leaves out the client's details on purpose."
-        ),
-    )
-    return grant
+    grants = []
+    for client in targets:
+        grant = EmergencyGrant(
+            staff_id=actor.id,
+            client_id=client.id,
+            purpose=request.purpose,
+            reason=request.reason.strip(),
+            started_at=now,
+            expires_at=now + timedelta(hours=GRANT_HOURS),
+        )
+        db.session.add(grant)
+        db.session.flush()
+        grants.append(grant)
+        audit.record("emergency.granted", actor=actor, record_type="client", record_id=client.id,
+                     detail=f"grant {grant.id}, {request.purpose}")
+        notify.notify(
+            handlers_of(client),
+            f"{actor.name} used emergency access to a protected record. Review it.",
+            review_link,
+            email_subject="PeerWorks: emergency access was used",
+            email_body=(
+                f"{actor.name} used emergency access to a protected client record at {now:%Y-%m-%d %H:%M} UTC.\n"
+                "Sign in to PeerWorks to review it. This email leaves out the client's details on purpose."
+            ),
+        )
+    return grants
 
 
 def end_grant(grant: EmergencyGrant, actor: Staff) -> None:

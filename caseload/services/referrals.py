@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients
+from caseload.services.matching import same_person
 from core import audit, edits, policy, timeutil
 from core.edits import expect_version
 from core.extensions import db
@@ -63,25 +64,13 @@ def default_program_id(actor: Staff) -> int | None:
 # Taking a referral --------------------------------------------------------------------------------------------
 
 
-def _normal_name(name: str) -> str:
-    return " ".join(name.split()).lower()
-
-
 def matching_clients(actor: Staff, name: str, date_of_birth: date | None) -> list[Client]:
-    """Clients the taker may see with the same name (ignoring case and spacing) and date of birth.
+    """Clients the taker may see with the same name (ignoring case, accents and spacing) and date of birth.
 
     Only clients inside the taker's visibility scope are ever looked at, so a sealed or hidden client is never
     offered (a duplicate record is the price of not revealing them).
     """
-    if date_of_birth is None or not name.strip():
-        return []
-    statement = (
-        select(Client)
-        .where(Client.date_of_birth == date_of_birth, func.lower(Client.name) == _normal_name(name))
-        .order_by(Client.id)
-        .limit(MAX_MATCHES)
-    )
-    return list(db.session.scalars(policy.scope(statement, actor, "client.view", Client)))
+    return same_person(name, date_of_birth, policy.scope(select(Client), actor, "client.view", Client))[:MAX_MATCHES]
 
 
 def take_referral(details: Details, person: Person, actor: Staff, *, existing: Client | None = None) -> Referral:

@@ -113,11 +113,15 @@ def determinations_for(client: Client) -> list[Determination]:
     )
 
 
-def review_link(client_id: int, determination_id: int) -> str:
-    """The path to a determination on the safeguard client page; built without a request (the CLI has none)."""
+def path_for(endpoint: str, **values: object) -> str:
+    """The path of a page, built without a request (the CLI has none): for links in notifications."""
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
-    path = adapter.build("caseload.safeguard_client", {"client_id": client_id})
-    return f"{path}#determination-{determination_id}"
+    return adapter.build(endpoint, values)
+
+
+def review_link(client_id: int, determination_id: int) -> str:
+    """The path to a determination on the safeguard client page."""
+    return f"{path_for('caseload.safeguard_client', client_id=client_id)}#determination-{determination_id}"
 
 
 def notify_due_reviews(today: date) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from caseload.access import provider_conflict
 from caseload.models import Assignment, Client, DeclaredRelationship, Determination
 from caseload.services.clients import end_assignment
+from caseload.services.matching import same_person
 from core import audit, edits, settings
 from core.edits import expect_version, submitted_version
 from core.errors import Refused, StaleEdit
@@ -104,14 +105,8 @@ def record_determination(client: Client, data: Mapping[str, Any], actor: Staff, 
 # Declared relationships --------------------------------------------------------------------------------------
 
 def matching_clients(name: str, date_of_birth: date) -> list[Client]:
-    return list(
-        db.session.scalars(
-            select(Client).where(
-                func.lower(func.trim(Client.name)) == name.strip().lower(),
-                Client.date_of_birth == date_of_birth,
-            )
-        )
-    )
+    """Every client with this name and date of birth, compared as a person types them (``matching.same_person``)."""
+    return same_person(name, date_of_birth)
 
 
 def declare_relationship(actor: Staff, clients: list[Client], relationship: str) -> None:

@@ -23,7 +23,7 @@ from core.errors import RefusalEntry, Refused, keep_refusal
 from core.extensions import db, limiter
 from core.pages import paginate
 from core.policy import requires
-from core.timeutil import local_time, utcnow
+from core.timeutil import utcnow
 
 EMERGENCY_LIMIT = "5 per 15 minutes"
 
@@ -94,6 +94,13 @@ def _emergency_throttled(_limit: Any) -> None:
           "privacy officer. In a crisis, follow your crisis procedure first.", "error")
 
 
+def _answered() -> Response:
+    """The one answer to a request that got past the form, whether a record was opened or not: the grants list,
+    where an opened record shows."""
+    flash(service.ANSWER, "info")
+    return redirect(url_for(".emergency_grants"))
+
+
 def _record_url(grant: EmergencyGrant) -> str:
     return url_for(".client_detail", client_id=grant.client_id)
 
@@ -113,7 +120,7 @@ def emergency_access() -> Response | tuple[str, int]:
             password=form.password.data,
         )
         try:
-            grant = service.start_emergency_access(
+            service.start_emergency_access(
                 current_user, grant_request, review_link=url_for(".safeguards_queue", _external=True)
             )
             db.session.commit()
@@ -121,16 +128,14 @@ def emergency_access() -> Response | tuple[str, int]:
             keep_refusal(error, current_user)
             form.password.errors = [*form.password.errors, str(error)]
             status = 400
+        except service.NothingOpened as error:
+            keep_refusal(error, current_user)
+            return _answered()
         except Refused as error:
             keep_refusal(error, current_user)
             message, status = str(error), 409
         else:
-            flash(
-                f"Emergency access is open until {local_time(grant.expires_at):%H:%M on %d %B %Y}. "
-                "The privacy officer has been told and will review this use.",
-                "warning",
-            )
-            return redirect(_record_url(grant))
+            return _answered()
     elif request.method == "POST":
         failing = ", ".join(sorted(name for name in form.errors if name != "csrf_token")) or "form"
         keep_refusal(Refused("Incomplete.", entry=RefusalEntry("emergency.refused", detail=f"incomplete: {failing}")),

@@ -158,21 +158,34 @@ def test_refused_for_hr(client, db, agency, login_as):
     assert (refused.actor_id, refused.detail) == (hr_and_staff.id, "role")
 
 
+ANSWER = "If a record matches the name and date of birth you gave, it is open to you now for up to 4 hours"
+
+
+def flashed(client, response) -> str:
+    """The message the answer leaves for the next page, read from that page."""
+    assert response.status_code == 302
+    page = text(client.get(response.headers["Location"]))
+    found = re.search(r'<div class="usa-alert[^"]*"[^>]*>.*?<p class="usa-alert__text">(.*?)</p>', page, re.S)
+    assert found is not None, "the answer is shown on the page it leads to"
+    return found.group(1)
+
+
 def test_refused_for_the_staff_members_own_record(client, db, agency):
     sign_in(client, agency["worker"])
     response = client.post("/caseload/emergency", data=form())
-    assert response.status_code == 409
-    assert "No single client matches that full name and date of birth." in text(response)
+    nobody = client.post("/caseload/emergency", data=form(name="Pat Nobody"))
+    assert (response.status_code, response.headers["Location"]) == (302, "/caseload/emergency/grants")
+    assert same_page(response, nobody)
     assert grants(db) == []
-    [refused] = audit_entries(db, "emergency.refused")
+    [refused, _nobody] = audit_entries(db, "emergency.refused")
     assert refused.detail == "barred"
     assert client.get(f"/caseload/clients/{agency['jo'].id}").status_code == 404
 
 
 def test_refused_when_nothing_matches(client, db, requester):
     response = client.post("/caseload/emergency", data=form(date_of_birth="1984-07-22"))
-    assert response.status_code == 409
-    assert "No single client matches" in text(response)
+    assert (response.status_code, response.headers["Location"]) == (302, "/caseload/emergency/grants")
+    assert ANSWER in flashed(client, response)
     assert grants(db) == []
     # The refusal is kept in the log, and so is the re-authentication that passed before it.
     [reauth] = audit_entries(db, "reauthenticate")
@@ -180,6 +193,48 @@ def test_refused_when_nothing_matches(client, db, requester):
     [refused] = audit_entries(db, "emergency.refused")
     assert (refused.actor_id, refused.outcome, refused.detail) == (requester.id, "denied", "no match")
     assert reauth.id < refused.id
+
+
+# Emergency access reveals nothing to a non-match (issue 10, finding 2) ----------------------------------------------
+
+
+def test_a_match_a_non_match_and_a_barred_person_get_the_same_answer(client, db, agency):
+    """The request answers the same way (status, words, where it leads) whether a record matched, nobody did, or
+    the person is barred; only the grants list, after the answer, shows a record that was opened."""
+    answers = {}
+    for who, person, data in (
+        ("match", agency["requester"], form()),
+        ("no match", agency["outside"], form(name="Pat Nobody", date_of_birth="1970-05-05")),
+        ("barred", agency["coworker"], form()),
+        ("near miss", agency["outside"], form(date_of_birth="1984-07-22")),
+    ):
+        sign_in(client, person)
+        response = client.post("/caseload/emergency", data=data)
+        answers[who] = (response.status_code, response.headers.get("Location"), response.data,
+                        flashed(client, response))
+    assert len(set(answers.values())) == 1, answers
+    status, location, _body, message = answers["match"]
+    assert (status, location) == (302, "/caseload/emergency/grants")
+    assert ANSWER in message
+    # Only the match opened anything, and only its grants list shows it.
+    assert [(grant.staff_id, grant.client_id) for grant in grants(db)] == [(agency["requester"].id, agency["jo"].id)]
+    sign_in(client, agency["requester"])
+    assert "Jo Doe" in text(client.get("/caseload/emergency/grants"))
+    for person in (agency["outside"], agency["coworker"]):
+        sign_in(client, person)
+        assert "Jo Doe" not in text(client.get("/caseload/emergency/grants"))
+    # Each was audited for what it was; the barred attempt names the record for the privacy officer.
+    refused = [(entry.actor_id, entry.detail, entry.record_id) for entry in audit_entries(db, "emergency.refused")]
+    assert refused == [(agency["outside"].id, "no match", ""), (agency["coworker"].id, "barred", str(agency["jo"].id)),
+                       (agency["outside"].id, "no match", "")]
+    urgent = db.session.scalars(select(Notification).where(Notification.priority == "high")).all()
+    assert {note.staff_id for note in urgent} == {officer.id for officer in agency["officers"]}
+    assert all("Cory Coworker" in note.text and "Jo Doe" not in note.text for note in urgent)
+
+
+def test_the_form_says_the_answer_is_the_same_either_way(client, requester):
+    page = text(client.get("/caseload/emergency"))
+    assert "You get the same answer whether or not a record matches what you type." in page
 
 
 def test_allowed_with_reauthentication_and_a_reason(client, db, agency, requester):
@@ -190,7 +245,7 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, requeste
     # The grant: at most four hours.
     [grant] = grants(db)
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/caseload/clients/{jo.id}")
+    assert response.headers["Location"] == "/caseload/emergency/grants"
     assert (grant.staff_id, grant.client_id, grant.purpose) == (requester.id, jo.id, "crisis")
     assert grant.expires_at - grant.started_at <= timedelta(hours=4)
     assert grant.expires_at <= before + timedelta(hours=4, seconds=5)
@@ -211,9 +266,11 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, requeste
         assert "Jo Doe" not in email.subject
         assert "Doe" not in email.body
 
-    # The record opens for them now; reads are recorded under the grant.
-    flashed = text(client.get(response.headers["Location"]))
-    assert "Emergency access is open until" in flashed
+    # The record opens for them now, from their grants list; reads are recorded under the grant.
+    listing = text(client.get(response.headers["Location"]))
+    assert ANSWER in listing
+    assert f'href="/caseload/emergency/grants/{grant.id}">Jo Doe</a>' in listing
+    assert client.get(f"/caseload/clients/{jo.id}").status_code == 200
     assert client.get(f"/caseload/emergency/grants/{grant.id}").status_code == 200
     reads = db.session.scalars(select(SealedAccess).where(SealedAccess.grant_id == grant.id)).all()
     assert len(reads) == 2
@@ -356,7 +413,7 @@ def test_attempts_are_limited_per_person(database_url, tmp_path):
         assert "5 times in 15 minutes" in text(blocked)
         assert client.get("/caseload/emergency").status_code == 200  # reading the page is not limited
         # Someone else is not held up by this person's tries.
-        assert signed_in_client(application, second).post("/caseload/emergency", data=form()).status_code == 409
+        assert signed_in_client(application, second).post("/caseload/emergency", data=form()).status_code == 302
         with application.app_context():
             throttled = db.session.scalar(
                 select(func.count()).where(AuditEntry.action == "emergency.throttled", AuditEntry.actor_id == person_id)

@@ -931,9 +931,11 @@ def test_the_staff_member_signed_in_through_the_form_cannot_find_their_own_recor
                 f"/caseload/groups/{target.group}/sessions/{target.sessions[0]}"):
         found = answer(client.get(url))
         assert not leaked(found, R_SECRETS, url), url
-    # Nor through emergency access: their own record never matches.
+    # Nor through emergency access: their own record never opens, and the answer is the one everybody gets.
     tried = client.post("/caseload/emergency", data=emergency_form())
-    assert tried.status_code == 409
+    assert (tried.status_code, tried.headers["Location"]) == (302, "/caseload/emergency/grants")
+    assert answer(tried) == answer(client.post("/caseload/emergency", data=emergency_form(name="Pat Nobody")))
+    assert not leaked(answer(client.get("/caseload/emergency/grants")), R_SECRETS, "")  # the answer, read
     assert db.session.scalar(select(func.count()).select_from(EmergencyGrant).where(
         EmergencyGrant.staff_id == worker.id)) == 0
     assert answer(client.get(record(target))) == answer(client.get(f"/caseload/clients/{MISSING}"))
@@ -1175,7 +1177,13 @@ def test_a_barred_person_cannot_break_the_glass_and_the_privacy_officer_is_told(
     # The privacy officer is told at once, as urgent; neither the notice nor the email names the client.
     [told] = db.session.scalars(select(Notification).where(Notification.text.contains("barred"))).all()
     assert told.staff_id == privacy.id
-    assert told.text.startswith("Urgent:")
+    assert told.priority == "high"  # shown as urgent, in words
+    assert told.link == f"/caseload/safeguards/clients/{target_of(agency, viewer).client}"
+    sign_in(client, privacy)
+    notices = answer(client.get("/notifications/")).words
+    assert re.search(r'Urgent</span>(<span[^>]*>New</span>)?<span[^>]*>' + re.escape(person.name), notices)
+    assert "1 unread message is marked <strong>Urgent</strong>: read it first." in notices
+    sign_in(client, person)
     assert person.name in told.text
     assert db.session.scalar(select(func.count()).select_from(Notification)) == notes_before + 1
     [email] = db.session.scalars(select(OutboxEmail).where(OutboxEmail.subject.contains("urgent"))).all()

@@ -124,3 +124,36 @@ def test_paginated_with_a_steady_number_of_queries(app, client, db, login_as):
     assert "Showing 1 to 25 of 43." in first
     second = text(client.get("/notifications/?page=2"))
     assert "Showing 26 to 43 of 43." in second
+
+
+def test_a_high_priority_notification_says_urgent_in_words(client, db, login_as):
+    """Issue 10: urgent notices (a barred person asking for emergency access, a possible duplicate of a protected
+    record) are marked in words and with a sign, not by colour alone; the page says how many to read first."""
+    me = login_as(Role.PRIVACY)
+    add_note(db, me, "An ordinary message")
+    urgent = add_note(db, me, "Something to check at once")
+    urgent.priority = "high"
+    add_note(db, me, "An urgent message already read", read=True).priority = "high"
+    db.session.commit()
+
+    page = text(client.get("/notifications/"))
+
+    items = {words: page.split(words)[0].rsplit("<li", 1)[1] for words in
+             ("An ordinary message", "Something to check at once", "An urgent message already read")}
+    assert ">Urgent</span>" in items["Something to check at once"]
+    assert ">Urgent</span>" in items["An urgent message already read"]
+    assert "Urgent" not in items["An ordinary message"]
+    assert "1 unread message is marked <strong>Urgent</strong>: read it first." in page
+
+
+def test_notify_keeps_the_priority(db):
+    from core import notify
+    from core.models import Priority
+
+    person = make_staff(Role.PRIVACY)
+    notify.notify([person], "Look now.", "/caseload/safeguards", email_subject="s", email_body="b",
+                  priority=Priority.HIGH)
+    notify.notify([person], "Later.", "/caseload/safeguards", email_subject="s", email_body="b")
+    rows = db.session.execute(select(Notification.text, Notification.priority).order_by(Notification.id)).all()
+    assert [tuple(row) for row in rows] == [("Look now.", "high"), ("Later.", "normal")]
+    assert notify.unread_count(person.id, priority=Priority.HIGH) == 1
