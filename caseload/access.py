@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, exists, false, func, literal, not_, or_, select, true
 from sqlalchemy.orm import aliased
 
-from caseload.models import Assignment, Client, DeclaredRelationship, EmergencyGrant
+from caseload.models import Assignment, Client, Consent, DeclaredRelationship, EmergencyGrant, Referral
 from core.extensions import db
-from core.models import Role, Staff, StaffRole, StaffStatus, Team, staff_team
+from core.models import AuditEntry, Role, Staff, StaffRole, StaffStatus, Team, staff_team
 from core.timeutil import utcnow
 
 PROVIDER_ROLES = (Role.PEER, Role.STAFF, Role.SUPERVISOR)
@@ -152,6 +152,40 @@ def barred_from_emergency(user: Staff, client_id: int) -> bool:
     return db.session.scalar(select(Client.id).where(Client.id == client_id, barred)) is not None
 
 
+def _closed_to(user_id: int) -> ColumnElement[bool]:
+    """The records closed to a person whatever their role: linked to them (their own, sealed) or declared known."""
+    declared = exists().where(DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == user_id)
+    return or_(Client.staff_member_id == user_id, declared)
+
+
+# The audit log names a client record by its number, or by the number of one of its parts (a refusal to end an
+# assignment names the assignment). Record types are "client", "Client:client.view", "Assignment:end" and so on.
+_RECORD_PARTS = (
+    ("assignment", Assignment),
+    ("consent", Consent),
+    ("referral", Referral),
+    ("emergencygrant", EmergencyGrant),
+)
+
+
+def audit_entries_hidden_from(user: Staff) -> ColumnElement[bool]:
+    """The audit entries about a record closed to ``user`` (their own sealed record, a client they declared knowing):
+    the audit screen and its CSV leave them out, so a privacy officer or administrator who is also a client never
+    reads their own record there. Another privacy officer or administrator does."""
+    closed = select(Client.id).where(_closed_to(user.id))
+    kind = func.lower(AuditEntry.record_type)
+
+    def of_kind(name: str) -> ColumnElement[bool]:
+        return or_(kind == name, kind.like(f"{name}:%"))
+
+    conditions = [and_(of_kind("client"), AuditEntry.record_id.in_(
+        select(cast(Client.id, String)).where(_closed_to(user.id))))]
+    for name, part in _RECORD_PARTS:
+        conditions.append(and_(of_kind(name), AuditEntry.record_id.in_(
+            select(cast(part.id, String)).where(part.client_id.in_(closed)))))
+    return or_(*conditions)
+
+
 def handlers_of(client: Client | None) -> list[Staff]:
     """Who handles the safeguards of this record and is told about it: the active privacy officers, leaving out the
     staff member the record is linked to and anyone who declared knowing the client; when none is left, the active
@@ -173,21 +207,6 @@ def handlers_of(client: Client | None) -> list[Staff]:
         if found:
             return found
     return []
-
-
-def other_handlers(user: Staff) -> list[Staff]:
-    """The active privacy officers and administrators other than ``user``: who handles a record linked to them."""
-    return list(
-        db.session.scalars(
-            select(Staff)
-            .where(
-                Staff.status == StaffStatus.ACTIVE,
-                Staff.id != user.id,
-                exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_(SAFEGUARD_ROLES)),
-            )
-            .order_by(Staff.name, Staff.id)
-        )
-    )
 
 
 def live_grant(actor: Staff, client: Client) -> EmergencyGrant | None:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, select
 
-from caseload.access import SAFEGUARD_ROLES, Viewer, can_safeguard, visible_clients
+from caseload.access import (
+    SAFEGUARD_ROLES,
+    Viewer,
+    audit_entries_hidden_from,
+    can_safeguard,
+    handlers_of,
+    visible_clients,
+)
 from caseload.models import Client, EmergencyGrant, PeerGroup
 from caseload.services.groups import may_manage
 from core import policy
 from core.extensions import db
-from core.models import Role, Staff
+from core.models import AuditEntry, Role, Staff
 from core.policy import RecordRule, ScopeRule
 
 
@@ -26,8 +33,15 @@ def _may_view(user: Staff, client: Client) -> bool:
     return _matches(client, visible_clients(user))
 
 
+EDITORS = (Role.PEER, Role.STAFF, Role.SUPERVISOR, Role.PRIVACY)
+
+
+def _editable(user: Staff) -> ColumnElement[bool]:
+    return visible_clients(user) if user.has_role(*EDITORS) else false()
+
+
 def _may_edit(user: Staff, client: Client) -> bool:
-    return user.has_role(Role.PEER, Role.STAFF, Role.SUPERVISOR, Role.PRIVACY) and _may_view(user, client)
+    return _matches(client, _editable(user))
 
 
 def _safeguard_scope(user: Staff) -> ColumnElement[bool]:
@@ -39,7 +53,11 @@ def _may_safeguard(user: Staff, client: Client) -> bool:
 
 
 def _may_review(user: Staff, grant: EmergencyGrant) -> bool:
-    return user.has_role(Role.PRIVACY) and grant.staff_id != user.id
+    """A privacy officer who handles the record reviews each use; an administrator only when no privacy officer is
+    left to handle it (the record is linked to the only one). Never one's own use."""
+    if grant.staff_id == user.id or not user.has_role(Role.PRIVACY, Role.ADMIN):
+        return False
+    return any(person.id == user.id for person in handlers_of(grant.client))
 
 
 RECORD_RULES: dict[tuple[type, str], RecordRule] = {
@@ -52,6 +70,7 @@ RECORD_RULES: dict[tuple[type, str], RecordRule] = {
 
 SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
     (Client, "client.view"): _visible,
+    (Client, "client.edit"): _editable,
     (Client, "client.safeguard"): _safeguard_scope,
 }
 
@@ -59,3 +78,4 @@ SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
 def register() -> None:
     policy.add_record_rules(RECORD_RULES)
     policy.add_scope_rules(SCOPE_RULES)
+    policy.add_concealments(AuditEntry, audit_entries_hidden_from)

@@ -8,6 +8,7 @@ from flask import url_for
 from flask_login import current_user
 
 from core import notify, policy, sessions
+from core.models import Priority
 from core.timeutil import utcnow
 
 
@@ -48,13 +49,24 @@ def _with_count(item: NavItem) -> NavItem:
     if item.endpoint != "notifications.index":
         return item
     unread = unread_notifications()
-    return replace(item, label=f"{item.label} ({unread} new)") if unread else item
+    if not unread:
+        return item
+    urgent = urgent_notifications()
+    return replace(item, label=f"{item.label} ({unread} new{f', {urgent} urgent' if urgent else ''})")
 
 
 def unread_notifications() -> int:
     """The signed-in person's unread notifications, as counted with their session at the start of the request."""
     signed_in = sessions.current(current_user.session_token)
     return signed_in.unread_notifications if signed_in else notify.unread_count(current_user.id)
+
+
+def urgent_notifications() -> int:
+    """How many of them are high priority (counted in the same query)."""
+    signed_in = sessions.current(current_user.session_token)
+    if signed_in:
+        return signed_in.urgent_notifications
+    return notify.unread_count(current_user.id, priority=Priority.HIGH)
 
 
 def session_deadlines() -> dict[str, int] | None:

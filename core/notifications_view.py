@@ -9,8 +9,8 @@ from werkzeug.wrappers import Response
 
 from core import notify
 from core.extensions import db
-from core.models import Notification, Priority
-from core.navigation import unread_notifications
+from core.models import Notification
+from core.navigation import unread_notifications, urgent_notifications
 from core.pages import page_number
 from core.policy import requires
 from core.timeutil import utcnow
@@ -30,7 +30,7 @@ def index() -> str:
         error_out=False,
     )
     return render_template("notifications/index.html", page=page, unread=unread_notifications(),
-                           urgent=notify.unread_count(current_user.id, priority=Priority.HIGH))
+                           urgent=urgent_notifications())
 
 
 @bp.post("/<int:notification_id>/read")

@@ -55,10 +55,14 @@ def unread_count(staff_id: int, *, priority: Priority | None = None) -> int:
     return db.session.scalar(statement) or 0
 
 
-def unread_count_of(staff_id: ColumnElement[int]) -> ScalarSelect[int]:
-    """The number of unread notifications as a subquery, so it can ride along in another query: the sign-in session
-    loader reads it with the person at the start of every request (``staff_id`` is then ``AuthSession.staff_id``)."""
-    return _unread(staff_id).scalar_subquery()
+def unread_count_of(staff_id: ColumnElement[int], *, priority: Priority | None = None) -> ScalarSelect[int]:
+    """The number of unread notifications (of one priority when given) as a subquery, so it can ride along in
+    another query: the sign-in session loader reads both counts with the person at the start of every request
+    (``staff_id`` is then ``AuthSession.staff_id``)."""
+    statement = _unread(staff_id)
+    if priority is not None:
+        statement = statement.where(Notification.priority == priority)
+    return statement.scalar_subquery()
 
 
 def mark_read(staff_id: int, notification_id: int) -> None:

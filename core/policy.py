@@ -11,7 +11,8 @@ Three layers, all deny by default:
 
 Modules register their rules here (``@rule``/``@scope_rule``) from their own ``policy.py``; core imports no module.
 A refusal is written to the audit log. A record whose existence is itself confidential answers 404, exactly as a
-missing record does (``conceal=True``).
+missing record does (``conceal=True``); ``load`` fetches such a record under its scope in one query, so a missing id
+is refused (and audited) the same way and costs the same work.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any, TypeVar
 
 from flask import abort, current_app, request
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy.orm import selectinload
 
 from core import audit
 from core.extensions import db, login_manager
-from core.models import Role, Staff
+from core.models import Role, Staff, StaffRole, StaffStatus
 
 ANY_STAFF = frozenset(Role)
 PUBLIC = "public"
@@ -58,11 +60,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
+T = TypeVar("T")
 RecordRule = Callable[[Staff, Any], bool]
 ScopeRule = Callable[[Staff], ColumnElement[bool]]
 
 _record_rules: dict[tuple[type, str], RecordRule] = {}
 _scope_rules: dict[tuple[type, str], ScopeRule] = {}
+_concealments: dict[type, list[ScopeRule]] = {}
 
 
 def requires(permission: str) -> Callable[[View], View]:
@@ -97,6 +101,20 @@ def add_record_rules(rules: Mapping[tuple[type, str], RecordRule]) -> None:
 def add_scope_rules(rules: Mapping[tuple[type, str], ScopeRule]) -> None:
     """A module's list scopes (SQL conditions), from its ``register(app)``: (model, action) -> condition."""
     _scope_rules.update(rules)
+
+
+def add_concealments(model: type, *conditions: ScopeRule) -> None:
+    """SQL conditions for rows of ``model`` a person must not see even where their role shows the whole table: the
+    audit screen hides, from the staff member a sealed record is linked to, the entries about that record (a module
+    registers them from its ``register(app)``; registering the same condition again is harmless)."""
+    known = _concealments.setdefault(model, [])
+    known.extend(condition for condition in conditions if condition not in known)
+
+
+def concealed(user: Staff, model: type) -> ColumnElement[bool]:
+    """True for the rows of ``model`` hidden from ``user`` (false when no module hides any)."""
+    conditions = [condition(user) for condition in _concealments.get(model, [])]
+    return or_(*conditions) if conditions else false()
 
 
 def rule(model: type, action: str) -> Callable[[RecordRule], RecordRule]:
@@ -140,11 +158,40 @@ def authorize(user: Staff, action: str, record: Any, *, conceal: bool = False) -
         refuse(user, f"{type(record).__name__}:{action}", getattr(record, "id", ""), status=404 if conceal else 403)
 
 
+def load(user: Staff, action: str, model: type[T], record_id: int, *, conceal: bool = True) -> T:
+    """The record, when ``user`` may do ``action`` to it; refused otherwise (audited; 404 with ``conceal``).
+
+    One query asks for the id under the list scope's SQL condition, so a record the person may not see and an id
+    that does not exist take exactly the same path: the same queries, then the same audited refusal. Neither the
+    answer nor the time it takes tells them apart (issue 10, finding 4)."""
+    found = db.session.scalar(scope(select(model).where(model.id == record_id), user, action, model))
+    if found is None:
+        refuse(user, f"{model.__name__}:{action}", record_id, status=404 if conceal else 403)
+    return found
+
+
 def scope(statement: Select, user: Staff, action: str, model: type) -> Select:
     condition = _scope_rules.get((model, action))
     if condition is None:
         return statement.where(false())
     return statement.where(condition(user))
+
+
+def other_officers(user: Staff) -> list[Staff]:
+    """The active privacy officers and administrators other than ``user``, by name: who handles the record of a
+    privacy officer or administrator who is also a client here (the screens name them, or say whom to ask)."""
+    return list(
+        db.session.scalars(
+            select(Staff)
+            .where(
+                Staff.status == StaffStatus.ACTIVE,
+                Staff.id != user.id,
+                exists().where(StaffRole.staff_id == Staff.id, StaffRole.role.in_((Role.PRIVACY, Role.ADMIN))),
+            )
+            .options(selectinload(Staff.role_rows))
+            .order_by(Staff.name, Staff.id)
+        )
+    )
 
 
 def guard() -> Any:

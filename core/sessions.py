@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from core import notify, timeutil
 from core.extensions import db
-from core.models import AgencySetting, AuthSession, Program, Staff, StaffStatus, Team
+from core.models import AgencySetting, AuthSession, Priority, Program, Staff, StaffStatus, Team
 from core.timeutil import utcnow
 
 # The session with the person as every page uses them, and their unread count, in one statement built once.
@@ -40,6 +40,7 @@ _LOAD = (
     select(
         AuthSession,
         notify.unread_count_of(AuthSession.staff_id),
+        notify.unread_count_of(AuthSession.staff_id, priority=Priority.HIGH),
         # The agency's time zone rides along too: nearly every page shows a day or a time.
         select(AgencySetting.value).where(AgencySetting.key == timeutil.SETTING).scalar_subquery(),
     )
@@ -66,6 +67,7 @@ class SignedIn:
     created_at: datetime
     last_seen_at: datetime
     unread_notifications: int
+    urgent_notifications: int = 0
 
 
 def _digest(token: str) -> str:
@@ -119,7 +121,7 @@ def load(token: str, *, peek: bool = False) -> tuple[Staff | None, str | None]:
     found = db.session.execute(_LOAD, {"token_hash": _digest(token)}).unique().first()
     if found is None:
         return None, "ended"
-    row, unread, zone_setting = found
+    row, unread, urgent, zone_setting = found
     timeutil.remember_zone_setting(zone_setting or "")
     now = utcnow()
     reason = expiry_reason(row, now)
@@ -134,7 +136,7 @@ def load(token: str, *, peek: bool = False) -> tuple[Staff | None, str | None]:
         _commit_keeping_loaded()
     staff = row.staff
     staff.session_token = token
-    g.signed_in = SignedIn(token, row.created_at, row.last_seen_at, unread or 0)
+    g.signed_in = SignedIn(token, row.created_at, row.last_seen_at, unread or 0, urgent or 0)
     return staff, None
 
 

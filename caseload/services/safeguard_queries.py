@@ -15,11 +15,11 @@ from flask import current_app
 from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from caseload.access import visible_clients
+from caseload.access import handlers_of, visible_clients
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
-from core import notify, timeutil
+from core import timeutil
 from core.extensions import db
-from core.models import Notification, Role, Staff, StaffStatus
+from core.models import Notification, Staff, StaffStatus
 from core.policy import scope
 
 REVIEW_WINDOW_DAYS = 14
@@ -125,26 +125,31 @@ def review_link(client_id: int, determination_id: int) -> str:
 
 
 def notify_due_reviews(today: date) -> int:
-    """Tell each privacy officer about every determination whose review is due or overdue, once a day each.
+    """Tell whoever handles each record (``access.handlers_of``: its privacy officers, never the staff member it is
+    linked to; the administrators when no privacy officer is left) about every determination whose review is due or
+    overdue, once a day each.
 
-    Returns the number of notifications written. A privacy officer is never told about their own record. The text
-    names no client: the link leads to the record for people allowed to open it.
+    Returns the number of notifications written. The text names no client: the link leads to the record for people
+    allowed to open it.
     """
     due = db.session.execute(_due_determinations(today)).all()
     if not due:
         return 0
-    officers = notify.people_with_role(Role.PRIVACY)
-    if not officers:
-        return 0
+    clients = {client.id: client for client in db.session.scalars(
+        select(Client).where(Client.id.in_({row.client_id for row in due})))}
+    recipients = {client_id: handlers_of(client) for client_id, client in clients.items()}
     links = {row.id: review_link(row.client_id, row.id) for row in due}
     since = timeutil.day_bounds(today)[0]  # once per agency day
+    everyone = {person.id for people in recipients.values() for person in people}
+    if not everyone:
+        return 0
     already = {
         (staff_id, link)
         for staff_id, link in db.session.execute(
             select(Notification.staff_id, Notification.link).where(
                 Notification.link.in_(list(links.values())),
                 Notification.created_at >= since,
-                Notification.staff_id.in_([officer.id for officer in officers]),
+                Notification.staff_id.in_(everyone),
             )
         )
     }
@@ -155,10 +160,10 @@ def notify_due_reviews(today: date) -> int:
             f"A dual-relationship determination {'was due for review on' if late else 'is due for review by'} "
             f"{row.review_on:%d %B %Y}. Open it to review the decision."
         )
-        for officer in officers:
-            if officer.id == row.staff_member_id or (officer.id, links[row.id]) in already:
+        for person in recipients[row.client_id]:
+            if (person.id, links[row.id]) in already:
                 continue
-            db.session.add(Notification(staff_id=officer.id, text=text, link=links[row.id]))
+            db.session.add(Notification(staff_id=person.id, text=text, link=links[row.id]))
             written += 1
     db.session.flush()
     return written
@@ -178,12 +183,15 @@ def client_search(user: Staff, name: str, date_of_birth: date | None) -> Select:
     return scope(statement, user, "client.safeguard", Client)
 
 
-def linkable_staff() -> list[Staff]:
-    """Active staff not yet linked to a client record, by name."""
+def linkable_staff(user: Staff) -> list[Staff]:
+    """Active staff not yet linked to a client record, by name; never ``user``, who cannot handle their own record
+    (so whether they are linked themselves is not shown by their absence either)."""
     linked = exists().where(Client.staff_member_id == Staff.id)
     return list(
         db.session.scalars(
-            select(Staff).where(Staff.status == StaffStatus.ACTIVE, ~linked).order_by(func.lower(Staff.name), Staff.id)
+            select(Staff)
+            .where(Staff.status == StaffStatus.ACTIVE, ~linked, Staff.id != user.id)
+            .order_by(func.lower(Staff.name), Staff.id)
         )
     )
 

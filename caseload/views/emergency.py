@@ -11,10 +11,11 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from sqlalchemy import select
 
 from caseload.blueprint import bp
 from caseload.forms.safeguards import EmergencyForm, FindingForm
-from caseload.models import EmergencyGrant, GrantPurpose
+from caseload.models import Client, EmergencyGrant, GrantPurpose
 from caseload.services import emergency as service
 from caseload.services import safeguard_queries as queries
 from caseload.services.clients import active_assignments, record_read
@@ -39,9 +40,13 @@ def safeguards_queue() -> str:
 
 
 def _reviewable_grant(grant_id: int) -> EmergencyGrant:
-    grant = db.get_or_404(EmergencyGrant, grant_id)
-    policy.authorize(current_user, "client.safeguard", grant.client, conceal=True)
-    return grant
+    """A grant on a record the person handles; a grant on another record and a missing one take the same path."""
+    statement = select(EmergencyGrant).join(Client, Client.id == EmergencyGrant.client_id).where(
+        EmergencyGrant.id == grant_id)
+    grant = db.session.scalar(policy.scope(statement, current_user, "client.safeguard", Client))
+    if grant is None:
+        policy.refuse(current_user, "EmergencyGrant:client.safeguard", grant_id, status=404)
+    return grant  # type: ignore[return-value]
 
 
 def _render_grant(grant: EmergencyGrant, form: FindingForm, message: str = "", status: int = 200) -> tuple[str, int]:

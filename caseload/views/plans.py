@@ -42,8 +42,7 @@ def _client(client_id: int, *, edit: bool = False) -> Client:
     not change them and ``edit`` is asked."""
     if not 0 < client_id < 2**31:  # beyond what the id column holds: no such client
         abort(404)
-    client = db.get_or_404(Client, client_id)
-    policy.authorize(current_user, "client.view", client, conceal=True)
+    client = policy.load(current_user, "client.view", Client, client_id)  # a hidden and a missing one alike
     if edit:
         policy.authorize(current_user, "client.edit", client)
     return client

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from caseload.blueprint import bp
 from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm
@@ -175,8 +176,10 @@ def referrals_export() -> Response | tuple[str, int]:
 
 
 def _mark(referral_id: int, *, seen: bool) -> Response | tuple[str, int]:
-    referral = db.get_or_404(Referral, referral_id)
-    policy.authorize(current_user, "client.edit", referral.client, conceal=True)
+    statement = select(Referral).join(Client, Client.id == Referral.client_id).where(Referral.id == referral_id)
+    referral = db.session.scalar(policy.scope(statement, current_user, "client.edit", Client))
+    if referral is None:  # another person's hidden client and a missing referral alike: one query, one refusal
+        policy.refuse(current_user, "Referral:client.edit", referral_id, status=404)
     day = referral.received_on
     form = SeenForm()
     if not form.validate_on_submit():

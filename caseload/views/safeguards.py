@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlalchemy import select
 
 from caseload.blueprint import bp
 from caseload.forms.safeguards import (
@@ -61,9 +62,7 @@ def _today() -> date:
 
 def _safeguarded_client(client_id: int) -> Client:
     """A client the signed-in person may manage safeguards for; 404 otherwise, as for a missing record."""
-    client = db.get_or_404(Client, client_id)
-    policy.authorize(current_user, "client.safeguard", client, conceal=True)
-    return client
+    return policy.load(current_user, "client.safeguard", Client, client_id)
 
 
 # The safeguards overview ------------------------------------------------------------------------------------------
@@ -89,6 +88,7 @@ def _render_index(policy_form: PolicyForm, status: int = 200, *, stale: bool = F
         today=today,
         now=utcnow(),
         review_status=queries.review_status,
+        others=policy.other_officers(current_user),
     ), status
 
 
@@ -138,7 +138,7 @@ def safeguards_link() -> tuple[str, int]:
 
 def _fill_link_choices(form: LinkForm) -> None:
     form.staff.choices = [("", "Choose a staff member"), *(
-        (person.id, f"{person.name} ({person.email})") for person in queries.linkable_staff()
+        (person.id, f"{person.name} ({person.email})") for person in queries.linkable_staff(current_user)
     )]
 
 
@@ -154,7 +154,7 @@ def safeguards_link_client(client_id: int) -> Response | tuple[str, int]:
     message, status = "", 200
     if form.validate_on_submit():
         staff = db.session.get(Staff, form.staff.data)
-        if staff is None:
+        if staff is None or staff.id == current_user.id:
             form.staff.errors = ["Choose from the list. If the list has changed, reload the page."]
             status = 400
         else:
@@ -288,8 +288,10 @@ def safeguards_assign(client_id: int) -> Response | tuple[str, int]:
 @requires("caseload.safeguards")
 def safeguards_end_assignment(client_id: int, assignment_id: int) -> Response:
     client = _safeguarded_client(client_id)
-    assignment = db.get_or_404(Assignment, assignment_id)
-    if assignment.client_id != client.id:
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.id == assignment_id, Assignment.client_id == client.id)
+    )
+    if assignment is None:  # missing, or another client's: the same single query, the same refusal
         policy.refuse(current_user, "Assignment:end", assignment_id, status=404)
     if assignment.ended_at is None:
         end_assignment(assignment, current_user)

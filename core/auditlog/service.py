@@ -1,6 +1,8 @@
 """Queries behind the audit screen and its CSV export, and the notes the screen itself leaves in the log.
 
 Everything filters in SQL. The screen loads each entry's person with a join; the export streams plain rows.
+Every query leaves out the entries hidden from the person looking (``core.policy.concealed``): a privacy officer or
+administrator who is also a client here never reads the entries about their own record; another one does.
 Notes about looking at the log say which filters were used and how many entries matched, never the filter values:
 a name, an email address or a client's record number typed into a filter is personal data.
 """
@@ -14,10 +16,10 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, not_, select
 from sqlalchemy.orm import joinedload
 
-from core import audit, timeutil
+from core import audit, policy, timeutil
 from core.auditlog.forms import NOT_SIGNED_IN, AuditFilterForm
 from core.csvfiles import safe_cell
 from core.extensions import db
@@ -122,23 +124,34 @@ def filter_form(args: Any) -> AuditFilterForm:
 # The list, one entry, the export --------------------------------------------------------------------------------
 
 
-def entries(filters: Filters) -> Select[tuple[AuditEntry]]:
+def _shown_to(viewer: Staff) -> ColumnElement[bool]:
+    return not_(policy.concealed(viewer, AuditEntry))
+
+
+def entries(filters: Filters, viewer: Staff) -> Select[tuple[AuditEntry]]:
     """Matching entries, newest first, each with its person's name and email joined in (one query per page)."""
     person = joinedload(AuditEntry.actor).load_only(Staff.name, Staff.email).lazyload("*")
-    return select(AuditEntry).options(person).where(*filters.conditions()).order_by(AuditEntry.id.desc())
+    return (
+        select(AuditEntry)
+        .options(person)
+        .where(*filters.conditions(), _shown_to(viewer))
+        .order_by(AuditEntry.id.desc())
+    )
 
 
-def count(filters: Filters) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(*filters.conditions())) or 0
+def count(filters: Filters, viewer: Staff) -> int:
+    statement = select(func.count()).select_from(AuditEntry).where(*filters.conditions(), _shown_to(viewer))
+    return db.session.scalar(statement) or 0
 
 
-def entry(entry_id: int) -> AuditEntry | None:
+def entry(entry_id: int, viewer: Staff) -> AuditEntry | None:
+    """One entry; None when there is none or it is hidden from ``viewer`` (the same one query either way)."""
     if not 0 <= entry_id <= LARGEST_ID:
         return None
     statement = (
         select(AuditEntry)
         .options(joinedload(AuditEntry.actor).load_only(Staff.name, Staff.email).lazyload("*"))
-        .where(AuditEntry.id == entry_id)
+        .where(AuditEntry.id == entry_id, _shown_to(viewer))
         .execution_options(populate_existing=True)
     )
     return db.session.scalar(statement)
@@ -194,9 +207,9 @@ CSV_HEADER = (
 )
 
 
-
-def csv_lines(filters: Filters, before_id: int) -> Iterator[str]:
-    """The matching entries written before ``before_id``, newest first, as CSV text in batches."""
+def csv_lines(filters: Filters, before_id: int, viewer: Staff) -> Iterator[str]:
+    """The matching entries written before ``before_id``, newest first, as CSV text in batches. The query is built
+    here, while the request still holds ``viewer``; the rows are read as the response streams."""
     statement = (
         select(
             AuditEntry.id,
@@ -215,10 +228,14 @@ def csv_lines(filters: Filters, before_id: int) -> Iterator[str]:
             AuditEntry.hash,
         )
         .outerjoin(Staff, AuditEntry.actor_id == Staff.id)
-        .where(AuditEntry.id < before_id, *filters.conditions())
+        .where(AuditEntry.id < before_id, *filters.conditions(), _shown_to(viewer))
         .order_by(AuditEntry.id.desc())
         .execution_options(yield_per=CSV_BATCH)
     )
+    return _csv_text(statement)
+
+
+def _csv_text(statement: Select[Any]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # lets spreadsheet programs read the file as UTF-8

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
+from core import policy
 from core.auditlog import service
 from core.auditlog.forms import AuditFilterForm
 from core.extensions import db
@@ -25,16 +26,18 @@ def _list_page(form: AuditFilterForm) -> str:
     if form.validate():
         filters = service.Filters.from_form(form)
         page = db.paginate(
-            service.entries(filters),
+            service.entries(filters, current_user),
             page=page_number(),
             per_page=service.PER_PAGE,
             error_out=False,
         )
         service.note_viewed(current_user, filters, page.total, page.page)
-        html = render_template("audit/index.html", form=form, page=page, filters=filters)
+        html = render_template("audit/index.html", form=form, page=page, filters=filters,
+                               others=policy.other_officers(current_user))
     else:
         service.note_viewed(current_user, None, None)
-        html = render_template("audit/index.html", form=form, page=None, filters=None)
+        html = render_template("audit/index.html", form=form, page=None, filters=None,
+                               others=policy.other_officers(current_user))
     db.session.commit()
     return html
 
@@ -52,13 +55,13 @@ def export() -> str | Response:
     if not form.validate():
         return _list_page(form)
     filters = service.Filters.from_form(form)
-    matched = service.count(filters)
+    matched = service.count(filters, current_user)
     note = service.note_exported(current_user, filters, matched)
     before_id = note.id
     db.session.commit()
     filename = f"audit-log-{utcnow():%Y%m%d-%H%M%S}-utc.csv"
     return Response(
-        stream_with_context(service.csv_lines(filters, before_id)),
+        stream_with_context(service.csv_lines(filters, before_id, current_user)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -67,7 +70,7 @@ def export() -> str | Response:
 @bp.get("/<int:entry_id>")
 @requires("audit.view")
 def detail(entry_id: int) -> str:
-    found = service.entry(entry_id)
+    found = service.entry(entry_id, current_user)
     if found is None:
         abort(404)
     check = service.check_entry(found)

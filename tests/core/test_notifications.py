@@ -144,6 +144,7 @@ def test_a_high_priority_notification_says_urgent_in_words(client, db, login_as)
     assert ">Urgent</span>" in items["An urgent message already read"]
     assert "Urgent" not in items["An ordinary message"]
     assert "1 unread message is marked <strong>Urgent</strong>: read it first." in page
+    assert "Notifications (2 new, 1 urgent)" in page  # in the menu of every page, counted with the session
 
 
 def test_notify_keeps_the_priority(db):
