@@ -111,6 +111,17 @@ class UnlinkForm(FlaskForm, VersionMixin):
     pass
 
 
+class MergeForm(FlaskForm, VersionMixin):
+    """Merge a possible duplicate into the protected record: ``version`` is the protected record's, ``duplicate``
+    the new record's, as the page showed them."""
+
+    duplicate = version_field("Version of the new record")
+    confirm = BooleanField(
+        "I have checked that the two records are the same person",
+        validators=[DataRequired("Tick the box to confirm the two records are the same person.")],
+    )
+
+
 class AssignForm(FlaskForm):
     provider = SelectField(
         "Provider",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from caseload.access import live_grant, program_conflict, provider_conflict
 from caseload.models import Assignment, Client, ClientStatus, Consent, Determination, DualPolicy, SealedAccess
+from caseload.services import duplicates
 from core import audit, edits, settings
 from core.edits import expect_version
 from core.errors import RefusalEntry, Refused
@@ -41,6 +42,7 @@ def create_client(data: Mapping[str, Any], actor: Staff, *, assign_self_as: str 
     audit.record("client.created", actor=actor, record_type="client", record_id=client.id)
     if assign_self_as:
         assign(client, actor, assign_self_as, actor)
+    duplicates.tell_of_possible_duplicates(client, actor)  # nothing changes for the person typing
     return client
 
 
@@ -60,6 +62,8 @@ def update_client(client: Client, data: Mapping[str, Any], actor: Staff, *, vers
         edits.flush()
         audit.record("client.updated", actor=actor, record_type="client", record_id=client.id,
                      detail=", ".join(changed))
+        if {"name", "date_of_birth"} & set(changed):
+            duplicates.tell_of_possible_duplicates(client, actor)
     return changed
 
 

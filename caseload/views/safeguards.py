@@ -28,10 +28,13 @@ from caseload.forms.safeguards import (
     ClientSearchForm,
     DeterminationForm,
     LinkForm,
+    MergeForm,
     PolicyForm,
     UnlinkForm,
 )
 from caseload.models import Assignment, Client, DualPolicy, Relationship
+from caseload.services import duplicates
+from caseload.services import merge as merge_service
 from caseload.services import safeguard_queries as queries
 from caseload.services import safeguards as service
 from caseload.services.caseload_lists import provider_choices
@@ -246,6 +249,7 @@ def _render_client(
             formdata=None, prefix="determination", data={"replaces": str(determinations[0].id if determinations else 0)}
         ),
         strict=settings.get(service.POLICY) == DualPolicy.STRICT,
+        duplicates=duplicates.possible_duplicates(client),
         refusal=services_refusal(client),
         message=message,
         today=_today(),
@@ -322,6 +326,70 @@ def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
         return _render_client(client, determination_form=form, message=STALE_MESSAGE, status=409)
     flash(f"The determination is recorded. Its review is due by {determination.review_on:%d %B %Y}.", "success")
     return redirect(url_for(".safeguard_client", client_id=client.id, _anchor="determinations"))
+
+
+# Possible duplicates of a sealed record ------------------------------------------------------------------------------
+
+# Tables as people call them, for the list of what a merge moves (a table without a name here shows its own).
+HOLDING_NAMES = {
+    "caseload_contact_note": "contact notes",
+    "caseload_plan_version": "recovery plan versions",
+    "caseload_consent": "consents and releases",
+    "caseload_referral": "referrals",
+    "caseload_attendance": "group sessions attended",
+    "caseload_assignment": "assignments of providers (current and past)",
+    "caseload_determination": "determinations",
+    "caseload_declared_relationship": "declared personal relationships",
+    "caseload_emergency_grant": "uses of emergency access",
+    "caseload_sealed_access": "openings of the record (access report)",
+}
+
+
+def _duplicate_pair(client_id: int, duplicate_id: int) -> tuple[Client, Client]:
+    """The sealed record and one of its possible duplicates; anything else answers as a missing record."""
+    sealed = _safeguarded_client(client_id)
+    duplicate = next((c for c in duplicates.possible_duplicates(sealed) if c.id == duplicate_id), None)
+    if duplicate is None:
+        policy.refuse(current_user, "Client:merge", duplicate_id, status=404)
+    return sealed, duplicate  # type: ignore[return-value]
+
+
+def _render_merge(sealed: Client, duplicate: Client, form: MergeForm, message: str = "",
+                  status: int = 200) -> tuple[str, int]:
+    record_read(sealed, current_user, "merge page")
+    record_read(duplicate, current_user, "merge page")
+    db.session.commit()
+    holdings = [(HOLDING_NAMES.get(table, table.removeprefix("caseload_").replace("_", " ")), count)
+                for table, count in merge_service.holdings(duplicate.id).items() if count]
+    return render_template(
+        "caseload/safeguards/merge.html", sealed=sealed, duplicate=duplicate, form=form, message=message,
+        holdings=holdings, member=db.session.get(Staff, sealed.staff_member_id),
+    ), status
+
+
+@bp.route("/safeguards/clients/<int:client_id>/merge/<int:duplicate_id>", methods=["GET", "POST"])
+@requires("caseload.safeguards")
+def safeguards_merge(client_id: int, duplicate_id: int) -> Response | tuple[str, int]:
+    sealed, duplicate = _duplicate_pair(client_id, duplicate_id)
+    if request.method == "GET":
+        form = MergeForm(formdata=None, data={"version": sealed.version, "duplicate": duplicate.version})
+        return _render_merge(sealed, duplicate, form)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        return _render_merge(sealed, duplicate, form, status=400)
+    try:
+        moved = merge_service.merge(sealed, duplicate, current_user, sealed_version=form.version.data,
+                                    duplicate_version=form.duplicate.data)
+        edits.commit()
+    except StaleEdit:
+        db.session.rollback()
+        sealed, duplicate = _duplicate_pair(client_id, duplicate_id)
+        form.version.data, form.duplicate.data = str(sealed.version), str(duplicate.version)
+        return _render_merge(sealed, duplicate, form, message=STALE_MESSAGE, status=409)
+    total = sum(moved.values())
+    flash(f"The new record is merged into this protected record: {total} item{'s' if total != 1 else ''} moved. "
+          "The record is still sealed, and the new record's address no longer exists.", "success")
+    return redirect(url_for(".safeguard_client", client_id=client_id))
 
 
 # The access report and declared relationships ---------------------------------------------------------------------
