@@ -232,6 +232,18 @@ def test_a_match_a_non_match_and_a_barred_person_get_the_same_answer(client, db,
     assert all("Cory Coworker" in note.text and "Jo Doe" not in note.text for note in urgent)
 
 
+def test_several_unprotected_records_with_the_name_open_nothing(client, db, agency, requester):
+    """Two unprotected records with one name and date of birth: nothing is opened, and the answer is the same."""
+    for _ in range(2):
+        make_client("Sam Twin", date_of_birth=date(1990, 1, 2))
+    db.session.commit()
+    response = client.post("/caseload/emergency", data=form(name="sam  TWIN", date_of_birth="1990-01-02"))
+    nobody = client.post("/caseload/emergency", data=form(name="Pat Nobody"))
+    assert same_page(response, nobody)
+    assert grants(db) == []
+    assert [entry.detail for entry in audit_entries(db, "emergency.refused")] == ["several matches", "no match"]
+
+
 def test_the_form_says_the_answer_is_the_same_either_way(client, requester):
     page = text(client.get("/caseload/emergency"))
     assert "You get the same answer whether or not a record matches what you type." in page

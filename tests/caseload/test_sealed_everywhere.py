@@ -1359,6 +1359,24 @@ def relink(db, agency: SimpleNamespace, role: str) -> Staff:
     return subject
 
 
+def PARTS(target: Target) -> tuple[tuple[str, int], ...]:  # noqa: N802 - a table of constants, by target
+    return (("client", target.client), ("referral", target.referral), ("assignment", target.assignment),
+            ("consent", target.consent), ("emergencygrant", target.grant))
+
+
+def refuse_parts(db, agency: SimpleNamespace) -> None:
+    """Refusals that name a part of R (someone poking at its assignment, consent, referral or grant through another
+    record's address): entries the audit screen must also keep from the staff member."""
+    from core import audit
+
+    target = agency.targets["sealed"]
+    for record_type, record_id in (("Assignment:end", target.assignment), ("Consent", target.consent),
+                                   ("Referral:client.edit", target.referral), ("EmergencyGrant:own", target.grant)):
+        audit.record("access.denied", actor=agency.people["coworker"], record_type=record_type, record_id=record_id,
+                     outcome=audit.DENIED)
+    db.session.commit()
+
+
 def audit_rows(found: Answer) -> list[list[str]]:
     return [line.split(",") for line in found.words.lstrip("\ufeff").splitlines()[1:] if line.strip()]
 
@@ -1375,6 +1393,7 @@ def test_a_privacy_officer_or_administrator_never_sees_their_own_record(client, 
     audit log they read, and every page but the audit screen is exactly the page they get once R is erased."""
     target = agency.targets["sealed"]
     person = relink(db, agency, OFFICER_SUBJECTS[subject])
+    refuse_parts(db, agency)
     sign_in(client, person)
 
     seen: dict[str, Answer] = {}
@@ -1402,8 +1421,7 @@ def test_a_privacy_officer_or_administrator_never_sees_their_own_record(client, 
     assert answer(client.get(f"/audit/{sealed_entry.id}")) == answer(client.get(f"/audit/{MISSING}"))
     exported = audit_rows(answer(client.get("/audit/export.csv")))
     assert exported, "the CSV has the other entries"
-    for record_type, record_id in (("client", target.client), ("referral", target.referral),
-                                   ("assignment", target.assignment), ("consent", target.consent)):
+    for record_type, record_id in PARTS(target):
         assert about(exported, record_type, record_id) == [], record_type
     assert f"linked to staff {person.id}" not in " ".join(",".join(row) for row in exported)
     if subject == "privacy-subject":  # the safeguards screens are theirs too, and hide R
@@ -1420,9 +1438,11 @@ def test_control_the_other_privacy_officer_handles_it(client, db, agency):
     """Pia, the other privacy officer, reads R's entries on the audit screen and manages R's safeguards."""
     target = agency.targets["sealed"]
     person = relink(db, agency, Role.PRIVACY)
+    refuse_parts(db, agency)
     sign_in(client, agency.people["privacy"])
     exported = audit_rows(answer(client.get("/audit/export.csv")))
-    assert about(exported, "client", target.client)
+    for record_type, record_id in PARTS(target):
+        assert about(exported, record_type, record_id), record_type
     assert f"linked to staff {person.id}" in " ".join(",".join(row) for row in exported)
     listed = answer(client.get(f"/audit/?record_type=client&record_id={target.client}")).words
     assert "client.sealed" in listed
@@ -1701,8 +1721,10 @@ def test_a_merge_moves_the_rows_of_every_table_that_points_at_a_client(db, agenc
     assert {ref.table.name for ref in references} == set(makers), "a table points at clients: add a row maker"
     made = {table: make() for table, make in makers.items()}
     session_attended = made["caseload_attendance"].session_id
-    db.session.commit()
+    duplicate.phone, duplicate.pronouns = "555-0142", "he/him"
     sealed = db.session.get(Client, target.client)
+    sealed.phone = ""  # a blank the duplicate fills; the pronouns the sealed record has are kept
+    db.session.commit()
 
     moved = merge_service.merge(sealed, duplicate, agency.people["privacy"], sealed_version=sealed.version,
                                 duplicate_version=duplicate.version)
@@ -1719,7 +1741,9 @@ def test_a_merge_moves_the_rows_of_every_table_that_points_at_a_client(db, agenc
             continue
         db.session.refresh(row)
         assert row.client_id == target.client, table
-    assert db.session.get(Client, target.client).sealed
+    merged = db.session.get(Client, target.client)
+    assert merged.sealed
+    assert (merged.phone, merged.pronouns, merged.name) == ("555-0142", "they/them", R_NAME)
 
 
 def test_a_merge_is_all_or_nothing(db, agency, monkeypatch):
