@@ -332,17 +332,23 @@ def safeguards_determination(client_id: int) -> Response | tuple[str, int]:
 
 # Tables as people call them, for the list of what a merge moves (a table without a name here shows its own).
 HOLDING_NAMES = {
-    "caseload_contact_note": "contact notes",
-    "caseload_plan_version": "recovery plan versions",
-    "caseload_consent": "consents and releases",
-    "caseload_referral": "referrals",
-    "caseload_attendance": "group sessions attended",
-    "caseload_assignment": "assignments of providers (current and past)",
-    "caseload_determination": "determinations",
-    "caseload_declared_relationship": "declared personal relationships",
-    "caseload_emergency_grant": "uses of emergency access",
-    "caseload_sealed_access": "openings of the record (access report)",
+    "caseload_contact_note": ("contact note", "contact notes"),
+    "caseload_plan_version": ("recovery plan version", "recovery plan versions"),
+    "caseload_consent": ("consent or release", "consents and releases"),
+    "caseload_referral": ("referral", "referrals"),
+    "caseload_attendance": ("group session attended", "group sessions attended"),
+    "caseload_assignment": ("assignment of a provider", "assignments of providers (current and past)"),
+    "caseload_determination": ("determination", "determinations"),
+    "caseload_declared_relationship": ("declared personal relationship", "declared personal relationships"),
+    "caseload_emergency_grant": ("use of emergency access", "uses of emergency access"),
+    "caseload_sealed_access": ("opening of the record", "openings of the record (access report)"),
 }
+
+
+def _holding_words(table: str, count: int) -> str:
+    plain = table.removeprefix("caseload_").replace("_", " ")
+    one, many = HOLDING_NAMES.get(table, (plain, plain))
+    return f"{count} {one if count == 1 else many}"
 
 
 def _duplicate_pair(client_id: int, duplicate_id: int) -> tuple[Client, Client]:
@@ -359,8 +365,7 @@ def _render_merge(sealed: Client, duplicate: Client, form: MergeForm, message: s
     record_read(sealed, current_user, "merge page")
     record_read(duplicate, current_user, "merge page")
     db.session.commit()
-    holdings = [(HOLDING_NAMES.get(table, table.removeprefix("caseload_").replace("_", " ")), count)
-                for table, count in merge_service.holdings(duplicate.id).items() if count]
+    holdings = [_holding_words(table, count) for table, count in merge_service.holdings(duplicate.id).items() if count]
     return render_template(
         "caseload/safeguards/merge.html", sealed=sealed, duplicate=duplicate, form=form, message=message,
         holdings=holdings, member=db.session.get(Staff, sealed.staff_member_id),

@@ -327,7 +327,10 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
         expect(privacy.get_by_role("heading", level=1)).to_have_text("Emergency access by Blair Mensah")
         expect(privacy.get_by_role("region", name="What they told us")).to_contain_text("crisis line")
         opened = privacy.get_by_role("table", name=re.compile("^Each opening of the record during this access"))
-        expect(opened.get_by_role("row").filter(has_text="Blair Mensah")).to_contain_text("Record")
+        # Two openings: the record from the grants list (emergency access), then its page (record).
+        blair = opened.get_by_role("row").filter(has_text="Blair Mensah")
+        expect(blair).to_have_count(2)
+        expect(blair.filter(has_text="Record")).to_have_count(1)
         privacy.get_by_role("button", name="Record the finding and close this review").click()
         expect(privacy.get_by_role("alert").filter(has_text="Write your finding")).to_be_visible()
         no_violations(privacy, "privacy-journey-grant-errors", axe_violations, screenshot)
@@ -353,3 +356,58 @@ def test_emergency_access_to_a_sealed_record_is_reviewed(
     response = clinician.goto(record)
     assert response is not None
     assert response.status == 404
+
+
+# --- A co-worker's referral duplicates the sealed record; the privacy officer merges it --------------------------
+
+
+def test_a_duplicate_of_the_sealed_record_is_merged_by_the_privacy_officer(
+    page: Page,
+    new_context: NewContext,
+    live_server: LiveServer,
+    axe_violations: AxeCheck,
+    screenshot: Screenshot,
+) -> None:
+    """Dr. Casey Lin, on Jordan Blake's team, takes a referral for "jordan blake" (typed their own way): it is saved
+    like any other, and the privacy officer gets an urgent notice, compares the two records and merges them."""
+    coworker = page
+    sign_in(coworker, live_server, DEMO_EMAILS["clinician"])
+    coworker.goto(live_server.at("/caseload/referrals/new"))
+    choose(coworker, "Self-referral")
+    coworker.get_by_label("Full name", exact=True).fill("  jordan   BLAKE ")
+    coworker.get_by_label("Date of birth").fill(JORDAN_BORN.isoformat())
+    coworker.get_by_label("Reason for referral").fill("Walked in and asked about a peer group.")
+    choose(coworker, "Routine")
+    coworker.get_by_label("When the referral came in").fill("2026-11-20T10:00")
+    coworker.get_by_role("button", name="Save the referral").click()
+    expect(coworker.get_by_text(re.compile("^The referral is saved"))).to_be_visible()  # as for anyone
+
+    privacy = new_context().new_page()
+    sign_in(privacy, live_server, DEMO_EMAILS["privacy"])
+    privacy.goto(live_server.at("/notifications/"))
+    notice = privacy.get_by_role("listitem").filter(has_text="may duplicate a protected record")
+    expect(notice.first).to_contain_text("Urgent")
+    expect(privacy.get_by_role("link", name=re.compile(r"^Notifications \(\d+ new, \d+ urgent\)"))).to_be_visible()
+    no_violations(privacy, "privacy-journey-urgent-notice", axe_violations, screenshot)
+    notice.first.get_by_role("link", name=re.compile("^Open")).click()
+
+    expect(privacy.get_by_role("heading", level=1)).to_have_text("Merge a possible duplicate into a protected record")
+    compared = privacy.get_by_role("table", name="The two records side by side")
+    expect(compared).to_contain_text("jordan BLAKE")
+    expect(compared).to_contain_text("Jordan Blake")
+    expect(privacy.get_by_role("region", name="What happens when you merge them")).to_contain_text("1 referral")
+    no_violations(privacy, "privacy-journey-merge", axe_violations, screenshot)
+    privacy.get_by_role("button", name="Merge into the protected record").click()
+    expect(privacy.get_by_role("alert").filter(has_text="Tick the box")).to_be_visible()
+    no_violations(privacy, "privacy-journey-merge-errors", axe_violations, screenshot)
+    choose(privacy, "I have checked that the two records are the same person")
+    privacy.get_by_role("button", name="Merge into the protected record").click()
+
+    expect(privacy.get_by_text(re.compile(r"^The new record is merged into this protected record"))).to_be_visible()
+    expect(privacy.get_by_role("heading", level=1)).to_have_text(re.compile("Jordan"))
+    no_violations(privacy, "privacy-journey-merged", axe_violations, screenshot)
+    with live_server.app.app_context():
+        assert db.session.scalars(select(Client.id).where(Client.name.ilike("%jordan%blake%"))).all() == [
+            client_id(live_server, JORDAN)
+        ]
+        db.session.remove()

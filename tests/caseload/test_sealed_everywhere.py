@@ -1637,7 +1637,7 @@ def test_the_privacy_officer_merges_the_duplicate_into_the_sealed_record(client,
     page = answer(client.get(f"/caseload/safeguards/clients/{target.client}/merge/{dup_id}"))
     assert page.status == 200
     assert "zanzíbar QUIXOTÉ" in page.words  # the new record's name as typed (spaces tidied)
-    assert "1 contact notes" in page.words
+    assert "1 contact note" in page.words
     assert "2 group sessions attended" in page.words
     unconfirmed = client.post(f"/caseload/safeguards/clients/{target.client}/merge/{dup_id}",
                               data={"version": str(db.session.get(Client, target.client).version),
