@@ -1,7 +1,7 @@
 """core: notifications have a priority (normal or high); clients are found by date of birth (index)
 
-Revision ID: 0012_seal2_notification_priority
-Revises: 0011_readiness_ballots
+Revision ID: 0014_notification_priority
+Revises: 0013_readiness_anonymity
 Create Date: 2026-12-07
 
 Issue 10. A notice that a person barred from a protected record asked for emergency access, or that a new record may
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012_seal2_notification_priority'
-down_revision = '0011_readiness_ballots'
+revision = '0014_notification_priority'
+down_revision = '0013_readiness_anonymity'
 branch_labels = None
 depends_on = None
 
