@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
+from werkzeug.wrappers import Response
+
 from core import audit
 from core.extensions import db
 from core.models import Staff
@@ -43,7 +46,8 @@ class Refused(Exception):
 
     ``earlier`` are audit entries the refused request wrote before it was refused that must outlive the rollback
     too (e.g. a failed re-authentication); they are written before ``entry``. ``then`` is work that must outlive
-    the rollback as well (e.g. an urgent notice to the privacy officer), done after them in the same commit."""
+    the rollback as well, done after them in the same commit. ``afterwards`` is such work that must not show in the
+    answer's time (an urgent notice that only some refusals send): the view runs it with ``after_the_answer``."""
 
     def __init__(
         self,
@@ -52,11 +56,13 @@ class Refused(Exception):
         entry: RefusalEntry | None = None,
         earlier: tuple[RefusalEntry, ...] = (),
         then: Callable[[], None] | None = None,
+        afterwards: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(message)
         self.entry = entry
         self.earlier = earlier
         self.then = then
+        self.afterwards = afterwards
 
 
 class StaleEdit(Exception):
@@ -81,3 +87,22 @@ def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
     if refusal.then is not None:
         refusal.then()
     db.session.commit()
+
+
+def after_the_answer(response: Response, work: Callable[[], None]) -> Response:
+    """Do ``work`` once the answer has gone out (when the server closes the response), in an app context and a
+    transaction of its own, so that how long it takes never shows in the answer. An error is logged, never raised:
+    the answer is already sent."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                work()
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                app.logger.exception("Work done after an answer failed.")
+
+    response.call_on_close(run)
+    return response

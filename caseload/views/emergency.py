@@ -20,7 +20,7 @@ from caseload.services import emergency as service
 from caseload.services import safeguard_queries as queries
 from caseload.services.clients import active_assignments, record_read
 from core import policy
-from core.errors import RefusalEntry, Refused, keep_refusal
+from core.errors import RefusalEntry, Refused, after_the_answer, keep_refusal
 from core.extensions import db, limiter
 from core.pages import paginate
 from core.policy import requires
@@ -135,7 +135,8 @@ def emergency_access() -> Response | tuple[str, int]:
             status = 400
         except service.NothingOpened as error:
             keep_refusal(error, current_user)
-            return _answered()
+            answer = _answered()
+            return after_the_answer(answer, error.afterwards) if error.afterwards is not None else answer
         except Refused as error:
             keep_refusal(error, current_user)
             message, status = str(error), 409

@@ -212,6 +212,7 @@ def test_a_match_a_non_match_and_a_barred_person_get_the_same_answer(client, db,
         response = client.post("/caseload/emergency", data=data)
         answers[who] = (response.status_code, response.headers.get("Location"), response.data,
                         flashed(client, response))
+        response.close()  # as a server does once the answer is sent: the urgent notice is written then
     assert len(set(answers.values())) == 1, answers
     status, location, _body, message = answers["match"]
     assert (status, location) == (302, "/caseload/emergency/grants")
@@ -438,3 +439,56 @@ def test_control_characters_in_the_form_are_not_a_server_error(client, db, reque
     assert response.status_code == 302  # "Jo Doe" once the tab and line break are taken out
     [grant] = grants(db)
     assert grant.reason == REASON
+
+
+# The same time for a barred person and a non-match (issue 10, finding 1: "status, body, time") ----------------------
+
+TIMING_ROUNDS = 100
+NOISE_TIMES = 3  # as for hidden and missing records (tests/caseload/test_sealed_everywhere.py)
+FLOOR_SHARE = 0.15
+
+
+def test_a_barred_person_takes_as_long_as_a_non_match(client, db, agency):
+    """A barred person's request takes as long as one that matches nobody: four series of requests, interleaved in a
+    new random order each round (a barred person, a non-match, a second non-match as the measure of the machine's
+    noise, and a match). The barred median may differ from the non-match's by at most three times that noise, or
+    15 % of the non-match's median when the noise is tiny. A match is timed alongside but not held to it: it opens
+    the record, and the grants list it leads to shows the requester that it did, so its time tells them nothing
+    more; what must not show is that a barred person asked about a record that exists."""
+    import random
+    import statistics
+    from time import perf_counter
+
+    kinds = {
+        "match": (agency["requester"], form()),
+        "no match": (agency["outside"], form(name="Pat Nobody", date_of_birth="1970-05-05")),
+        "no match again": (agency["outside"], form(name="Sam Nobody", date_of_birth="1971-06-06")),
+        "barred": (agency["coworker"], form()),
+    }
+    tokens = {kind: factories.start_session(person) for kind, (person, _data) in kinds.items()}
+    db.session.commit()
+    times: dict[str, list[float]] = {kind: [] for kind in kinds}
+    shuffle = random.Random(11).shuffle
+    for round_number in range(TIMING_ROUNDS + 5):
+        order = list(kinds)
+        shuffle(order)
+        for kind in order:
+            with client.session_transaction() as session:
+                session["_user_id"] = tokens[kind]
+                session["_fresh"] = True
+            started = perf_counter()
+            response = client.post("/caseload/emergency", data=kinds[kind][1])
+            took = perf_counter() - started
+            response.close()  # a server closes the answer once it has gone out: the urgent notice is written then
+            assert response.status_code == 302
+            if round_number >= 5:  # the first rounds warm the caches up
+                times[kind].append(took)
+
+    medians = {kind: statistics.median(values) * 1000 for kind, values in times.items()}
+    noise = abs(medians["no match"] - medians["no match again"])
+    allowed = max(NOISE_TIMES * noise, FLOOR_SHARE * medians["no match"])
+    difference = abs(medians["barred"] - medians["no match"])
+    assert difference <= allowed, (
+        f"barred {medians['barred']:.2f} ms, no match {medians['no match']:.2f} ms: {difference:.2f} ms apart, "
+        f"allowed {allowed:.2f} ms (noise {noise:.2f} ms; a match took {medians['match']:.2f} ms)"
+    )

@@ -146,6 +146,7 @@ def answer(response) -> Answer:
         body = pdf_text(response.data)
     else:
         body = normalised(response.get_data(as_text=True))
+    response.close()  # as a server does once the answer is sent: work kept for after the answer is done then
     return Answer(response.status_code, response.mimetype, response.headers.get("Location", ""), body)
 
 
