@@ -55,6 +55,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "readiness.results": frozenset({Role.HR, Role.ADMIN}),
     "hiring.view": frozenset({Role.HR, Role.ADMIN}),
     "hiring.manage": frozenset({Role.HR, Role.ADMIN}),
+    # Interviewers may hold any role: the record rules let in only the posting's panel (and HR, the administrator).
+    "hiring.interview": ANY_STAFF,
     "training.view": ANY_STAFF,
     "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
 }

@@ -14,6 +14,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
     Field,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -34,7 +35,7 @@ from core.forms import (
     plain_paragraphs,
     plain_text,
 )
-from hiring.models import EmploymentType, LivedExperience, PayPeriod, WorkSetting
+from hiring.models import CandidateStage, EmploymentType, LivedExperience, PayPeriod, WorkSetting
 from hiring.services.pay import parse_dollars
 
 NOT_A_CHOICE = "Choose one of the options shown."
@@ -238,3 +239,32 @@ def application_form_class(questions: list[str]) -> type[ApplicationForm]:
     for index, question in enumerate(questions):
         setattr(BuiltApplicationForm, f"answer_{index}", _area(question, 2_000, required="Answer this question."))
     return BuiltApplicationForm
+
+
+# Candidates ------------------------------------------------------------------------------------------------------
+
+
+class CandidateFilter(Form):
+    """The search above a posting's list of candidates (read from the query string)."""
+
+    q = StringField("Name or email", filters=[clean_text], validators=[Optional(), Length(max=100), plain_text])
+    stage = SelectField("Stage", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.stage)
+        self.stage.choices = options([("", "Any stage"), *CandidateStage.choices()])
+
+
+class MoveForm(FlaskForm):
+    """Move a candidate to another stage (the board's cards and the candidate's page)."""
+
+    to_stage = SelectField("Move to", validators=[InputRequired("Choose the stage to move to.")])
+    comment = _area("Comment", 2_000)
+    reason = _area("Why not selected (needed for “Not selected”)", 2_000)
+    back = HiddenField()
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.to_stage)

@@ -15,6 +15,10 @@ look for.
 * ``hiring_application`` is one application sent on the careers page: who, how to reach them, their answers to the
   posting's questions, an optional lived-experience or veteran statement and their résumé (``core_upload``). It is
   personal data: only HR and the administrator see it. (The candidate pipeline and interview panels build on it.)
+* ``hiring_candidate`` is one applicant in the posting's pipeline (applied, screened, interview, offer, then hired,
+  not selected or withdrawn), made with the application it stands for; ``hiring_candidate_event`` is one move along
+  the pipeline with who, when, a comment and (for "not selected") the reason. Candidates are personal data: only
+  HR, the administrator and the posting's interview panel see them (``hiring.policy``).
 * ``hiring_exclusion_phrase`` is a phrase HR added to the list of requirement phrases that shut out people with
   lived experience (the built-in ones are in ``hiring.services.checks``).
 
@@ -67,6 +71,21 @@ class PostingStatus(Labelled):
     CLOSED = "closed"
 
 
+class CandidateStage(Labelled):
+    """The pipeline, in order: the first four are open, the last three end it."""
+
+    APPLIED = "applied"
+    SCREENED = "screened"
+    INTERVIEW = "interview"
+    OFFER = "offer"
+    HIRED = "hired"
+    NOT_SELECTED = "not_selected"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STAGES = (CandidateStage.APPLIED, CandidateStage.SCREENED, CandidateStage.INTERVIEW, CandidateStage.OFFER)
+
+
 label_words(
     {
         (WorkSetting, "inpatient"): "Inpatient",
@@ -85,6 +104,13 @@ label_words(
         (PostingStatus, "approved"): "Approved",
         (PostingStatus, "published"): "Published",
         (PostingStatus, "closed"): "Closed",
+        (CandidateStage, "applied"): "Applied",
+        (CandidateStage, "screened"): "Screened",
+        (CandidateStage, "interview"): "Interview",
+        (CandidateStage, "offer"): "Offer",
+        (CandidateStage, "hired"): "Hired",
+        (CandidateStage, "not_selected"): "Not selected",
+        (CandidateStage, "withdrawn"): "Withdrawn",
     }
 )
 
@@ -256,3 +282,52 @@ class Application(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     resume: Mapped[Upload] = relationship(lazy="joined")
+
+
+class Candidate(db.Model):
+    """One applicant in a posting's pipeline, made with the application it stands for."""
+
+    __tablename__ = "hiring_candidate"
+    __table_args__ = (CheckConstraint(f"stage IN {_in(CandidateStage)}", name="known_stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("hiring_application.id", ondelete="CASCADE"), unique=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20), default=CandidateStage.APPLIED, index=True)
+    stage_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)  # when it reached its stage
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency (core.edits)
+
+    application: Mapped[Application] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def stage_label(self) -> str:
+        return CandidateStage(self.stage).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage in OPEN_STAGES
+
+
+class CandidateEvent(db.Model):
+    """One move of a candidate along the pipeline (the first is "applied", by nobody: the person applied)."""
+
+    __tablename__ = "hiring_candidate_event"
+    __table_args__ = (CheckConstraint(f"to_stage IN {_in(CandidateStage)}", name="known_to_stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("hiring_candidate.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+    from_stage: Mapped[str] = mapped_column(String(20), default="")
+    to_stage: Mapped[str] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why "not selected"
+
+    actor: Mapped[Staff | None] = relationship(lazy="joined")
+
+    @property
+    def to_label(self) -> str:
+        return CandidateStage(self.to_stage).label

@@ -31,3 +31,10 @@ def queries_for(client: Any, url: str) -> int:
     with counting_queries() as statements:
         assert client.get(url).status_code == 200, url
     return len(statements)
+
+
+def fresh_queries_for(client: Any, url: str) -> int:
+    """``queries_for`` with nothing loaded beforehand, as on a real server (in the tests one app context, and so one
+    identity map, outlives each request, so a row an earlier request loaded would not be read again)."""
+    db.session.expunge_all()
+    return queries_for(client, url)

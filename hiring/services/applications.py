@@ -1,5 +1,6 @@
 """Applications sent on the careers page: checked, stored with the résumé (``core.uploads``), confirmed by email
-(the outbox), and audited without anything the person wrote. HR and the administrator read them; nobody else."""
+(the outbox), and audited without anything the person wrote. Each application makes a candidate in the posting's
+pipeline (``hiring.services.candidates``). HR and the administrator read them; nobody else."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import Select, func, select
 from core import audit, mail, uploads
 from core.extensions import db
 from core.models import Role, Staff, Upload
-from hiring.models import Application, Posting, PostingVersion
+from hiring.models import Application, Candidate, Posting, PostingVersion
+from hiring.services import candidates
 
 PURPOSE = "hiring.resume"
 READERS = (Role.HR, Role.ADMIN)
@@ -45,6 +47,7 @@ def apply(posting: Posting, version: PostingVersion, sent: Sent, resume: uploads
     )
     db.session.add(application)
     db.session.flush()
+    candidates.create_for(application)
     mail.queue(
         sent.email,
         f"We received your application: {title}",
@@ -65,6 +68,16 @@ def for_posting(posting: Posting) -> Select:
 
 def count_for(posting: Posting) -> int:
     return db.session.scalar(select(func.count()).where(Application.posting_id == posting.id)) or 0
+
+
+def candidate_ids(application_ids: list[int]) -> dict[int, int]:
+    """The candidate each application made (application id -> candidate id), in one query."""
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(Candidate.application_id, Candidate.id).where(Candidate.application_id.in_(application_ids))
+    )
+    return dict(rows.all())
 
 
 def answers_of(application: Application) -> list[tuple[str, str]]:

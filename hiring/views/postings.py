@@ -540,4 +540,5 @@ def posting_applications(posting_id: int) -> tuple[str, int]:
         version=postings.current_version(posting),
         page=page,
         answers_of=applications.answers_of,
+        candidate_ids=applications.candidate_ids([application.id for application in page.items]),
     )

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from core import settings, timeutil
 from core.extensions import db
 from core.models import Role, Staff, Team
@@ -85,3 +87,35 @@ def published(hr: Staff | None = None, team: Team | None = None, **changes: Any)
         postings.move(posting, action, "", posting.version, hr, agency_ready=True)
     db.session.flush()
     return posting
+
+
+RESUME = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def applicant(posting: Posting, name: str = "Robin Vega", email: str | None = None, **fields: Any) -> Any:
+    """An application sent to ``posting`` (published) the way the careers page sends it; returns its candidate."""
+    from core import uploads
+    from hiring.models import Candidate
+    from hiring.services import applications
+
+    version = postings.version_numbered(posting, posting.published_number or posting.current_number)
+    sent = applications.Sent(
+        name=name,
+        email=email or name.lower().replace(" ", ".") + "@example.org",
+        phone=fields.pop("phone", "555-0100"),
+        answers=[(question, "An answer.") for question in version.question_list],
+        statement=fields.pop("statement", ""),
+    )
+    resume = uploads.Checked(RESUME, uploads.PDF, "cv.pdf")
+    application = applications.apply(posting, version, sent, resume, version.title)
+    db.session.flush()
+    return db.session.scalars(select(Candidate).where(Candidate.application_id == application.id)).one()
+
+
+def moved(candidate: Any, stage: str, actor: Staff, **fields: str) -> Any:
+    """``candidate`` moved to ``stage`` by ``actor`` through the service, as HR's form does."""
+    from hiring.services import candidates
+
+    candidates.move(candidate, candidates.Move(stage, **fields), candidate.version, actor)
+    db.session.flush()
+    return candidate
