@@ -28,6 +28,7 @@ ITEMS = (
     NavItem("Caseload", "caseload.index", "caseload.view"),
     NavItem("Readiness", "readiness.index", "readiness.view"),
     NavItem("Hiring", "hiring.index", "hiring.view"),
+    NavItem("Interviews", "hiring.interviews", "hiring.interview"),
     NavItem("Training", "training.index", "training.view"),
     NavItem("Supervision", "supervision.index", "supervision.view"),
     NavItem("Staff", "admin.staff_list", "admin.staff"),

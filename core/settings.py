@@ -31,6 +31,9 @@ DEFAULTS = {
     # against it.
     "living_wage_hourly": "",
     "living_wage_area": "",
+    # Hiring: "yes" when every interview panel must have a peer specialist on it (seed 004: no tokenism, several
+    # people in hiring).
+    "hiring_panel_needs_peer": "yes",
 }
 
 

@@ -27,6 +27,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from core.forms import (
     FlaskForm,
     Form,
+    MultiCheckboxField,
     PlainDateField,
     VersionField,
     clean_text,
@@ -268,3 +269,57 @@ class MoveForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self.to_stage)
+
+
+# Interview panels and scorecards ---------------------------------------------------------------------------------
+
+
+class PanelMemberForm(FlaskForm):
+    staff = SelectField("Interviewer", coerce=optional_id, validators=[InputRequired("Choose a person to add.")])
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.staff)
+
+
+class PanelRemoveForm(FlaskForm):
+    member = HiddenField(validators=[InputRequired()])
+    version = VersionField()
+
+
+class PanelCompetenciesForm(FlaskForm):
+    competencies = MultiCheckboxField("Competencies the panel scores")
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.competencies)
+
+
+SCORE_WORDS = {1: "1, not shown", 2: "2, a little", 3: "3, some", 4: "4, clearly", 5: "5, strongly"}
+
+
+class ScorecardForm(FlaskForm):
+    """An interviewer's scores; ``scorecard_form_class`` adds a score (1 to 5) and evidence per chosen competency
+    (``score_c4``, ``evidence_c4`` for competency 4 of seed 003)."""
+
+    version = VersionField()
+
+
+def scorecard_form_class(fields: list[tuple[str, str]]) -> type[ScorecardForm]:
+    """``fields``: (short name such as "c4", competency name) in the order shown."""
+
+    class BuiltScorecardForm(ScorecardForm):
+        pass
+
+    for short, name in fields:
+        score = RadioField(
+            f"{name}: score",
+            choices=options((str(value), words) for value, words in SCORE_WORDS.items()),
+            validators=[Optional()],
+        )
+        _choices(score)
+        setattr(BuiltScorecardForm, f"score_{short}", score)
+        setattr(BuiltScorecardForm, f"evidence_{short}", _area(f"{name}: evidence", 4_000))
+    return BuiltScorecardForm

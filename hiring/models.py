@@ -19,6 +19,10 @@ look for.
   not selected or withdrawn), made with the application it stands for; ``hiring_candidate_event`` is one move along
   the pipeline with who, when, a comment and (for "not selected") the reason. Candidates are personal data: only
   HR, the administrator and the posting's interview panel see them (``hiring.policy``).
+* ``hiring_panel`` is a posting's interview panel: its interviewers (``hiring_panel_member``) and the competencies
+  of seed 003 they score (``hiring_panel_competency``, by their key in the duty library).
+* ``hiring_scorecard`` is one interviewer's scores of one candidate (``hiring_score``: 1 to 5 with evidence, per
+  chosen competency), saved as a draft until submitted; once submitted it never changes.
 * ``hiring_exclusion_phrase`` is a phrase HR added to the list of requirement phrases that shut out people with
   lived experience (the built-in ones are in ``hiring.services.checks``).
 
@@ -331,3 +335,76 @@ class CandidateEvent(db.Model):
     @property
     def to_label(self) -> str:
         return CandidateStage(self.to_stage).label
+
+
+class Panel(db.Model):
+    """A posting's interview panel: who interviews, and which competencies they score."""
+
+    __tablename__ = "hiring_panel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency (core.edits)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PanelMember(db.Model):
+    """One interviewer on a panel."""
+
+    __tablename__ = "hiring_panel_member"
+    __table_args__ = (UniqueConstraint("panel_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("hiring_panel.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+
+    staff: Mapped[Staff] = relationship(lazy="joined", innerjoin=True, foreign_keys=[staff_id])
+
+
+class PanelCompetency(db.Model):
+    """One competency of seed 003 the panel scores (its key in the duty library, e.g. ``s003.competency.4``)."""
+
+    __tablename__ = "hiring_panel_competency"
+    __table_args__ = (UniqueConstraint("panel_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panel_id: Mapped[int] = mapped_column(ForeignKey("hiring_panel.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Scorecard(db.Model):
+    """One interviewer's scores of one candidate: a draft until submitted, then never changed."""
+
+    __tablename__ = "hiring_scorecard"
+    __table_args__ = (UniqueConstraint("candidate_id", "interviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("hiring_candidate.id", ondelete="CASCADE"), index=True)
+    interviewer_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency (core.edits)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Score(db.Model):
+    """One competency's score (1 to 5, empty in a draft) with the evidence for it."""
+
+    __tablename__ = "hiring_score"
+    __table_args__ = (
+        UniqueConstraint("scorecard_id", "competency_key"),
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="one_to_five"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("hiring_scorecard.id", ondelete="CASCADE"), index=True)
+    competency_key: Mapped[str] = mapped_column(String(40))
+    score: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[str] = mapped_column(Text, default="")

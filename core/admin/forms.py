@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
-from wtforms import EmailField, SearchField, SelectField, StringField
+from wtforms import EmailField, RadioField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, StopValidation
 
@@ -187,4 +187,10 @@ class AgencySettingsForm(FlaskForm):
                                      validators=[Optional(), Length(max=20, message="Use at most 20 characters.")])
     living_wage_area = StringField("County or area it is for", filters=[strip],
                                    validators=[Optional(), Length(max=120, message="Use at most 120 characters.")])
+    hiring_panel_needs_peer = RadioField(
+        "A peer specialist on every interview panel",
+        choices=options([("yes", "Yes: a panel needs a peer specialist before candidates are interviewed"),
+                         ("no", "No: HR chooses the interviewers freely")]),
+        validators=[Optional()],
+    )
     version = VersionField()

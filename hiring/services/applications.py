@@ -11,12 +11,10 @@ from sqlalchemy import Select, func, select
 
 from core import audit, mail, uploads
 from core.extensions import db
-from core.models import Role, Staff, Upload
 from hiring.models import Application, Candidate, Posting, PostingVersion
 from hiring.services import candidates
 
 PURPOSE = "hiring.resume"
-READERS = (Role.HR, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -26,10 +24,6 @@ class Sent:
     phone: str
     answers: list[tuple[str, str]]
     statement: str
-
-
-def may_read_resume(user: Staff, upload: Upload) -> bool:
-    return upload.purpose == PURPOSE and bool(getattr(user, "is_authenticated", False)) and user.has_role(*READERS)
 
 
 def apply(posting: Posting, version: PostingVersion, sent: Sent, resume: uploads.Checked, title: str) -> Application:

@@ -26,6 +26,7 @@ from hiring.models import (
     CandidateStage,
     Posting,
 )
+from hiring.services import panels
 
 BOARD_LIMIT = 25  # cards shown in one column of the board; the list shows everyone
 MIN_REASON = 10  # visible characters of a "not selected" reason
@@ -86,6 +87,10 @@ def move(candidate: Candidate, wanted: Move, loaded: object, actor: Staff) -> Ca
                 "characters. The reason stays in the candidate's history for HR and the panel."
             }
         )
+    if wanted.to_stage == CandidateStage.INTERVIEW:
+        missing = panels.problems(panels.panel_for(candidate.posting_id))
+        if missing:
+            raise Refused(" ".join(["The interview panel is not ready yet, so nobody can be interviewed.", *missing]))
     before = candidate.stage
     candidate.stage = wanted.to_stage
     candidate.stage_at = timeutil.utcnow()
@@ -188,13 +193,24 @@ def board(statement: Select) -> dict[str, list[Candidate]]:
     return columns
 
 
-EXPORT_HEADER = ("Name", "Email", "Phone", "Stage", "At this stage since", "Applied on")
+EXPORT_HEADER = (
+    "Name",
+    "Email",
+    "Phone",
+    "Stage",
+    "At this stage since",
+    "Applied on",
+    "Mean interview score",
+    "Scorecards",
+)
 
 
-def export_rows(candidates: list[Candidate]) -> Iterator[list[str]]:
+def export_rows(candidates: list[Candidate], means: dict[int, tuple[float, int]]) -> Iterator[list[str]]:
+    """The CSV's rows; ``means`` are the interview scores the reader may see (``scorecards.means_for``)."""
     yield list(EXPORT_HEADER)
     for candidate in candidates:
         application = candidate.application
+        mean, cards = means.get(candidate.id, (None, 0))
         yield [
             application.name,
             application.email,
@@ -202,6 +218,8 @@ def export_rows(candidates: list[Candidate]) -> Iterator[list[str]]:
             candidate.stage_label,
             timeutil.local_date(candidate.stage_at).isoformat(),
             timeutil.local_date(application.created_at).isoformat(),
+            f"{mean:.1f}" if mean is not None else "",
+            str(cards),
         ]
 
 

@@ -4,6 +4,6 @@ from ``hiring.blueprint`` and never each other or this package.
 """
 
 from hiring.blueprint import bp, careers
-from hiring.views import candidates, jobs, lists, postings, templates
+from hiring.views import candidates, interviews, jobs, lists, panels, postings, templates
 
-__all__ = ["bp", "candidates", "careers", "jobs", "lists", "postings", "templates"]
+__all__ = ["bp", "candidates", "careers", "interviews", "jobs", "lists", "panels", "postings", "templates"]

@@ -20,7 +20,7 @@ from core.policy import requires
 from hiring.blueprint import bp
 from hiring.forms import CandidateFilter, MoveForm
 from hiring.models import Candidate, CandidateStage, Posting
-from hiring.services import applications, candidates, postings
+from hiring.services import applications, candidates, panels, postings, scorecards
 from hiring.views._common import load_posting, render, show_problems
 
 BACK = {"board": ".candidate_board", "list": ".candidate_list"}  # where a move from a posting's page returns
@@ -82,6 +82,7 @@ def candidate_list(posting_id: int) -> tuple[str, int]:
     posting = load_posting(posting_id)
     form, filters = _filters()
     page = paginate(_scoped(candidates.listed(posting, filters)))
+    means = scorecards.means_for([candidate.id for candidate in page.items], current_user)
     shown = render(
         "hiring/candidates.html",
         posting=posting,
@@ -90,6 +91,7 @@ def candidate_list(posting_id: int) -> tuple[str, int]:
         filters=filters,
         page=page,
         page_args={"posting_id": posting.id, **filters.as_args()},
+        means=means,
         counts=candidates.counts_by_stage(_scoped(candidates.stage_counts_statement(posting))),
         stages=CandidateStage,
     )
@@ -103,7 +105,8 @@ def candidate_csv(posting_id: int) -> Response:
     posting = load_posting(posting_id)
     _form, filters = _filters()
     found = list(db.session.scalars(_scoped(candidates.listed(posting, filters))).unique())
-    response = csv_response(candidates.export_rows(found), f"candidates-posting-{posting.id}.csv")
+    means = scorecards.means_for([candidate.id for candidate in found], current_user)
+    response = csv_response(candidates.export_rows(found, means), f"candidates-posting-{posting.id}.csv")
     _read("CSV", posting, len(found))
     return response
 
@@ -114,6 +117,7 @@ def candidate_board(posting_id: int) -> tuple[str, int]:
     posting = load_posting(posting_id)
     columns = candidates.board(_scoped(candidates.board_statement(posting)))
     counts = candidates.counts_by_stage(_scoped(candidates.stage_counts_statement(posting)))
+    means = scorecards.means_for([card.id for cards in columns.values() for card in cards], current_user)
     shown = render(
         "hiring/board.html",
         posting=posting,
@@ -122,6 +126,7 @@ def candidate_board(posting_id: int) -> tuple[str, int]:
         counts=counts,
         stages=CandidateStage,
         move_choices=candidates.stage_choices(),
+        means=means,
         next_stage=candidates.next_stage,
     )
     _read("board", posting, sum(len(cards) for cards in columns.values()))
@@ -152,6 +157,9 @@ def _candidate_page(
         answers=applications.answers_of(candidate.application),
         manage=manage,
         move_form=(form or move_form_for(candidate)) if manage and candidate.stage not in candidates.FINAL else None,
+        summary=scorecards.summary(candidate, current_user),
+        may_score=policy.allows(current_user, "candidate.score", candidate),
+        scoring_open=candidate.stage in panels.SCORING_STAGES,
         refusal=refusal,
         conflict=conflict,
         may_read_resume=policy.allows(current_user, "upload.read", candidate.application.resume),

@@ -156,18 +156,26 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 def hiring_records(hr: Staff, team: Any) -> None:
-    """A published posting (with a later version and an application with its résumé), an agency template, a phrase
-    and a credential, so the hiring routes are walked on real records: HR's pages and the résumé by HR and the
-    administrator only, the careers pages by anyone."""
+    """A published posting (with a later version, an application with its résumé, its candidate at interview, an
+    interview panel of two people outside the walk and one submitted scorecard), an agency template, a phrase and a
+    credential, so the hiring routes are walked on real records: HR's pages, the candidate and the résumé by HR
+    and the administrator only (the walking peer, clinician, supervisor and privacy officer are not on the
+    panel), the careers pages by anyone."""
     from core import credentials, uploads
     from hiring.services import applications, phrases, postings
     from hiring.services import templates as template_service
-    from tests.hiring.helpers import published, save
+    from tests.hiring.helpers import COMPETENCIES, moved, published, ready_panel, save, scored
 
     posting = published(hr, team=team, questions="Why this job?")
     resume = uploads.Checked(b"%PDF-1.4\n%%EOF\n", uploads.PDF, "cv.pdf")
     sent = applications.Sent("Robin Vega", "robin@example.org", "", [("Why this job?", "To help.")], "")
     applications.apply(posting, postings.current_version(posting), sent, resume, "Peer Specialist")
+    from hiring.models import Candidate
+
+    candidate = db.session.scalars(select(Candidate)).one()
+    interviewer, _other = ready_panel(posting, hr=hr)
+    moved(candidate, "interview", hr)
+    scored(candidate, interviewer, dict.fromkeys(COMPETENCIES, 4))
     save(posting, hr, title="A change after publishing")
     template_service.copy_sample("Our peer specialist template", hr)
     phrases.add("no felony convictions", "", hr)

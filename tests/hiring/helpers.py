@@ -119,3 +119,38 @@ def moved(candidate: Any, stage: str, actor: Staff, **fields: str) -> Any:
     candidates.move(candidate, candidates.Move(stage, **fields), candidate.version, actor)
     db.session.flush()
     return candidate
+
+
+COMPETENCIES = ("s003.competency.4", "s003.competency.6", "s003.competency.8")  # ally, role model, problem solver
+
+
+def ready_panel(
+    posting: Posting, *people: Staff, keys: tuple[str, ...] = COMPETENCIES, hr: Staff | None = None
+) -> list[Staff]:
+    """A complete panel for ``posting`` through the service, as HR builds it: ``people`` (by default a peer
+    specialist and a clinician) and the competencies ``keys``. Returns the interviewers."""
+    from hiring.services import panels
+
+    hr = hr or make_hr()
+    interviewers = list(people) or [
+        factories.make_staff(Role.PEER, name="Pat Interviewer"),
+        factories.make_staff(Role.STAFF, name="Casey Interviewer"),
+    ]
+    for person in interviewers:
+        panels.add_member(posting, person.id, panels.ensure(posting).version, hr)
+    panels.set_competencies(posting, list(keys), panels.ensure(posting).version, hr)
+    db.session.flush()
+    return interviewers
+
+
+def scored(candidate: Any, interviewer: Staff, scores: dict[str, int], *, submit: bool = True) -> Any:
+    """``interviewer``'s scorecard of ``candidate`` saved through the service (submitted unless told not to)."""
+    from hiring.services import scorecards
+
+    card = scorecards.own(candidate, interviewer)
+    entries = {key: scorecards.Entry(value, f"Evidence for {value}: what they said.") for key, value in scores.items()}
+    saved = scorecards.save(
+        candidate, entries, submit=submit, loaded=scorecards.version_of(card), interviewer=interviewer
+    )
+    db.session.flush()
+    return saved

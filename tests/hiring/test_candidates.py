@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.models import AuditEntry, Role
 from hiring.models import Candidate, CandidateEvent
-from tests.hiring.helpers import applicant, make_hr, moved, published
+from tests.hiring.helpers import applicant, make_hr, moved, published, ready_panel
 from tests.queries import counting_queries, fresh_queries_for
 
 
@@ -190,6 +190,7 @@ def test_not_selected_from_the_board_opens_the_candidates_page_asking_for_the_re
 
 def test_the_board_and_the_list_read_the_same_number_of_queries_however_many_candidates(client, db, job, login_as):
     hr = login_as(Role.HR)
+    ready_panel(job)
     for n in range(2):
         moved(applicant(job, f"Person {n}"), "screened", hr)
     db.session.commit()
@@ -390,6 +391,7 @@ def test_counting_the_board_query_alone(db, job):
     from hiring.services import candidates
 
     hr = make_hr()
+    ready_panel(job)
     for n, stage in enumerate(("screened", "interview", "withdrawn")):
         moved(applicant(job, f"Person {n}"), stage, hr)
     with counting_queries() as statements:

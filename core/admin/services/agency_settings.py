@@ -1,6 +1,6 @@
 """The agency's own settings on the administrator's settings page: its time zone, its name and address (the
-employer and the place of work on public job postings) and the living wage for its county (job postings are
-checked against it).
+employer and the place of work on public job postings), the living wage for its county (job postings are
+checked against it) and its hiring rules (a peer specialist on every interview panel).
 
 The page saves through ``core.settings.put_all`` with the snapshot of the values it showed, so a second tab or a
 co-worker's save in between is refused instead of overwritten. A changed time zone is audited and tells every
@@ -17,7 +17,9 @@ from core.models import Staff
 
 ADDRESS_KEYS = ("agency_name", "agency_street", "agency_city", "agency_region", "agency_postal_code")
 WAGE_KEYS = ("living_wage_hourly", "living_wage_area")
-KEYS = (timeutil.SETTING, *ADDRESS_KEYS, *WAGE_KEYS)
+HIRING_KEYS = ("hiring_panel_needs_peer",)
+KEYS = (timeutil.SETTING, *ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS)
+YES_NO = ("yes", "no")
 
 UNKNOWN_ZONE = (
     "We do not know that time zone. Type a name from the list, written the same way, "
@@ -38,12 +40,13 @@ class AgencySettings:
     agency_postal_code: str | None = None
     living_wage_hourly: str | None = None
     living_wage_area: str | None = None
+    hiring_panel_needs_peer: str | None = None
 
 
 def current() -> AgencySettings:
     """What the page shows: the saved values, and the saved zone or else the one the app started with."""
     return AgencySettings(time_zone=timeutil.agency_zone_name(),
-                          **{key: settings.get(key) for key in (*ADDRESS_KEYS, *WAGE_KEYS)})
+                          **{key: settings.get(key) for key in (*ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS)})
 
 
 def version() -> str:
@@ -69,6 +72,8 @@ def save(wanted: AgencySettings, *, loaded: str, actor: Staff) -> bool:
         if cents is None:
             raise InvalidInput({"living_wage_hourly": NOT_AN_AMOUNT})
         values["living_wage_hourly"] = money.plain(cents)
+    if values.get("hiring_panel_needs_peer") not in YES_NO:
+        raise InvalidInput({"hiring_panel_needs_peer": "Choose yes or no."})
     before = timeutil.agency_zone_name()
     saved_wage = settings.get("living_wage_hourly")
     changed = settings.put_all(values, loaded=loaded)
@@ -86,4 +91,7 @@ def save(wanted: AgencySettings, *, loaded: str, actor: Staff) -> bool:
     if set(changed) & set(WAGE_KEYS):
         audit.record("setting.changed", actor=actor, record_type="setting", record_id="living_wage",
                      detail=f"living wage {saved_wage or 'none'} to {values.get('living_wage_hourly') or 'none'}")
+    for key in set(changed) & set(HIRING_KEYS):
+        audit.record("setting.changed", actor=actor, record_type="setting", record_id=key,
+                     detail=f"{key} {values[key]}")
     return True
