@@ -34,6 +34,9 @@ DEFAULTS = {
     # Hiring: "yes" when every interview panel must have a peer specialist on it (seed 004: no tokenism, several
     # people in hiring).
     "hiring_panel_needs_peer": "yes",
+    # Hiring: months a closed posting's candidates are kept (applications, résumés, scores), then removed by
+    # `flask hiring purge-candidates`.
+    "hiring_retention_months": "12",
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     EmailField,
     Field,
     HiddenField,
@@ -323,3 +324,28 @@ def scorecard_form_class(fields: list[tuple[str, str]]) -> type[ScorecardForm]:
         setattr(BuiltScorecardForm, f"score_{short}", score)
         setattr(BuiltScorecardForm, f"evidence_{short}", _area(f"{name}: evidence", 4_000))
     return BuiltScorecardForm
+
+
+class HireForm(FlaskForm):
+    """Hire a candidate: their staff account (invited as a peer specialist) and whether the posting closes now."""
+
+    name = _line("Full name", 120, required="Enter the person's full name.")
+    email = EmailField(
+        "Email address for their account",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Enter the email address their invitation goes to."),
+            Length(max=254, message="An email address is at most 254 characters."),
+            Email("Enter an email address like name@example.com."),
+        ],
+    )
+    job_title = _line("Job title", 120)
+    team = SelectField("Team they join", coerce=optional_id, validators=[InputRequired("Choose the team they join.")])
+    supervisor = SelectField("Supervisor", coerce=optional_id, validators=[Optional()])
+    close_posting = BooleanField("Close this posting now: the role is filled")
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.team)
+        _choices(self.supervisor)

@@ -23,6 +23,8 @@ look for.
   of seed 003 they score (``hiring_panel_competency``, by their key in the duty library).
 * ``hiring_scorecard`` is one interviewer's scores of one candidate (``hiring_score``: 1 to 5 with evidence, per
   chosen competency), saved as a draft until submitted; once submitted it never changes.
+* ``hiring_hire`` records which posting filled which staff member's role: made when a candidate is hired (the
+  staff member is invited through the admin service), kept after the candidate's own data is removed.
 * ``hiring_exclusion_phrase`` is a phrase HR added to the list of requirement phrases that shut out people with
   lived experience (the built-in ones are in ``hiring.services.checks``).
 
@@ -408,3 +410,21 @@ class Score(db.Model):
     competency_key: Mapped[str] = mapped_column(String(40))
     score: Mapped[int | None] = mapped_column(Integer)
     evidence: Mapped[str] = mapped_column(Text, default="")
+
+
+class Hire(db.Model):
+    """A posting that filled a role: the staff member it made, and (until the candidate's data is removed at the end
+    of the retention period) the candidate they were."""
+
+    __tablename__ = "hiring_hire"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), unique=True)
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("hiring_candidate.id", ondelete="SET NULL"), unique=True
+    )
+    hired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    hired_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
+
+    staff: Mapped[Staff] = relationship(lazy="joined", innerjoin=True, foreign_keys=[staff_id])

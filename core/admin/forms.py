@@ -193,4 +193,6 @@ class AgencySettingsForm(FlaskForm):
                          ("no", "No: HR chooses the interviewers freely")]),
         validators=[Optional()],
     )
+    hiring_retention_months = StringField("Months to keep a closed posting's candidates", filters=[strip],
+                                          validators=[Optional(), Length(max=5, message="Use at most 3 digits.")])
     version = VersionField()

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
 from core import audit, edits, policy
+from core.admin.services import staff as staff_service
 from core.csvfiles import csv_response
 from core.errors import InvalidInput, Refused, StaleEdit
 from core.extensions import db
@@ -18,10 +19,10 @@ from core.forms import options
 from core.pages import paginate
 from core.policy import requires
 from hiring.blueprint import bp
-from hiring.forms import CandidateFilter, MoveForm
+from hiring.forms import CandidateFilter, HireForm, MoveForm
 from hiring.models import Candidate, CandidateStage, Posting
-from hiring.services import applications, candidates, panels, postings, scorecards
-from hiring.views._common import load_posting, render, show_problems
+from hiring.services import applications, candidates, hires, panels, postings, scorecards
+from hiring.views._common import load_posting, render, show_problems, team_choices
 
 BACK = {"board": ".candidate_board", "list": ".candidate_list"}  # where a move from a posting's page returns
 
@@ -136,23 +137,51 @@ def candidate_board(posting_id: int) -> tuple[str, int]:
 # One candidate ----------------------------------------------------------------------------------------------------
 
 
+def hire_form_for(candidate: Candidate, posting: Posting) -> HireForm:
+    version = postings.current_version(posting)
+    form = HireForm(
+        formdata=None,
+        data={
+            "name": candidate.application.name,
+            "email": candidate.application.email,
+            "job_title": postings.filled(version, version.title),
+            "team": version.team_id,
+            "close_posting": True,
+            "version": candidate.version,
+        },
+    )
+    _hire_choices(form)
+    return form
+
+
+def _hire_choices(form: HireForm) -> None:
+    form.team.choices = team_choices()
+    form.supervisor.choices = options(
+        [("", "Choose later"), *((person.id, person.label) for person in staff_service.supervisor_candidates())]
+    )
+
+
 def _candidate_page(
     candidate: Candidate,
     status: int = 200,
     *,
     form: MoveForm | None = None,
+    hire_form: HireForm | None = None,
     refusal: str | None = None,
     conflict: str | None = None,
 ) -> tuple[str, int]:
     posting = db.session.get(Posting, candidate.posting_id)
+    assert posting is not None  # noqa: S101  a candidate's posting is never deleted before it
     manage = policy.allows(current_user, "candidate.manage", candidate)
+    if manage and candidate.stage == CandidateStage.OFFER and hire_form is None:
+        hire_form = hire_form_for(candidate, posting)
     shown = render(
         "hiring/candidate.html",
         status,
         candidate=candidate,
         application=candidate.application,
         posting=posting,
-        version=postings.current_version(posting) if posting else None,
+        version=postings.current_version(posting),
         events=candidates.history(candidate),
         answers=applications.answers_of(candidate.application),
         manage=manage,
@@ -160,6 +189,8 @@ def _candidate_page(
         summary=scorecards.summary(candidate, current_user),
         may_score=policy.allows(current_user, "candidate.score", candidate),
         scoring_open=candidate.stage in panels.SCORING_STAGES,
+        hire_form=hire_form if manage and candidate.stage == CandidateStage.OFFER else None,
+        hire=hires.hire_of(candidate),
         refusal=refusal,
         conflict=conflict,
         may_read_resume=policy.allows(current_user, "upload.read", candidate.application.resume),
@@ -217,3 +248,49 @@ def candidate_move(candidate_id: int) -> HttpResponse | tuple[str, int]:
     if back:
         return redirect(url_for(back, posting_id=candidate.posting_id) + f"#candidate-{candidate.id}")
     return redirect(url_for(".candidate_detail", candidate_id=candidate.id))
+
+
+@bp.post("/candidates/<int:candidate_id>/hire")
+@requires("hiring.manage")
+def candidate_hire(candidate_id: int) -> HttpResponse | tuple[str, int]:
+    candidate = load_candidate(candidate_id, "candidate.manage")
+    form = HireForm()
+    _hire_choices(form)
+    if not form.validate_on_submit():
+        return _candidate_page(candidate, 400, hire_form=form)
+    details = hires.HireDetails(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        job_title=form.job_title.data or "",
+        team_id=form.team.data,
+        supervisor_id=form.supervisor.data,
+        close_posting=bool(form.close_posting.data),
+    )
+    try:
+        person = hires.hire(candidate, details, form.version.data, current_user)
+        name = person.name
+        edits.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        general = show_problems(form, error.problems)
+        fresh = db.get_or_404(Candidate, candidate_id)
+        return _candidate_page(fresh, 400, hire_form=form, refusal=" ".join(general) or None)
+    except Refused as error:
+        db.session.rollback()
+        return _candidate_page(db.get_or_404(Candidate, candidate_id), 400, hire_form=form, refusal=str(error))
+    except StaleEdit:
+        db.session.rollback()
+        fresh = db.get_or_404(Candidate, candidate_id)
+        form.version.data = str(fresh.version)
+        return _candidate_page(
+            fresh,
+            409,
+            hire_form=form,
+            conflict=(
+                f"Someone else moved {fresh.application.name} while you were looking, so nobody was hired. They are "
+                f"now at “{fresh.stage_label}”. What you typed is still in the form: check it, then hire again if it "
+                "is still right."
+            ),
+        )
+    flash(f"Hired. {name}'s PeerWorks account is waiting, and their invitation email is in the outbox.", "success")
+    return redirect(url_for(".candidate_detail", candidate_id=candidate_id))

@@ -19,7 +19,7 @@ from core.policy import requires
 from hiring.blueprint import bp
 from hiring.forms import DraftForm, NewDraftForm, OwnDutyForm, SaveAsTemplateForm, StepForm, draft_form_class
 from hiring.models import Posting, PostingStatus, PostingVersion, Template
-from hiring.services import applications, checks, compare, documents, pay, postings, public
+from hiring.services import applications, checks, compare, documents, hires, pay, postings, public
 from hiring.services import templates as template_service
 from hiring.views._common import (
     credential_choices,
@@ -107,6 +107,7 @@ def _detail(
         blocking=postings.publish_problems(posting, version, where.ready),
         save_form=SaveAsTemplateForm(formdata=None),
         statuses=PostingStatus,
+        hires=hires.hires_of(posting),
     )
 
 

@@ -93,6 +93,24 @@ def upgrade():
     with op.batch_alter_table('hiring_candidate_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_hiring_candidate_event_candidate_id'), ['candidate_id'], unique=False)
 
+    op.create_table('hiring_hire',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('posting_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=True),
+    sa.Column('hired_at', sa.DateTime(), nullable=False),
+    sa.Column('hired_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['candidate_id'], ['hiring_candidate.id'], name=op.f('fk_hiring_hire_candidate_id_hiring_candidate'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['hired_by_id'], ['core_staff.id'], name=op.f('fk_hiring_hire_hired_by_id_core_staff')),
+    sa.ForeignKeyConstraint(['posting_id'], ['hiring_posting.id'], name=op.f('fk_hiring_hire_posting_id_hiring_posting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['staff_id'], ['core_staff.id'], name=op.f('fk_hiring_hire_staff_id_core_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hiring_hire')),
+    sa.UniqueConstraint('candidate_id', name=op.f('uq_hiring_hire_candidate_id')),
+    sa.UniqueConstraint('staff_id', name=op.f('uq_hiring_hire_staff_id'))
+    )
+    with op.batch_alter_table('hiring_hire', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_hiring_hire_posting_id'), ['posting_id'], unique=False)
+
     op.create_table('hiring_scorecard',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('candidate_id', sa.Integer(), nullable=False),
@@ -147,6 +165,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_hiring_scorecard_candidate_id'))
 
     op.drop_table('hiring_scorecard')
+    with op.batch_alter_table('hiring_hire', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hiring_hire_posting_id'))
+
+    op.drop_table('hiring_hire')
     with op.batch_alter_table('hiring_candidate_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_hiring_candidate_event_candidate_id'))
 

@@ -1,6 +1,7 @@
 """The agency's own settings on the administrator's settings page: its time zone, its name and address (the
 employer and the place of work on public job postings), the living wage for its county (job postings are
-checked against it) and its hiring rules (a peer specialist on every interview panel).
+checked against it) and its hiring rules (a peer specialist on every interview panel; how many months a closed
+posting's candidates are kept).
 
 The page saves through ``core.settings.put_all`` with the snapshot of the values it showed, so a second tab or a
 co-worker's save in between is refused instead of overwritten. A changed time zone is audited and tells every
@@ -17,7 +18,8 @@ from core.models import Staff
 
 ADDRESS_KEYS = ("agency_name", "agency_street", "agency_city", "agency_region", "agency_postal_code")
 WAGE_KEYS = ("living_wage_hourly", "living_wage_area")
-HIRING_KEYS = ("hiring_panel_needs_peer",)
+HIRING_KEYS = ("hiring_panel_needs_peer", "hiring_retention_months")
+RETENTION_MONTHS = (1, 120)
 KEYS = (timeutil.SETTING, *ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS)
 YES_NO = ("yes", "no")
 
@@ -41,6 +43,7 @@ class AgencySettings:
     living_wage_hourly: str | None = None
     living_wage_area: str | None = None
     hiring_panel_needs_peer: str | None = None
+    hiring_retention_months: str | None = None
 
 
 def current() -> AgencySettings:
@@ -74,6 +77,13 @@ def save(wanted: AgencySettings, *, loaded: str, actor: Staff) -> bool:
         values["living_wage_hourly"] = money.plain(cents)
     if values.get("hiring_panel_needs_peer") not in YES_NO:
         raise InvalidInput({"hiring_panel_needs_peer": "Choose yes or no."})
+    kept = values.get("hiring_retention_months", "")
+    shortest, longest = RETENTION_MONTHS
+    if not (kept.isascii() and kept.isdigit() and len(kept) < 4 and shortest <= int(kept) <= longest):
+        raise InvalidInput(
+            {"hiring_retention_months": f"Enter a whole number of months from {shortest} to {longest}, for example 12."}
+        )
+    values["hiring_retention_months"] = str(int(kept))
     before = timeutil.agency_zone_name()
     saved_wage = settings.get("living_wage_hourly")
     changed = settings.put_all(values, loaded=loaded)
