@@ -1,7 +1,9 @@
 """Demo hiring: the agency's name, address and living wage; two state credentials; a plain-language template of the
-agency's own (a copy of the sample, rewritten); one published posting; a draft in review that passes every check; and
-a draft from the sample with checks to fix (blanks left, pay under the living wage, a team with no peer specialist,
-requirements that shut out lived experience, hard reading).
+agency's own (a copy of the sample, rewritten); one published posting with five candidates at different stages and a
+finished interview panel (the demo peer specialist and the vocational supervisor, their scores submitted); a draft
+in review that passes every check; a draft from the sample with checks to fix (blanks left, pay under the living
+wage, a team with no peer specialist, requirements that shut out lived experience, hard reading); and a closed
+posting that hired a peer specialist (invited, on the housing team).
 
 Everything goes through ``hiring.services``, exactly as HR's clicks do.
 """
@@ -12,12 +14,14 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
-from core import credentials, demo, settings, timeutil
+from core import credentials, demo, settings, timeutil, uploads
 from core.extensions import db
 from core.models import Program, Staff, Team
-from hiring.services import documents, postings
+from hiring.models import Candidate, Posting, Template
+from hiring.services import applications, candidates, documents, hires, panels, postings, scorecards
 from hiring.services import templates as template_service
 
 AGENCY = {
@@ -148,6 +152,150 @@ def _fill(posting_id: int, actor: Staff, **changes: Any) -> None:
     postings.save_details(posting, details, posting.version, actor)
 
 
+def resume_pdf(name: str) -> bytes:
+    """A small, real one-page PDF résumé (made by hand: the demo loads in a blink, WeasyPrint would take seconds)."""
+    text = f"{name}: résumé. Peer support, group facilitation, lived experience of recovery.".encode("latin-1")
+    text = text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    stream = b"BT /F1 12 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _apply(posting: Posting, name: str, statement: str = "") -> Candidate:
+    version = postings.version_numbered(posting, posting.published_number or posting.current_number)
+    email = name.lower().replace(" ", ".") + "@example.com"
+    sent = applications.Sent(
+        name=name,
+        email=email,
+        phone="203-555-01" + str(len(name) % 90).zfill(2),
+        answers=[
+            (question, f"{name.split()[0]}'s answer: recovery means choosing my own life.")
+            for question in version.question_list
+        ],
+        statement=statement,
+    )
+    resume = uploads.Checked(resume_pdf(name), uploads.PDF, f"{name.split()[-1].lower()}-resume.pdf")
+    application = applications.apply(posting, version, sent, resume, postings.filled(version, version.title))
+    return db.session.scalars(select(Candidate).where(Candidate.application_id == application.id)).one()
+
+
+def _move(candidate: Candidate, stage: str, actor: Staff, comment: str = "", reason: str = "") -> None:
+    candidates.move(candidate, candidates.Move(stage, comment, reason), candidate.version, actor)
+
+
+EVIDENCE = {
+    4: "Listened without interrupting and reflected back what the person in the role play said.",
+    6: "Told a short part of their own recovery story and tied it to the person's goal.",
+    8: "Walked through a housing and transport problem step by step with clear next actions.",
+    15: "Gave practical ideas for budgeting and daily routines, asked what the person wanted first.",
+}
+
+
+def _score(candidate: Candidate, interviewer: Staff, scores: dict[int, int]) -> None:
+    entries = {
+        f"s003.competency.{number}": scorecards.Entry(value, EVIDENCE[number]) for number, value in scores.items()
+    }
+    scorecards.save(candidate, entries, submit=True, loaded=scorecards.NEW, interviewer=interviewer)
+
+
+def _panel(posting: Posting, interviewers: list[Staff], hr: Staff) -> None:
+    for person in interviewers:
+        panels.add_member(posting, person.id, panels.ensure(posting).version, hr)
+    keys = [f"s003.competency.{number}" for number in sorted(EVIDENCE)]
+    panels.set_competencies(posting, keys, panels.ensure(posting).version, hr)
+
+
+def candidates_and_panel(job: Posting, people: dict[str, Staff]) -> None:
+    """The published posting's five candidates at different stages and its finished panel (the demo peer
+    specialist and the vocational supervisor, every score submitted)."""
+    hr, peer, terry = people["hr@example.org"], people["peer@example.org"], people["terry@example.org"]
+    _panel(job, [peer, terry], hr)
+    _apply(job, "Jordan Rivers", "I am a veteran and have been in recovery for four years.")
+    screened = _apply(job, "Alexis Moreno")
+    _move(screened, "screened", hr, "Clear answers; lived experience of recovery.")
+    interviewed = _apply(job, "Casey Whitman", "Lived experience of recovery; I run a WRAP group as a volunteer.")
+    offered = _apply(job, "Morgan Avery")
+    not_selected = _apply(job, "Dakota Lee")
+    for candidate in (interviewed, offered, not_selected):
+        _move(candidate, "screened", hr)
+        _move(candidate, "interview", hr, "Interview on the vocational team's day.")
+    _score(interviewed, peer, {4: 4, 6: 5, 8: 3, 15: 4})
+    _score(interviewed, terry, {4: 3, 6: 4, 8: 4, 15: 3})
+    _score(offered, peer, {4: 5, 6: 5, 8: 4, 15: 4})
+    _score(offered, terry, {4: 4, 6: 5, 8: 5, 15: 4})
+    _score(not_selected, peer, {4: 2, 6: 3, 8: 2, 15: 2})
+    _score(not_selected, terry, {4: 3, 6: 2, 8: 2, 15: 3})
+    _move(offered, "offer", hr, "The panel agreed. Offer at the top of the range.")
+    _move(
+        not_selected,
+        "not_selected",
+        hr,
+        reason="Not yet ready to facilitate groups on their own; encouraged to apply again next year.",
+    )
+
+
+def closed_posting_that_hired(template: Template, people: dict[str, Staff], certified_id: int) -> None:
+    """A posting for the housing team, published, interviewed, one peer specialist hired and the posting closed."""
+    hr, admin = people["hr@example.org"], people["admin@example.org"]
+    housing = _team("TSH", "Housing team")
+    job = postings.start_draft(template, hr)
+    _fill(
+        job.id,
+        hr,
+        title="Peer Specialist, Transitional Housing",
+        program_id=housing.program_id,
+        team_id=housing.id,
+        setting="housing",
+        pay_min_cents=2550,
+        pay_max_cents=2900,
+        schedule="Monday to Friday, 8:30 to 5:00",
+        credential_type_id=certified_id,
+        closes_on=timeutil.today() + timedelta(days=10),
+        blanks={"Program/Team": "housing team", "supervisor's title": "housing supervisor", "Program": "TSH"},
+    )
+    for action, actor in (("review", hr), ("approve", admin), ("publish", hr)):
+        postings.move(job, action, "" if action != "approve" else "Approved.", job.version, actor, agency_ready=True)
+    _panel(job, [people["avery@example.org"], people["finley@example.org"]], hr)
+    hired = _apply(job, "Jesse Morales", "Ten years in recovery; I lived in transitional housing myself.")
+    _apply(job, "Sky Bennett")
+    for stage in ("screened", "interview"):
+        _move(hired, stage, hr)
+    _score(hired, people["avery@example.org"], {4: 5, 6: 4, 8: 4, 15: 5})
+    _score(hired, people["finley@example.org"], {4: 4, 6: 4, 8: 5, 15: 4})
+    _move(hired, "offer", hr, "Strong panel scores.")
+    base = current_app.config.get("BASE_URL") or "http://127.0.0.1:5000"
+    with current_app.test_request_context("/", base_url=base):  # the invitation email holds a link to the app
+        hires.hire(
+            hired,
+            hires.HireDetails(
+                name="Jesse Morales",
+                email="jesse.morales@example.org",
+                job_title="Peer specialist",
+                team_id=housing.id,
+                supervisor_id=people["terry@example.org"].id,
+                close_posting=True,
+            ),
+            hired.version,
+            hr,
+        )
+
+
 def load(people: dict[str, Staff]) -> str:
     hr, admin = people["hr@example.org"], people["admin@example.org"]
     for key, value in AGENCY.items():
@@ -185,6 +333,7 @@ def load(people: dict[str, Staff]) -> str:
     postings.move(job, "review", "Ready for a look.", job.version, hr, agency_ready=True)
     postings.move(job, "approve", "Clear and fair. Approved.", job.version, admin, agency_ready=True)
     postings.move(job, "publish", "", job.version, hr, agency_ready=True)
+    candidates_and_panel(job, people)
 
     # In review, passing every check: the referral intake team (two peer specialists) adds one.
     intake = _team("CRP", "Referral intake")
@@ -223,9 +372,11 @@ def load(people: dict[str, Staff]) -> str:
         lived_experience_text="Applicants must have no criminal history and be two years symptom-free.",
         blanks={"Program/Team": "8 West inpatient team"},
     )
+    closed_posting_that_hired(template, people, certified.id)
     return (
-        "Hiring: the sample template and a plain-language copy; one published posting, one in review and one "
-        "draft with checks to fix."
+        "Hiring: the sample template and a plain-language copy; one published posting with five candidates and a "
+        "finished interview panel, one in review, one draft with checks to fix, and a closed posting that hired a "
+        "peer specialist."
     )
 
 

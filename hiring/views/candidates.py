@@ -252,7 +252,10 @@ def candidate_move(candidate_id: int) -> HttpResponse | tuple[str, int]:
 
 @bp.post("/candidates/<int:candidate_id>/hire")
 @requires("hiring.manage")
-def candidate_hire(candidate_id: int) -> HttpResponse | tuple[str, int]:
+def new_hire(candidate_id: int) -> HttpResponse | tuple[str, int]:
+    """A new hire: makes a staff member (and the record of the hire). The version it carries is the candidate's, so a
+    page loaded before the candidate was moved on is refused (409) with what was typed kept while they are still at
+    "offer"; a hired candidate cannot be hired twice."""
     candidate = load_candidate(candidate_id, "candidate.manage")
     form = HireForm()
     _hire_choices(form)
