@@ -17,6 +17,19 @@ class NavItem:
     label: str
     endpoint: str
     permission: str
+    # The pages this item stands for besides its own. An item with some is the current one only on those; an item
+    # without stands for its whole blueprint, except the pages another item claims.
+    claims: tuple[str, ...] = ()
+
+    def is_current(self, endpoint: str | None) -> bool:
+        endpoint = endpoint or ""
+        if endpoint == self.endpoint or endpoint in self.claims:
+            return True
+        section = self.endpoint.split(".")[0]
+        if self.claims or section == "admin" or endpoint.split(".")[0] != section:
+            return False
+        others = (item for item in ITEMS if item.endpoint != self.endpoint)
+        return not any(endpoint == item.endpoint or endpoint in item.claims for item in others)
 
     @property
     def url(self) -> str:
@@ -28,7 +41,7 @@ ITEMS = (
     NavItem("Caseload", "caseload.index", "caseload.view"),
     NavItem("Readiness", "readiness.index", "readiness.view"),
     NavItem("Hiring", "hiring.index", "hiring.view"),
-    NavItem("Interviews", "hiring.interviews", "hiring.interview"),
+    NavItem("Interviews", "hiring.interviews", "hiring.interview", claims=("hiring.candidate_score",)),
     NavItem("Training", "training.index", "training.view"),
     NavItem("Supervision", "supervision.index", "supervision.view"),
     NavItem("Staff", "admin.staff_list", "admin.staff"),

@@ -49,6 +49,14 @@ def _form_class(chosen: list[competencies.Competency]) -> type[ScorecardForm]:
     return scorecard_form_class([(competency.field, competency.name) for competency in chosen])
 
 
+def _needed_to_submit(form: ScorecardForm, chosen: list[competencies.Competency]) -> ScorecardForm:
+    """Mark the scores and the evidence as needed (they are, to submit), so the page does not call them optional."""
+    for competency in chosen:
+        form[f"score_{competency.field}"].flags.required = True
+        form[f"evidence_{competency.field}"].flags.required = True
+    return form
+
+
 def _score_page(
     candidate: Candidate,
     status: int = 200,
@@ -68,6 +76,7 @@ def _score_page(
                 data[f"score_{competency.field}"] = str(row.score) if row.score is not None else None
                 data[f"evidence_{competency.field}"] = row.evidence
         form = _form_class(chosen)(formdata=None, data=data)
+    _needed_to_submit(form, chosen)
     posting = db.session.get(Posting, candidate.posting_id)
     shown = render(
         "hiring/score.html",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import url_for
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from core import policy
@@ -226,5 +227,77 @@ def test_careers_pages(page: Page, live_server: LiveServer, axe_violations: AxeC
     expect(page.get_by_role("alert").filter(has_text="Please fix")).to_be_visible()
     expect(page.get_by_label("Your name")).to_have_value("Robin Vega")
     reports.append(check_page(page, "anonymous-careers-apply-errors", axe_violations, screenshot))
+    failures = [report for report in reports if report]
+    assert not failures, "\n\n".join(failures)
+
+
+def test_candidate_pages(
+    browser: Browser, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot
+) -> None:
+    """The candidates' board, list and page, the interview panel, the hire form, an interviewer's list and
+    scorecard, and each of their forms' error states, on the demo agency. The board is used as people use it: a card
+    moved with its list and button."""
+    reports = []
+    hr = browser.new_page()
+    sign_in(hr, live_server, DEMO_EMAILS["hr"])
+    hr.goto(live_server.at("/hiring/"))
+    hr.get_by_role("link", name="Peer Specialist, Supported Employment", exact=True).first.click()
+    hr.get_by_role("link", name="Candidates", exact=True).click()
+    expect(hr.get_by_role("heading", level=1)).to_have_text(re.compile("^Candidates board"))
+    reports.append(check_page(hr, "hr-candidates-board", axe_violations, screenshot))
+    hr.set_viewport_size({"width": 320, "height": 640})
+    assert fits_the_width(hr), "the board scrolls sideways at 320px"
+    hr.set_viewport_size({"width": 1280, "height": 800})
+
+    hr.get_by_label("Move Alexis Moreno to").select_option(label="Not selected")
+    hr.get_by_role("button", name="Move Alexis Moreno").click()
+    expect(hr.get_by_role("alert").filter(has_text="Please fix this")).to_be_visible()
+    expect(hr.get_by_label("Move to", exact=True)).to_have_value("not_selected")
+    reports.append(check_page(hr, "hr-candidate-move-errors", axe_violations, screenshot))
+    hr.get_by_label("Move to", exact=True).select_option(label="Interview")
+    hr.get_by_role("button", name="Move", exact=True).click()
+    expect(hr.get_by_text("Moved to “Interview”.")).to_be_visible()  # back on the board, where the move began
+    hr.get_by_role("link", name="Alexis Moreno").click()
+    reports.append(check_page(hr, "hr-candidate", axe_violations, screenshot))
+
+    hr.get_by_role("link", name=re.compile("^Back to the board")).click()
+    hr.get_by_role("link", name="List and search").click()
+    reports.append(check_page(hr, "hr-candidates-list", axe_violations, screenshot))
+    hr.get_by_role("link", name="Morgan Avery").click()
+    hr.get_by_label("Email address for their account").fill("")
+    hr.get_by_role("button", name="Hire and send the invitation").click()
+    expect(hr.get_by_role("alert").filter(has_text="Please fix this")).to_be_visible()
+    reports.append(check_page(hr, "hr-candidate-hire-errors", axe_violations, screenshot))
+
+    hr.get_by_role("link", name=re.compile("^Back to the board")).click()
+    hr.get_by_role("link", name="Interview panel").click()
+    reports.append(check_page(hr, "hr-panel", axe_violations, screenshot))
+    hr.get_by_role("button", name="Add to the panel").click()
+    expect(hr.get_by_role("alert").filter(has_text="Please fix this")).to_be_visible()
+    reports.append(check_page(hr, "hr-panel-errors", axe_violations, screenshot))
+    hr.close()
+
+    peer = browser.new_page()
+    sign_in(peer, live_server, DEMO_EMAILS["peer"])
+    peer.get_by_role("navigation", name="Main menu").get_by_role("link", name="Interviews").click()
+    reports.append(check_page(peer, "peer-interviews", axe_violations, screenshot))
+    peer.get_by_role("link", name="Alexis Moreno").click()
+    reports.append(check_page(peer, "peer-score", axe_violations, screenshot))
+    peer.get_by_role("button", name="Submit my scores").click()
+    expect(peer.get_by_role("alert").filter(has_text="Please fix these")).to_be_visible()
+    reports.append(check_page(peer, "peer-score-errors", axe_violations, screenshot))
+    peer.get_by_role("link", name="Read the application").click()
+    expect(peer.get_by_text("once you submit your own")).to_be_visible()
+    reports.append(check_page(peer, "peer-candidate-blind", axe_violations, screenshot))
+    peer.close()
+
+    admin = browser.new_page()
+    sign_in(admin, live_server, DEMO_EMAILS["admin"])
+    admin.goto(live_server.at("/admin/settings"))
+    admin.get_by_label("Months to keep a closed posting's candidates").fill("0")
+    admin.get_by_role("button", name="Save settings").click()
+    expect(admin.get_by_role("alert").filter(has_text="Please fix this")).to_be_visible()
+    reports.append(check_page(admin, "admin-settings-hiring-errors", axe_violations, screenshot))
+    admin.close()
     failures = [report for report in reports if report]
     assert not failures, "\n\n".join(failures)

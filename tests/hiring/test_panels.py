@@ -401,3 +401,17 @@ def test_every_hiring_page_keeps_a_candidate_from_people_outside_the_panel(app, 
         if {"candidate_id", "upload_id"} & set(rule.arguments):
             assert response.status_code == 404, url
     assert walked >= 10
+
+
+def test_the_menu_marks_hiring_or_interviews_whichever_the_page_belongs_to(client, db, two_postings, login_as):
+    login_as(Role.HR)
+    robin = two_postings["robin"]
+
+    def current(url: str) -> list[str]:
+        page = client.get(url).get_data(as_text=True)
+        return re.findall(r'class="usa-nav-link usa-current"[^>]*><span>([^<]+)</span>', page)
+
+    assert current(f"/hiring/postings/{two_postings['job']}/board") == ["Hiring"]
+    assert current(f"/hiring/candidates/{robin}") == ["Hiring"]
+    assert current("/hiring/interviews") == ["Interviews"]
+    assert current("/hiring/") == ["Hiring"]
