@@ -183,3 +183,28 @@ def test_a_relative_url_cannot_climb_out_of_static(app, tmp_path, caplog):
         data = render_pdf(page("<p>Plan</p>", head), base_url=BASE)
     assert "Plan" in pdf_text(data, tmp_path)
     assert any("tests/core/test_pdf.py" in line for line in refusals(caplog))
+
+
+def test_fonts_and_the_print_layout_are_reused_between_renders(app, tmp_path):
+    """The print layout (static/css/print.css) is parsed once per thread with one font configuration, and every
+    render uses it: the shared styles and the page footer are in each PDF."""
+    from core import pdf
+
+    with app.test_request_context():
+        first = pdf.shared(app)
+        one = render_pdf(page("<h1>First</h1>"), base_url=BASE)
+        again = pdf.shared(app)
+        two = render_pdf(page("<h1>Second</h1>"), base_url=BASE)
+        assert again is first
+        assert pdf.shared(app) is first
+        assert pdf.shared(app, fresh=True) is not first  # what the benchmark compares with
+        assert pdf.shared(app) is first
+        other = threading.Thread(target=lambda: results.append(pdf.shared(app)))
+        results: list[object] = []
+        other.start()
+        other.join()
+        assert results[0] is not first  # each thread has its own: a font configuration is not shared
+    for data in (one, two):
+        text = pdf_text(data, tmp_path)
+        assert "Page 1 of 1" in text  # the footer from print.css
+        assert "Private. Keep this somewhere safe." in text  # the footer note from the template
