@@ -398,3 +398,24 @@ def test_counting_the_board_query_alone(db, job):
         columns = candidates.board(candidates.board_statement(job))
         [card.application.name for cards in columns.values() for card in cards]
     assert len(statements) == 1
+
+
+def test_a_board_column_shows_the_longest_waiting_and_links_the_rest_in_the_list(
+    client, db, job, login_as, monkeypatch
+):
+    from hiring.services import candidates
+
+    monkeypatch.setattr(candidates, "BOARD_LIMIT", 2)
+    login_as(Role.HR)
+    names = ["First Waiting", "Second Waiting", "Third Waiting"]
+    for name in names:
+        applicant(job, name)
+    db.session.commit()
+
+    page = client.get(f"/hiring/postings/{job.id}/board").get_data(as_text=True)
+
+    column = page.split('id="stage-applied"')[1].split("</section>")[0]
+    assert "First Waiting" in column
+    assert "Second Waiting" in column
+    assert "Third Waiting" not in column
+    assert f'href="/hiring/postings/{job.id}/candidates?stage=applied">See all 3 at “Applied” in the list' in column

@@ -288,7 +288,8 @@ def test_a_panel_member_reads_their_postings_candidates_and_resumes_and_nothing_
 
     assert client.get(f"/hiring/candidates/{lee.id}").status_code == 404
     assert client.get(f"/files/{lee.application.resume_id}").status_code == 404
-    assert client.get(f"/hiring/postings/{two_postings['job']}/board").status_code == 403
+    for url in ("board", "candidates", "candidates.csv", "panel"):
+        assert client.get(f"/hiring/postings/{two_postings['job']}/{url}").status_code == 403, url
     assert (
         client.post(
             f"/hiring/candidates/{robin.id}/move", data={"to_stage": "offer", "version": robin.version}
@@ -415,3 +416,22 @@ def test_the_menu_marks_hiring_or_interviews_whichever_the_page_belongs_to(clien
     assert current(f"/hiring/candidates/{robin}") == ["Hiring"]
     assert current("/hiring/interviews") == ["Interviews"]
     assert current("/hiring/") == ["Hiring"]
+
+
+def test_an_interviewers_list_and_scorecard_are_audited_without_names(client, db, two_postings):
+    peer = two_postings["peer"]
+    sign_in(client, peer)
+    robin = two_postings["robin"]
+
+    assert client.get("/hiring/interviews").status_code == 200
+    assert client.get(f"/hiring/candidates/{robin}/score").status_code == 200
+
+    entries = db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.actor_id == peer.id, AuditEntry.action.like("hiring.%"))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.record_type, e.record_id, e.detail) for e in entries] == [
+        ("hiring.candidates_read", "hiring_interviews", str(peer.id), "to score: 1 candidates"),
+        ("hiring.candidate_read", "hiring_candidate", str(robin), "scorecard"),
+    ]
