@@ -203,4 +203,36 @@ def test_0012_fixes_invited_waves_thresholds_rounds_session_times_and_forgets_se
     assert hashlib.sha256(link.encode()).hexdigest() in bodies[0]
     assert bodies[2] == f"Open {link}3 now"
     flask_db(migration_app, "downgrade", "0011_readiness_ballots")
+
+
+def test_0015_makes_a_candidate_of_each_application_already_sent(migration_app: Flask):
+    """Applications sent before the candidate pipeline existed join it at "applied", with the first step of their
+    history, so nobody who applied is missing from a posting's board."""
+    flask_db(migration_app, "upgrade", "0014_notification_priority")
+    rows = [
+        "INSERT INTO hiring_posting (id, status, template_name, created_at, current_number, version) "
+        "VALUES (1, 'published', 'sample', '2026-12-01 00:00:00', 1, 1)",
+        "INSERT INTO core_upload (id, purpose, filename, content_type, size, sha256, data, created_at) "
+        "VALUES (1, 'hiring.resume', 'cv.pdf', 'application/pdf', 4, 'x', :data, '2026-12-01 00:00:00'), "
+        "(2, 'hiring.resume', 'cv.pdf', 'application/pdf', 4, 'x', :data, '2026-12-01 00:00:00')",
+        "INSERT INTO hiring_application (id, posting_id, version_number, name, email, phone, answers, statement, "
+        "resume_id, created_at) VALUES "
+        "(1, 1, 1, 'Robin Vega', 'robin@example.org', '', '[]', '', 1, '2026-12-02 10:00:00'), "
+        "(2, 1, 1, 'Sam Ortiz', 'sam@example.org', '', '[]', '', 2, '2026-12-03 10:00:00')",
+    ]
+    with migration_app.app_context(), db.engine.begin() as connection:
+        for statement in rows:
+            connection.execute(sa.text(statement), {"data": b"%PDF"})
+    flask_db(migration_app, "upgrade")
+    with migration_app.app_context(), db.engine.connect() as connection:
+        candidates = connection.execute(sa.text(
+            "SELECT application_id, posting_id, stage, version FROM hiring_candidate ORDER BY application_id"
+        )).all()
+        events = connection.execute(sa.text(
+            "SELECT to_stage, actor_id FROM hiring_candidate_event ORDER BY candidate_id"
+        )).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in candidates] == [(1, 1, "applied", 1), (2, 1, "applied", 1)]
+    assert [tuple(row) for row in events] == [("applied", None), ("applied", None)]
+    flask_db(migration_app, "downgrade", "0014_notification_priority")
     flask_db(migration_app, "upgrade")
