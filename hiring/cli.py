@@ -34,6 +34,7 @@ def purge_candidates() -> None:
     done = retention.purge()
     db.session.commit()
     click.echo(
-        f"Removed {done.candidates} candidate(s), {done.files} résumé file(s) and {done.scorecards} scorecard(s) of "
-        f"{done.postings} posting(s) closed more than {retention.months()} month(s) ago."
+        f"Removed {done.candidates} candidate(s), {done.files} résumé file(s), {done.scorecards} scorecard(s) and "
+        f"{done.emails} confirmation email(s) of {done.postings} posting(s) closed more than {retention.months()} "
+        "month(s) ago."
     )

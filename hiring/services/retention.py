@@ -1,6 +1,7 @@
 """Keeping candidates' data for a set time. When a posting has been closed for longer than the agency keeps
 candidates (``hiring_retention_months``, 12 unless the administrator sets another at ``/admin/settings``), its
-candidates go: their applications, résumés (``core_upload``), history, scorecards and scores. What stays is the
+candidates go: their applications, résumés (``core_upload``), history, scorecards and scores, and the confirmation
+emails sent to them (unless the same address has an application that is kept). What stays is the
 posting itself and, for a hire, which posting filled which staff member's role (``hiring_hire``, the staff member
 being staff now). ``flask --app wsgi hiring purge-candidates`` does it; a scheduler runs it daily. The audit log
 keeps how many were removed, never who.
@@ -16,7 +17,7 @@ from sqlalchemy import Select, delete, func, select, update
 
 from core import audit, settings, timeutil
 from core.extensions import db
-from core.models import Upload
+from core.models import OutboxEmail, Upload
 from hiring.models import (
     Application,
     Candidate,
@@ -29,6 +30,7 @@ from hiring.models import (
 )
 
 SETTING = "hiring_retention_months"
+APPLICATION_EMAIL = "hiring_application"  # the outbox's kind of an application's confirmation email
 LONGEST = 120  # months the setting may say (ten years)
 
 
@@ -38,6 +40,7 @@ class Purged:
     candidates: int
     files: int
     scorecards: int
+    emails: int = 0
 
 
 def months() -> int:
@@ -74,6 +77,12 @@ def purge() -> Purged:
         return Purged(0, 0, 0, 0)
     application_ids = list(db.session.scalars(select(Candidate.application_id).where(Candidate.id.in_(candidate_ids))))
     upload_ids = list(db.session.scalars(select(Application.resume_id).where(Application.id.in_(application_ids))))
+    addresses = set(db.session.scalars(select(Application.email).where(Application.id.in_(application_ids))))
+    addresses -= set(
+        db.session.scalars(
+            select(Application.email).where(Application.email.in_(addresses), Application.id.not_in(application_ids))
+        )
+    )
     card_ids = list(db.session.scalars(select(Scorecard.id).where(Scorecard.candidate_id.in_(candidate_ids))))
     with_candidates = len(
         set(db.session.scalars(select(Candidate.posting_id).where(Candidate.id.in_(candidate_ids)).distinct()))
@@ -87,14 +96,21 @@ def purge() -> Purged:
     db.session.execute(delete(Candidate).where(Candidate.id.in_(candidate_ids)))
     db.session.execute(delete(Application).where(Application.id.in_(application_ids)))
     db.session.execute(delete(Upload).where(Upload.id.in_(upload_ids)))
+    emails = (
+        db.session.execute(
+            delete(OutboxEmail).where(OutboxEmail.kind == APPLICATION_EMAIL, OutboxEmail.to_address.in_(addresses))
+        ).rowcount
+        if addresses
+        else 0
+    )
     db.session.flush()
-    done = Purged(with_candidates, len(candidate_ids), len(upload_ids), len(card_ids))
+    done = Purged(with_candidates, len(candidate_ids), len(upload_ids), len(card_ids), emails or 0)
     audit.record(
         "hiring.candidates_purged",
         record_type="hiring_posting",
         detail=(
-            f"{done.candidates} candidates, {done.files} files, {done.scorecards} scorecards from {done.postings} "
-            f"postings closed before {cutoff():%Y-%m-%d} ({months()} months)"
+            f"{done.candidates} candidates, {done.files} files, {done.scorecards} scorecards, {done.emails} emails "
+            f"from {done.postings} postings closed before {cutoff():%Y-%m-%d} ({months()} months)"
         ),
     )
     return done

@@ -187,6 +187,7 @@ def postings_of_all_ages(db):
     hired_person.stage = "hired"
     db.session.add(Hire(posting_id=old.id, staff_id=staff.id, candidate_id=hired_person.id))
     close(db, old, days_ago=400)  # 13 months and more
+    applicant(published(hr, title="Another open job"), "Old Candidate 1")  # the same address: its email stays
     recent = published(hr, title="Recent job")
     kept_recent = applicant(recent, "Recent Candidate")
     close(db, recent, days_ago=20)
@@ -204,19 +205,18 @@ def test_purge_removes_expired_candidates_their_files_and_scores_and_audits_coun
     result = runner.invoke(args=["hiring", "purge-candidates"])
 
     assert result.exit_code == 0, result.output
-    assert "Removed 4 candidate(s), 4 résumé file(s) and 1 scorecard(s) of 1 posting(s) closed more than 12" in (
-        result.output
-    )
-    remaining = {c.application.name for c in db.session.scalars(select(Candidate))}
-    assert remaining == {"Recent Candidate", "Open Candidate"}
+    assert (
+        "Removed 4 candidate(s), 4 résumé file(s), 1 scorecard(s) and 3 confirmation email(s) of 1 posting(s) "
+        "closed more than 12"
+    ) in result.output
+    remaining = sorted(c.application.name for c in db.session.scalars(select(Candidate)))
+    assert remaining == ["Old Candidate 1", "Open Candidate", "Recent Candidate"]  # the first applied again
     assert db.session.scalar(select(func.count()).select_from(Upload)) == uploads_before - 4
-    assert db.session.scalar(select(func.count()).select_from(Application)) == 2
+    assert db.session.scalar(select(func.count()).select_from(Application)) == 3
     assert db.session.scalar(select(func.count()).select_from(Scorecard)) == 0
     assert db.session.scalar(select(func.count()).select_from(Score)) == 0
     old_events = (
-        select(func.count())
-        .select_from(CandidateEvent)
-        .where(CandidateEvent.candidate_id.not_in([postings_of_all_ages["recent"], postings_of_all_ages["open"]]))
+        select(func.count()).select_from(CandidateEvent).where(CandidateEvent.candidate_id.not_in(select(Candidate.id)))
     )
     assert db.session.scalar(old_events) == 0
     [hire] = db.session.scalars(select(Hire)).all()  # which posting filled the role stays; the staff member stays
@@ -228,7 +228,14 @@ def test_purge_removes_expired_candidates_their_files_and_scores_and_audits_coun
     assert db.session.get(Staff, postings_of_all_ages["staff"]) is not None
     assert db.session.get(Posting, postings_of_all_ages["old"]) is not None
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "hiring.candidates_purged")).all()
-    assert entry.detail.startswith("4 candidates, 4 files, 1 scorecards from 1 postings closed before ")
+    assert entry.detail.startswith("4 candidates, 4 files, 1 scorecards, 3 emails from 1 postings closed before ")
+    kept_emails = db.session.scalars(select(OutboxEmail.to_address).where(OutboxEmail.kind == "hiring_application"))
+    assert sorted(kept_emails) == [  # an address that also applied to an open posting keeps its emails
+        "old.candidate.1@example.org",
+        "old.candidate.1@example.org",
+        "open.candidate@example.org",
+        "recent.candidate@example.org",
+    ]
     for name in ("Hired Person", "Old Candidate", "Robin"):
         assert name not in entry.detail
 
