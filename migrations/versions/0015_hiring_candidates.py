@@ -1,8 +1,8 @@
 """hiring: candidates in each posting's pipeline with their history, interview panels (interviewers and the
 competencies they score), scorecards with their scores, and which posting filled which staff member's role
 
-Revision ID: 0013_hiring_candidates
-Revises: 0012_hiring_postings
+Revision ID: 0015_hiring_candidates
+Revises: 0014_notification_priority
 Create Date: 2026-12-06
 
 New tables, and one candidate (at "applied") for each application already sent, so nobody who applied before
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_hiring_candidates'
-down_revision = '0012_hiring_postings'
+revision = '0015_hiring_candidates'
+down_revision = '0014_notification_priority'
 branch_labels = None
 depends_on = None
 
