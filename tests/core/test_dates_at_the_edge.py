@@ -119,7 +119,7 @@ def demo_agency(module_transaction: Flask) -> SimpleNamespace:
     )
     from core import demo
     from core.models import CredentialType, Upload
-    from hiring.models import ExclusionPhrase, Posting, Template
+    from hiring.models import Candidate, ExclusionPhrase, Posting, Template
     from readiness.models import Action, Campaign, Champion, Domain, Instrument, Invitation, Item
 
     with module_transaction.app_context():
@@ -182,6 +182,8 @@ def demo_agency(module_transaction: Flask) -> SimpleNamespace:
             "exclusion_phrase_id": phrase.id,
             "credential_type_id": session.scalar(select(CredentialType.id).order_by(CredentialType.id).limit(1)),
             "upload_id": upload.id,
+            "candidate_id": session.scalar(select(Candidate.id).where(Candidate.posting_id == posting.id)
+                                           .order_by(Candidate.id).limit(1)),
         }
         assert all(value is not None for value in ids.values()), ids
         found = SimpleNamespace(ids=ids, sealed=sealed.id, walker=walker.id)
