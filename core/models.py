@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -272,18 +273,65 @@ class Notification(db.Model):
 class CredentialType(db.Model):
     """A state credential a job may require or a person may hold (e.g. the state's certified peer specialist
     credential). Hiring names the one a posting requires; training records who holds which (shared here, in core,
-    so neither module depends on the other)."""
+    so neither module depends on the other).
+
+    The board's renewal rules live here too (``core.credentials``): the cycle, the continuing-education (CE) hours
+    per cycle with minimums and maximums by category (``CredentialCategoryRule``), the most that may be online or
+    self-paced, the grace period after expiry and what a provisional holder must do by when. Hours are kept in
+    quarter hours (``*_qh``), as boards count them. ``check_with_board`` marks figures nobody has confirmed with
+    the board yet (the examples that ship with PeerWorks)."""
 
     __tablename__ = "core_credential_type"
+    __table_args__ = (
+        CheckConstraint("cycle_months IS NULL OR cycle_months BETWEEN 1 AND 120", name="cycle_months_range"),
+        CheckConstraint("ce_qh >= 0 AND grace_days >= 0", name="not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
     issuer: Mapped[str] = mapped_column(String(160), default="")  # who grants it, e.g. the state's certification board
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(2), default="", server_default="")  # two letters, e.g. PA
+    abbreviation: Mapped[str] = mapped_column(String(20), default="", server_default="")  # e.g. CPS
+    cycle_months: Mapped[int | None] = mapped_column(Integer)  # None: the renewal rules are not entered yet
+    ce_qh: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    grace_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    max_online_qh: Mapped[int | None] = mapped_column(Integer)  # live online and self-paced together
+    max_self_paced_qh: Mapped[int | None] = mapped_column(Integer)
+    provisional_months: Mapped[int | None] = mapped_column(Integer)  # a provisional holder has this long
+    provisional_supervised_hours: Mapped[int | None] = mapped_column(Integer)  # ... to complete this many hours
+    check_with_board: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    rules_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    category_rules: Mapped[list[CredentialCategoryRule]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="CredentialCategoryRule.category"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return f"{self.name} ({self.issuer})" if self.issuer else self.name
+
+
+class CredentialCategoryRule(db.Model):
+    """The CE hours a credential asks for in one category per cycle: at least ``min_qh`` (e.g. ethics), at most
+    ``max_qh`` counted (None: no limit)."""
+
+    __tablename__ = "core_credential_category_rule"
+    __table_args__ = (
+        UniqueConstraint("credential_type_id", "category"),
+        CheckConstraint("min_qh >= 0 AND (max_qh IS NULL OR max_qh >= min_qh)", name="sensible_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credential_type_id: Mapped[int] = mapped_column(
+        ForeignKey("core_credential_type.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(30))
+    min_qh: Mapped[int] = mapped_column(Integer, default=0)
+    max_qh: Mapped[int | None] = mapped_column(Integer)
 
 
 class Upload(db.Model):

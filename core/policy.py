@@ -58,6 +58,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Interviewers may hold any role: the record rules let in only the posting's panel (and HR, the administrator).
     "hiring.interview": ANY_STAFF,
     "training.view": ANY_STAFF,
+    "training.review": frozenset({Role.SUPERVISOR}),
+    "training.dashboard": frozenset({Role.HR, Role.SUPERVISOR}),
+    "training.records": frozenset({Role.HR}),
+    "training.rules": frozenset({Role.HR, Role.ADMIN}),
     "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
 }
 

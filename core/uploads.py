@@ -1,11 +1,13 @@
-"""Uploaded files, once for the whole app: every module that takes a file (hiring's résumés, later training's
+"""Uploaded files, once for the whole app: every module that takes a file (hiring's résumés, training's CE
 certificates) goes through here.
 
 * **Size:** at most ``MAX_BYTES`` (5 MB) per file; a larger one is refused with a message, never stored.
 * **Type from the content, not the name:** a PDF starts with ``%PDF-``; a Word document (DOCX) is a ZIP holding
-  ``[Content_Types].xml`` and ``word/document.xml`` (its list of names is read, nothing is unpacked). An executable,
-  an image renamed ``.pdf`` or anything else is refused. The stored type and the file name's ending come from what
-  the content is.
+  ``[Content_Types].xml`` and ``word/document.xml`` (its list of names is read, nothing is unpacked); a PNG picture
+  starts with PNG's signature and its header chunk; a JPEG photo starts with JPEG's start-of-image marker followed
+  by another marker. Each caller says which kinds it takes (``allowed``: résumés PDF or DOCX, certificates PDF, PNG
+  or JPEG). An executable, an image renamed ``.pdf`` (where pictures are not taken) or anything else is refused.
+  The stored type and the file name's ending come from what the content is.
 * **Safe names:** letters, digits, dots, dashes and underscores only, at most 100 characters, ending as the type says.
 * **Stored in the database** (``core_upload``), so every app instance sees them and a backup holds them.
 * **Served only through** ``/files/<id>`` (``core.files_view``), to a signed-in person the purpose's reader rule
@@ -33,8 +35,11 @@ from core.models import Staff, Upload
 MAX_BYTES = 5 * 1024 * 1024
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ENDINGS = {PDF: ".pdf", DOCX: ".docx"}
-KINDS = {"pdf": PDF, "docx": DOCX}
+PNG = "image/png"
+JPEG = "image/jpeg"
+ENDINGS = {PDF: ".pdf", DOCX: ".docx", PNG: ".png", JPEG: ".jpg"}
+KINDS = {"pdf": PDF, "docx": DOCX, "png": PNG, "jpeg": JPEG}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 Reader = Callable[[Staff, Upload], bool]
 _readers: dict[str, Reader] = {}
@@ -76,9 +81,13 @@ def may_read(user: Staff, upload: Upload) -> bool:
 
 
 def sniff(data: bytes) -> str | None:
-    """The type the content really is (PDF or DOCX), or None."""
+    """The type the content really is (PDF, DOCX, PNG or JPEG), or None."""
     if data.startswith(b"%PDF-"):
         return PDF
+    if data.startswith(PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return PNG
+    if data.startswith(b"\xff\xd8\xff") and len(data) > 4 and data[3] >= 0xC0:
+        return JPEG
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -104,7 +113,7 @@ def check(
     storage: Any, *, allowed: tuple[str, ...] = ("pdf", "docx"), field: str = "file", what: str = "The file"
 ) -> Checked:
     """Read an uploaded file (a werkzeug ``FileStorage``) and check it. Raises ``InvalidInput`` naming ``field``."""
-    kinds = " or ".join(kind.upper() for kind in allowed)
+    kinds = kinds_text(allowed)
     stream = getattr(storage, "stream", None)
     if stream is None or not getattr(storage, "filename", ""):
         raise InvalidInput({field: f"Choose {what[:1].lower() + what[1:]} to send ({kinds})."})
@@ -124,6 +133,12 @@ def check(
             {field: f"{what} is not a {kinds} file, whatever its name says. Save it as {kinds} and send it again."}
         )
     return Checked(data, content_type, safe_name(getattr(storage, "filename", "") or "", content_type))
+
+
+def kinds_text(allowed: tuple[str, ...]) -> str:
+    """ "PDF or DOCX", "PDF, PNG or JPEG"."""
+    names = [kind.upper() for kind in allowed]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def store(checked: Checked, purpose: str) -> Upload:

@@ -137,6 +137,7 @@ def world(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 built.tokens[role] = factories.start_session(person)
             colleague = factories.make_staff(Role.PEER, teams=[team], program=program)
             hiring_records(built.people[str(Role.HR)], team)
+            training_records(built.people[str(Role.HR)], colleague)
             invited = factories.make_staff(Role.PEER, status=StaffStatus.INVITED, teams=[team])
             built.real_values = {
                 "staff_id": colleague.id,
@@ -181,6 +182,22 @@ def hiring_records(hr: Staff, team: Any) -> None:
     phrases.add("no felony convictions", "", hr)
     credentials.add("Certified Peer Specialist", "State board", hr)
     assert postings.current_version(posting).number == 3
+
+
+def training_records(hr: Staff, peer: Staff) -> None:
+    """A credential with rules, the colleague's certification (two cycles) and a CE entry with its certificate, so
+    the training routes are walked on real records: the colleague's own pages by nobody but HR here (the walk's
+    supervisor supervises nobody), the credentials' rules by HR and the administrator."""
+    from datetime import timedelta
+
+    from core import timeutil
+    from tests.training.helpers import certify, log, make_credential
+    from training.services import certifications
+
+    credential = make_credential("Walked credential", grace_days=30)
+    found = certify(peer, credential, timeutil.today() - timedelta(days=400), actor=hr)
+    log(found, peer, taken_on=timeutil.today() - timedelta(days=10))
+    certifications.renew(found, None, found.version, hr)
 
 
 def sent_to_sign_in(response: Any) -> bool:

@@ -168,3 +168,27 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, stored):
     response = client.get(f"/files/{stored.id}")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+REAL_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+REAL_JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "kind", "ending"),
+    [(REAL_PNG, "scan.jpg", uploads.PNG, "scan.png"), (REAL_JPEG, "photo.png", uploads.JPEG, "photo.jpg")],
+)
+def test_pictures_are_taken_by_their_content_where_a_caller_allows_them(data, name, kind, ending):
+    checked = uploads.check(sent(data, name), allowed=("pdf", "png", "jpeg"))
+    assert (checked.content_type, checked.filename) == (kind, ending)
+    with pytest.raises(InvalidInput, match="is not a PDF or DOCX file"):  # a résumé is never a picture
+        uploads.check(sent(data, name))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [PNG, b"\xff\xd8\x00\x00" + b"\x00" * 64, b"\x89PNG\r\n\x1a\n" + b"IHDR" + b"\x00" * 8, EXE],
+)
+def test_a_picture_needs_more_than_its_first_bytes(data):
+    with pytest.raises(InvalidInput, match="is not a PDF, PNG or JPEG file"):
+        uploads.check(sent(data, "x.png"), allowed=("pdf", "png", "jpeg"))

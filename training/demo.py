@@ -1,0 +1,227 @@
+"""Demo training: the example rules for three states (marked "check with your board"); a certification for every
+demo peer specialist so that every status shows (active, expiring soon, in grace, provisional, expired, suspended,
+retired, behind schedule); continuing-education entries with certificates, approved, waiting and returned.
+
+Everything goes through ``training.services``, exactly as HR's, the peers' and the supervisors' clicks do.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from core import credentials, demo, timeutil, uploads
+from core.extensions import db
+from core.models import CredentialType, Staff
+from training.models import Certification, Hold
+from training.services import ce, certifications
+from training.services.certifications import CertificationDetails
+from training.services.dates import add_months
+
+PA, IL, TX = (
+    "Certified Peer Specialist (Pennsylvania)",
+    "Certified Recovery Support Specialist (Illinois)",
+    "Mental Health Peer Specialist (Texas)",
+)
+
+
+def certificate_pdf(title: str) -> bytes:
+    """A small, real one-page PDF saying the course was completed (a stand-in for a scanned certificate)."""
+    text = title.replace("\\", "").replace("(", "").replace(")", "")[:80]
+    stream = f"BT /F1 18 Tf 60 720 Td (Certificate of completion) Tj 0 -32 Td /F1 12 Tf ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def _certify(
+    person: Staff, credential: CredentialType, issued_on: date, expires_on: date | None, hr: Staff, **extra: object
+) -> Certification:
+    number = f"{credential.abbreviation}-{1000 + person.id}"
+    found = certifications.add(
+        person, CertificationDetails(credential.id, number, issued_on, expires_on, bool(extra.get("provisional"))), hr
+    )
+    if extra.get("hold"):
+        certifications.change(
+            found,
+            CertificationDetails(
+                credential.id,
+                number,
+                issued_on,
+                found.expires_on,
+                found.provisional,
+                str(extra["hold"]),
+                str(extra.get("note", "")),
+            ),
+            found.version,
+            hr,
+        )
+    return found
+
+
+def _log(
+    found: Certification,
+    person: Staff,
+    title: str,
+    provider: str,
+    day: date,
+    hours: float,
+    category: str,
+    form: str = "in_person",
+) -> ce.CeEntry:
+    checked = uploads.Checked(certificate_pdf(title), uploads.PDF, "certificate.pdf")
+    details = ce.EntryDetails(title, provider, "", day, round(hours * 4), category, form)
+    return ce.log(found, details, checked, person)
+
+
+def load(people: dict[str, Staff]) -> str:
+    hr = people["hr@example.org"]
+    today = timeutil.today()
+    examples = {c.name: c for c in credentials.add_examples(hr)}
+    pa, il, tx = examples[PA], examples[IL], examples[TX]
+
+    def peer(email: str) -> Staff:
+        return people[email]
+
+    def years_ago(years: int, days: int = 0) -> date:
+        return add_months(today, -12 * years) - timedelta(days=days)
+
+    pat = peer("peer@example.org")
+    sam = people["supervisor@example.org"]
+    terry = people["terry@example.org"]
+    # Pat: active, a year into the cycle, with courses approved, waiting and returned.
+    pat_cert = _certify(pat, pa, years_ago(1, 20), None, hr)
+    approved = [
+        _log(
+            pat_cert,
+            pat,
+            "Ethics and boundaries in peer support",
+            "Peer Support Network",
+            today - timedelta(days=300),
+            3,
+            "ethics",
+        ),
+        _log(
+            pat_cert,
+            pat,
+            "WRAP facilitator refresher",
+            "Copeland Center",
+            today - timedelta(days=200),
+            6,
+            "recovery",
+            "live_online",
+        ),
+        _log(
+            pat_cert,
+            pat,
+            "Trauma-informed care basics",
+            "State Behavioral Health Institute",
+            today - timedelta(days=120),
+            4.5,
+            "trauma",
+        ),
+        _log(
+            pat_cert,
+            pat,
+            "Cultural humility for peer staff",
+            "Peer Support Network",
+            today - timedelta(days=60),
+            2,
+            "cultural",
+            "self_paced",
+        ),
+    ]
+    for entry in approved:
+        ce.approve(entry, entry.version, sam)
+    _log(
+        pat_cert,
+        pat,
+        "Whole Health Action Management (WHAM) overview",
+        "National Council",
+        today - timedelta(days=12),
+        7.5,
+        "recovery",
+    )
+    returned = _log(
+        pat_cert,
+        pat,
+        "Motivational interviewing",
+        "Community College",
+        today - timedelta(days=30),
+        3,
+        "co_occurring",
+        "live_online",
+    )
+    ce.return_entry(
+        returned, "The certificate shows 2.5 hours, not 3. Please correct the hours.", returned.version, sam
+    )
+
+    # Jordan: expires in 20 days (a reminder is due). Morgan: expired 10 days ago, in the grace period.
+    jordan = peer("jordan@example.org")
+    jordan_cert = _certify(jordan, pa, years_ago(2) + timedelta(days=21), None, hr)
+    for title, hours, category in [
+        ("Ethics update", 3, "ethics"),
+        ("Recovery stories in practice", 20, "recovery"),
+        ("Co-occurring disorders", 10, "co_occurring"),
+    ]:
+        entry = _log(jordan_cert, jordan, title, "Peer Support Network", today - timedelta(days=90), hours, category)
+        ce.approve(entry, entry.version, sam)
+    _certify(peer("morgan@example.org"), pa, years_ago(2, 10), None, hr)
+    # Riley: provisional (supervised hours due within six months). Taylor: expired, no grace period.
+    _certify(peer("riley@example.org"), tx, today - timedelta(days=60), None, hr, provisional=True)
+    _certify(peer("taylor@example.org"), il, years_ago(2, 40), None, hr)
+    # Quinn: suspended by the board. Avery: retired. Dana: expires in 75 days and is behind schedule.
+    _certify(
+        peer("quinn@example.org"),
+        pa,
+        years_ago(1),
+        None,
+        hr,
+        hold=Hold.SUSPENDED,
+        note="Board letter of suspension on file",
+    )
+    _certify(
+        peer("avery@example.org"),
+        tx,
+        years_ago(3),
+        years_ago(1),
+        hr,
+        hold=Hold.RETIRED,
+        note="Moved to a coordinator role",
+    )
+    dana = peer("dana@example.org")
+    dana_cert = _certify(dana, il, years_ago(2) + timedelta(days=76), None, hr)
+    entry = _log(
+        dana_cert,
+        dana,
+        "Ethics for recovery support",
+        "Illinois peer network",
+        today - timedelta(days=200),
+        6,
+        "ethics",
+    )
+    ce.approve(entry, entry.version, terry)
+    db.session.flush()
+    return (
+        "Training: example rules for three states; a certification for each of 8 peer specialists, in every "
+        "status; continuing education with certificates, approved, waiting and returned."
+    )
+
+
+def register() -> None:
+    """Add the training demo to ``flask seed-demo``."""
+    demo.register(load)

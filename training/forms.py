@@ -1,0 +1,239 @@
+"""Training forms: input shape only. The rules (what a cycle asks for, who may approve) live in
+``training.services`` and ``core.credentials``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from core.credentials import CeCategory, CeFormat, hours_number, parse_hours
+from core.forms import (
+    FlaskForm,
+    Form,
+    PlainDateField,
+    VersionField,
+    VisibleLength,
+    clean_text,
+    optional_id,
+    options,
+    plain_paragraphs,
+    plain_text,
+)
+from training.models import Hold
+
+NOT_A_CHOICE = "Choose one of the options shown."
+
+
+def _line(label: str, limit: int, *, required: str | None = None) -> StringField:
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_text]
+    return StringField(label, filters=[clean_text], validators=validators)
+
+
+class Hours:
+    """Hours in quarter hours ("1.5"); ``most`` is the largest number of hours allowed."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if field.data in (None, ""):
+            return
+        try:
+            parse_hours(field.data, most=self.most)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+
+
+def _hours(label: str, *, most: int = 999, required: str | None = None) -> StringField:
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    return StringField(label, filters=[clean_text], validators=[*validators, Length(max=10), Hours(most)])
+
+
+def quarter_hours(field: Field) -> int | None:
+    """The quarter hours of a field that passed ``Hours`` (None when empty)."""
+    return None if field.data in (None, "") else parse_hours(field.data)
+
+
+def _whole(label: str, low: int, high: int, unit: str) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[
+            Optional(),
+            NumberRange(min=low, max=high, message=f"Enter a whole number of {unit} from {low} to {high}."),
+        ],
+    )
+
+
+def _choices(field: Any) -> None:
+    field.invalid_choice_message = NOT_A_CHOICE
+    field.invalid_value_message = NOT_A_CHOICE
+
+
+# A credential's rules (HR) ----------------------------------------------------------------------------------------
+
+
+class RulesForm(FlaskForm):
+    name = _line("Name of the credential", 160, required="Enter the credential's name.")
+    abbreviation = _line("Short name", 20)
+    issuer = _line("Who issues it", 160)
+    state = StringField(
+        "State (two letters)",
+        filters=[clean_text],
+        validators=[
+            Optional(),
+            Length(min=2, max=2, message="Use the state's two letters, for example PA."),
+            plain_text,
+        ],
+    )
+    cycle_months = _whole("Months in a renewal cycle", 1, 120, "months")
+    ce_hours = _hours("Continuing-education hours a cycle asks for", most=999)
+    grace_days = _whole("Grace period after it expires (days)", 0, 730, "days")
+    max_online_hours = _hours("Most hours that may be online (live or self-paced)")
+    max_self_paced_hours = _hours("Most hours that may be self-paced")
+    provisional_months = _whole("A provisional holder has (months)", 1, 60, "months")
+    provisional_supervised_hours = _whole("to complete this many supervised hours", 1, 10_000, "hours")
+    check_with_board = BooleanField("Check these figures with the board (shown as not yet confirmed)")
+    rules_note = TextAreaField(
+        "Notes",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=500, message="Use at most 500 characters."), plain_paragraphs],
+    )
+    version = VersionField()
+
+
+for _category in CeCategory:
+    setattr(RulesForm, f"min_{_category.value}", _hours(f"{_category.label}: at least (hours)"))
+    setattr(RulesForm, f"max_{_category.value}", _hours(f"{_category.label}: at most (hours)"))
+
+
+def rules_form_data(credential: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": credential.name,
+        "abbreviation": credential.abbreviation,
+        "issuer": credential.issuer,
+        "state": credential.state,
+        "cycle_months": credential.cycle_months,
+        "ce_hours": hours_number(credential.ce_qh) if credential.ce_qh else "",
+        "grace_days": credential.grace_days,
+        "max_online_hours": hours_number(credential.max_online_qh),
+        "max_self_paced_hours": hours_number(credential.max_self_paced_qh),
+        "provisional_months": credential.provisional_months,
+        "provisional_supervised_hours": credential.provisional_supervised_hours,
+        "check_with_board": credential.check_with_board,
+        "rules_note": credential.rules_note,
+        "version": credential.version,
+    }
+    for rule in credential.category_rules:
+        data[f"min_{rule.category}"] = hours_number(rule.min_qh) if rule.min_qh else ""
+        data[f"max_{rule.category}"] = hours_number(rule.max_qh)
+    return data
+
+
+# Certifications (HR) ----------------------------------------------------------------------------------------------
+
+
+class CertificationForm(FlaskForm):
+    credential_type = SelectField(
+        "Credential", coerce=optional_id, validators=[InputRequired("Choose the credential.")]
+    )
+    number = _line("Certificate number", 60)
+    issued_on = PlainDateField("Issued on", validators=[InputRequired("Enter the day it was issued.")])
+    expires_on = PlainDateField("Expires on", validators=[Optional()])
+    provisional = BooleanField("Provisional: the provisional requirements are not met yet")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.credential_type)
+
+
+class CertificationEditForm(FlaskForm):
+    number = _line("Certificate number", 60)
+    issued_on = PlainDateField("Issued on", validators=[InputRequired("Enter the day it was issued.")])
+    expires_on = PlainDateField("Expires on", validators=[InputRequired("Enter the day it expires.")])
+    provisional = BooleanField("Provisional: the provisional requirements are not met yet")
+    hold = RadioField("Hold", choices=options(Hold.choices()), validators=[InputRequired(NOT_A_CHOICE)])
+    hold_note = _line("Note about the hold", 300)
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.hold)
+
+
+class RenewForm(FlaskForm):
+    expires_on = PlainDateField("The renewed certification expires on", validators=[Optional()])
+    version = VersionField()
+
+
+# CE entries -------------------------------------------------------------------------------------------------------
+
+
+class EntryForm(FlaskForm):
+    title = _line("Course title", 200, required="Enter the course's title, as on the certificate.")
+    provider = _line("Provider", 200, required="Enter who gave the course.")
+    approval_number = _line("Provider's approval number", 60)
+    taken_on = PlainDateField("Date of the course", validators=[InputRequired("Enter the date of the course.")])
+    hours = _hours("Hours", most=80, required="Enter the hours, for example 1.5.")
+    category = SelectField(
+        "Category",
+        choices=options([("", "Choose a category"), *CeCategory.choices()]),
+        validators=[InputRequired("Choose the category.")],
+    )
+    format = RadioField(
+        "How it was given", choices=options(CeFormat.choices()), validators=[InputRequired("Choose how it was given.")]
+    )
+    certificate = FileField("Certificate")
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.category)
+        _choices(self.format)
+
+
+class ApproveForm(FlaskForm):
+    version = VersionField()
+
+
+class ReturnForm(FlaskForm):
+    reason = TextAreaField(
+        "What needs to change",
+        filters=[clean_text],
+        validators=[
+            VisibleLength(10, "Say in a few words what needs to change (at least 10 letters)."),
+            Length(max=500, message="Use at most 500 characters."),
+            plain_paragraphs,
+        ],
+    )
+    version = VersionField()
+
+
+# Filters (GET) ----------------------------------------------------------------------------------------------------
+
+
+class PeopleFilter(Form):
+    q = StringField("Name", filters=[clean_text], validators=[Optional(), Length(max=120), plain_text])
+
+
+class DashboardFilter(Form):
+    show = SelectField("Show", validators=[Optional()])
+    program = SelectField("Program", coerce=optional_id, validators=[Optional()])
+    q = StringField("Name", filters=[clean_text], validators=[Optional(), Length(max=120), plain_text])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.show)
+        _choices(self.program)

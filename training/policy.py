@@ -1,0 +1,117 @@
+"""Training's record rules and list scopes, as tables that ``register`` hands to the one policy module
+(core.policy), and the reader rule of its uploads (CE certificates).
+
+Deny by default. A person's training (certifications, cycles, CE entries, certificates, audit packs, calendar) is
+read by the person, everyone above them in their supervisor chain, and HR; the record rules run the very SQL
+condition the lists use (``training.services.access``). HR records and changes certifications. A person logs and
+corrects their own CE entries until one is approved; only a supervisor above them approves or returns one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from core import policy, uploads
+from core.extensions import db
+from core.models import Staff, Upload
+from core.policy import RecordRule, ScopeRule
+from training.models import CeEntry, Certification, Cycle, EntryStatus, Hold
+from training.services import access
+from training.services.ce import EVIDENCE_PURPOSE
+
+
+def _matches(model: type, record_id: int, condition: ColumnElement[bool]) -> bool:
+    """Run the list's SQL condition for one record, so a record page and its list can never disagree."""
+    return db.session.scalar(select(model.id).where(model.id == record_id, condition)) is not None
+
+
+def _certifications_seen(user: Any) -> ColumnElement[bool]:
+    return access.visible_people(user, Certification.staff_id)
+
+
+def _entries_seen(user: Any) -> ColumnElement[bool]:
+    return access.visible_people(user, CeEntry.staff_id)
+
+
+def _entries_to_review(user: Any) -> ColumnElement[bool]:
+    return access.reviewable_people(user, CeEntry.staff_id)
+
+
+def _people_seen(user: Any) -> ColumnElement[bool]:
+    return access.visible_people(user, Staff.id)
+
+
+def _may_see_person(user: Any, staff: Staff) -> bool:
+    return access.may_see_person(user, staff.id)
+
+
+def _may_see_certification(user: Any, certification: Certification) -> bool:
+    return _matches(Certification, certification.id, _certifications_seen(user))
+
+
+def _may_see_cycle(user: Any, cycle: Cycle) -> bool:
+    return _matches(Certification, cycle.certification_id, _certifications_seen(user))
+
+
+def _may_manage_certification(user: Any, _certification: Certification) -> bool:
+    return access.is_hr(user)
+
+
+def _may_log_for(user: Any, certification: Certification) -> bool:
+    """A person logs CE toward their own certifications (not one HR has retired)."""
+    return access.is_self(user, certification.staff_id) and certification.hold != Hold.RETIRED
+
+
+def _may_see_entry(user: Any, entry: CeEntry) -> bool:
+    return _matches(CeEntry, entry.id, _entries_seen(user))
+
+
+def _may_correct_entry(user: Any, entry: CeEntry) -> bool:
+    """The person who logged it, until it is approved."""
+    return access.is_self(user, entry.staff_id) and entry.status != EntryStatus.APPROVED
+
+
+def _may_review_entry(user: Any, entry: CeEntry) -> bool:
+    return _matches(CeEntry, entry.id, _entries_to_review(user))
+
+
+def may_read_certificate(user: Any, upload: Upload) -> bool:
+    """A CE certificate: the person who sent it, their supervisor chain and HR."""
+    if upload.purpose != EVIDENCE_PURPOSE:
+        return False
+    owner = db.session.scalar(select(CeEntry.staff_id).where(CeEntry.evidence_id == upload.id))
+    return owner is not None and access.may_see_person(user, owner)
+
+
+def _hr_only(user: Any) -> ColumnElement[bool]:
+    return true() if access.is_hr(user) else false()
+
+
+RECORD_RULES: dict[tuple[type, str], RecordRule] = {
+    (Staff, "training.person"): _may_see_person,
+    (Certification, "certification.view"): _may_see_certification,
+    (Certification, "certification.manage"): _may_manage_certification,
+    (Certification, "certification.log"): _may_log_for,
+    (Cycle, "cycle.view"): _may_see_cycle,
+    (CeEntry, "ce.view"): _may_see_entry,
+    (CeEntry, "ce.correct"): _may_correct_entry,
+    (CeEntry, "ce.review"): _may_review_entry,
+}
+
+SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
+    (Staff, "training.people"): _people_seen,
+    (Certification, "certification.view"): _certifications_seen,
+    (Certification, "certification.manage"): _hr_only,
+    (CeEntry, "ce.view"): _entries_seen,
+    (CeEntry, "ce.review"): _entries_to_review,
+}
+
+UPLOAD_READERS: dict[str, uploads.Reader] = {EVIDENCE_PURPOSE: may_read_certificate}
+
+
+def register() -> None:
+    policy.add_record_rules(RECORD_RULES)
+    policy.add_scope_rules(SCOPE_RULES)
+    uploads.add_readers(UPLOAD_READERS)

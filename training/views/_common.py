@@ -1,0 +1,75 @@
+"""Helpers shared by the training view files (kept here so the view files never import each other)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from flask_login import current_user
+
+from core import audit, credentials, policy, timeutil
+from core.extensions import db
+from core.models import Staff
+from training.models import CeEntry, Certification, Cycle
+
+
+def render(name: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
+    return render_template(
+        name,
+        hours_text=credentials.hours_text,
+        hours_number=credentials.hours_number,
+        long_date=timeutil.long_date,
+        today=timeutil.today(),
+        **context,
+    ), status
+
+
+def show_problems(form: Any, problems: dict[str, str]) -> list[str]:
+    """Put a service's problems next to the form's fields; returns those for the whole form."""
+    general = []
+    for name, message in problems.items():
+        if name and name in form:
+            form[name].errors = [*form[name].errors, message]
+        else:
+            general.append(message)
+    return general
+
+
+def audit_read(staff_id: int, what: str, record_type: str, record_id: object) -> None:
+    """Reading someone else's training is written to the audit log (one's own is not)."""
+    if staff_id != current_user.id:
+        audit.record(
+            f"training.{what}_read",
+            actor=current_user,
+            record_type=record_type,
+            record_id=record_id,
+            detail=f"staff {staff_id}",
+        )
+
+
+def load_person(staff_id: int) -> Staff:
+    person = db.get_or_404(Staff, staff_id)
+    policy.authorize(current_user, "training.person", person, conceal=True)
+    return person
+
+
+def load_certification(certification_id: int, action: str = "certification.view") -> Certification:
+    certification = db.get_or_404(Certification, certification_id)
+    policy.authorize(current_user, "certification.view", certification, conceal=True)
+    if action != "certification.view":
+        policy.authorize(current_user, action, certification)
+    return certification
+
+
+def load_cycle(cycle_id: int) -> Cycle:
+    cycle = db.get_or_404(Cycle, cycle_id)
+    policy.authorize(current_user, "cycle.view", cycle, conceal=True)
+    return cycle
+
+
+def load_entry(entry_id: int, action: str = "ce.view") -> CeEntry:
+    entry = db.get_or_404(CeEntry, entry_id)
+    policy.authorize(current_user, "ce.view", entry, conceal=True)
+    if action != "ce.view":
+        policy.authorize(current_user, action, entry)
+    return entry

@@ -1,0 +1,189 @@
+"""A certification: its page (status, the cycle's CE progress, the entries, the renewal history), and HR's pages to
+record one, correct it and record a renewal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response as HttpResponse
+
+from core import credentials, edits, timeutil
+from core.errors import InvalidInput, StaleEdit
+from core.extensions import db
+from core.forms import options
+from core.pages import paginate
+from core.policy import requires
+from training.blueprint import bp
+from training.forms import CertificationEditForm, CertificationForm, RenewForm
+from training.models import Certification, Cycle
+from training.services import ce, certifications, progress
+from training.services.certifications import CertificationDetails
+from training.services.dates import ONE_DAY
+from training.services.status import status_of
+from training.views._common import audit_read, load_certification, load_cycle, load_person, render, show_problems
+
+
+def _page(certification: Certification, cycle: Cycle) -> tuple[str, int]:
+    audit_read(certification.staff_id, "certification", "training_certification", certification.id)
+    db.session.commit()
+    credential = certification.credential_type
+    return render(
+        "training/certification.html",
+        certification=certification,
+        person=certification.staff,
+        status=status_of(certification),
+        cycle=cycle,
+        current=certifications.current_cycle(certification),
+        cycles=certifications.cycles_of(certification),
+        progress=progress.progress_of(cycle, credential),
+        rules=credentials.rules_of(credential),
+        entries=paginate(ce.in_cycle(cycle)),
+        repeated=ce.repeated_in(cycle),
+        later=db.session.scalars(ce.outside_cycles(certification).limit(20)).all(),
+        own=certification.staff_id == current_user.id,
+    )
+
+
+@bp.get("/certifications/<int:certification_id>")
+@requires("training.view")
+def certification(certification_id: int) -> tuple[str, int]:
+    found = load_certification(certification_id)
+    return _page(found, certifications.current_cycle(found))
+
+
+@bp.get("/cycles/<int:cycle_id>")
+@requires("training.view")
+def cycle(cycle_id: int) -> tuple[str, int]:
+    found = load_cycle(cycle_id)
+    return _page(db.session.get_one(Certification, found.certification_id), found)
+
+
+def _credential_choices() -> list[Any]:
+    found = [(c.id, str(c)) for c in credentials.active()]
+    return options([("", "Choose the credential"), *found])
+
+
+@bp.route("/people/<int:staff_id>/certifications/new", methods=["GET", "POST"])
+@requires("training.records")
+def certification_new(staff_id: int) -> HttpResponse | tuple[str, int]:
+    person = load_person(staff_id)
+    form = CertificationForm()
+    form.credential_type.choices = _credential_choices()
+    if form.validate_on_submit():
+        details = CertificationDetails(
+            credential_type_id=form.credential_type.data,
+            number=form.number.data or "",
+            issued_on=form.issued_on.data,
+            expires_on=form.expires_on.data,
+            provisional=bool(form.provisional.data),
+        )
+        try:
+            added = certifications.add(person, details, current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            show_problems(form, error.problems)
+        else:
+            flash("The certification is on file.", "success")
+            return redirect(url_for(".certification", certification_id=added.id))
+    return render("training/certification_new.html", 400 if form.errors else 200, form=form, person=person)
+
+
+def _edit_data(found: Certification) -> dict[str, Any]:
+    return {
+        "number": found.number,
+        "issued_on": found.issued_on,
+        "expires_on": found.expires_on,
+        "provisional": found.provisional,
+        "hold": found.hold,
+        "hold_note": found.hold_note,
+        "version": found.version,
+    }
+
+
+@bp.route("/certifications/<int:certification_id>/edit", methods=["GET", "POST"])
+@requires("training.records")
+def certification_edit(certification_id: int) -> HttpResponse | tuple[str, int]:
+    found = load_certification(certification_id, "certification.manage")
+    form = (
+        CertificationEditForm()
+        if request.method == "POST"
+        else CertificationEditForm(formdata=None, data=_edit_data(found))
+    )
+    conflict = None
+    if form.validate_on_submit():
+        details = CertificationDetails(
+            credential_type_id=found.credential_type_id,
+            number=form.number.data or "",
+            issued_on=form.issued_on.data,
+            expires_on=form.expires_on.data,
+            provisional=bool(form.provisional.data),
+            hold=form.hold.data or "",
+            hold_note=form.hold_note.data or "",
+        )
+        try:
+            certifications.change(found, details, form.version.data, current_user)
+            edits.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            show_problems(form, error.problems)
+        except StaleEdit:
+            db.session.rollback()
+            found = load_certification(certification_id, "certification.manage")
+            form.version.data = str(found.version)
+            conflict = edits.STALE_MESSAGE
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for(".certification", certification_id=found.id))
+    now = None
+    if conflict:
+        now = [
+            ("Certificate number", found.number),
+            ("Issued on", timeutil.long_date(found.issued_on)),
+            ("Expires on", timeutil.long_date(found.expires_on)),
+            ("Hold", found.hold_label),
+        ]
+    status = 409 if conflict else (400 if form.errors else 200)
+    return render(
+        "training/certification_edit.html", status, form=form, certification=found, conflict=conflict, now=now
+    )
+
+
+@bp.route("/certifications/<int:certification_id>/renew", methods=["GET", "POST"])
+@requires("training.records")
+def certification_renew(certification_id: int) -> HttpResponse | tuple[str, int]:
+    found = load_certification(certification_id, "certification.manage")
+    default = certifications.renewal_default(found)
+    form = (
+        RenewForm()
+        if request.method == "POST"
+        else RenewForm(formdata=None, data={"expires_on": default, "version": found.version})
+    )
+    conflict = None
+    if form.validate_on_submit():
+        try:
+            certifications.renew(found, form.expires_on.data, form.version.data, current_user)
+            edits.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            show_problems(form, error.problems)
+        except StaleEdit:
+            db.session.rollback()
+            found = load_certification(certification_id, "certification.manage")
+            form.version.data = str(found.version)
+            conflict = edits.STALE_MESSAGE
+        else:
+            flash("The renewal is recorded: a new cycle has started.", "success")
+            return redirect(url_for(".certification", certification_id=found.id))
+    status = 409 if conflict else (400 if form.errors else 200)
+    return render(
+        "training/certification_renew.html",
+        status,
+        form=form,
+        certification=found,
+        default=default,
+        conflict=conflict,
+        starts_on=found.expires_on + ONE_DAY,
+    )
