@@ -205,6 +205,7 @@ def counted_entries(condition: ColumnElement[bool]) -> Subquery:
             .over(partition_by=(Cycle.id, CeEntry.course_key), order_by=(CeEntry.taken_on, CeEntry.id))
             .label("n"),
         )
+        .join(Certification, Certification.id == Cycle.certification_id)
         .join(
             CeEntry,
             and_(
@@ -219,7 +220,8 @@ def counted_entries(condition: ColumnElement[bool]) -> Subquery:
 
 
 def sums_for(condition: ColumnElement[bool]) -> dict[int, dict[tuple[str, str], int]]:
-    """Approved hours by (category, format) for each cycle matching ``condition``, each course once, in one query."""
+    """Approved hours by (category, format) for each cycle matching ``condition`` (on ``Cycle`` and its
+    ``Certification``), each course once, in one query."""
     counted = counted_entries(condition)
     rows = db.session.execute(
         select(counted.c.cycle_id, counted.c.category, counted.c.format, func.sum(counted.c.quarter_hours))
@@ -244,12 +246,10 @@ def refresh(condition: ColumnElement[bool]) -> int:
     cycles = list(db.session.scalars(select(Cycle).join(Certification).where(condition)))
     if not cycles:
         return 0
-    sums = sums_for(Cycle.id.in_([cycle.id for cycle in cycles]))
+    sums = sums_for(condition)  # the condition, not a list of ids: SQLite plans a long IN list badly
     type_of = dict(
         db.session.execute(
-            select(Cycle.id, Certification.credential_type_id)
-            .join(Certification)
-            .where(Cycle.id.in_([cycle.id for cycle in cycles]))
+            select(Cycle.id, Certification.credential_type_id).join(Certification).where(condition)
         ).all()
     )
     credentials = {

@@ -3,6 +3,6 @@
 """
 
 from training.blueprint import bp
-from training.views import certifications, credentials, entries, index, people
+from training.views import certifications, credentials, dashboard, entries, index, people
 
-__all__ = ["bp", "certifications", "credentials", "entries", "index", "people"]
+__all__ = ["bp", "certifications", "credentials", "dashboard", "entries", "index", "people"]

@@ -1,0 +1,241 @@
+"""The expiry dashboard for HR (everyone) and supervisors (their reports): how many certifications are expired, in
+their grace period, expiring within 30, 60 or 90 days, behind schedule on CE, or provisional with a deadline within
+90 days; the list behind each number, filtered, a page at a time, and as CSV.
+
+Every number is one SQL aggregate (``SUM(CASE ...)``) over the certifications the person may see, joined to the
+cycle holding today, with the status from ``training.services.status``; the list reads the same columns for one
+page of ids. So the page runs the same queries for 50 certifications or 5,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
+
+from core import policy, timeutil
+from core.credentials import hours_number
+from core.extensions import db
+from core.labels import Labelled, label_words
+from core.models import CredentialType, Program, Staff
+from training.models import Certification, CertStatus, Cycle
+from training.services.status import status_expression
+
+
+class Show(Labelled):
+    ALL = "all"
+    EXPIRED = "expired"
+    IN_GRACE = "in_grace"
+    WITHIN_30 = "within_30"
+    WITHIN_60 = "within_60"
+    WITHIN_90 = "within_90"
+    BEHIND = "behind"
+    PROVISIONAL_DUE = "provisional_due"
+    SUSPENDED = "suspended"
+    RETIRED = "retired"
+
+
+label_words(
+    {
+        (Show, "all"): "Every certification",
+        (Show, "expired"): "Expired",
+        (Show, "in_grace"): "In grace period",
+        (Show, "within_30"): "Expiring within 30 days",
+        (Show, "within_60"): "Expiring within 60 days",
+        (Show, "within_90"): "Expiring within 90 days",
+        (Show, "behind"): "Behind schedule on continuing education",
+        (Show, "provisional_due"): "Provisional, deadline within 90 days",
+        (Show, "suspended"): "Suspended",
+        (Show, "retired"): "Retired",
+    }
+)
+
+COUNTED = [show for show in Show if show not in (Show.ALL, Show.RETIRED)]
+
+
+def _current_cycle(today: date) -> Any:
+    return and_(Cycle.certification_id == Certification.id, Cycle.starts_on <= today, Cycle.ends_on >= today)
+
+
+def conditions(today: date) -> dict[Show, ColumnElement[bool]]:
+    status = status_expression(today)
+    holding = status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value])
+
+    def within(days: int) -> ColumnElement[bool]:
+        return and_(holding, Certification.expires_on <= literal(today + timedelta(days=days)))
+
+    return {
+        Show.ALL: true(),
+        Show.EXPIRED: status == CertStatus.EXPIRED.value,
+        Show.IN_GRACE: status == CertStatus.IN_GRACE.value,
+        Show.WITHIN_30: within(30),
+        Show.WITHIN_60: within(60),
+        Show.WITHIN_90: within(90),
+        Show.BEHIND: and_(holding, Cycle.on_pace_until.is_not(None), Cycle.on_pace_until < literal(today)),
+        Show.PROVISIONAL_DUE: and_(
+            status == CertStatus.PROVISIONAL.value,
+            Certification.provisional_until <= literal(today + timedelta(days=90)),
+        ),
+        Show.SUSPENDED: status == CertStatus.SUSPENDED.value,
+        Show.RETIRED: status == CertStatus.RETIRED.value,
+    }
+
+
+@dataclass(frozen=True)
+class Filters:
+    show: Show = Show.ALL
+    program_id: int | None = None
+    name: str = ""
+
+
+def _base(user: Staff, filters: Filters, today: date) -> Select:
+    """Certifications ``user`` may see, joined to their person, credential and the cycle holding today."""
+    statement = (
+        select(Certification.id)
+        .join(Staff, Staff.id == Certification.staff_id)
+        .join(CredentialType, CredentialType.id == Certification.credential_type_id)
+        .outerjoin(Cycle, _current_cycle(today))
+    )
+    statement = policy.scope(statement, user, "certification.view", Certification)
+    if filters.program_id:
+        statement = statement.where(Staff.program_id == filters.program_id)
+    if filters.name:
+        statement = statement.where(func.lower(Staff.name).contains(filters.name.lower(), autoescape=True))
+    return statement
+
+
+def counts(user: Staff, filters: Filters, today: date | None = None) -> dict[Show, int]:
+    """How many certifications are in each group (the filters but ``show`` applied), in one query."""
+    day = today or timeutil.today()
+    found = conditions(day)
+    statement = _base(user, Filters(Show.ALL, filters.program_id, filters.name), day).with_only_columns(
+        *(func.coalesce(func.sum(case((found[show], 1), else_=0)), 0) for show in COUNTED)
+    )
+    row = db.session.execute(statement).one()
+    return dict(zip(COUNTED, (int(value) for value in row), strict=True))
+
+
+def listed(user: Staff, filters: Filters, today: date | None = None) -> Select:
+    """The ids of the certifications shown, most urgent first (soonest expiry)."""
+    day = today or timeutil.today()
+    return (
+        _base(user, filters, day)
+        .where(conditions(day)[filters.show])
+        .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    certification_id: int
+    staff_id: int
+    name: str
+    program: str
+    credential: str
+    number: str
+    status: CertStatus
+    issued_on: date
+    expires_on: date
+    grace_ends_on: date
+    provisional_until: date | None
+    counted_qh: int | None
+    required_qh: int
+    missing_qh: int | None
+    behind: bool
+
+
+def _row_columns(today: date) -> Select:
+    return (
+        select(
+            Certification.id,
+            Staff.id,
+            Staff.name,
+            Program.code,
+            CredentialType.name,
+            Certification.number,
+            status_expression(today),
+            Certification.issued_on,
+            Certification.expires_on,
+            Certification.grace_ends_on,
+            Certification.provisional_until,
+            Cycle.counted_qh,
+            CredentialType.ce_qh,
+            Cycle.missing_qh,
+            case(
+                (and_(Cycle.on_pace_until.is_not(None), Cycle.on_pace_until < literal(today)), True),
+                else_=False,
+            ),
+        )
+        .join(Staff, Staff.id == Certification.staff_id)
+        .outerjoin(Program, Program.id == Staff.program_id)
+        .join(CredentialType, CredentialType.id == Certification.credential_type_id)
+        .outerjoin(Cycle, _current_cycle(today))
+    )
+
+
+def _row(values: Any) -> Row:
+    return Row(*values[:6], CertStatus(values[6]), *values[7:14], bool(values[14]))  # type: ignore[arg-type]
+
+
+def rows_for(ids: list[int], today: date | None = None) -> list[Row]:
+    """The columns the list shows for the certifications ``ids``, in their order, in one query."""
+    if not ids:
+        return []
+    day = today or timeutil.today()
+    found = {
+        values[0]: _row(values) for values in db.session.execute(_row_columns(day).where(Certification.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def all_rows(user: Staff, filters: Filters, today: date | None = None) -> Iterator[Row]:
+    """Every row of the filtered list, for the CSV (one query, streamed)."""
+    day = today or timeutil.today()
+    ids = listed(user, filters, day).subquery()
+    statement = (
+        _row_columns(day)
+        .where(Certification.id.in_(select(ids.c.id)))
+        .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
+    )
+    for values in db.session.execute(statement.execution_options(yield_per=500)):
+        yield _row(values)
+
+
+CSV_HEADER = [
+    "Name",
+    "Program",
+    "Credential",
+    "Certificate number",
+    "Status",
+    "Issued on",
+    "Expires on",
+    "Grace period ends",
+    "Provisional until",
+    "CE hours counted (current cycle)",
+    "CE hours a cycle asks for",
+    "CE hours still needed",
+    "Behind schedule",
+]
+
+
+def csv_rows(rows: Iterator[Row]) -> Iterator[list[object]]:
+    yield CSV_HEADER
+    for row in rows:
+        yield [
+            row.name,
+            row.program or "",
+            row.credential,
+            row.number,
+            row.status.label,
+            row.issued_on.isoformat(),
+            row.expires_on.isoformat(),
+            row.grace_ends_on.isoformat(),
+            row.provisional_until.isoformat() if row.provisional_until else "",
+            hours_number(row.counted_qh) if row.counted_qh is not None else "",
+            hours_number(row.required_qh),
+            hours_number(row.missing_qh) if row.missing_qh is not None else "",
+            "yes" if row.behind else "no",
+        ]
