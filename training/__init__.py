@@ -7,10 +7,11 @@ def register(app: Flask) -> None:
     """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, the reader rule of
     its uploads, its demo data, its commands and its routes are added here and nowhere else."""
     from core import uploads
-    from training import demo, policy
+    from training import cli, demo, policy
     from training.views import bp  # importing the views attaches their routes to bp
 
     policy.register()
     demo.register()
+    cli.register(app)
     uploads.accept_files_at({"training.entry_new", "training.entry_edit"})
     app.register_blueprint(bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -14,7 +14,7 @@ from core.policy import requires
 from training.blueprint import bp
 from training.forms import PeopleFilter
 from training.models import Certification
-from training.services import certifications
+from training.services import certifications, ics
 from training.views._common import audit_read, load_person, render
 
 
@@ -59,4 +59,17 @@ def person(staff_id: int) -> tuple[str, int]:
         person=person,
         summaries=certifications.summaries(person.id),
         own=person.id == current_user.id,
+    )
+
+
+@bp.get("/people/<int:staff_id>/renewals.ics")
+@requires("training.view")
+def renewals_ics(staff_id: int) -> Response:
+    person = load_person(staff_id)
+    audit_read(person.id, "calendar", "core_staff", person.id)
+    db.session.commit()
+    return Response(
+        ics.renewal_calendar(person, request.host.split(":")[0] or "peerworks"),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="renewal-dates-{person.id}.ics"'},
     )
