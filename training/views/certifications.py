@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
@@ -18,7 +18,7 @@ from core.policy import requires
 from training.blueprint import bp
 from training.forms import CertificationEditForm, CertificationForm, RenewForm
 from training.models import Certification, Cycle
-from training.services import ce, certifications, progress
+from training.services import audit_pack, ce, certifications, progress
 from training.services.certifications import CertificationDetails
 from training.services.dates import ONE_DAY
 from training.services.status import status_of
@@ -186,4 +186,34 @@ def certification_renew(certification_id: int) -> HttpResponse | tuple[str, int]
         default=default,
         conflict=conflict,
         starts_on=found.expires_on + ONE_DAY,
+    )
+
+
+@bp.get("/cycles/<int:cycle_id>/audit-pack.pdf")
+@requires("training.view")
+def audit_pack_pdf(cycle_id: int) -> Response:
+    found = load_cycle(cycle_id)
+    certification = db.session.get_one(Certification, found.certification_id)
+    audit_read(certification.staff_id, "audit_pack", "training_cycle", found.id)
+    db.session.commit()
+    body = audit_pack.render(certification, found, request.url_root)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{audit_pack.file_stem(certification, found)}.pdf"'},
+    )
+
+
+@bp.get("/cycles/<int:cycle_id>/audit-pack.zip")
+@requires("training.view")
+def audit_pack_zip(cycle_id: int) -> Response:
+    found = load_cycle(cycle_id)
+    certification = db.session.get_one(Certification, found.certification_id)
+    audit_read(certification.staff_id, "audit_pack", "training_cycle", found.id)
+    db.session.commit()
+    return send_file(
+        audit_pack.bundle(certification, found, request.url_root),
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{audit_pack.file_stem(certification, found)}.zip",
     )
