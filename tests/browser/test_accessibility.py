@@ -299,5 +299,31 @@ def test_candidate_pages(
     expect(admin.get_by_role("alert").filter(has_text="Please fix this")).to_be_visible()
     reports.append(check_page(admin, "admin-settings-hiring-errors", axe_violations, screenshot))
     admin.close()
+def test_training_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
+    """HR's training pages on the demo agency (people, a person, a certification, its change and renewal forms, the
+    credentials and a credential's rules with its error state) and a peer's course form."""
+    sign_in(page, live_server, DEMO_EMAILS["hr"])
+    page.goto(live_server.at("/training/people?q=Morgan"))
+    page.get_by_role("link", name="Morgan Ellis").click()
+    person = page.url
+    page.get_by_role("link", name="Certified Peer Specialist (Pennsylvania)").click()
+    certification = page.url
+    reports = [check_page(page, "hr-training-certification", axe_violations, screenshot)]
+    for name, path in [
+        ("people", "/training/people"),
+        ("person", person),
+        ("edit", f"{certification}/edit"),
+        ("renew", f"{certification}/renew"),
+        ("credentials", "/training/credentials"),
+    ]:
+        response = page.goto(live_server.at(path) if path.startswith("/") else path)
+        assert response is not None
+        assert response.status == 200, f"{path} answered {response.status}\n{live_server.take_errors()}"
+        reports.append(check_page(page, f"hr-training-{name}", axe_violations, screenshot))
+    page.get_by_role("link", name="Certified Recovery Support Specialist (Illinois)").click()
+    page.get_by_label("Continuing-education hours a cycle asks for").fill("1.3")
+    page.get_by_role("button", name="Save the rules").click()
+    expect(page.get_by_role("alert").filter(has_text="Please fix")).to_be_visible()
+    reports.append(check_page(page, "hr-training-rules-errors", axe_violations, screenshot))
     failures = [report for report in reports if report]
     assert not failures, "\n\n".join(failures)
