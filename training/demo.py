@@ -1,6 +1,8 @@
 """Demo training: the example rules for three states (marked "check with your board"); a certification for every
 demo peer specialist so that every status shows (active, expiring soon, in grace, provisional, expired, suspended,
-retired, behind schedule); continuing-education entries with certificates, approved, waiting and returned.
+retired, behind schedule); continuing-education entries with certificates, approved, waiting and returned; Riley's
+orientation three weeks in (signed, half-signed and overdue items); Pat's shadowing log with Sam's comment; the four
+curricula named in the agency's material with their trained facilitators.
 
 Everything goes through ``training.services``, exactly as HR's, the peers' and the supervisors' clicks do.
 """
@@ -15,7 +17,7 @@ from core import credentials, demo, timeutil, uploads
 from core.extensions import db
 from core.models import CredentialType, Notification, OutboxEmail, Staff
 from training.models import Certification, Hold
-from training.services import ce, certifications
+from training.services import ce, certifications, curricula, orientation, shadowing
 from training.services.certifications import CertificationDetails
 from training.services.dates import add_months
 
@@ -218,6 +220,7 @@ def load(people: dict[str, Staff]) -> str:
         "ethics",
     )
     ce.approve(entry, entry.version, terry)
+    _orientation_shadowing_curricula(people, today)
     # The demo's own clicks leave no unread notice and no email waiting to go to example.org addresses.
     db.session.execute(
         update(Notification)
@@ -228,8 +231,57 @@ def load(people: dict[str, Staff]) -> str:
     db.session.flush()
     return (
         "Training: example rules for three states; a certification for each of 8 peer specialists, in every "
-        "status; continuing education with certificates, approved, waiting and returned."
+        "status; continuing education with certificates, approved, waiting and returned; an orientation under "
+        "way, a shadowing log, and the curricula with their facilitators."
     )
+
+
+def _orientation_shadowing_curricula(people: dict[str, Staff], today: date) -> None:
+    hr, sam = people["hr@example.org"], people["supervisor@example.org"]
+    # Riley, the newest peer specialist, is three weeks into orientation: some items signed by both, some by Riley
+    # only, some overdue.
+    riley = people["riley@example.org"]
+    checklist = orientation.assign(riley, hr, today - timedelta(days=21))
+    for item in orientation.items_of(checklist):
+        if item.due_on <= today - timedelta(days=14):
+            orientation.sign(item, item.version, riley)
+            orientation.sign(item, item.version, sam)
+        elif item.due_on <= today - timedelta(days=11):
+            orientation.sign(item, item.version, riley)
+    # Pat's shadowing log, one entry with Sam's comment.
+    pat = people["peer@example.org"]
+    first = shadowing.record(
+        shadowing.ShadowingDetails(
+            "other_agency",
+            "Peer specialists at the county crisis respite",
+            today - timedelta(days=40),
+            16,
+            "Saw how they greet people at the door and keep the first hour informal. I want to try their welcome "
+            "sheet with our referrals.",
+        ),
+        pat,
+    )
+    shadowing.comment(first, "Good idea: bring the welcome sheet to our next team meeting.", first.version, sam)
+    shadowing.record(
+        shadowing.ShadowingDetails(
+            "other_role",
+            "Drew Park, nurse on the intake team",
+            today - timedelta(days=9),
+            6,
+            "Learned how the intake nurse decides what is urgent.",
+        ),
+        pat,
+    )
+    # The curricula named in the agency's material, and who facilitates them.
+    by_key = {c.builtin_key: c for c in curricula.ensure_shipped(hr)}
+    for key, email, years in [
+        ("wrap", "peer@example.org", 3),
+        ("wham", "jordan@example.org", 1),
+        ("imr", "morgan@example.org", 2),
+        ("wrap", "dana@example.org", 1),
+        ("sfw", "taylor@example.org", 1),
+    ]:
+        curricula.add_facilitator(by_key[key], people[email].id, add_months(today, -12 * years), hr)
 
 
 def register() -> None:

@@ -31,7 +31,7 @@ from core.forms import (
     plain_paragraphs,
     plain_text,
 )
-from training.models import Hold
+from training.models import Hold, ShadowKind
 
 NOT_A_CHOICE = "Choose one of the options shown."
 
@@ -237,3 +237,82 @@ class DashboardFilter(Form):
         super().__init__(*args, **kwargs)
         _choices(self.show)
         _choices(self.program)
+
+
+# Orientation, shadowing, curricula --------------------------------------------------------------------------------
+
+
+class TemplateItemForm(FlaskForm):
+    text = _line("What to go through", 300, required="Say what the new staff member is walked through.")
+    due_day = IntegerField(
+        "Due this many days after the start",
+        validators=[
+            InputRequired("Enter a number of days, 0 for the first day."),
+            NumberRange(min=0, max=365, message="Enter a whole number of days from 0 to 365."),
+        ],
+    )
+    version = VersionField()
+
+
+class SignForm(FlaskForm):
+    version = VersionField()
+
+
+class ShadowingForm(FlaskForm):
+    kind = RadioField(
+        "Whom you shadowed",
+        choices=options(ShadowKind.choices()),
+        validators=[InputRequired("Choose whom you shadowed.")],
+    )
+    shadowed = _line(
+        "Their name, role or agency",
+        200,
+        required="Say whom you shadowed, for example “Jordan, peer specialist on the intake team”.",
+    )
+    happened_on = PlainDateField("Date", validators=[InputRequired("Enter the date.")])
+    hours = _hours("Hours", most=24, required="Enter the hours, for example 2.5.")
+    reflection = TextAreaField(
+        "What you took from it",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=2000, message="Use at most 2,000 characters."), plain_paragraphs],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.kind)
+
+
+class CommentForm(FlaskForm):
+    comment = TextAreaField(
+        "Your comment",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Write your comment."),
+            Length(max=1000, message="Use at most 1,000 characters."),
+            plain_paragraphs,
+        ],
+    )
+    version = VersionField()
+
+
+class CurriculumForm(FlaskForm):
+    name = _line("Name", 160, required="Enter the curriculum's name.")
+    description = TextAreaField(
+        "What it is",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=1000, message="Use at most 1,000 characters."), plain_paragraphs],
+    )
+    modules = TextAreaField(
+        "Its modules, one on each line",
+        filters=[clean_text],
+        validators=[Optional(), Length(max=4000, message="Use at most 4,000 characters."), plain_paragraphs],
+    )
+
+
+class FacilitatorForm(FlaskForm):
+    staff = SelectField("Staff member", coerce=optional_id, validators=[InputRequired("Choose a staff member.")])
+    since = PlainDateField("Trained to facilitate since", validators=[InputRequired("Enter the day.")])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.staff)

@@ -204,3 +204,159 @@ class Reminder(db.Model):
     days_before: Mapped[int] = mapped_column(Integer)
     expires_on: Mapped[date] = mapped_column(Date)
     sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Orientation, shadowing and curricula ----------------------------------------------------------------------------
+
+
+class ShadowKind(Labelled):
+    PEER = "peer"
+    OTHER_ROLE = "other_role"
+    OTHER_AGENCY = "other_agency"
+
+
+label_words(
+    {
+        (ShadowKind, "peer"): "Another peer specialist here",
+        (ShadowKind, "other_role"): "Another role on the team",
+        (ShadowKind, "other_agency"): "Someone at another agency",
+    }
+)
+
+
+class OrientationTemplate(db.Model):
+    """A list of what a new staff member is walked through, each item due so many days after they start. PeerWorks
+    ships one from the agency's own material (``training/data/orientation.json``); HR adds or removes items."""
+
+    __tablename__ = "training_orientation_template"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    builtin_key: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    items: Mapped[list[OrientationTemplateItem]] = relationship(
+        cascade="all, delete-orphan", order_by="OrientationTemplateItem.position", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrientationTemplateItem(db.Model):
+    __tablename__ = "training_orientation_template_item"
+    __table_args__ = (CheckConstraint("due_day >= 0", name="due_day_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("training_orientation_template.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(300))
+    due_day: Mapped[int] = mapped_column(Integer)  # days after the start
+
+
+class Orientation(db.Model):
+    """One new staff member's orientation: the template's items copied, each due on a day, signed off by the new
+    staff member and by a supervisor above them."""
+
+    __tablename__ = "training_orientation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    template_name: Mapped[str] = mapped_column(String(160))
+    starts_on: Mapped[date] = mapped_column(Date)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id], lazy="joined", innerjoin=True)
+    items: Mapped[list[OrientationItem]] = relationship(
+        cascade="all, delete-orphan", order_by="OrientationItem.position", lazy="raise"
+    )
+
+
+class OrientationItem(db.Model):
+    __tablename__ = "training_orientation_item"
+    __table_args__ = (UniqueConstraint("orientation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    orientation_id: Mapped[int] = mapped_column(ForeignKey("training_orientation.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    staff_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    supervisor_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    supervisor_signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    orientation: Mapped[Orientation] = relationship(back_populates="items", lazy="raise")
+    supervisor_signed_by: Mapped[Staff | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def done(self) -> bool:
+        return self.staff_signed_at is not None and self.supervisor_signed_at is not None
+
+
+class ShadowingEntry(db.Model):
+    """A time someone shadowed another peer specialist, another role on the team or someone at another agency,
+    with their reflection and their supervisor's comment."""
+
+    __tablename__ = "training_shadowing"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {_in(ShadowKind)}", name="known_kind"),
+        CheckConstraint("quarter_hours > 0", name="some_hours"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    shadowed: Mapped[str] = mapped_column(String(200))  # whom: a name, a role, an agency
+    happened_on: Mapped[date] = mapped_column(Date)
+    quarter_hours: Mapped[int] = mapped_column(Integer)
+    reflection: Mapped[str] = mapped_column(String(2000), default="")
+    supervisor_comment: Mapped[str] = mapped_column(String(1000), default="")
+    commented_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+    commented_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    commented_by: Mapped[Staff | None] = relationship(foreign_keys=[commented_by_id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def kind_label(self) -> str:
+        return ShadowKind(self.kind).label
+
+
+class Curriculum(db.Model):
+    """A curriculum peer specialists use with the people they serve (WHAM, IMR, WRAP, Solutions for Wellness, or
+    the agency's own), and who is trained to facilitate it."""
+
+    __tablename__ = "training_curriculum"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    modules: Mapped[str] = mapped_column(String(4000), default="")  # one a line
+    builtin_key: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def module_list(self) -> list[str]:
+        return [line for line in self.modules.splitlines() if line.strip()]
+
+
+class Facilitator(db.Model):
+    __tablename__ = "training_facilitator"
+    __table_args__ = (UniqueConstraint("curriculum_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    curriculum_id: Mapped[int] = mapped_column(ForeignKey("training_curriculum.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    since: Mapped[date] = mapped_column(Date)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id], lazy="joined", innerjoin=True)

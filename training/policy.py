@@ -1,10 +1,13 @@
 """Training's record rules and list scopes, as tables that ``register`` hands to the one policy module
 (core.policy), and the reader rule of its uploads (CE certificates).
 
-Deny by default. A person's training (certifications, cycles, CE entries, certificates, audit packs, calendar) is
-read by the person, everyone above them in their supervisor chain, and HR; the record rules run the very SQL
-condition the lists use (``training.services.access``). HR records and changes certifications. A person logs and
-corrects their own CE entries until one is approved; only a supervisor above them approves or returns one.
+Deny by default. A person's training (certifications, cycles, CE entries, certificates, audit packs, calendar,
+orientation, shadowing log) is read by the person, everyone above them in their supervisor chain, and HR; the record
+rules run the very SQL condition the lists use (``training.services.access``). HR records and changes
+certifications and keeps the curricula and the orientation template. A person logs and corrects their own CE
+entries until one is approved, and records their own shadowing; only a supervisor above them approves or returns
+an entry, comments on shadowing or signs the supervisor's side of an orientation item. Everyone signed in reads the
+curricula and who facilitates them.
 """
 
 from __future__ import annotations
@@ -17,7 +20,18 @@ from core import policy, uploads
 from core.extensions import db
 from core.models import Staff, Upload
 from core.policy import RecordRule, ScopeRule
-from training.models import CeEntry, Certification, Cycle, EntryStatus, Hold
+from training.models import (
+    CeEntry,
+    Certification,
+    Curriculum,
+    Cycle,
+    EntryStatus,
+    Facilitator,
+    Hold,
+    Orientation,
+    OrientationItem,
+    ShadowingEntry,
+)
 from training.services import access
 from training.services.ce import EVIDENCE_PURPOSE
 
@@ -89,6 +103,30 @@ def _hr_only(user: Any) -> ColumnElement[bool]:
     return true() if access.is_hr(user) else false()
 
 
+def _orientations_seen(user: Any) -> ColumnElement[bool]:
+    return access.visible_people(user, Orientation.staff_id)
+
+
+def _shadowing_seen(user: Any) -> ColumnElement[bool]:
+    return access.visible_people(user, ShadowingEntry.staff_id)
+
+
+def _may_see_orientation_item(user: Any, item: OrientationItem) -> bool:
+    return _matches(Orientation, item.orientation_id, _orientations_seen(user))
+
+
+def _may_see_shadowing(user: Any, entry: ShadowingEntry) -> bool:
+    return _matches(ShadowingEntry, entry.id, _shadowing_seen(user))
+
+
+def _may_see_curriculum(user: Any, _curriculum: Curriculum) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _may_manage_curricula(user: Any, _record: object) -> bool:
+    return access.is_hr(user)
+
+
 RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Staff, "training.person"): _may_see_person,
     (Certification, "certification.view"): _may_see_certification,
@@ -98,6 +136,11 @@ RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (CeEntry, "ce.view"): _may_see_entry,
     (CeEntry, "ce.correct"): _may_correct_entry,
     (CeEntry, "ce.review"): _may_review_entry,
+    (OrientationItem, "orientation.view"): _may_see_orientation_item,
+    (ShadowingEntry, "shadowing.view"): _may_see_shadowing,
+    (Curriculum, "curriculum.view"): _may_see_curriculum,
+    (Curriculum, "curriculum.manage"): _may_manage_curricula,
+    (Facilitator, "curriculum.manage"): _may_manage_curricula,
 }
 
 SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
@@ -106,6 +149,8 @@ SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {
     (Certification, "certification.manage"): _hr_only,
     (CeEntry, "ce.view"): _entries_seen,
     (CeEntry, "ce.review"): _entries_to_review,
+    (Orientation, "orientation.view"): _orientations_seen,
+    (ShadowingEntry, "shadowing.view"): _shadowing_seen,
 }
 
 UPLOAD_READERS: dict[str, uploads.Reader] = {EVIDENCE_PURPOSE: may_read_certificate}

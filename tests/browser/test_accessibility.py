@@ -301,7 +301,8 @@ def test_candidate_pages(
     admin.close()
 def test_training_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
     """HR's training pages on the demo agency (people, a person, a certification, its change and renewal forms, the
-    credentials and a credential's rules with its error state) and a peer's course form."""
+    credentials and a credential's rules with its error state, orientation, its template, a new staff member's
+    checklist, curricula, the behind-schedule list)."""
     sign_in(page, live_server, DEMO_EMAILS["hr"])
     page.goto(live_server.at("/training/people?q=Morgan"))
     page.get_by_role("link", name="Morgan Ellis").click()
@@ -315,11 +316,19 @@ def test_training_pages(page: Page, live_server: LiveServer, axe_violations: Axe
         ("edit", f"{certification}/edit"),
         ("renew", f"{certification}/renew"),
         ("credentials", "/training/credentials"),
+        ("orientation", "/training/orientation"),
+        ("orientation-template", "/training/orientation/template"),
+        ("curricula", "/training/curricula"),
+        ("dashboard", "/training/dashboard?show=behind"),
     ]:
         response = page.goto(live_server.at(path) if path.startswith("/") else path)
         assert response is not None
         assert response.status == 200, f"{path} answered {response.status}\n{live_server.take_errors()}"
         reports.append(check_page(page, f"hr-training-{name}", axe_violations, screenshot))
+    page.goto(live_server.at("/training/orientation"))
+    page.get_by_role("link", name="Riley Hart").first.click()
+    reports.append(check_page(page, "hr-training-riley-orientation", axe_violations, screenshot))
+    page.goto(live_server.at("/training/credentials"))
     page.get_by_role("link", name="Certified Recovery Support Specialist (Illinois)").click()
     page.get_by_label("Continuing-education hours a cycle asks for").fill("1.3")
     page.get_by_role("button", name="Save the rules").click()

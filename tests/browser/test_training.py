@@ -80,6 +80,14 @@ def test_a_course_logged_approved_and_the_audit_pack(
     page.get_by_role("link", name=PA, exact=True).click()
     counted_after = page.get_by_text("counted of 36 hours").first.inner_text()
     assert counted_before != counted_after, "the approved hours count now"
+    page.goto(live_server.at("/training/"))
+    page.get_by_role("link", name="Your shadowing log").click()
+    reports.append(axe_violations(page))
+    page.get_by_role("link", name="Record shadowing").click()
+    page.get_by_role("button", name="Record it").click()
+    expect(page.get_by_role("alert").filter(has_text="Please fix")).to_be_visible()
+    reports.append(axe_violations(page))
+    screenshot(page, "peer-training-shadowing-errors")
 
     # HR: the certifications expiring within 30 days, and a cycle's audit pack.
     switch_to(page, live_server, "hr")

@@ -185,19 +185,24 @@ def hiring_records(hr: Staff, team: Any) -> None:
 
 
 def training_records(hr: Staff, peer: Staff) -> None:
-    """A credential with rules, the colleague's certification (two cycles) and a CE entry with its certificate, so
-    the training routes are walked on real records: the colleague's own pages by nobody but HR here (the walk's
-    supervisor supervises nobody), the credentials' rules by HR and the administrator."""
+    """A credential with rules, the colleague's certification (two cycles), a CE entry with its certificate, an
+    orientation, a shadowing entry and the curricula with a facilitator, so the training routes are walked on real
+    records: the colleague's own pages by nobody but HR here (the walk's supervisor supervises nobody), the
+    credentials' rules by HR and the administrator."""
     from datetime import timedelta
 
     from core import timeutil
     from tests.training.helpers import certify, log, make_credential
-    from training.services import certifications
+    from training.services import certifications, curricula, orientation, shadowing
 
     credential = make_credential("Walked credential", grace_days=30)
     found = certify(peer, credential, timeutil.today() - timedelta(days=400), actor=hr)
     log(found, peer, taken_on=timeutil.today() - timedelta(days=10))
     certifications.renew(found, None, found.version, hr)
+    orientation.assign(peer, hr)
+    shadowing.record(shadowing.ShadowingDetails("peer", "A colleague", timeutil.today(), 4, "Useful."), peer)
+    for curriculum in curricula.ensure_shipped(hr):
+        curricula.add_facilitator(curriculum, peer.id, timeutil.today(), hr)
 
 
 def sent_to_sign_in(response: Any) -> bool:

@@ -129,7 +129,7 @@ ONE_PAGE = """{% extends "pdf/base.html" %}{% block title %}One page{% endblock 
 
 def test_a_cycle_of_60_courses_renders_within_25_times_a_one_page_pdf(app, db, frozen_time):
     """The speed target: the audit pack of a cycle with 60 entries takes at most 25x a one-page PDF on the same print
-    layout (the best of three of each, so a busy moment on the machine does not decide)."""
+    layout (taken in turns, the best of five of each)."""
     frozen_time.at("2026-06-01 10:00")
     peer = factories.make_staff(Role.PEER)
     found = certify(peer, make_credential(hours=40), date(2025, 1, 1), date(2026, 12, 31))
@@ -139,19 +139,20 @@ def test_a_cycle_of_60_courses_renders_within_25_times_a_one_page_pdf(app, db, f
     cycle = db.session.scalar(select(Cycle))
     from training.services import audit_pack
 
-    def best(make) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            make()
-            times.append(time.perf_counter() - started)
-        return min(times)
+    def timed(make) -> float:
+        started = time.perf_counter()
+        make()
+        return time.perf_counter() - started
 
     with app.test_request_context():
         page = app.jinja_env.from_string(ONE_PAGE).render()
         pdf.render_pdf(page, base_url="http://peerworks.test/")  # warm-up: fonts found once
-        one_page = best(lambda: pdf.render_pdf(page, base_url="http://peerworks.test/"))
-        pack = best(lambda: audit_pack.render(found, cycle, "http://peerworks.test/"))
         body = audit_pack.render(found, cycle, "http://peerworks.test/")
+        # Taken in turns, best of five each, so a busy moment on a shared machine slows both alike.
+        one_pages, packs = [], []
+        for _ in range(5):
+            one_pages.append(timed(lambda: pdf.render_pdf(page, base_url="http://peerworks.test/")))
+            packs.append(timed(lambda: audit_pack.render(found, cycle, "http://peerworks.test/")))
+        one_page, pack = min(one_pages), min(packs)
     assert "60 approved courses" in pdf_text(body)
     assert pack <= 25 * one_page, f"{pack:.2f} s against {one_page:.3f} s for one page ({pack / one_page:.1f}x)"

@@ -17,6 +17,7 @@ from tests import factories
 from tests.core.security_helpers import inspection_app, routes, row_counts
 from tests.training.helpers import certify, log, make_credential
 from training.models import Cycle
+from training.services import curricula, orientation, shadowing
 
 INSPECTED = inspection_app()
 TRAINING_ROUTES = [rule for rule in routes(INSPECTED) if rule.endpoint.startswith("training.") and rule.arguments]
@@ -35,8 +36,17 @@ def record_ids(db):
     peer = factories.make_staff(Role.PEER, supervisor=supervisor)
     found = certify(peer, make_credential(), date(2025, 1, 1), date(2026, 12, 31), actor=supervisor)
     entry = log(found, peer, taken_on=date(2025, 6, 1))
+    checklist = orientation.assign(peer, supervisor, date(2025, 6, 1))
+    shadowed = shadowing.record(shadowing.ShadowingDetails("peer", "A colleague", date(2025, 6, 2), 4, ""), peer)
+    [curriculum] = [c for c in curricula.ensure_shipped(None) if c.builtin_key == "wrap"]
+    facilitator = curricula.add_facilitator(curriculum, peer.id, date(2025, 1, 1), supervisor)
     db.session.commit()
     return {
+        "orientation_item_id": orientation.items_of(checklist)[0].id,
+        "orientation_template_item_id": orientation.existing_template().items[0].id,
+        "shadowing_id": shadowed.id,
+        "curriculum_id": curriculum.id,
+        "facilitator_id": facilitator.id,
         "staff_id": peer.id,
         "certification_id": found.id,
         "cycle_id": db.session.scalar(select(Cycle.id).where(Cycle.certification_id == found.id)),
@@ -59,7 +69,9 @@ def test_an_outsider_is_refused_every_training_record(app, client, db, login_as,
             denied_before = db.session.scalar(
                 select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")
             )
-            response = client.open(url, method=method, data={"version": "1", "reason": "A reason long enough here"})
+            response = client.open(
+                url, method=method, data={"version": "1", "reason": "A reason long enough here", "text": "An item"}
+            )
             assert response.status_code in (403, 404), f"{method} {url} as {roles}: {response.status_code}"
             denied_after = db.session.scalar(
                 select(func.count()).select_from(AuditEntry).where(AuditEntry.outcome == "denied")

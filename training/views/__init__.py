@@ -3,6 +3,27 @@
 """
 
 from training.blueprint import bp
-from training.views import certifications, credentials, dashboard, entries, index, people
+from training.views import (
+    certifications,
+    credentials,
+    curricula,
+    dashboard,
+    entries,
+    index,
+    orientation,
+    people,
+    shadowing,
+)
 
-__all__ = ["bp", "certifications", "credentials", "dashboard", "entries", "index", "people"]
+__all__ = [
+    "bp",
+    "certifications",
+    "credentials",
+    "curricula",
+    "dashboard",
+    "entries",
+    "index",
+    "orientation",
+    "people",
+    "shadowing",
+]

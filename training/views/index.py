@@ -11,7 +11,7 @@ from core.extensions import db
 from core.policy import requires
 from training.blueprint import bp
 from training.models import CeEntry
-from training.services import certifications
+from training.services import certifications, orientation
 from training.views._common import render
 
 
@@ -34,4 +34,10 @@ def index() -> tuple[str, int]:
         summaries=certifications.summaries(current_user.id),
         waiting=waiting,
         own=True,
+        orientation_summary=_orientation_summary(current_user.id),
     )
+
+
+def _orientation_summary(staff_id: int) -> orientation.Summary | None:
+    found = orientation.current_of(staff_id)
+    return orientation.summary(found) if found else None

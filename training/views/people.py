@@ -14,7 +14,7 @@ from core.policy import requires
 from training.blueprint import bp
 from training.forms import PeopleFilter
 from training.models import Certification
-from training.services import certifications, ics
+from training.services import certifications, ics, orientation
 from training.views._common import audit_read, load_person, render
 
 
@@ -59,6 +59,7 @@ def person(staff_id: int) -> tuple[str, int]:
         person=person,
         summaries=certifications.summaries(person.id),
         own=person.id == current_user.id,
+        orientation_summary=orientation.summary(found) if (found := orientation.current_of(person.id)) else None,
     )
 
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import Flask, current_app, url_for
 
 from core import mail
 from core.accounts.service import invitation_token
 from core.extensions import db
 from core.models import OutboxEmail, Staff
+
+INVITED_LISTENERS = "peerworks.invited_listeners"
+
+
+def when_invited(app: Flask, listener: Callable[[Staff, Staff], None]) -> None:
+    """A module that starts something for a newly invited staff member (training: their orientation) registers
+    here, from its ``register(app)``, what to do; it runs in the same transaction as the invitation."""
+    app.extensions.setdefault(INVITED_LISTENERS, []).append(listener)
+
+
+def tell_invited(staff: Staff, actor: Staff) -> None:
+    for listener in current_app.extensions.get(INVITED_LISTENERS, []):
+        listener(staff, actor)
 
 
 def invitation_link(staff: Staff) -> str:

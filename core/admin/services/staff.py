@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, edits, policy, sessions
-from core.admin.services.invitations import queue_invitation
+from core.admin.services.invitations import queue_invitation, tell_invited
 from core.csvfiles import csv_lines
 from core.errors import InvalidInput, Refused
 from core.extensions import db
@@ -265,6 +265,7 @@ def invite(email: str, details: StaffDetails, *, actor: Staff) -> Staff:
     db.session.flush()
     queue_invitation(staff, actor)
     audit.record("staff.invited", actor=actor, record_type="staff", record_id=staff.id)
+    tell_invited(staff, actor)
     return staff
 
 
