@@ -5,8 +5,8 @@ training_orientation[_item]), the shadowing log (training_shadowing), curricula 
 (training_curriculum, training_facilitator); in core, each credential's renewal rules (new columns of
 core_credential_type, and core_credential_category_rule for the minimums and maximums by category)
 
-Revision ID: 0014_training
-Revises: 0012_hiring_postings
+Revision ID: 0016_training
+Revises: 0015_hiring_candidates
 Create Date: 2026-12-06
 
 New tables and new columns only. Existing credentials get no rules (cycle_months NULL: "not entered yet") and a
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_training'
-down_revision = '0012_hiring_postings'
+revision = '0016_training'
+down_revision = '0015_hiring_candidates'
 branch_labels = None
 depends_on = None
 
