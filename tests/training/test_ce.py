@@ -315,3 +315,13 @@ def test_reading_someone_elses_entry_is_audited_and_ones_own_is_not(client, db, 
     client.get(f"/training/ce/{entry.id}")
     [read] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "training.ce_read")).all()
     assert (read.actor_id, read.record_id) == (team["supervisor"].id, str(entry.id))
+
+
+def test_a_peer_without_a_supervisor_is_told_who_can_help(client, db, frozen_time):
+    frozen_time.at("2026-06-01 10:00")
+    alone = factories.make_staff(Role.PEER)
+    entry = log(certify(alone, make_credential(), date(2025, 1, 1), date(2026, 12, 31)), alone)
+    db.session.commit()
+    sign_in(client, alone)
+    assert b"you have no supervisor in PeerWorks" in client.get(f"/training/ce/{entry.id}").data
+    assert db.session.scalar(select(Notification)) is None
