@@ -184,11 +184,36 @@ def demo_agency(module_transaction: Flask) -> SimpleNamespace:
             "upload_id": upload.id,
             "candidate_id": session.scalar(select(Candidate.id).where(Candidate.posting_id == posting.id)
                                            .order_by(Candidate.id).limit(1)),
+            **training_ids(session),
         }
         assert all(value is not None for value in ids.values()), ids
         found = SimpleNamespace(ids=ids, sealed=sealed.id, walker=walker.id)
         session.commit()
         return found
+
+
+def training_ids(session) -> dict[str, int | None]:
+    """One of each training record of the demo agency, for the training pages with ids."""
+    from training.models import (
+        CeEntry,
+        Certification,
+        Curriculum,
+        Cycle,
+        Facilitator,
+        OrientationItem,
+        OrientationTemplateItem,
+        ShadowingEntry,
+    )
+
+    def first(model) -> int | None:
+        return session.scalar(select(model.id).order_by(model.id).limit(1))
+
+    return {
+        "certification_id": first(Certification), "cycle_id": first(Cycle), "ce_entry_id": first(CeEntry),
+        "curriculum_id": first(Curriculum), "facilitator_id": first(Facilitator),
+        "orientation_item_id": first(OrientationItem), "orientation_template_item_id": first(OrientationTemplateItem),
+        "shadowing_id": first(ShadowingEntry),
+    }
 
 
 def address(rule, agency: SimpleNamespace) -> str:
