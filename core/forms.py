@@ -20,10 +20,12 @@ from wtforms import (
     PasswordField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
     ValidationError,
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
 
 from core import csrf, passwords
 from core.text import visible_length
@@ -162,3 +164,29 @@ class PlainDateField(DateField):
 
 class VersionField(HiddenField):
     """The version of the record the form was loaded at, for ``core.edits.expect_version``."""
+
+
+# Fields the modules build the same way ---------------------------------------------------------------------------
+
+NOT_A_CHOICE = "Choose one of the options shown."
+
+
+def text_line(label: str, limit: int, *, required: str | None = None) -> StringField:
+    """A one-line text box: trimmed, at most ``limit`` characters, no control characters; ``required`` is the
+    message when it is left empty (optional when None)."""
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_text]
+    return StringField(label, filters=[clean_text], validators=validators)
+
+
+def text_area(label: str, limit: int, *, required: str | None = None) -> TextAreaField:
+    """A text area of paragraphs, like ``text_line`` otherwise."""
+    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
+    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_paragraphs]
+    return TextAreaField(label, filters=[clean_text], validators=validators)
+
+
+def plain_choice_messages(field: Any) -> None:
+    """A choice that is not among the options (a forged or stale form) says so in plain words."""
+    field.invalid_choice_message = NOT_A_CHOICE
+    field.invalid_value_message = NOT_A_CHOICE

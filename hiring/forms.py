@@ -20,7 +20,6 @@ from wtforms import (
     RadioField,
     SelectField,
     StringField,
-    TextAreaField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
@@ -34,25 +33,18 @@ from core.forms import (
     clean_text,
     optional_id,
     options,
-    plain_paragraphs,
+    plain_choice_messages,
     plain_text,
+    text_area,
+    text_line,
 )
 from hiring.models import CandidateStage, EmploymentType, LivedExperience, PayPeriod, WorkSetting
 from hiring.services.pay import parse_dollars
 
-NOT_A_CHOICE = "Choose one of the options shown."
+_line = text_line
 
 
-def _line(label: str, limit: int, *, required: str | None = None) -> StringField:
-    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
-    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_text]
-    return StringField(label, filters=[clean_text], validators=validators)
-
-
-def _area(label: str, limit: int, *, required: str | None = None) -> TextAreaField:
-    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
-    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_paragraphs]
-    return TextAreaField(label, filters=[clean_text], validators=validators)
+_area = text_area
 
 
 def money(form: Any, field: Field) -> None:
@@ -64,9 +56,7 @@ def _money(label: str) -> StringField:
     return StringField(label, filters=[clean_text], validators=[Optional(), Length(max=20), money])
 
 
-def _choices(field: Any) -> None:
-    field.invalid_choice_message = NOT_A_CHOICE
-    field.invalid_value_message = NOT_A_CHOICE
+_choices = plain_choice_messages
 
 
 # Drafts ---------------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from core.credentials import CeCategory, CeFormat, hours_number, parse_hours
 from core.forms import (
+    NOT_A_CHOICE,
     FlaskForm,
     Form,
     PlainDateField,
@@ -28,18 +29,14 @@ from core.forms import (
     clean_text,
     optional_id,
     options,
+    plain_choice_messages,
     plain_paragraphs,
     plain_text,
+    text_line,
 )
 from training.models import Hold, ShadowKind
 
-NOT_A_CHOICE = "Choose one of the options shown."
-
-
-def _line(label: str, limit: int, *, required: str | None = None) -> StringField:
-    validators: list[Any] = [DataRequired(required)] if required else [Optional()]
-    validators += [Length(max=limit, message=f"Use at most {limit:,} characters."), plain_text]
-    return StringField(label, filters=[clean_text], validators=validators)
+_line = text_line
 
 
 class Hours:
@@ -77,9 +74,7 @@ def _whole(label: str, low: int, high: int, unit: str) -> IntegerField:
     )
 
 
-def _choices(field: Any) -> None:
-    field.invalid_choice_message = NOT_A_CHOICE
-    field.invalid_value_message = NOT_A_CHOICE
+_choices = plain_choice_messages
 
 
 # A credential's rules (HR) ----------------------------------------------------------------------------------------
