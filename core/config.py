@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,10 +25,19 @@ def secret_key(instance_path: Path) -> str:
         return from_env
     key_file = instance_path / "secret_key"
     if not key_file.exists():
+        # Written whole to a file of its own (mode 0600), then linked into place: when two processes start at once
+        # (two workers on a first run), one link wins, the other finds the file there and both use the same key;
+        # nobody ever reads a half-written file.
         instance_path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        fd, written = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(written, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(written)
     return key_file.read_text().strip()
 
 
