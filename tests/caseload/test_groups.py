@@ -3,12 +3,10 @@ computed inside the viewer's visibility scope."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from caseload.models import Attendance, GroupSession, PeerGroup
 from core import timeutil
@@ -23,22 +21,9 @@ from tests.factories import (
     seal,
     start_session,
 )
+from tests.queries import counting_queries
 
 GROUPS = "/caseload/groups"
-
-
-@contextmanager
-def counting_queries(db) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -120,7 +105,7 @@ def _statements_for_groups(client, db, team_id: int, how_many: int) -> int:
     db.session.commit()
     client.get(GROUPS)  # warm up: the first audit entry ever also creates the log's head row
     db.session.expunge_all()
-    with counting_queries(db) as statements:
+    with counting_queries() as statements:
         response = client.get(GROUPS)
     assert response.status_code == 200
     return len(statements)

@@ -5,27 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from core.models import Program, Staff, StaffStatus, Team
 from tests.factories import make_program, make_staff, make_team
-
-
-@contextmanager
-def counting_queries(engine):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.queries import counting_queries
 
 
 def names_in(response) -> str:
@@ -181,7 +166,7 @@ def test_queries_do_not_grow_with_the_number_of_rows(client, db, login_as, url):
         db.session.expunge_all()
         client.get(url)  # warm up (session touch, caches)
         db.session.expunge_all()
-        with counting_queries(db.engine) as statements:
+        with counting_queries() as statements:
             response = client.get(url)
             response.get_data()  # the CSV streams: read it all
         assert response.status_code == 200

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from core.admin.services import teams as teams_service
 from core.models import AuditEntry, Program, StaffStatus, Team
 from tests.factories import make_program, make_staff, make_team
+from tests.queries import counting_queries
 
 
 @pytest.fixture
@@ -30,16 +31,8 @@ def actions(db, name):
 
 
 def test_overview_lists_programs_teams_and_counts(client, db, setting):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with counting_queries() as statements:
         response = client.get("/admin/teams")
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Community Reintegration Program" in page

@@ -6,12 +6,12 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
-import sqlalchemy as sa
 from sqlalchemy import select
 
 from core.models import Notification, Role
 from core.timeutil import utcnow
 from tests.factories import make_staff
+from tests.queries import counting_queries
 
 
 def text(response) -> str:
@@ -107,13 +107,8 @@ def test_paginated_with_a_steady_number_of_queries(app, client, db, login_as):
 
     def count_queries() -> int:
         client.get("/notifications/")
-        seen = []
-        listener = lambda *args: seen.append(1)  # noqa: E731
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with counting_queries() as seen:
             assert client.get("/notifications/").status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     add(3)
