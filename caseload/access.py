@@ -152,6 +152,16 @@ def barred_from_emergency(user: Staff, client_id: int) -> bool:
     return db.session.scalar(select(Client.id).where(Client.id == client_id, barred)) is not None
 
 
+def hidden_from(user: Staff) -> ColumnElement[bool]:
+    """Client rows whose existence ``user`` must never learn from a count: a sealed record they cannot open (barred,
+    or simply not among its providers) and a record they declared knowing. Aggregates over other people's work
+    (role fidelity's minutes) leave out what touches these rows, so they come out as if the record did not exist."""
+    viewer = Viewer.of(user)
+    mine = aliased(DeclaredRelationship)
+    declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
+    return or_(declared, and_(Client.staff_member_id.is_not(None), not_(can_see(viewer))))
+
+
 def _closed_to(user_id: int) -> ColumnElement[bool]:
     """The records closed to a person whatever their role: linked to them (their own, sealed) or declared known."""
     declared = exists().where(DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == user_id)

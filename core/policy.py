@@ -63,6 +63,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "training.records": frozenset({Role.HR}),
     "training.rules": frozenset({Role.HR, Role.ADMIN}),
     "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
+    # Role fidelity: a peer specialist reads their own, a supervisor their reports' (record scope in
+    # supervision/services/fidelity.py); HR and the administrator set the agency's threshold, never read a person's.
+    "supervision.fidelity": frozenset({Role.SUPERVISOR, Role.PEER}),
+    "supervision.fidelity_settings": frozenset({Role.HR, Role.ADMIN}),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])

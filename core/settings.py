@@ -37,6 +37,9 @@ DEFAULTS = {
     # Hiring: months a closed posting's candidates are kept (applications, résumés, scores), then removed by
     # `flask hiring purge-candidates`.
     "hiring_retention_months": "12",
+    # Supervision: a peer specialist's month is flagged for role fidelity when less than this percentage of the time
+    # they recorded was direct peer work (seed 004: the benefit is lost when peers do "left-over tasks").
+    "supervision_fidelity_threshold": "60",
 }
 
 

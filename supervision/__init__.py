@@ -6,6 +6,10 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the module to the app: called once by ``core.app.create_app``. A module with record rules, list
     scopes, demo data or commands adds them here too (see readiness/__init__.py)."""
+    from core import policy
+    from supervision.services import fidelity
     from supervision.views import bp  # importing the views attaches their routes to bp
+
+    policy.add_scope_rules(fidelity.SCOPE_RULES)
 
     app.register_blueprint(bp)

@@ -3,6 +3,6 @@
 """
 
 from supervision.blueprint import bp
-from supervision.views import index
+from supervision.views import fidelity, index
 
-__all__ = ["bp", "index"]
+__all__ = ["bp", "fidelity", "index"]
