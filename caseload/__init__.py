@@ -12,10 +12,12 @@ def register(app: Flask) -> None:
     from caseload import cli, demo, policy
     from caseload.blueprint import bp
     from caseload.services import referrals
-    from core import timeutil
+    from caseload.services import todo as caseload_todo
+    from core import timeutil, todo
 
     policy.register()
     demo.register()
     cli.register(app)
     app.register_blueprint(bp)
     timeutil.when_zone_changes(app, referrals.refill_local_days)
+    todo.add_provider(app, "caseload", caseload_todo.items)

@@ -104,11 +104,13 @@ def register_blueprints(app: Flask) -> None:
     from core.auditlog.views import bp as audit_bp
     from core.files_view import bp as files_bp
     from core.home import bp as home_bp
+    from core.home import register as register_home
     from core.notifications_view import bp as notifications_bp
 
     for blueprint in (home_bp, accounts_bp, audit_bp, notifications_bp, files_bp):
         app.register_blueprint(blueprint)
     admin.register(app)
+    register_home(app)
     for module in (caseload, readiness, hiring, training, supervision):
         module.register(app)
     app.before_request(policy.guard)

@@ -20,6 +20,8 @@ class NavItem:
     # The pages this item stands for besides its own. An item with some is the current one only on those; an item
     # without stands for its whole blueprint, except the pages another item claims.
     claims: tuple[str, ...] = ()
+    # What this part of PeerWorks is for, in one line: the home page's card says it.
+    purpose: str = ""
 
     def is_current(self, endpoint: str | None) -> bool:
         endpoint = endpoint or ""
@@ -38,18 +40,26 @@ class NavItem:
 
 ITEMS = (
     NavItem("Home", "home.index", "home.view"),
-    NavItem("Caseload", "caseload.index", "caseload.view"),
-    NavItem("Readiness", "readiness.index", "readiness.view"),
-    NavItem("Hiring", "hiring.index", "hiring.view"),
-    NavItem("Interviews", "hiring.interviews", "hiring.interview", claims=("hiring.candidate_score",)),
-    NavItem("Training", "training.index", "training.view"),
-    NavItem("Supervision", "supervision.index", "supervision.view"),
-    NavItem("Staff", "admin.staff_list", "admin.staff"),
-    NavItem("Programs and teams", "admin.teams", "admin.teams"),
-    NavItem("Email outbox", "admin.outbox", "admin.outbox"),
-    NavItem("Settings", "admin.settings_page", "admin.settings"),
-    NavItem("Audit log", "auditlog.index", "audit.view"),
-    NavItem("Notifications", "notifications.index", "notifications.view"),
+    NavItem("Caseload", "caseload.index", "caseload.view",
+            purpose="Your clients, today's referrals, recovery plans and contact notes, with safeguards for staff "
+                    "who are also clients."),
+    NavItem("Readiness", "readiness.index", "readiness.view",
+            purpose="Anonymous surveys of how ready the agency is for peer specialists, and the plan that follows."),
+    NavItem("Hiring", "hiring.index", "hiring.view",
+            purpose="Job descriptions, approval, postings, candidates and hiring peer specialists."),
+    NavItem("Interviews", "hiring.interviews", "hiring.interview", claims=("hiring.candidate_score",),
+            purpose="The candidates you interview, and your scores for them."),
+    NavItem("Training", "training.index", "training.view",
+            purpose="Certifications, continuing education, orientation and shadowing."),
+    NavItem("Supervision", "supervision.index", "supervision.view",
+            purpose="Supervision of peer specialists, and whether their time goes to peer work."),
+    NavItem("Staff", "admin.staff_list", "admin.staff", purpose="Accounts, roles, supervisors and invitations."),
+    NavItem("Programs and teams", "admin.teams", "admin.teams", purpose="The agency's programs and their teams."),
+    NavItem("Email outbox", "admin.outbox", "admin.outbox", purpose="Emails waiting to be sent, and those sent."),
+    NavItem("Settings", "admin.settings_page", "admin.settings",
+            purpose="The agency's name, time zone, living wage and other settings."),
+    NavItem("Audit log", "auditlog.index", "audit.view", purpose="Who did what, and when, in a log no one can edit."),
+    NavItem("Notifications", "notifications.index", "notifications.view", purpose="Messages PeerWorks sent you."),
 )
 
 

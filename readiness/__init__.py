@@ -8,10 +8,13 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Attach the module to the app: called once by ``core.app.create_app``. Its record rules, its demo data, its
     commands and its routes are added here and nowhere else (importing the module registers nothing)."""
+    from core import todo
     from readiness import cli, demo, policy
+    from readiness.services import todo as readiness_todo
     from readiness.views import bp  # importing the views attaches their routes to bp
 
     policy.register()
     demo.register()
     cli.register(app)
     app.register_blueprint(bp)
+    todo.add_provider(app, "readiness", readiness_todo.items)

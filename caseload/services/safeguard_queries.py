@@ -84,6 +84,12 @@ def _due_determinations(today: date) -> Select:
     )
 
 
+def due_determinations(today: date) -> Select:
+    """The latest determination of each sealed record, due for review within 14 days or overdue (unscoped: callers
+    add the ``client.safeguard`` scope)."""
+    return _due_determinations(today)
+
+
 @dataclass(frozen=True)
 class DueCounts:
     due: int
