@@ -24,14 +24,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from flask import url_for
 from sqlalchemy import ColumnElement, Integer, Select, case, cast, exists, extract, false, func, or_, select
 
 from caseload.access import hidden_from, supervised_by
 from caseload.models import Client, ContactNote, WorkKind
-from core import settings
+from core import policy, settings, todo
 from core.errors import InvalidInput
 from core.extensions import db
-from core.models import Role, Staff, StaffRole, StaffStatus
+from core.models import AgencySetting, Role, Staff, StaffRole, StaffStatus
 from core.timeutil import today
 
 THRESHOLD_KEY = "supervision_fidelity_threshold"
@@ -72,8 +73,13 @@ def month_words(month: date) -> str:
 
 
 def threshold() -> int:
+    return _as_threshold(settings.get(THRESHOLD_KEY))
+
+
+def _as_threshold(saved: str | None) -> int:
+    """The saved setting as a percentage from 1 to 100 (the default when none is saved, or it is unreadable)."""
     try:
-        value = int(settings.get(THRESHOLD_KEY))
+        value = int(saved if saved is not None else settings.DEFAULTS[THRESHOLD_KEY])
     except ValueError:
         value = int(settings.DEFAULTS[THRESHOLD_KEY])
     return min(max(value, 1), 100)
@@ -321,3 +327,42 @@ def fidelity_agenda_suggestions(supervisor: Staff, peer: Staff | int) -> list[Ag
     reason = (f"In {last.words}, {last.percent}% of the time recorded was peer work, under the agency's "
               f"{limit}%. Talk about what pulled time away from peer work.")
     return [AgendaSuggestion(ROLE_FIDELITY_TOPIC, reason, "supervision.fidelity_person", {"staff_id": peer_id})]
+
+
+# The home page's to-do list ---------------------------------------------------------------------------------
+
+
+def todo_items(user: Staff) -> list[todo.Item]:
+    """For ``core.todo``: a supervisor's peer specialists flagged for last month, and a peer specialist's own
+    flagged month. One aggregate query (besides the caseload visibility rule's look-ups for the viewer)."""
+    if not policy.can(user, "supervision.fidelity"):
+        return []
+    last = window(2)[0]
+    people = [Staff.id == user.id] if user.has_role(Role.PEER) else []
+    if user.has_role(Role.SUPERVISOR):
+        people.append(Staff.id.in_(todo.reports_of(user.id)))
+    if not people:
+        return []
+    peers = select(Staff.id).where(or_(*people), Staff.status == StaffStatus.ACTIVE, _is_peer())
+    peer = func.sum(case((ContactNote.direct.is_(True), ContactNote.minutes), else_=0))
+    setting = select(AgencySetting.value).where(AgencySetting.key == THRESHOLD_KEY).scalar_subquery()
+    rows = db.session.execute(
+        select(ContactNote.staff_id, func.coalesce(peer, 0), func.sum(ContactNote.minutes), setting)
+        .where(ContactNote.staff_id.in_(peers), ContactNote.happened_on >= last,
+               ContactNote.happened_on <= month_end(last), _counted_notes(user))
+        .group_by(ContactNote.staff_id)
+    ).all()
+    limit = _as_threshold(rows[0][3] if rows else None)
+    flagged = {staff_id for staff_id, peer_minutes, total, _setting in rows
+               if Month(last, int(peer_minutes), int(total) - int(peer_minutes)).under(limit)}
+    found: list[todo.Item] = []
+    if user.id in flagged:
+        found.append(todo.Item(f"Your role fidelity: {month_words(last)} was under {limit}% peer work",
+                               url_for("supervision.fidelity_person", staff_id=user.id), todo.Urgency.SOON,
+                               "Supervision"))
+    others = len(flagged - {user.id})
+    if others:
+        found.append(todo.Item(f"{todo.plural(others, 'peer specialist')} flagged for role fidelity",
+                               url_for("supervision.fidelity_index", show="flagged"), todo.Urgency.SOON,
+                               "Supervision", others, detail=f"Under {limit}% peer work in {month_words(last)}."))
+    return found

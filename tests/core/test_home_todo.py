@@ -222,4 +222,4 @@ def test_one_query_per_module_however_many_items(client, db, now):
 
 def test_providers_are_registered_by_each_module(app):
     with app.app_context():
-        assert list(todo.providers()) == ["notifications", "caseload", "readiness", "hiring", "training"]
+        assert list(todo.providers()) == ["notifications", "caseload", "readiness", "hiring", "training", "supervision"]

@@ -326,3 +326,33 @@ def test_threshold_saved_from_a_stale_page_is_refused_with_input_kept(client, db
 def test_others_cannot_set_the_threshold(client, db, role):
     sign_in(client, factories.make_staff(role))
     assert client.get("/supervision/fidelity/settings").status_code == 403
+
+
+# The home page ----------------------------------------------------------------------------------------------
+
+
+def test_home_lists_flagged_peers_for_the_supervisor_and_the_peers_own(client, team):
+    supervisor, peer, other = team["supervisor"], team["peer"], team["other"]
+    note(peer, date(2026, 2, 10), "administration", 80)
+    note(peer, date(2026, 2, 10), "advocacy", 20)
+    note(other, date(2026, 2, 10), "advocacy", 80)
+    sign_in(client, supervisor)
+    page = client.get("/").get_data(as_text=True)
+    assert "1 peer specialist flagged for role fidelity" in page
+    assert 'href="/supervision/fidelity?show=flagged"' in page
+    sign_in(client, peer)
+    page = client.get("/").get_data(as_text=True)
+    assert "Your role fidelity: February 2026 was under 60% peer work" in page
+    sign_in(client, other)
+    assert "role fidelity:" not in client.get("/").get_data(as_text=True).lower()
+
+
+def test_home_item_ignores_a_sealed_record(client, team):
+    supervisor, peer = team["supervisor"], team["peer"]
+    note(peer, date(2026, 2, 10), "administration", 50)
+    sealed = factories.make_client("Casey Sealed")
+    factories.seal(sealed, supervisor)
+    factories.assign(sealed, peer)
+    note(peer, date(2026, 2, 12), "advocacy", 500, client=sealed)
+    sign_in(client, supervisor)
+    assert "1 peer specialist flagged for role fidelity" in client.get("/").get_data(as_text=True)
