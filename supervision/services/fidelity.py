@@ -295,6 +295,17 @@ def csv_rows(person: Staff, months: list[Month], kinds: list[KindRow], limit: in
     return rows
 
 
+def list_csv_rows(rows: list[PeerRow]) -> list[list[object]]:
+    """The supervisor's list as CSV rows: a row per peer specialist and month."""
+    out: list[list[object]] = [["Peer specialist", "Month", "Peer work minutes", "Other tasks minutes",
+                                "Total minutes", "Peer work share (%)", "Flagged"]]
+    for row in rows:
+        for month in row.months:
+            out.append([row.staff.name, month.words, month.peer, month.other, month.total,
+                        "" if month.percent is None else month.percent, "yes" if month.under(row.limit) else "no"])
+    return out
+
+
 # For the sessions engineer: an agenda item ------------------------------------------------------------------
 
 

@@ -65,6 +65,19 @@ def fidelity_index() -> tuple[str, int] | Response:
                    this_month=fidelity.month_words(months[1]), own=user.has_role("peer"))
 
 
+@bp.get("/fidelity/peers.csv")
+@requires(ACTION)
+def fidelity_peers_csv() -> Response:
+    """The supervisor's peer specialists, a row per person and month (the last 12), for their own records."""
+    user = current_user._get_current_object()
+    people = list(db.session.scalars(fidelity.peers_query(user)))
+    rows = fidelity.overview(user, people)
+    audit.record("fidelity.exported", actor=user, record_type="staff", record_id=user.id,
+                 detail=f"role fidelity of {len(rows)} peer specialists")
+    db.session.commit()
+    return csv_response(fidelity.list_csv_rows(rows), f"role-fidelity-{today():%Y-%m-%d}.csv")
+
+
 def _person(staff_id: int) -> Staff:
     return policy.load(current_user, ACTION, Staff, staff_id)
 

@@ -356,3 +356,19 @@ def test_home_item_ignores_a_sealed_record(client, team):
     note(peer, date(2026, 2, 12), "advocacy", 500, client=sealed)
     sign_in(client, supervisor)
     assert "1 peer specialist flagged for role fidelity" in client.get("/").get_data(as_text=True)
+
+
+def test_the_supervisors_list_downloads_as_csv(client, team):
+    supervisor, peer = team["supervisor"], team["peer"]
+    note(peer, date(2026, 2, 10), "administration", 30)
+    note(peer, date(2026, 2, 11), "advocacy", 10)
+    sign_in(client, supervisor)
+    response = client.get("/supervision/fidelity/peers.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert ["Pat Delgado", "February 2026", "10", "30", "40", "25", "yes"] in rows
+    assert {row[0] for row in rows[1:]} == {"Pat Delgado", "Quinn Avery"}
+    assert len(rows) == 1 + 2 * 12
+    sign_in(client, team["stranger"])
+    rows = list(csv.reader(io.StringIO(client.get("/supervision/fidelity/peers.csv").get_data(as_text=True))))
+    assert len(rows) == 1  # a peer specialist who supervises nobody: the header only
