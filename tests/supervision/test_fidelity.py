@@ -372,3 +372,10 @@ def test_the_supervisors_list_downloads_as_csv(client, team):
     sign_in(client, team["stranger"])
     rows = list(csv.reader(io.StringIO(client.get("/supervision/fidelity/peers.csv").get_data(as_text=True))))
     assert len(rows) == 1  # a peer specialist who supervises nobody: the header only
+
+
+@pytest.mark.parametrize("staff_id", ["2147483648", "9223372036854775808", "99999999999999999999999"])
+def test_an_id_too_large_for_the_database_is_a_plain_404(client, team, staff_id):
+    sign_in(client, team["supervisor"])
+    assert client.get(f"/supervision/fidelity/{staff_id}").status_code == 404
+    assert client.get(f"/supervision/fidelity/{staff_id}/table.csv").status_code == 404
