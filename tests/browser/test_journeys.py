@@ -100,7 +100,8 @@ def test_sign_in_with_the_keyboard_only(page: Page, live_server: LiveServer) -> 
     page.keyboard.press("Enter")
     expect(page.locator("main#main-content")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(page.get_by_role("main").get_by_role("link", name="Caseload")).to_be_focused()
+    # The first thing in the page is what needs the person (the home page's to-do list), most urgent first.
+    expect(page.get_by_role("list", name="What needs you").get_by_role("link").first).to_be_focused()
 
 
 def test_wrong_password_says_so_and_keeps_the_email(page: Page, live_server: LiveServer) -> None:
