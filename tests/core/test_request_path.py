@@ -53,25 +53,6 @@ def supervised_peer(db, login_as) -> Staff:
     return peer
 
 
-def every_statement_of(client: FlaskClient, url: str) -> list[str]:
-    """Like ``statements_of``, the once-a-minute session touch included (``counting_queries`` leaves it out)."""
-    from sqlalchemy import event
-
-    from core.extensions import db
-
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement: str, *_args) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get(url).status_code == 200, url
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-    return statements
-
-
 def statements_of(client: FlaskClient, url: str) -> list[str]:
     with counting_queries() as statements:
         response = client.get(url)
@@ -114,7 +95,7 @@ def test_writing_last_seen_at_does_not_read_the_person_again(app: Flask, client:
     frozen_time.at("2026-11-23 10:05:37.123456")
     db.session.execute(update(AuthSession).values(last_seen_at=datetime(2026, 11, 23, 15, 4)))  # 10:04 in New York
     db.session.commit()
-    statements = every_statement_of(client, "/")
+    statements = statements_of(client, "/")
     assert len(statements) == HOME_QUERIES + 1, "\n\n".join(statements)
     # The write is flushed with the page's next query (the to-do list's), not read again.
     writes = [s for s in statements if s.lstrip().upper().startswith("UPDATE")]
@@ -134,7 +115,7 @@ def test_last_seen_at_is_written_only_when_the_minute_changes(client: FlaskClien
     writes: list[datetime] = []
     for moment in ("10:05:00", "10:05:01", "10:05:37.5", "10:05:59.999999", "10:06:00", "10:06:30", "10:09:12"):
         frozen_time.at(f"2026-11-23 {moment}")
-        statements = every_statement_of(client, "/")
+        statements = statements_of(client, "/")
         if [s for s in statements if s.lstrip().upper().startswith("UPDATE")]:
             db.session.expire_all()
             writes.append(db.session.scalar(select(AuthSession.last_seen_at)))
