@@ -16,12 +16,13 @@ MINUTE_TOUCH = "UPDATE core_auth_session SET last_seen_at="
 
 
 @contextmanager
-def counting_queries() -> Iterator[list[str]]:
-    """The SQL statements run inside the block, in order, leaving out the once-a-minute session touch."""
+def counting_queries(*, with_session_touch: bool = False) -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order, leaving out the once-a-minute session touch unless the
+    test is about that touch (``with_session_touch=True``)."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith(MINUTE_TOUCH):
+        if with_session_touch or not statement.startswith(MINUTE_TOUCH):
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)

@@ -54,7 +54,7 @@ def supervised_peer(db, login_as) -> Staff:
 
 
 def statements_of(client: FlaskClient, url: str) -> list[str]:
-    with counting_queries() as statements:
+    with counting_queries(with_session_touch=True) as statements:
         response = client.get(url)
     assert response.status_code == 200, url
     return statements

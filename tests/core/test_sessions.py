@@ -225,7 +225,7 @@ def test_keepalive_extends_the_idle_deadline(app: Flask, db, frozen_time):
     assert session_row(db, token).last_seen_at == datetime(2026, 11, 23, 15, 10), "10:10 in New York, to the minute"
 
     frozen_time.advance(seconds=30)  # 10:10:50: the same minute, nothing to write
-    with counting_queries() as statements:
+    with counting_queries(with_session_touch=True) as statements:
         again = browser.post("/session/keepalive", headers={"Accept": "application/json"})
     assert again.json["idle"] == 15 * 60 + 10
     assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE")], "rewrote the same minute"
