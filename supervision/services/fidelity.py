@@ -256,10 +256,25 @@ def overview(viewer: Staff, people: list[Staff], months: list[date] | None = Non
     return [PeerRow(person, figures[person.id], limit) for person in people]
 
 
+def flagged_query(viewer: Staff, limit: int | None = None) -> Select:
+    """The viewer's peer specialists whose last full month is under the threshold, by name, as one statement (the
+    flag is worked out in SQL, so the list pages like any other): exactly ``Month.under`` on last month's sums."""
+    last = window(2)[0]
+    limit = threshold() if limit is None else limit
+    peer = func.sum(case((ContactNote.direct.is_(True), ContactNote.minutes), else_=0))
+    under = (
+        select(ContactNote.staff_id)
+        .where(ContactNote.happened_on >= last, ContactNote.happened_on <= month_end(last), _counted_notes(viewer))
+        .group_by(ContactNote.staff_id)
+        .having(peer * 100 < limit * func.sum(ContactNote.minutes))
+    )
+    return peers_query(viewer).where(Staff.id.in_(under))
+
+
 def flagged_peers(viewer: Staff) -> list[PeerRow]:
     """The viewer's peer specialists whose last full month is under the threshold, by name (two queries)."""
-    people = list(db.session.scalars(peers_query(viewer)))
-    return [row for row in overview(viewer, people, window(2)) if row.flagged]
+    people = list(db.session.scalars(flagged_query(viewer)))
+    return overview(viewer, people, window(2))
 
 
 @dataclass(frozen=True)

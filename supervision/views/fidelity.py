@@ -54,12 +54,8 @@ def fidelity_index() -> tuple[str, int] | Response:
         return redirect(url_for("supervision.fidelity_person", staff_id=user.id))
     only_flagged = request.args.get("show") == "flagged"
     months = fidelity.window(2)
-    if only_flagged:
-        rows = fidelity.flagged_peers(user)
-        page = None
-    else:
-        page = paginate(fidelity.peers_query(user))
-        rows = fidelity.overview(user, list(page.items), months)
+    page = paginate(fidelity.flagged_query(user) if only_flagged else fidelity.peers_query(user))
+    rows = fidelity.overview(user, list(page.items), months)
     return _render("supervision/fidelity_index.html", rows=rows, page=page, only_flagged=only_flagged,
                    limit=fidelity.threshold(), last_month=fidelity.month_words(months[0]),
                    this_month=fidelity.month_words(months[1]), own=user.has_role("peer"))

@@ -379,3 +379,32 @@ def test_an_id_too_large_for_the_database_is_a_plain_404(client, team, staff_id)
     sign_in(client, team["supervisor"])
     assert client.get(f"/supervision/fidelity/{staff_id}").status_code == 404
     assert client.get(f"/supervision/fidelity/{staff_id}/table.csv").status_code == 404
+
+
+def test_the_flag_in_sql_is_the_same_exact_comparison(team):
+    """59.5% is flagged at 60 and 60% is not, in the database as in Python (no rounding, no float)."""
+    supervisor, peer, other = team["supervisor"], team["peer"], team["other"]
+    note(peer, date(2026, 2, 10), "advocacy", 119)
+    note(peer, date(2026, 2, 10), "administration", 81)
+    note(other, date(2026, 2, 10), "advocacy", 120)
+    note(other, date(2026, 2, 10), "administration", 80)
+    [row] = fidelity.flagged_peers(supervisor)
+    assert row.staff.name == "Pat Delgado"
+    assert row.latest.percent == 60
+    assert row.flagged
+
+
+def test_the_flagged_list_pages(client, team, app):
+    supervisor = team["supervisor"]
+    app.config["PAGE_SIZE"] = 2
+    for n in range(3):
+        report = factories.make_staff(Role.PEER, supervisor=supervisor, name=f"Flagged {n}")
+        note(report, date(2026, 2, 10), "administration", 60)
+    sign_in(client, supervisor)
+    first = client.get("/supervision/fidelity?show=flagged").get_data(as_text=True)
+    assert "Flagged 0" in first
+    assert "Flagged 1" in first
+    assert "Flagged 2" not in first
+    assert "show=flagged&amp;page=2" in first or "page=2&amp;show=flagged" in first
+    second = client.get("/supervision/fidelity?show=flagged&page=2").get_data(as_text=True)
+    assert "Flagged 2" in second
