@@ -62,7 +62,7 @@ def test_supervisor_finds_the_flagged_peer_and_reads_the_chart_by_keyboard(
     expect(page.get_by_role("heading", name="Role fidelity", exact=True)).to_be_visible()
     expect(page.get_by_role("row").filter(has_text="Morgan Ellis")).to_contain_text("Yes: under 60%")
     reports.append(axe_violations(page))
-    page.get_by_role("link", name="All your peer specialists").click()
+    page.get_by_role("link", name="All your peer specialists", exact=True).click()
     expect(page.get_by_role("row").filter(has_text="Pat Delgado")).to_be_visible()
     reports.append(axe_violations(page))
     screenshot(page, "supervisor-fidelity-list")
