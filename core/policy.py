@@ -62,7 +62,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "training.dashboard": frozenset({Role.HR, Role.SUPERVISOR}),
     "training.records": frozenset({Role.HR}),
     "training.rules": frozenset({Role.HR, Role.ADMIN}),
-    "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
+    "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.HR, Role.ADMIN}),
+    "supervision.log": frozenset({Role.SUPERVISOR}),
+    # Hours only, never content: the record rules keep a supervisor to their reports.
+    "supervision.compliance": frozenset({Role.SUPERVISOR, Role.HR, Role.ADMIN}),
+    "supervision.rules": frozenset({Role.HR, Role.ADMIN}),
 }
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -3,6 +3,6 @@
 """
 
 from supervision.blueprint import bp
-from supervision.views import index
+from supervision.views import compliance, index, items, people, rules, sessions
 
-__all__ = ["bp", "index"]
+__all__ = ["bp", "compliance", "index", "items", "people", "rules", "sessions"]
