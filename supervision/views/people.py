@@ -22,13 +22,13 @@ HOURS_MONTHS = 24
 def prep_sheet(staff_id: int) -> tuple[str, int]:
     person = load_person(staff_id, "supervision.prep")
     audit.record("supervision.prep_read", actor=current_user, record_type="core_staff", record_id=person.id)
+    db.session.commit()  # before reading: a commit afterwards would expire every row the page shows
     sheet = prep.prep_sheet(current_user, person)
-    db.session.commit()
     return render(
         "supervision/prep.html",
         sheet=sheet,
         close_form=CloseItemForm(formdata=None),
-        may_close=lambda item: sessions.may_close(item, current_user),
+        may_close=sessions.closer(current_user),
     )
 
 

@@ -124,7 +124,7 @@ def _session_page(meeting: Meeting, status: int = 200, **extra: Any) -> tuple[st
         carried=sessions.carried_over(meeting, current_user),
         answer_form=extra.pop("answer_form", None) or AnswerForm(formdata=None, data={"revision": meeting.revision}),
         close_form=CloseItemForm(formdata=None),
-        may_close=lambda item: sessions.may_close(item, current_user),
+        may_close=sessions.closer(current_user),
         private_parts=[me] if me is not None else (meeting.attendees if state["leads"] else []),
         **state,
         **extra,

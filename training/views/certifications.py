@@ -15,6 +15,7 @@ from core.extensions import db
 from core.forms import options
 from core.pages import paginate
 from core.policy import requires
+from supervision.services import hours as supervision_hours
 from training.blueprint import bp
 from training.forms import CertificationEditForm, CertificationForm, RenewForm
 from training.models import Certification, Cycle
@@ -43,7 +44,16 @@ def _page(certification: Certification, cycle: Cycle) -> tuple[str, int]:
         repeated=ce.repeated_in(cycle),
         later=db.session.scalars(ce.outside_cycles(certification).limit(20)).all(),
         own=certification.staff_id == current_user.id,
+        supervised=_supervised(certification),
     )
+
+
+def _supervised(certification: Certification) -> str | None:
+    """A provisional certification's supervised hours so far, from the supervision sessions logged (one query)."""
+    if certification.provisional_until is None:
+        return None
+    minutes = supervision_hours.provisional_minutes(Certification.id == certification.id).get(certification.id, 0)
+    return supervision_hours.hours_words(minutes)
 
 
 @bp.get("/certifications/<int:certification_id>")
