@@ -325,8 +325,8 @@ def may_close(item: ActionItem, actor: Staff) -> bool:
 
 def closer(actor: Staff) -> Callable[[ActionItem], bool]:
     """``may_close`` for a list of items, asking the supervisor chain once."""
-    below = set(access.reports(actor)) if access.is_supervisor(actor) else set()
-    return lambda item: item.supervisee_id == actor.id or (item.supervisee_id in below and item.supervisee_id != actor.id)
+    below = set(access.reports(actor)) - {actor.id} if access.is_supervisor(actor) else set()
+    return lambda item: item.supervisee_id == actor.id or item.supervisee_id in below
 
 
 def close_item(item: ActionItem, note: str, actor: Staff) -> None:
