@@ -185,6 +185,7 @@ def demo_agency(module_transaction: Flask) -> SimpleNamespace:
             "candidate_id": session.scalar(select(Candidate.id).where(Candidate.posting_id == posting.id)
                                            .order_by(Candidate.id).limit(1)),
             **training_ids(session),
+            **supervision_ids(session),
         }
         assert all(value is not None for value in ids.values()), ids
         found = SimpleNamespace(ids=ids, sealed=sealed.id, walker=walker.id)
@@ -213,6 +214,22 @@ def training_ids(session) -> dict[str, int | None]:
         "curriculum_id": first(Curriculum), "facilitator_id": first(Facilitator),
         "orientation_item_id": first(OrientationItem), "orientation_template_item_id": first(OrientationTemplateItem),
         "shadowing_id": first(ShadowingEntry),
+    }
+
+
+def supervision_ids(session) -> dict[str, int | None]:
+    """One of each supervision record of the demo agency, for the supervision pages with ids."""
+    from supervision.models import ActionItem, Attendee, Meeting, Requirement
+
+    def first(model) -> int | None:
+        return session.scalar(select(model.id).order_by(model.id).limit(1))
+
+    meeting_id = first(Meeting)
+    return {
+        "meeting_id": meeting_id,
+        "attendee_id": session.scalar(select(Attendee.id).where(Attendee.meeting_id == meeting_id).limit(1)),
+        "action_item_id": first(ActionItem),
+        "requirement_id": first(Requirement),
     }
 
 
