@@ -140,3 +140,23 @@ def test_other_peoples_hours_are_refused(client, team, db):
     sign_in(client, outsider)
     assert client.get(f"/supervision/people/{team.peers[0].id}/hours").status_code == 404
     assert client.get(f"/supervision/people/{team.peers[0].id}/hours.csv").status_code == 404
+
+
+def test_east_of_utc_the_first_of_the_month_counts_in_the_new_month(team, db):
+    pat = team.peers[0]
+    settings.put(timeutil.SETTING, "Pacific/Auckland")
+    timeutil.zone_changed()
+    # 1 March, 00:30 in Auckland is 28 February, 11:30 UTC.
+    meeting = log_session(team.supervisor, [pat], held_on=date(2026, 3, 1), starts_at=time(0, 30), minutes=50)
+    assert meeting.held_at == datetime(2026, 2, 28, 11, 30)
+    found = hours.minutes_by_month(hours.Attendee.staff_id == pat.id, date(2026, 2, 1), date(2026, 3, 1))
+    assert found == {(pat.id, date(2026, 3, 1)): (50, 50)}
+
+
+def test_the_night_the_clocks_go_back_is_one_day(team):
+    pat = team.peers[0]
+    # 2 November 2025, 01:30 in New York happens twice; the earlier one is taken, on the same day and month.
+    log_session(team.supervisor, [pat], held_on=date(2025, 11, 2), starts_at=time(1, 30), minutes=30)
+    log_session(team.supervisor, [pat], held_on=date(2025, 11, 30), starts_at=time(23, 59), minutes=30)
+    found = hours.minutes_by_month(hours.Attendee.staff_id == pat.id, date(2025, 10, 1), date(2025, 12, 1))
+    assert found == {(pat.id, date(2025, 11, 1)): (60, 60)}
