@@ -41,8 +41,8 @@ def load(people: dict[str, Staff]) -> str:
     peers = [people[email] for email in PEERS if email in people]
     today = timeutil.today()
     this_month = today.replace(day=1)
-    for person in peers:  # on staff for two years (Riley: five months), so past months are counted
-        person.created_at = _at(hours.add_months(this_month, -24), 9)
+    for person in peers:  # on staff for a year (Riley: five months): the months before are not counted
+        person.created_at = _at(hours.add_months(this_month, -12), 9)
     riley = peers[-1]
     riley.created_at = _at(hours.add_months(this_month, -5), 9)
     hours.save_rule(None, 120, 60, hr)
