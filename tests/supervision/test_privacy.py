@@ -120,3 +120,37 @@ def test_the_audit_log_records_the_reads_never_the_words(client, group, db):
         for value in (entry.detail, entry.record_id, entry.record_type, entry.action):
             assert SECRET_A not in value
             assert "Shared words" not in value
+
+
+def test_every_read_of_a_session_record_is_audited(client, group, db):
+    meeting = group["meeting"].id
+    sign_in(client, group["sam"])
+    for url in (f"/supervision/sessions/{meeting}", f"/supervision/sessions/{meeting}/history",
+                f"/supervision/sessions/{meeting}/edit", f"/supervision/sessions/{meeting}/private/{group['a'].id}"):
+        assert client.get(url).status_code == 200
+    sign_in(client, group["alex"])
+    assert client.get(f"/supervision/sessions/{meeting}/record.pdf").status_code == 200
+    reads = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("supervision.%_read"),
+                                        AuditEntry.record_id == str(meeting))
+    ).all()
+    assert sorted(reads) == sorted(["supervision.session_read", "supervision.history_read",
+                                    "supervision.session_read", "supervision.private_read", "supervision.pdf_read"])
+
+
+def test_the_prep_sheet_never_counts_a_sealed_client(client, group, db):
+    from supervision.services import prep
+
+    sam, alex, blair = group["sam"], group["alex"], group["blair"]
+    open_client = factories.make_client("Open Client")
+    sealed_client = factories.make_client("Sealed Client")
+    factories.assign(open_client, alex)
+    factories.assign(sealed_client, alex)
+    assert prep.caseload_size(sam, alex.id) == 2  # before the seal, both are counted
+    factories.seal(sealed_client, blair)  # Blair is a client here too; Sam supervises Blair, so the seal bars Sam
+    db.session.commit()
+    assert prep.caseload_size(sam, alex.id) == 1
+    sign_in(client, sam)
+    page = client.get(f"/supervision/people/{alex.id}/prep").get_data(as_text=True)
+    assert "1 client assigned now" in page
+    assert "Sealed Client" not in page
