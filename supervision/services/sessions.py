@@ -446,6 +446,31 @@ def waiting_for(staff_id: int) -> list[Meeting]:
     )
 
 
+def to_do_counts(staff_id: int, today: date) -> tuple[int, int]:
+    """For a home page's to-do list, in one query: how many session records wait for this person's sign-off, and
+    how many open action items for them are due by ``today``."""
+    answered = (
+        select(SignOff.id)
+        .where(SignOff.attendee_id == Attendee.id, SignOff.revision == Meeting.revision)
+        .exists()
+    )
+    to_sign = (
+        select(func.count())
+        .select_from(Meeting)
+        .join(Attendee, and_(Attendee.meeting_id == Meeting.id, Attendee.staff_id == staff_id))
+        .where(~answered)
+        .scalar_subquery()
+    )
+    due = (
+        select(func.count())
+        .select_from(ActionItem)
+        .where(ActionItem.supervisee_id == staff_id, ActionItem.closed_at.is_(None), ActionItem.due_on <= today)
+        .scalar_subquery()
+    )
+    found = db.session.execute(select(to_sign, due)).one()
+    return int(found[0] or 0), int(found[1] or 0)
+
+
 def refill_days() -> None:
     """The agency's time zone changed: work out every session's day and month again."""
     for meeting_id, held_at in db.session.execute(select(Meeting.id, Meeting.held_at)).all():

@@ -162,3 +162,18 @@ def test_the_peer_signs_off_through_the_page(client, team, db):
     assert done.status_code == 302
     assert "You signed off version 1" in client.get(f"/supervision/sessions/{meeting.id}").get_data(as_text=True)
     assert db.session.scalar(select(Revision.number).where(Revision.meeting_id == meeting.id)) == 1
+
+
+def test_to_do_counts_in_one_query(team, db):
+    from tests.queries import counting_queries
+
+    pat = team.peers[0]
+    first = log_session(team.supervisor, [pat], held_on=date(2026, 5, 1),
+                        items=[NewItem("Due already", f"them:{pat.id}", date(2026, 6, 1)),
+                               NewItem("Due later", f"them:{pat.id}", date(2026, 7, 1))])
+    log_session(team.supervisor, [pat], held_on=date(2026, 5, 2))
+    sessions.answer(first, first.attendees[0], 1, True, "", pat)
+    db.session.flush()
+    with counting_queries() as statements:
+        assert sessions.to_do_counts(pat.id, date(2026, 6, 20)) == (1, 1)
+    assert len(statements) == 1
