@@ -217,3 +217,14 @@ def test_the_edit_page_carries_the_hidden_panel_and_loads_the_script_from_static
     assert 'aria-live="polite"' in page
     assert re.search(r'<script src="/static/js/posting-preview.js" nonce="[^"]+" defer></script>', page)
     assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/ld\+json)[^>]*>", page), "no inline script"
+
+
+@pytest.mark.parametrize("data", [{}, {"title": "Only a title"}, {"version": "x", "setting": "moon", "team": "-1"}])
+def test_a_form_missing_its_fields_gives_a_message_not_an_error_page(client, db, hr, data):
+    posting = draft(hr)
+    db.session.commit()
+
+    response = client.post(_preview_url(posting), data=data)
+
+    assert response.status_code == 400
+    assert "The preview is not updated, because:" in response.get_data(as_text=True)
