@@ -151,21 +151,31 @@ def _reach(boxes: Mapping[K, tuple[int, int, int]], released: int, answered: int
     return found
 
 
-def _merge(into: dict[K, tuple[set[int], set[int]]], found: Mapping[K, Values] | None) -> None:
-    for key, (n, c) in (found or {}).items():
-        seen = into.setdefault(key, (set(), set()))
-        seen[0].update(n)
-        seen[1].update(c)
+MANY = -1  # more than one value left
+
+
+def _merge(into: dict[K, list[int | None]], found: Mapping[K, Values] | None) -> None:
+    """Add the values ``found`` allows to those seen so far, keeping for each count only what ``_pins`` needs: no
+    value yet (None), one value, or MANY."""
+    for key, ranges in (found or {}).items():
+        seen = into.setdefault(key, [None, None])
+        for which, values in enumerate(ranges):
+            if not values:
+                continue
+            if len(values) > 1 or seen[which] not in (None, values[0]):
+                seen[which] = MANY
+            else:
+                seen[which] = values[0]
 
 
 Inherent = set[tuple[Hashable, int]]  # (team, 0 for its count in the results or 1 for how many answered)
 
 
-def _pins(found: Mapping[K, Values] | Mapping[K, tuple[set[int], set[int]]], minimum: int, inherent: Inherent) -> bool:
+def _pins(found: Mapping[K, list[int | None]], minimum: int, inherent: Inherent) -> bool:
     """Whether some team's count under ``minimum`` is the only value left (and the totals alone do not say it)."""
     for key, values in found.items():
-        for which, possible in enumerate(values):
-            if len(possible) == 1 and min(possible) < minimum and (key, which) not in inherent:
+        for which, value in enumerate(values):
+            if value is not None and value != MANY and value < minimum and (key, which) not in inherent:
                 return True
     return False
 
@@ -219,7 +229,9 @@ def _small_ones_tell(
     teams: Mapping[K, TeamCounts], small: set[K], minimum: int, inherent: Inherent, released: int, answered: int
 ) -> bool:
     """With every eligible team shown, whether the always-hidden teams' totals pin one of their counts."""
-    return bool(small) and _pins(_reach(_small_boxes(teams, small), released, answered) or {}, minimum, inherent)
+    seen: dict[K, list[int | None]] = {}
+    _merge(seen, _reach(_small_boxes(teams, small), released, answered))
+    return bool(small) and _pins(seen, minimum, inherent)
 
 
 def _everything_hidden_would_tell(
@@ -232,7 +244,7 @@ def _everything_hidden_would_tell(
     released = sum(team.released for team in teams.values())
     answered = sum(team.answered for team in teams.values())
     anything = {key: (0, team.invited, team.invited) for key, team in teams.items()}
-    seen: dict[K, tuple[set[int], set[int]]] = {}
+    seen: dict[K, list[int | None]] = {}
     for key in eligible:
         capped = {**anything, key: (0, min(teams[key].invited, minimum - 1), teams[key].invited)}
         _merge(seen, _reach(capped, released, answered))
