@@ -213,20 +213,24 @@ class _Captured(logging.Handler):
 
 @pytest.fixture
 def captured() -> Iterator[Callable[[str], _Captured]]:
-    attached: list[tuple[logging.Logger, _Captured, int]] = []
+    attached: list[tuple[logging.Logger, _Captured, int, bool]] = []
 
     def capture(name: str) -> _Captured:
         logger = logging.getLogger(name)
         handler = _Captured()
-        attached.append((logger, handler, logger.level))
+        attached.append((logger, handler, logger.level, logger.disabled))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        # Building a PostgreSQL test database runs the migrations, whose logging set-up (migrations/env.py)
+        # switches off the loggers that existed then; a server process never runs it.
+        logger.disabled = False
         return handler
 
     yield capture
-    for logger, handler, level in attached:
+    for logger, handler, level, disabled in attached:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.disabled = disabled
 
 
 def _through_the_development_server(app: Flask, paths: list[str]) -> None:
@@ -316,6 +320,7 @@ def test_the_apps_own_log_hides_the_token_of_a_link_that_failed(
         raise RuntimeError("something went wrong")
 
     monkeypatch.setattr("readiness.views.answering.redirect", broken)
+    monkeypatch.setattr(app.logger, "disabled", False)  # see the captured fixture
     with caplog.at_level(logging.ERROR):
         response = app.test_client().get(f"/readiness/survey/{token}")
 
