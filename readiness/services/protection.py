@@ -104,7 +104,9 @@ def team_ranges(teams: Mapping[K, TeamCounts], hidden: Iterable[K], minimum: int
 
 
 def pinned(teams: Mapping[K, TeamCounts], hidden: Iterable[K], minimum: int) -> set[tuple[K, str]]:
-    """The (team, "released" | "answered") counts under ``minimum`` that a reader can work out exactly."""
+    """The (team, "released" | "answered") counts under ``minimum`` that a reader who does not replay the rules can
+    work out exactly. The rules no longer decide with it (they would leak to one who does); the exhaustive test uses
+    it to rebuild the rule before, and shows that rule's leaks."""
     found: set[tuple[K, str]] = set()
     for key, ranges in team_ranges(teams, hidden, minimum).items():
         team = teams[key]
