@@ -173,6 +173,13 @@ class RenewForm(FlaskForm):
     version = VersionField()
 
 
+class UndoRenewalForm(FlaskForm):
+    """The confirmation button: the cycle the person saw as the latest, and the certification's version."""
+
+    cycle = VersionField()
+    version = VersionField()
+
+
 # CE entries -------------------------------------------------------------------------------------------------------
 
 
