@@ -62,6 +62,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "training.dashboard": frozenset({Role.HR, Role.SUPERVISOR}),
     "training.records": frozenset({Role.HR}),
     "training.rules": frozenset({Role.HR, Role.ADMIN}),
+    "training.sessions": frozenset({Role.HR, Role.SUPERVISOR}),
     "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.HR, Role.ADMIN}),
     "supervision.log": frozenset({Role.SUPERVISOR}),
     # Hours only, never content: the record rules keep a supervisor to their reports.
