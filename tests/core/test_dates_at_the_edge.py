@@ -195,6 +195,7 @@ def demo_agency(module_transaction: Flask) -> SimpleNamespace:
 
 def training_ids(session) -> dict[str, int | None]:
     """One of each training record of the demo agency, for the training pages with ids."""
+    from training.models import Attendance as SessionAttendance
     from training.models import (
         CeEntry,
         Certification,
@@ -204,6 +205,7 @@ def training_ids(session) -> dict[str, int | None]:
         OrientationItem,
         OrientationTemplateItem,
         ShadowingEntry,
+        TrainingSession,
     )
 
     def first(model) -> int | None:
@@ -213,7 +215,8 @@ def training_ids(session) -> dict[str, int | None]:
         "certification_id": first(Certification), "cycle_id": first(Cycle), "ce_entry_id": first(CeEntry),
         "curriculum_id": first(Curriculum), "facilitator_id": first(Facilitator),
         "orientation_item_id": first(OrientationItem), "orientation_template_item_id": first(OrientationTemplateItem),
-        "shadowing_id": first(ShadowingEntry),
+        "shadowing_id": first(ShadowingEntry), "training_session_id": first(TrainingSession),
+        "attendance_id": first(SessionAttendance),
     }
 
 

@@ -49,7 +49,7 @@ def record_ids(db):
     attended = sessions.record_attendance(session, peer.id, 8, session.version, supervisor)
     db.session.commit()
     return {
-        "session_id": session.id,
+        "training_session_id": session.id,
         "attendance_id": attended.id,
         "orientation_item_id": orientation.items_of(checklist)[0].id,
         "orientation_template_item_id": orientation.existing_template().items[0].id,
@@ -73,7 +73,7 @@ def test_an_outsider_is_refused_every_training_record(app, client, db, login_as,
     for rule in TRAINING_ROUTES:
         if rule.arguments == {"credential_type_id"} and policy.can(outsider, "training.rules"):
             continue  # the agency's rules, not a person's record: the administrator keeps them with HR
-        if rule.arguments & {"session_id", "attendance_id"} and (
+        if rule.arguments & {"training_session_id", "attendance_id"} and (
             rule.endpoint in AGENCY_WIDE or policy.can(outsider, "training.sessions")
         ):
             continue  # staff training sessions are the agency's: everyone reads them, HR and supervisors run them

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
+from sqlalchemy.orm import aliased
 
 from core import policy, timeutil
 from core.credentials import hours_number
@@ -62,7 +63,12 @@ def _current_cycle(today: date) -> Any:
 
 def conditions(today: date) -> dict[Show, ColumnElement[bool]]:
     status = status_expression(today)
-    holding = status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value])
+    # Active or provisional: the status says so; the date range beside it is implied by it (a certification that
+    # holds has not reached its expiry) and lets the database walk the expiry index from today, in the list's order,
+    # and stop after a page instead of sorting every match (the "behind schedule" list at 5,000 staff).
+    holding = and_(
+        status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), Certification.expires_on >= literal(today)
+    )
 
     def within(days: int) -> ColumnElement[bool]:
         return and_(holding, Certification.expires_on <= literal(today + timedelta(days=days)))
@@ -118,12 +124,34 @@ def counts(user: Staff, filters: Filters, today: date | None = None) -> dict[Sho
     return dict(zip(COUNTED, (int(value) for value in row), strict=True))
 
 
+def _behind_listed(today: date) -> ColumnElement[bool]:
+    """``Show.BEHIND`` for the list: the same rows as in ``conditions``, with the cycle asked through EXISTS, so
+    the database walks the certifications by expiry from today (the list's order) and stops after a page; with the
+    cycle's columns in the WHERE it would start from the cycles and sort every match (``bench/training_dashboard.py``:
+    2.1-2.4x the time at 5,000 staff as at 500 before, and one count query more)."""
+    cycle = aliased(Cycle)
+    on_pace = select(cycle.id).where(
+        cycle.certification_id == Certification.id,
+        cycle.starts_on <= today,
+        cycle.ends_on >= today,
+        cycle.on_pace_until.is_not(None),
+        cycle.on_pace_until < literal(today),
+    )
+    status = status_expression(today)
+    return and_(
+        status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]),
+        Certification.expires_on >= literal(today),
+        on_pace.exists(),
+    )
+
+
 def listed(user: Staff, filters: Filters, today: date | None = None) -> Select:
     """The ids of the certifications shown, most urgent first (soonest expiry)."""
     day = today or timeutil.today()
+    condition = _behind_listed(day) if filters.show == Show.BEHIND else conditions(day)[filters.show]
     return (
         _base(user, filters, day)
-        .where(conditions(day)[filters.show])
+        .where(condition)
         .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
     )
 

@@ -66,8 +66,8 @@ def sessions_csv() -> Response:
     )
 
 
-def _load(session_id: int, action: str = "session.view") -> TrainingSession:
-    found = db.get_or_404(TrainingSession, session_id)
+def _load(training_session_id: int, action: str = "session.view") -> TrainingSession:
+    found = db.get_or_404(TrainingSession, training_session_id)
     policy.authorize(current_user, "session.view", found)
     if action != "session.view":
         policy.authorize(current_user, action, found)
@@ -144,7 +144,7 @@ def session_new() -> HttpResponse | tuple[str, int]:
         else:
             flash("The session is planned." + (" It is linked to the readiness action." if action else ""),
                   "success")
-            return redirect(url_for(".session", session_id=planned.id))
+            return redirect(url_for(".session", training_session_id=planned.id))
     return render(
         "training/session_form.html", 400 if form.errors else 200, form=form, session=None, action=action,
         conflict=None, now=None,
@@ -184,10 +184,10 @@ def _now(found: TrainingSession) -> list[tuple[str, str]]:
     ]
 
 
-@bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/sessions/<int:training_session_id>/edit", methods=["GET", "POST"])
 @requires("training.sessions")
-def session_edit(session_id: int) -> HttpResponse | tuple[str, int]:
-    found = _load(session_id, "session.manage")
+def session_edit(training_session_id: int) -> HttpResponse | tuple[str, int]:
+    found = _load(training_session_id, "session.manage")
     form = SessionForm() if request.method == "POST" else SessionForm(formdata=None, data=_session_data(found))
     _fill_choices(form)
     conflict = now = None
@@ -200,12 +200,12 @@ def session_edit(session_id: int) -> HttpResponse | tuple[str, int]:
             show_problems(form, error.problems)
         except StaleEdit:
             db.session.rollback()
-            found = _load(session_id, "session.manage")
+            found = _load(training_session_id, "session.manage")
             form.version.data = str(found.version)
             conflict, now = edits.STALE_MESSAGE, _now(found)
         else:
             flash("Saved. The continuing-education entries of its attendance follow the change.", "success")
-            return redirect(url_for(".session", session_id=found.id))
+            return redirect(url_for(".session", training_session_id=found.id))
     status = 409 if conflict else (400 if form.errors else 200)
     return render("training/session_form.html", status, form=form, session=found, action=None, conflict=conflict,
                   now=now)
@@ -243,10 +243,10 @@ def _session_page(found: TrainingSession, status: int = 200, attendance_form: At
     )
 
 
-@bp.get("/sessions/<int:session_id>")
+@bp.get("/sessions/<int:training_session_id>")
 @requires("training.view")
-def session(session_id: int) -> tuple[str, int]:
-    return _session_page(_load(session_id))
+def session(training_session_id: int) -> tuple[str, int]:
+    return _session_page(_load(training_session_id))
 
 
 @bp.get("/attendance/<int:attendance_id>")
@@ -254,13 +254,13 @@ def session(session_id: int) -> tuple[str, int]:
 def session_of_attendance(attendance_id: int) -> HttpResponse:
     """From a CE entry made by attendance to its session."""
     found = db.get_or_404(Attendance, attendance_id)
-    return redirect(url_for(".session", session_id=found.session_id))
+    return redirect(url_for(".session", training_session_id=found.session_id))
 
 
-@bp.post("/sessions/<int:session_id>/attendance")
+@bp.post("/sessions/<int:training_session_id>/attendance")
 @requires("training.sessions")
-def attendance_add(session_id: int) -> HttpResponse | tuple[str, int]:
-    found = _load(session_id, "session.manage")
+def attendance_add(training_session_id: int) -> HttpResponse | tuple[str, int]:
+    found = _load(training_session_id, "session.manage")
     form = AttendanceForm()
     form.staff.choices = _staff_options("Choose who attended")
     if not form.validate_on_submit():
@@ -273,20 +273,20 @@ def attendance_add(session_id: int) -> HttpResponse | tuple[str, int]:
     except InvalidInput as error:
         db.session.rollback()
         show_problems(form, error.problems)
-        return _session_page(_load(session_id), 400, form)
+        return _session_page(_load(training_session_id), 400, form)
     except StaleEdit:
         db.session.rollback()
-        found = _load(session_id)
+        found = _load(training_session_id)
         form.version.data = str(found.version)
         return _session_page(found, 409, form, conflict=edits.STALE_MESSAGE)
     flash(f"{recorded.staff.name}: {hours_number(recorded.quarter_hours)} hours recorded.", "success")
-    return redirect(url_for(".session", session_id=session_id) + "#attendance")
+    return redirect(url_for(".session", training_session_id=training_session_id) + "#attendance")
 
 
-@bp.post("/sessions/<int:session_id>/attendance/<int:attendance_id>/remove")
+@bp.post("/sessions/<int:training_session_id>/attendance/<int:attendance_id>/remove")
 @requires("training.sessions")
-def attendance_remove(session_id: int, attendance_id: int) -> HttpResponse:
-    found = _load(session_id, "session.manage")
+def attendance_remove(training_session_id: int, attendance_id: int) -> HttpResponse:
+    found = _load(training_session_id, "session.manage")
     row = db.get_or_404(Attendance, attendance_id)
     form = RemoveAttendanceForm()
     form.validate_on_submit()
@@ -296,9 +296,9 @@ def attendance_remove(session_id: int, attendance_id: int) -> HttpResponse:
     except StaleEdit:
         db.session.rollback()
         flash("The attendance changed while you were reading it. Check the list again, then remove.", "error")
-        return redirect(url_for(".session", session_id=session_id) + "#attendance")
+        return redirect(url_for(".session", training_session_id=training_session_id) + "#attendance")
     except Refused as refusal:
         keep_refusal(refusal, current_user)
         abort(404)
     flash("Removed from the attendance, with the continuing-education hours it gave.", "success")
-    return redirect(url_for(".session", session_id=session_id) + "#attendance")
+    return redirect(url_for(".session", training_session_id=training_session_id) + "#attendance")
