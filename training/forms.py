@@ -347,7 +347,7 @@ class PlainTimeField(TimeField):
 class SessionForm(FlaskForm):
     title = _line("Title", 200, required="Enter the session's title, for example “WRAP facilitator refresher”.")
     curriculum = SelectField("Curriculum", coerce=optional_id, validators=[Optional()])
-    topic = _line("Topic (when it follows no curriculum)", 200)
+    topic = _line("Topic", 200)
     held_on = PlainDateField("Day", validators=[InputRequired("Enter the day of the session, for example 2027-03-15.")])
     starts_at = PlainTimeField("Starts at", validators=[InputRequired("Enter the time it starts, for example 09:30.")])
     hours = _hours("Hours", most=40, required="Enter how long it lasts, for example 3 or 1.5.")
