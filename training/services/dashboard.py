@@ -23,7 +23,7 @@ from core.extensions import db
 from core.labels import Labelled, label_words
 from core.models import CredentialType, Program, Staff
 from training.models import Certification, CertStatus, Cycle
-from training.services.status import status_expression
+from training.services.status import holds_expression, status_expression
 
 
 class Show(Labelled):
@@ -85,7 +85,11 @@ def conditions(today: date, columns: Columns | None = None) -> dict[Show, Column
     # Active or provisional: the status says so; the date range beside it is implied by it (a certification that
     # holds has not reached its expiry) and lets the database walk the expiry index from today, in the list's order,
     # and stop after a page instead of sorting every match (the "behind schedule" list at 5,000 staff).
-    holding = and_(status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), found.expires_on >= today)
+    holding = (
+        holds_expression(today)
+        if columns is None
+        else and_(status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), found.expires_on >= today)
+    )
 
     def within(days: int) -> ColumnElement[bool]:
         return and_(holding, found.expires_on <= literal(today + timedelta(days=days)))
@@ -114,13 +118,12 @@ class Filters:
     name: str = ""
 
 
-def _base(user: Staff, filters: Filters, today: date) -> Select:
-    """Certifications ``user`` may see, joined to their person and the cycle holding today."""
-    statement = (
-        select(Certification.id)
-        .join(Staff, Staff.id == Certification.staff_id)
-        .outerjoin(Cycle, _current_cycle(today))
-    )
+def _base(user: Staff, filters: Filters, today: date, *, cycle: bool = False) -> Select:
+    """Certifications ``user`` may see, joined to their person (and, for the numbers, the cycle holding today: the
+    lists ask for it only through EXISTS)."""
+    statement = select(Certification.id).join(Staff, Staff.id == Certification.staff_id)
+    if cycle:
+        statement = statement.outerjoin(Cycle, _current_cycle(today))
     statement = policy.scope(statement, user, "certification.view", Certification)
     if filters.program_id:
         statement = statement.where(Staff.program_id == filters.program_id)
@@ -137,7 +140,7 @@ def counts(user: Staff, filters: Filters, today: date | None = None) -> dict[Sho
     day = today or timeutil.today()
     table = _columns(day)
     rows = (
-        _base(user, Filters(Show.ALL, filters.program_id, filters.name), day)
+        _base(user, Filters(Show.ALL, filters.program_id, filters.name), day, cycle=True)
         .with_only_columns(
             table.status.label("status"),
             table.expires_on.label("expires_on"),
@@ -170,12 +173,7 @@ def _behind_listed(today: date) -> ColumnElement[bool]:
         cycle.on_pace_until.is_not(None),
         cycle.on_pace_until < literal(today),
     )
-    status = status_expression(today)
-    return and_(
-        status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]),
-        Certification.expires_on >= literal(today),
-        on_pace.exists(),
-    )
+    return and_(holds_expression(today), on_pace.exists())
 
 
 def listed(user: Staff, filters: Filters, today: date | None = None) -> Select:
