@@ -140,6 +140,7 @@ def session_new() -> HttpResponse | tuple[str, int]:
             show_problems(form, error.problems)
         except StaleEdit:
             db.session.rollback()
+            action = _action(form.action.data)  # read again: the rollback expired it
             form.action.errors = ["The action changed while you planned. The session is not saved: send it again."]
         else:
             flash("The session is planned." + (" It is linked to the readiness action." if action else ""),
