@@ -337,6 +337,7 @@ def test_the_list_searches_pages_and_downloads_attendance_with_the_same_queries(
     assert "Boundaries 29" not in client.get("/training/sessions?when=past").get_data(as_text=True)
     people, hr_id = (agency["peer"].id, agency["other"].id), agency["hr"].id
     wrap = plan(client, agency)
+    wrap_id = wrap.id
     for person in people:
         version = db.session.get(TrainingSession, wrap.id).version
         client.post(f"/training/sessions/{wrap.id}/attendance", data={"staff": person, "hours": "3",
@@ -355,6 +356,10 @@ def test_the_list_searches_pages_and_downloads_attendance_with_the_same_queries(
     ]
     [exported] = actions(db, "training.attendance_exported")
     assert exported.actor_id == hr_id
+    one = client.get(f"/training/sessions/attendance.csv?session={wrap_id}").get_data(as_text=True)
+    assert one == csv
+    assert client.get("/training/sessions/attendance.csv?session=x").status_code == 200
+    assert f"session={wrap_id}" in client.get(f"/training/sessions/{wrap_id}").get_data(as_text=True)
 
 
 def test_a_new_time_zone_moves_a_sessions_day_and_its_entries(client, db, agency):

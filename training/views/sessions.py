@@ -54,11 +54,18 @@ def sessions_list() -> tuple[str, int]:
 @requires("training.sessions")
 def sessions_csv() -> Response:
     _form, query, when = _filters()
+    statement = sessions.listed(query, when)
+    try:
+        one = optional_id(request.args.get("session", ""))
+    except ValueError:
+        one = None
+    if one is not None:  # one session's attendance, from its page
+        statement = statement.where(TrainingSession.id == one)
     audit.record("training.attendance_exported", actor=current_user, record_type="training_session",
-                 detail=f"search {query!r}, {when}" if query else when)
+                 record_id=one or "", detail=f"search {query!r}, {when}" if query else when)
     db.session.commit()
     return Response(
-        stream_with_context(csvfiles.csv_lines(sessions.csv_rows(sessions.listed(query, when)))),
+        stream_with_context(csvfiles.csv_lines(sessions.csv_rows(statement))),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="training-attendance-{timeutil.today().isoformat()}.csv"'
