@@ -3,8 +3,8 @@ attendance (training_session_attendance); a CE entry made by an attendance point
 attendance_id); a readiness action's training session is now the training module's (readiness_training_session
 is folded into training_session and dropped)
 
-Revision ID: 0019_training_sessions
-Revises: 0016_training
+Revision ID: 0018_training_sessions
+Revises: 0017_supervision
 Create Date: 2026-12-06
 
 Each readiness_training_session row (a title and a day, typed on a readiness action) becomes a training_session
@@ -12,7 +12,7 @@ with the same id, so readiness_action.training_session_id keeps pointing at it: 
 at 09:00 on its day in the agency's time zone as set now (the saved setting, else AGENCY_TIME_ZONE, else
 America/New_York), lasts one hour, in person, no facilitator and no CE (HR or a supervisor completes it). The
 downgrade copies every session's id, title and day back and drops the new tables (the CE entries made by
-attendance go with them). The lead renumbers this revision and its down_revision at merge.
+attendance go with them).
 """
 import os
 from datetime import UTC, datetime, time
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0019_training_sessions'
-down_revision = '0016_training'
+revision = '0018_training_sessions'
+down_revision = '0017_supervision'
 branch_labels = None
 depends_on = None
 
