@@ -56,16 +56,22 @@ test:
 	  echo "== make test took $$(( elapsed / 60 )) min $$(( elapsed % 60 )) s (set-up included) =="; \
 	  exit $$status
 
+# The SQLite pass records the SQL each test sends (test-artifacts/sql-paths/); the PostgreSQL pass then runs the
+# tests that send every one of those statements on PostgreSQL too, and every test that always needs both databases
+# (tests/sql_paths.py says which, and how they are chosen).
+SQL_PATHS := test-artifacts/sql-paths
+
 test-all: setup system-test
 	@$(VENV)/bin/ruff check --quiet .
 	@echo "== Test suite on SQLite =="
-	@$(PYTEST)
+	@rm -rf $(SQL_PATHS)
+	@PEERWORKS_SQL_RECORD=$(SQL_PATHS) $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
-	  echo "== DATABASE_URL is set: test suite on it =="; \
-	  TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "not browser"; \
+	  echo "== DATABASE_URL is set: test suite on it (every statement of the SQLite pass) =="; \
+	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "not browser"; \
 	elif $(MAKE) --no-print-directory pg-up; then \
-	  echo "== Test suite on PostgreSQL =="; \
-	  TEST_DATABASE_URL="$(TEST_PG_URL)" $(PYTEST) -m "not browser"; \
+	  echo "== Test suite on PostgreSQL (every statement of the SQLite pass) =="; \
+	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$(TEST_PG_URL)" $(PYTEST) -m "not browser"; \
 	else \
 	  echo "== PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL run was SKIPPED =="; \
 	fi

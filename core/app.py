@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     register_security(app)  # first: its before_request makes the CSP nonce, also for pages refused by the others
+    register_logs(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -74,6 +75,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     uploads.register(app)  # last: its before_request goes first, before the CSRF check reads the form
     return app
+
+
+def register_logs(app: Flask) -> None:
+    """No request log shows a secret address (core/logs.py): the account invitation's token here, the modules' own
+    from their register(app)."""
+    from core import logs
+
+    logs.add_secret_path("/invite/")
+    logs.install(app)
 
 
 def register_extensions(app: Flask) -> None:

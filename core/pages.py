@@ -31,12 +31,17 @@ def page_size() -> int:
 
 
 def paginate(query: Select[Any], *, per_page: int | None = None, page: int | None = None,
-             page_arg: str = "page") -> Pagination:
+             page_arg: str = "page", total: int | None = None) -> Pagination:
     """One page of ``query``: the page asked for in the query string, ``PAGE_SIZE`` rows unless told otherwise.
-    A page past the end shows as an empty page, not an error."""
-    return db.paginate(
+    A page past the end shows as an empty page, not an error. ``total``, when the screen has just counted the
+    list another way (the same rows, e.g. in an aggregate of every group), saves counting it again."""
+    found = db.paginate(
         query,
         page=page if page is not None else page_number(page_arg),
         per_page=per_page or page_size(),
         error_out=False,
+        count=total is None,
     )
+    if total is not None:
+        found.total = total
+    return found

@@ -62,7 +62,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "training.dashboard": frozenset({Role.HR, Role.SUPERVISOR}),
     "training.records": frozenset({Role.HR}),
     "training.rules": frozenset({Role.HR, Role.ADMIN}),
-    "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.ADMIN}),
+    "training.sessions": frozenset({Role.HR, Role.SUPERVISOR}),
+    "supervision.view": frozenset({Role.SUPERVISOR, Role.PEER, Role.HR, Role.ADMIN}),
+    "supervision.log": frozenset({Role.SUPERVISOR}),
+    # Hours only, never content: the record rules keep a supervisor to their reports.
+    "supervision.compliance": frozenset({Role.SUPERVISOR, Role.HR, Role.ADMIN}),
+    "supervision.rules": frozenset({Role.HR, Role.ADMIN}),
     # Role fidelity: a peer specialist reads their own, a supervisor their reports' (record scope in
     # supervision/services/fidelity.py); HR and the administrator set the agency's threshold, never read a person's.
     "supervision.fidelity": frozenset({Role.SUPERVISOR, Role.PEER}),

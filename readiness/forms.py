@@ -149,10 +149,6 @@ class ActionForm(FlaskForm):
     due_on = PlainDateField("Due date", validators=[InputRequired("Enter the date this action is due.")])
     status = SelectField("Status", choices=options(ActionStatus.choices()), default=ActionStatus.PLANNED,
                          validators=[InputRequired("Choose the status.")], invalid_choice_message=NOT_A_CHOICE)
-    session_title = StringField("Training session title", filters=[clean_text], validators=[
-        Optional(), Length(max=200, message="Use at most 200 characters."),
-    ])
-    session_on = PlainDateField("Training session date", validators=[Optional()])
     version = VersionField()
 
 

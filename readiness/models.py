@@ -21,8 +21,8 @@ How answers stay anonymous:
   the answers. They are keyed by campaign, team and role group (the item tally by campaign only) and grow with the
   survey's size and the number of groups, never with the number of people.
 * ``readiness_action`` is one step of a campaign's action plan (what, owner, due date, status, optionally the domain
-  it answers and a training session); ``readiness_training_session`` a planned staff training (the training module
-  records attendance later); ``readiness_champion`` a staff member who promotes the peer specialist role on a team.
+  it answers and the staff training session planned for it, ``training_session`` in the training module, which keeps
+  its attendance and hours); ``readiness_champion`` a staff member who promotes the peer specialist role on a team.
 
 ``team_key`` in the totals is the team's id, or 0 for people on no team (a primary key column cannot be NULL, and
 an upsert needs a primary key to meet on). ``role_group`` and ``tenure_band`` are "unsaid" when a person chose not
@@ -52,6 +52,7 @@ from core.extensions import db
 from core.labels import Labelled, label_words
 from core.models import Staff, Team
 from core.timeutil import utcnow
+from training.models import TrainingSession
 
 NO_TEAM = 0  # team_key of people on no team
 
@@ -458,17 +459,6 @@ label_words({
 })
 
 
-class TrainingSession(db.Model):
-    """A staff training session planned from the readiness results."""
-
-    __tablename__ = "readiness_training_session"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    held_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
 class Action(db.Model):
     """One step of a campaign's readiness action plan."""
 
@@ -484,8 +474,9 @@ class Action(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id"), index=True)
     due_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default=ActionStatus.PLANNED)
+    # The staff training session planned for this action (training.models.TrainingSession: attendance, hours, CE).
     training_session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("readiness_training_session.id", ondelete="SET NULL"), index=True
+        ForeignKey("training_session.id", ondelete="SET NULL"), index=True
     )
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -4,15 +4,20 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    """Attach the module to the app: called once by ``core.app.create_app``. A module with record rules, list
-    scopes, demo data or commands adds them here too (see readiness/__init__.py)."""
-    from core import policy, todo
-    from supervision import fidelity_demo
-    from supervision.services import fidelity
+    """Attach the module to the app: called once by ``core.app.create_app``. Its record rules and list scopes, its
+    demo data, its to-do lines, the refill of its stored days when the agency's time zone changes, and its routes are
+    added here and nowhere else."""
+    from core import timeutil, todo
+    from core.policy import add_scope_rules
+    from supervision import demo, fidelity_demo, policy
+    from supervision.services import fidelity, sessions
+    from supervision.services import todo as supervision_todo
     from supervision.views import bp  # importing the views attaches their routes to bp
 
-    policy.add_scope_rules(fidelity.SCOPE_RULES)
-    todo.add_provider(app, "supervision", fidelity.todo_items)
+    policy.register()
+    add_scope_rules(fidelity.SCOPE_RULES)
+    demo.register()
     fidelity_demo.register()
-
+    todo.add_provider(app, "supervision", supervision_todo.items)
+    timeutil.when_zone_changes(app, sessions.refill_days)
     app.register_blueprint(bp)

@@ -339,3 +339,8 @@ def login_as(app: Flask, client: FlaskClient) -> Callable[..., Staff]:
 
 
 from tests.clock import frozen_time  # noqa: E402, F401 - the clock fixture, for every test module
+from tests.sql_paths import (  # noqa: E402, F401 - which tests the PostgreSQL pass runs
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_terminal_summary,
+)

@@ -9,7 +9,7 @@ Everything goes through ``training.services``, exactly as HR's, the peers' and t
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -17,7 +17,7 @@ from core import credentials, demo, timeutil, uploads
 from core.extensions import db
 from core.models import CredentialType, Notification, OutboxEmail, Staff
 from training.models import Certification, Hold
-from training.services import ce, certifications, curricula, orientation, shadowing
+from training.services import ce, certifications, curricula, orientation, sessions, shadowing
 from training.services.certifications import CertificationDetails
 from training.services.dates import add_months
 
@@ -232,7 +232,7 @@ def load(people: dict[str, Staff]) -> str:
     return (
         "Training: example rules for three states; a certification for each of 8 peer specialists, in every "
         "status; continuing education with certificates, approved, waiting and returned; an orientation under "
-        "way, a shadowing log, and the curricula with their facilitators."
+        "way, a shadowing log, the curricula with their facilitators, and two staff training sessions."
     )
 
 
@@ -282,6 +282,31 @@ def _orientation_shadowing_curricula(people: dict[str, Staff], today: date) -> N
         ("sfw", "taylor@example.org", 1),
     ]:
         curricula.add_facilitator(by_key[key], people[email].id, add_months(today, -12 * years), hr)
+    _sessions(people, today, by_key["wrap"].id)
+
+
+def _sessions(people: dict[str, Staff], today: date, wrap_id: int) -> None:
+    """A staff training held two weeks ago (ethics CE, attendance recorded by the supervisor: the hours count for
+    Pat at once) and a WRAP refresher next month."""
+    hr, sam, pat = people["hr@example.org"], people["supervisor@example.org"], people["peer@example.org"]
+    held = sessions.plan(
+        sessions.SessionDetails(
+            "Boundaries and dual relationships", None, "Boundaries when a peer specialist knows a client personally",
+            today - timedelta(days=14), time(13, 30), 8, "Conference room B", "in_person", (sam.id,), "ethics",
+            "State peer specialist network", "PSN-ETH-2291",
+        ),
+        hr,
+    )
+    for person in (pat, people["dana@example.org"], people["taylor@example.org"]):
+        sessions.record_attendance(held, person.id, 8, held.version, sam)
+    sessions.plan(
+        sessions.SessionDetails(
+            "WRAP facilitator refresher", wrap_id, "", today + timedelta(days=30), time(9, 0), 12, "Main office",
+            "in_person", (pat.id, people["dana@example.org"].id), "recovery", "State peer specialist network",
+            "PSN-REC-3310",
+        ),
+        sam,
+    )
 
 
 def register() -> None:

@@ -14,6 +14,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
     ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -173,6 +174,13 @@ class RenewForm(FlaskForm):
     version = VersionField()
 
 
+class UndoRenewalForm(FlaskForm):
+    """The confirmation button: the cycle the person saw as the latest, and the certification's version."""
+
+    cycle = VersionField()
+    version = VersionField()
+
+
 # CE entries -------------------------------------------------------------------------------------------------------
 
 
@@ -311,3 +319,87 @@ class FacilitatorForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _choices(self.staff)
+
+
+# Staff training sessions -------------------------------------------------------------------------------------------
+
+
+class PlainTimeField(TimeField):
+    """A time of day ("09:30") in the agency's time zone, with a plain message when it cannot be read."""
+
+    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%H:%M", "%H:%M:%S"])
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and not " ".join(str(value) for value in valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter the time as hours and minutes, for example 09:30 or 14:00.") from None
+        if self.data is None and valuelist:
+            raise ValueError("Enter the time as hours and minutes, for example 09:30 or 14:00.")
+
+
+class SessionForm(FlaskForm):
+    title = _line("Title", 200, required="Enter the session's title, for example “WRAP facilitator refresher”.")
+    curriculum = SelectField("Curriculum", coerce=optional_id, validators=[Optional()])
+    topic = _line("Topic", 200)
+    held_on = PlainDateField("Day", validators=[InputRequired("Enter the day of the session, for example 2027-03-15.")])
+    starts_at = PlainTimeField("Starts at", validators=[InputRequired("Enter the time it starts, for example 09:30.")])
+    hours = _hours("Hours", most=40, required="Enter how long it lasts, for example 3 or 1.5.")
+    place = _line("Where", 200)
+    format = RadioField(
+        "How it is given",
+        choices=options([(CeFormat.IN_PERSON.value, CeFormat.IN_PERSON.label),
+                         (CeFormat.LIVE_ONLINE.value, CeFormat.LIVE_ONLINE.label)]),
+        default=CeFormat.IN_PERSON.value,
+        validators=[InputRequired("Choose in person or live online.")],
+    )
+    facilitator = SelectField("Facilitator", coerce=optional_id, validators=[InputRequired("Choose who facilitates.")])
+    co_facilitator = SelectField("Second facilitator (optional)", coerce=optional_id, validators=[Optional()])
+    ce_category = SelectField(
+        "Continuing-education category",
+        choices=options([("", "Does not count as continuing education"), *CeCategory.choices()]),
+        validators=[Optional()],
+    )
+    provider = _line("Provider who approved the hours", 200)
+    approval_number = _line("Provider approval number", 60)
+    action = VersionField()  # the readiness action it is planned from, if any
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in (self.curriculum, self.format, self.facilitator, self.co_facilitator, self.ce_category):
+            _choices(field)
+
+
+class AttendanceForm(FlaskForm):
+    staff = SelectField("Who attended", coerce=optional_id, validators=[InputRequired("Choose who attended.")])
+    hours = _hours("Hours attended", most=40, required="Enter the hours they attended, for example 3.")
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.staff)
+
+
+class RemoveAttendanceForm(FlaskForm):
+    version = VersionField()
+
+
+class SessionFilter(Form):
+    q = StringField("Title, topic or curriculum", filters=[clean_text],
+                    validators=[Optional(), Length(max=120), plain_text])
+    when = SelectField(
+        "Show",
+        choices=options([("all", "Every session"), ("upcoming", "Today and later"), ("past", "Past sessions")]),
+        validators=[Optional()],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _choices(self.when)

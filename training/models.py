@@ -16,6 +16,11 @@ reminders sent before a certification expires.
   (quarter hours), category, format and the certificate (``core_upload``). A supervisor in the person's chain
   approves it or returns it with a reason; only approved entries count, and the same course twice in a cycle
   counts once (``course_key``).
+* ``training_session`` is a staff training session HR or a supervisor plans (a curriculum or a topic, when, how
+  long, who facilitates, and the CE category and provider approval that make it count); ``training_session_attendance``
+  who attended and for how many hours. Each attendance of a CE-eligible session becomes a CE entry
+  (``CeEntry.attendance_id``) in each certification the person holds, so the one-cycle and once-per-cycle rules,
+  the limits and the audit pack treat it like any course.
 * ``training_reminder`` is one reminder sent before a certification expires; the unique (certification, date)
   pair makes sure it is sent once, however many times and in however many places the command runs.
 """
@@ -165,6 +170,11 @@ class CeEntry(db.Model):
     format: Mapped[str] = mapped_column(String(20))
     course_key: Mapped[str] = mapped_column(String(300))  # the same course, however it was typed
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("core_upload.id"), index=True)
+    # Set when the entry comes from a staff training session's attendance (no certificate: the session is the
+    # evidence); such an entry follows the session and is changed only through it.
+    attendance_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session_attendance.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(20), default=EntryStatus.SUBMITTED, index=True)
     return_reason: Mapped[str] = mapped_column(String(500), default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
@@ -358,5 +368,90 @@ class Facilitator(db.Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
     since: Mapped[date] = mapped_column(Date)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+
+    staff: Mapped[Staff] = relationship(foreign_keys=[staff_id], lazy="joined", innerjoin=True)
+
+
+# Staff training sessions -------------------------------------------------------------------------------------------
+
+
+class TrainingSession(db.Model):
+    """A staff training session: planned by HR or a supervisor (from a readiness action or on its own), with its
+    attendance. It counts as continuing education when it has a CE category and the provider's approval number."""
+
+    __tablename__ = "training_session"
+    __table_args__ = (
+        CheckConstraint("quarter_hours > 0", name="some_hours"),
+        CheckConstraint(
+            f"format IN ('{CeFormat.IN_PERSON.value}', '{CeFormat.LIVE_ONLINE.value}')", name="known_format"
+        ),
+        CheckConstraint(f"ce_category = '' OR ce_category IN {_in(CeCategory)}", name="known_category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    curriculum_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_curriculum.id", ondelete="SET NULL"), index=True
+    )
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
+    held_on: Mapped[date] = mapped_column(Date, index=True)  # the agency's day of starts_at, refilled on a zone change
+    quarter_hours: Mapped[int] = mapped_column(Integer)
+    place: Mapped[str] = mapped_column(String(200), default="")
+    format: Mapped[str] = mapped_column(String(20), default=CeFormat.IN_PERSON)
+    ce_category: Mapped[str] = mapped_column(String(30), default="")  # "": not for continuing education
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    approval_number: Mapped[str] = mapped_column(String(60), default="")
+    planned_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    curriculum: Mapped[Curriculum | None] = relationship(lazy="raise")
+    facilitators: Mapped[list[SessionFacilitator]] = relationship(
+        cascade="all, delete-orphan", order_by="SessionFacilitator.position", lazy="raise"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def ce_eligible(self) -> bool:
+        return bool(self.ce_category and self.approval_number)
+
+    @property
+    def format_label(self) -> str:
+        return CeFormat(self.format).label
+
+    @property
+    def category_label(self) -> str:
+        return CeCategory(self.ce_category).label if self.ce_category else ""
+
+
+class SessionFacilitator(db.Model):
+    __tablename__ = "training_session_facilitator"
+    __table_args__ = (UniqueConstraint("session_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=1)
+
+    staff: Mapped[Staff] = relationship(lazy="joined", innerjoin=True)
+
+
+class Attendance(db.Model):
+    """One person at a training session, with the hours they attended."""
+
+    __tablename__ = "training_session_attendance"
+    __table_args__ = (
+        UniqueConstraint("session_id", "staff_id"),
+        CheckConstraint("quarter_hours > 0", name="some_hours"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    quarter_hours: Mapped[int] = mapped_column(Integer)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     staff: Mapped[Staff] = relationship(foreign_keys=[staff_id], lazy="joined", innerjoin=True)

@@ -7,7 +7,8 @@ rules run the very SQL condition the lists use (``training.services.access``). H
 certifications and keeps the curricula and the orientation template. A person logs and corrects their own CE
 entries until one is approved, and records their own shadowing; only a supervisor above them approves or returns
 an entry, comments on shadowing or signs the supervisor's side of an orientation item. Everyone signed in reads the
-curricula and who facilitates them.
+curricula and who facilitates them, and the staff training sessions; HR and supervisors plan sessions and record
+who attended (the entries attendance makes are changed only through the session).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from training.models import (
     Orientation,
     OrientationItem,
     ShadowingEntry,
+    TrainingSession,
 )
 from training.services import access
 from training.services.ce import EVIDENCE_PURPOSE
@@ -83,8 +85,8 @@ def _may_see_entry(user: Any, entry: CeEntry) -> bool:
 
 
 def _may_correct_entry(user: Any, entry: CeEntry) -> bool:
-    """The person who logged it, until it is approved."""
-    return access.is_self(user, entry.staff_id) and entry.status != EntryStatus.APPROVED
+    """The person who logged it, until it is approved; never an entry made by a training session's attendance."""
+    return access.is_self(user, entry.staff_id) and entry.status != EntryStatus.APPROVED and entry.attendance_id is None
 
 
 def _may_review_entry(user: Any, entry: CeEntry) -> bool:
@@ -127,6 +129,16 @@ def _may_manage_curricula(user: Any, _record: object) -> bool:
     return access.is_hr(user)
 
 
+def _may_see_session(user: Any, _session: TrainingSession) -> bool:
+    """Everyone signed in reads a session (what, when, who facilitates); attendance is for its planners."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def _may_manage_session(user: Any, _session: TrainingSession) -> bool:
+    """HR and supervisors plan sessions and record attendance."""
+    return policy.can(user, "training.sessions")
+
+
 RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Staff, "training.person"): _may_see_person,
     (Certification, "certification.view"): _may_see_certification,
@@ -141,6 +153,8 @@ RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Curriculum, "curriculum.view"): _may_see_curriculum,
     (Curriculum, "curriculum.manage"): _may_manage_curricula,
     (Facilitator, "curriculum.manage"): _may_manage_curricula,
+    (TrainingSession, "session.view"): _may_see_session,
+    (TrainingSession, "session.manage"): _may_manage_session,
 }
 
 SCOPE_RULES: dict[tuple[type, str], ScopeRule] = {

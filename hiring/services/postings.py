@@ -297,6 +297,34 @@ def save_details(posting: Posting, details: Details, loaded: object, actor: Staf
     if problems:
         raise InvalidInput(problems)
     current = current_version(posting)
+    return _new_version(posting, current, _values_from(current, details), actor, "Saved the details and wording")
+
+
+def preview(posting: Posting, details: Details) -> PostingVersion:
+    """The version the edit page would save, for the live preview: built in memory, never added to the database
+    session, so nothing is written, no version number is taken and nothing is audited (it changes nothing). The same
+    rules as a save apply; raises ``InvalidInput`` or ``Refused`` (a closed posting)."""
+    _refuse_when_closed(posting)
+    problems = problems_with(details)
+    if problems:
+        raise InvalidInput(problems)
+    current = current_version(posting)
+    version = PostingVersion(posting_id=posting.id, number=current.number, note="Not saved", **_content(current))
+    for name, value in _values_from(current, details).items():
+        setattr(version, name, value)
+    # A version never added to the session loads no relationship by itself: give it the rows its ids name.
+    version.program = db.session.get(Program, version.program_id) if version.program_id else None
+    version.team = db.session.get(Team, version.team_id) if version.team_id else None
+    version.credential_type = (
+        db.session.get(CredentialType, version.credential_type_id) if version.credential_type_id else None
+    )
+    if version in db.session:  # never: nothing here cascades into the session; kept so a change cannot write it
+        db.session.expunge(version)
+    return version
+
+
+def _values_from(current: PostingVersion, details: Details) -> dict[str, Any]:
+    """The columns a save of ``details`` on top of ``current`` writes."""
     document = document_of(current)
     document["subtitle"] = details.subtitle
     for section, words in zip(document["sections"], details.sections, strict=False):
@@ -305,7 +333,7 @@ def save_details(posting: Posting, details: Details, loaded: object, actor: Staf
             group["lead"] = lead
     labels = documents.blanks_in(details.title, document, details.lived_experience_text, details.schedule)
     blanks = {label: details.blanks.get(label, "").strip() for label in labels if details.blanks.get(label, "").strip()}
-    values: dict[str, Any] = {
+    return {
         "title": details.title,
         "program_id": details.program_id,
         "team_id": details.team_id,
@@ -324,7 +352,6 @@ def save_details(posting: Posting, details: Details, loaded: object, actor: Staf
         "document": documents.dump(document),
         "blanks": json.dumps(blanks, ensure_ascii=False, sort_keys=True),
     }
-    return _new_version(posting, current, values, actor, "Saved the details and wording")
 
 
 def _content(version: PostingVersion) -> dict[str, Any]:

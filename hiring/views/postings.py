@@ -228,15 +228,10 @@ def _now_rows(version: PostingVersion) -> list[tuple[str, str]]:
     return compare.lines(version)[:12]
 
 
-@bp.route("/postings/<int:posting_id>/edit", methods=["GET", "POST"])
-@requires("hiring.manage")
-def posting_edit(posting_id: int) -> HttpResponse | tuple[str, int]:
-    posting = load_posting(posting_id)
-    if posting.status == PostingStatus.CLOSED:
-        flash("This posting is closed, so it cannot be changed. Start a new draft to post the job again.", "info")
-        return redirect(url_for(".posting_detail", posting_id=posting.id))
-    current = postings.current_version(posting)
-    details = postings.details_of(current)
+def _edit_form(
+    posting: Posting, current: PostingVersion, details: postings.Details
+) -> tuple[DraftForm, list[str], list[int]]:
+    """The edit page's form (read from the request on a POST), with its blanks' labels and its sections' shape."""
     labels = postings.blank_labels(current)
     shape = [len(words.leads) for words in details.sections]
     form_class = draft_form_class(labels, shape)
@@ -247,6 +242,19 @@ def posting_edit(posting_id: int) -> HttpResponse | tuple[str, int]:
     form.program.choices = program_choices()
     form.team.choices = team_choices()
     form.credential.choices = credential_choices(current.credential_type_id)
+    return form, labels, shape
+
+
+@bp.route("/postings/<int:posting_id>/edit", methods=["GET", "POST"])
+@requires("hiring.manage")
+def posting_edit(posting_id: int) -> HttpResponse | tuple[str, int]:
+    posting = load_posting(posting_id)
+    if posting.status == PostingStatus.CLOSED:
+        flash("This posting is closed, so it cannot be changed. Start a new draft to post the job again.", "info")
+        return redirect(url_for(".posting_detail", posting_id=posting.id))
+    current = postings.current_version(posting)
+    details = postings.details_of(current)
+    form, labels, shape = _edit_form(posting, current, details)
     general: list[str] = []
     if form.validate_on_submit():
         try:
@@ -272,6 +280,9 @@ def posting_edit(posting_id: int) -> HttpResponse | tuple[str, int]:
                 details=details,
                 conflict=edits.STALE_MESSAGE,
                 now=_now_rows(postings.current_version(posting)),
+                version=current,
+                document=postings.filled_document(current),
+                preview_stale=True,
             )
         else:
             flash(f"Saved as version {saved.number}.", "success")
@@ -284,7 +295,40 @@ def posting_edit(posting_id: int) -> HttpResponse | tuple[str, int]:
         labels=labels,
         details=details,
         general=general,
+        version=current,
+        document=postings.filled_document(current),
+        preview_stale=request.method == "POST",
     )
+
+
+@bp.post("/postings/<int:posting_id>/preview")
+@requires("hiring.manage")
+def posting_preview(posting_id: int) -> tuple[str, int]:
+    """The live preview beside the edit form (static/js/posting-preview.js sends the form here as it is typed): the
+    posting as the same form would save it, rendered by the same macro as the saved posting. It saves nothing, takes
+    no version number and writes no audit entry; it is checked like the edit (the same permission and record rule,
+    the form's CSRF token and its rules), and a problem comes back as a plain message, never an error page."""
+    posting = load_posting(posting_id)
+    current = postings.current_version(posting)
+    details = postings.details_of(current)
+    form, labels, shape = _edit_form(posting, current, details)
+    if not form.validate_on_submit():
+        return _preview_problems(form, {})
+    try:
+        version = postings.preview(posting, _details_from(form, labels, shape))
+    except InvalidInput as error:
+        return _preview_problems(form, error.problems)
+    except Refused as error:
+        return render("hiring/_preview.html", 400, problems=[str(error)])
+    return render("hiring/_preview.html", version=version, document=postings.filled_document(version))
+
+
+def _preview_problems(form: DraftForm, problems: dict[str, str]) -> tuple[str, int]:
+    """Each problem with the label of its box, as the save would show them beside the boxes."""
+    general = show_problems(form, problems)
+    lines = [f"{field.label.text}: {' '.join(field.errors)}" for field in form if field.errors]
+    # A refused CSRF token leaves no field error: core.csrf then answers its plain page, which the script words.
+    return render("hiring/_preview.html", 400, problems=[*lines, *general] or ["Check the form and try again."])
 
 
 # Duties ---------------------------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from readiness.models import (
     DomainTally,
     Item,
     ItemKind,
-    TrainingSession,
 )
 from readiness.services import results, thresholds
 
@@ -118,8 +117,6 @@ class ActionDetails:
     owner_id: int
     due_on: date
     status: str
-    session_title: str = ""
-    session_on: date | None = None
 
 
 def active_staff() -> Select[tuple[Staff]]:
@@ -151,28 +148,19 @@ def action_problems(details: ActionDetails, campaign: Campaign) -> dict[str, str
         domain = db.session.get(Domain, details.domain_id)
         if domain is None or domain.instrument_id != campaign.instrument_id:
             problems["domain"] = "Choose one of the domains of this campaign's survey."
-    if details.session_title and details.session_on is None:
-        problems["session_on"] = "Enter the date of the training session, or leave its title empty."
-    if details.session_on is not None and not details.session_title:
-        problems["session_title"] = "Enter the training session's title, or leave its date empty."
     return problems
 
 
-def _apply_session(action: Action, details: ActionDetails) -> bool:
-    """Create, change or unlink the action's training session; True when anything changed."""
-    session = action.training_session if action.training_session_id is not None else None
-    if not details.session_title or details.session_on is None:
-        if action.training_session_id is None:
-            return False
-        action.training_session = None
-        return True
-    if session is None:
-        action.training_session = TrainingSession(title=details.session_title, held_on=details.session_on)
-        return True
-    if (session.title, session.held_on) == (details.session_title, details.session_on):
-        return False
-    session.title, session.held_on = details.session_title, details.session_on
-    return True
+def link_training_session(action: Action, session_id: int, actor: Staff) -> None:
+    """The staff training session planned for ``action`` (in Training) becomes its "training session" link. Moves
+    the action's version on, so a form loaded before the link was made does not silently drop it."""
+    if action.training_session_id == session_id:
+        return
+    action.training_session_id = session_id
+    edits.bump(action)
+    edits.flush()
+    audit.record("readiness.action_updated", actor=actor, record_type="readiness_action", record_id=action.id,
+                 detail=f"training session {session_id} planned for it")
 
 
 def create_action(campaign: Campaign, details: ActionDetails, actor: Staff) -> Action:
@@ -180,7 +168,6 @@ def create_action(campaign: Campaign, details: ActionDetails, actor: Staff) -> A
         campaign_id=campaign.id, title=details.title, domain_id=details.domain_id, owner_id=details.owner_id,
         due_on=details.due_on, status=details.status, created_by_id=actor.id,
     )
-    _apply_session(action, details)
     db.session.add(action)
     db.session.flush()
     audit.record("readiness.action_created", actor=actor, record_type="readiness_action", record_id=action.id,
@@ -198,8 +185,6 @@ def update_action(action: Action, details: ActionDetails, seen_version: object, 
     changed = [words for name, words in FIELD_NAMES.items() if getattr(action, name) != getattr(details, name)]
     for name in FIELD_NAMES:
         setattr(action, name, getattr(details, name))
-    if _apply_session(action, details):
-        changed.append("training session")
     if changed:
         db.session.flush()
         detail = ", ".join(changed)
@@ -210,10 +195,19 @@ def update_action(action: Action, details: ActionDetails, seen_version: object, 
     return changed
 
 
+def actions_for_session(session_id: int) -> list[Action]:
+    """The readiness actions a staff training session was planned for (one query)."""
+    return list(db.session.scalars(
+        select(Action).where(Action.training_session_id == session_id)
+        .options(joinedload(Action.campaign)).order_by(Action.id)
+    ))
+
+
 def load_action(action_id: int) -> Action | None:
     return db.session.scalars(
         select(Action).where(Action.id == action_id).options(
-            joinedload(Action.training_session), joinedload(Action.campaign), joinedload(Action.owner)
+            joinedload(Action.training_session), joinedload(Action.campaign), joinedload(Action.owner),
+            joinedload(Action.domain),
         )
     ).one_or_none()
 

@@ -16,18 +16,33 @@ What a results reader sees, and what they are assumed to know besides:
   recovers 18 of 21 hidden groups"), and the threshold of zeros and bounds that make that possible is too easy to
   get wrong.
 
-A hidden team's count can be narrowed by a reader to a range: its answers in the results lie between 0 and how
-many were invited, at most how many answered, and the hidden teams together hold what the organization's total
-leaves after the shown teams. ``team_ranges`` works that range out exactly (the arithmetic is in its docstring);
-``hidden_teams`` hides the teams under the threshold, then, while any count under the threshold of a hidden team is
-pinned to one value, one more team (the one that fixes it, else the smallest), until none is. A count that the
-organization's own totals already pin (everyone answered, or nobody did: then every team's count is its size or
-zero, whatever is hidden) is not a leak of the tables and is left as it is. Role groups have no such bounds (people
-choose their role group), so a hidden role group's count is pinned only when it is hidden alone, or when the hidden
-ones add up to zero; ``hidden_groups`` hides one more until neither is true.
+**Which teams are hidden, chosen from public counts.** A reader who knows these rules can replay them on every
+way the agency could have answered: if the choice of which teams to hide depended on the hidden counts, the choice
+itself would narrow them (the rule before this one, which hid one more team "the one that fixes it", let such a
+reader pin a hidden count in 88 of 9,783 small-agency situations). So every choice here is made from what the
+reader knows anyway, how many were invited to each team and the organization's totals, or from counts that are
+shown:
+
+* ``public_groups``: a team of fewer than ``minimum`` people can never be shown, so it is always hidden; when only
+  one team is that small, the smallest other team (by people invited, then name) is always hidden with it.
+* Every other team is shown together, or none is: they are shown only when each has at least ``minimum`` answers
+  in the results. So a hidden eligible team says only that some eligible team has fewer, not which.
+* Every team is hidden when the always-hidden teams' totals (the organization's less the shown teams') would pin
+  one of their counts (``_small_ones_tell``: nobody or everybody of them answered), and when "every team hidden"
+  would itself pin a count: with these totals, the ways of answering that hide every team are those where an
+  eligible team is under ``minimum`` or where the always-hidden teams' totals pin a count, and if those ways all
+  agree on a count, every way with these totals hides every team (``_everything_hidden_would_tell``).
+
+What a reader can narrow a group's counts to is worked out exactly, in closed form, by ``_reach`` (its arithmetic
+is in its docstring; ``tests/readiness/test_small_group_counts.py`` checks it against trying every way). A count
+that the organization's own totals already pin (everyone answered, or nobody did: then every team's count is its
+size or zero, whatever is hidden) is not a leak of the tables and is left as it is. Role groups have no such bounds
+(people choose their role group), so a hidden role group's count is pinned only when it is hidden alone, or when
+the hidden ones add up to zero; ``hidden_groups`` hides one more until neither is true.
 
 The exhaustive check is ``tests/readiness/test_small_group_counts.py``: every small agency, every way its people
-could have answered, and a brute-force reader who tries every alternative that agrees with what is shown.
+could have answered, and a brute-force reader who tries every alternative that agrees with what is shown and for
+which these rules would have hidden the same teams; it pins no hidden count.
 """
 
 from __future__ import annotations
@@ -89,7 +104,9 @@ def team_ranges(teams: Mapping[K, TeamCounts], hidden: Iterable[K], minimum: int
 
 
 def pinned(teams: Mapping[K, TeamCounts], hidden: Iterable[K], minimum: int) -> set[tuple[K, str]]:
-    """The (team, "released" | "answered") counts under ``minimum`` that a reader can work out exactly."""
+    """The (team, "released" | "answered") counts under ``minimum`` that a reader who does not replay the rules can
+    work out exactly. The rules no longer decide with it (they would leak to one who does); the exhaustive test uses
+    it to rebuild the rule before, and shows that rule's leaks."""
     found: set[tuple[K, str]] = set()
     for key, ranges in team_ranges(teams, hidden, minimum).items():
         team = teams[key]
@@ -110,21 +127,148 @@ def normalized(teams: Mapping[K, TeamCounts]) -> dict[K, TeamCounts]:
     return fixed
 
 
+Values = tuple[range, range]  # the released and answered counts a reader cannot rule out, for one team
+
+
+def _reach(boxes: Mapping[K, tuple[int, int, int]], released: int, answered: int) -> dict[K, Values] | None:
+    """What a reader can narrow each team of a group to, knowing only its bounds and the group's totals.
+
+    ``boxes`` gives each team's (lowest, highest) count in the results and its invited count; each team answered
+    between its count in the results and its invited count; the group's totals are ``released`` and ``answered``.
+    A team's count in the results can be any v in [lo, hi] for which the others can make up the rest, and so on:
+    the others can reach totals (N, C) exactly when sum(lo) <= N <= sum(hi) and N <= C <= sum(invited) (choose
+    their counts in the results first, then how many more answered), which gives the closed forms below. None when
+    no way of answering fits the totals at all."""
+    low = sum(box[0] for box in boxes.values())
+    high = sum(box[1] for box in boxes.values())
+    invited = sum(box[2] for box in boxes.values())
+    if not (low <= released <= high and released <= answered <= invited):
+        return None
+    found: dict[K, Values] = {}
+    for key, (lo, hi, inv) in boxes.items():
+        lo_r, hi_r, inv_r = low - lo, high - hi, invited - inv
+        n = range(max(lo, released - hi_r, released - inv_r), min(hi, released - lo_r) + 1)
+        c = range(max(lo, released - hi_r, answered - inv_r), min(inv, hi + answered - released, answered - lo_r) + 1)
+        found[key] = (n, c)
+    return found
+
+
+MANY = -1  # more than one value left
+
+
+def _merge(into: dict[K, list[int | None]], found: Mapping[K, Values] | None) -> None:
+    """Add the values ``found`` allows to those seen so far, keeping for each count only what ``_pins`` needs: no
+    value yet (None), one value, or MANY."""
+    for key, ranges in (found or {}).items():
+        seen = into.setdefault(key, [None, None])
+        for which, values in enumerate(ranges):
+            if not values:
+                continue
+            if len(values) > 1 or seen[which] not in (None, values[0]):
+                seen[which] = MANY
+            else:
+                seen[which] = values[0]
+
+
+Inherent = set[tuple[Hashable, int]]  # (team, 0 for its count in the results or 1 for how many answered)
+
+
+def _pins(found: Mapping[K, list[int | None]], minimum: int, inherent: Inherent) -> bool:
+    """Whether some team's count under ``minimum`` is the only value left (and the totals alone do not say it)."""
+    for key, values in found.items():
+        for which, value in enumerate(values):
+            if value is not None and value != MANY and value < minimum and (key, which) not in inherent:
+                return True
+    return False
+
+
+def _inherent(teams: Mapping[K, TeamCounts], minimum: int) -> Inherent:
+    """The counts the organization's own totals pin whatever is hidden (everyone answered, or nobody did)."""
+    found: Inherent = set()
+    for key, ranges in team_ranges(teams, teams, minimum).items():
+        for which, (low, high) in enumerate((ranges.released, ranges.answered)):
+            if low == high:
+                found.add((key, which))
+    return found
+
+
+def public_groups(teams: Mapping[K, TeamCounts], minimum: int) -> tuple[set[K], set[K]]:
+    """The teams always hidden and the teams that may be shown, from how many were invited alone (public): a team
+    of fewer than ``minimum`` people can never be shown; when only one is that small, the smallest other team is
+    hidden with it, so the small ones' total is never one team's count."""
+    small = {key for key, team in teams.items() if team.invited < minimum}
+    others = sorted((key for key in teams if key not in small), key=lambda key: (teams[key].invited, str(key)))
+    if len(small) == 1 and len(others) > 1:
+        small.add(others.pop(0))
+    return small, set(others)
+
+
 def hidden_teams(teams: Mapping[K, TeamCounts], minimum: int) -> set[K]:
-    """The teams to hide (scores, answers and participation alike)."""
+    """The teams to hide (scores, answers and participation alike); see the module's docstring."""
     teams = normalized(teams)
-    inherent = pinned(teams, teams, minimum)  # pinned by the organization's totals alone: not the tables' doing
-    hidden = {key for key, team in teams.items() if team.released < minimum}
+    everyone = set(teams)
+    small, eligible = public_groups(teams, minimum)
+    total_released = sum(team.released for team in teams.values())
+    if not eligible or total_released < minimum:
+        return everyone
+    inherent = _inherent(teams, minimum)
+    if _everything_hidden_would_tell(teams, small, eligible, minimum, inherent):
+        return everyone
+    if any(teams[key].released < minimum for key in eligible):
+        return everyone
+    small_released = sum(teams[key].released for key in small)
+    small_answered = sum(teams[key].answered for key in small)
+    if _small_ones_tell(teams, small, minimum, inherent, small_released, small_answered):
+        return everyone
+    return small
 
-    def exposed(keys: set[K]) -> bool:
-        return bool(pinned(teams, keys, minimum) - inherent)
 
-    while hidden and exposed(hidden):
-        shown = sorted(set(teams) - hidden, key=lambda key: (teams[key].released, str(key)))
-        if not shown:
-            break
-        hidden.add(next((key for key in shown if not exposed(hidden | {key})), shown[0]))
-    return hidden
+def _small_boxes(teams: Mapping[K, TeamCounts], small: set[K]) -> dict[K, tuple[int, int, int]]:
+    return {key: (0, teams[key].invited, teams[key].invited) for key in small}
+
+
+def _small_ones_tell(
+    teams: Mapping[K, TeamCounts], small: set[K], minimum: int, inherent: Inherent, released: int, answered: int
+) -> bool:
+    """With every eligible team shown, whether the always-hidden teams' totals pin one of their counts."""
+    seen: dict[K, list[int | None]] = {}
+    _merge(seen, _reach(_small_boxes(teams, small), released, answered))
+    return bool(small) and _pins(seen, minimum, inherent)
+
+
+def _everything_hidden_would_tell(
+    teams: Mapping[K, TeamCounts], small: set[K], eligible: set[K], minimum: int, inherent: Inherent
+) -> bool:
+    """Whether "every team hidden" would itself pin a count, for a reader who knows these rules: with the
+    organization's totals, every way of answering that hides every team is one where an eligible team is under
+    ``minimum``, or where the always-hidden teams' totals would pin one of theirs. When that pins a count, every
+    way of answering with these totals hides every team, so the page says no more than the totals do."""
+    released = sum(team.released for team in teams.values())
+    answered = sum(team.answered for team in teams.values())
+    anything = {key: (0, team.invited, team.invited) for key, team in teams.items()}
+    seen: dict[K, list[int | None]] = {}
+    for key in eligible:
+        capped = {**anything, key: (0, min(teams[key].invited, minimum - 1), teams[key].invited)}
+        _merge(seen, _reach(capped, released, answered))
+    small_invited = sum(teams[key].invited for key in small)
+    shown_boxes = {key: (minimum, teams[key].invited, teams[key].invited) for key in eligible}
+    for small_released, small_answered in _extremes(small_invited):
+        if _small_ones_tell(teams, small, minimum, inherent, small_released, small_answered):
+            rest = _reach(shown_boxes, released - small_released, answered - small_answered)
+            if rest is not None:
+                _merge(seen, _reach(_small_boxes(teams, small), small_released, small_answered))
+                _merge(seen, rest)
+    return _pins(seen, minimum, inherent)
+
+
+def _extremes(invited: int) -> set[tuple[int, int]]:
+    """The totals (in the results, answered) of the always-hidden teams that can pin one of their counts. Each of
+    those teams lies anywhere from 0 to its invited count, so by ``_reach`` a count is the only value left only when
+    a total is at its lowest or highest: nobody's answers in the results (0) or everyone's (``invited``), and the
+    same for how many answered. Only these are tried, instead of every pair."""
+    pairs = {(released, answered) for released in (0, invited) for answered in range(released, invited + 1)}
+    pairs |= {(released, answered) for answered in (0, invited) for released in range(answered + 1)}
+    return pairs
 
 
 def hidden_groups(counts: Mapping[K, int], minimum: int) -> set[K]:

@@ -44,7 +44,7 @@ def _fill_action_choices(form: ActionForm, campaign: Campaign) -> None:
 def _details(form: ActionForm) -> action_service.ActionDetails:
     return action_service.ActionDetails(
         title=form.title.data, domain_id=form.domain.data, owner_id=form.owner.data, due_on=form.due_on.data,
-        status=form.status.data, session_title=form.session_title.data or "", session_on=form.session_on.data,
+        status=form.status.data,
     )
 
 
@@ -93,7 +93,7 @@ def action_new(campaign_id: int) -> HttpResponse | tuple[str, int]:
             domain_id = None
         domain = db.session.get(Domain, domain_id) if domain_id else None
         if domain is not None and domain.instrument_id == campaign.instrument_id:
-            prefill.update(domain=domain.id, title=domain.training_topic or "", session_title=domain.training_topic)
+            prefill.update(domain=domain.id, title=domain.training_topic or "")
         form = ActionForm(formdata=None, data=prefill)
     _fill_action_choices(form, campaign)
     if form.validate_on_submit():
@@ -119,11 +119,9 @@ def action_edit(action_id: int) -> HttpResponse | tuple[str, int]:
     if request.method == "POST":
         form = ActionForm()
     else:
-        session = action.training_session
         form = ActionForm(formdata=None, data={
             "title": action.title, "domain": action.domain_id, "owner": action.owner_id, "due_on": action.due_on,
-            "status": action.status, "session_title": session.title if session else "",
-            "session_on": session.held_on if session else None, "version": action.version,
+            "status": action.status, "version": action.version,
         })
     _fill_action_choices(form, campaign)
     if form.validate_on_submit():
@@ -152,7 +150,7 @@ def _stale(action_id: int, form: ActionForm, campaign: Campaign) -> tuple[str, i
     session = current.training_session
     now = [("What will be done", current.title), ("Owner", current.owner.name),
            ("Due date", long_date(current.due_on)), ("Status", current.status_label),
-           ("Training session", f"{session.title}, {long_date(session.held_on)}" if session else "")]
+           ("Training session", f"{session.title}, {long_date(session.held_on)}" if session else "None planned")]
     return render("readiness/action_form.html", 409, form=form, campaign=campaign, action=current,
                   conflict=edits.STALE_MESSAGE, now=now)
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as HttpResponse
 
 from core import policy
 from core.extensions import db
-from core.policy import requires
+from core.policy import public, requires
 from core.timeutil import long_date
 from readiness.blueprint import bp
 from readiness.forms import survey_form_class
@@ -32,13 +32,33 @@ def _problem_page(problem: answering.Problem) -> tuple[str, int]:
 # session cookie (SURVEY_KEY) after the person opens their personal link or presses "Answer the survey"; a POST
 # carries the invitation id in its form body, so two surveys open in two tabs never mix. See readiness/ANONYMITY.md.
 SURVEY_KEY = "readiness_survey"
+# The emailed link's token, from its one request until the token-free address below reads it.
+LINK_KEY = "readiness_link"
+MAX_TOKEN = 200
+# The fixed addresses under /readiness/survey/: every other segment there is a personal token (core/logs.py).
+FIXED_SURVEY_WORDS = ("link", "open")
 
 
 @bp.get("/survey/<token>")
+@public
+def survey_link(token: str) -> HttpResponse:
+    """The personal link from the email: its token goes into the signed session cookie and the browser moves on at
+    once to ``/readiness/survey/link``, so the token is in one request line only (and request logs hide it, see
+    core/logs.py), never in a sign-in page's ``next=``, a Referer, or the address of a page that is shown. It reads
+    nothing, so it needs no sign-in: the next address checks the person."""
+    session[LINK_KEY] = token[:MAX_TOKEN]
+    return redirect(url_for(".survey_from_link"))
+
+
+@bp.get("/survey/link")
 @requires("readiness.respond")
-def survey_link(token: str) -> HttpResponse | tuple[str, int]:
-    """The personal link from the email. It works only for the person it was sent to, signed in."""
-    invitation = campaign_service.invitation_for_token(token)
+def survey_from_link() -> HttpResponse | tuple[str, int]:
+    """The emailed link's survey, for the person it was sent to, signed in; then its one address."""
+    token = session.pop(LINK_KEY, None)
+    if not isinstance(token, str) or not token:
+        flash("Open the link in your email again, or choose the survey under “Surveys for you”.", "info")
+        return redirect(url_for(".index"))
+    invitation = campaign_service.invitation_for_token(token) if len(token) < MAX_TOKEN else None
     if invitation is None or invitation.staff_id != current_user.id:
         return _problem_page(answering.FORGED)
     problem = answering.problem_with(invitation, campaign_service.today())

@@ -1,1 +1,1 @@
-"""Supervision services: the rules and state changes (typed, the actor passed in, flush and audit, never commit)."""
+"""Supervision's rules and state changes: typed, the actor passed in, flush and audit, never commit."""

@@ -3,6 +3,6 @@
 """
 
 from supervision.blueprint import bp
-from supervision.views import fidelity, index
+from supervision.views import compliance, fidelity, index, items, people, rules, sessions
 
-__all__ = ["bp", "fidelity", "index"]
+__all__ = ["bp", "compliance", "fidelity", "index", "items", "people", "rules", "sessions"]

@@ -302,7 +302,7 @@ def test_candidate_pages(
 def test_training_pages(page: Page, live_server: LiveServer, axe_violations: AxeCheck, screenshot: Screenshot) -> None:
     """HR's training pages on the demo agency (people, a person, a certification, its change and renewal forms, the
     credentials and a credential's rules with its error state, orientation, its template, a new staff member's
-    checklist, curricula, the behind-schedule list)."""
+    checklist, curricula, the behind-schedule list, the staff training sessions, one session and its form)."""
     sign_in(page, live_server, DEMO_EMAILS["hr"])
     page.goto(live_server.at("/training/people?q=Morgan"))
     page.get_by_role("link", name="Morgan Ellis").click()
@@ -320,11 +320,18 @@ def test_training_pages(page: Page, live_server: LiveServer, axe_violations: Axe
         ("orientation-template", "/training/orientation/template"),
         ("curricula", "/training/curricula"),
         ("dashboard", "/training/dashboard?show=behind"),
+        ("sessions", "/training/sessions"),
+        ("session-new", "/training/sessions/new"),
     ]:
         response = page.goto(live_server.at(path) if path.startswith("/") else path)
         assert response is not None
         assert response.status == 200, f"{path} answered {response.status}\n{live_server.take_errors()}"
         reports.append(check_page(page, f"hr-training-{name}", axe_violations, screenshot))
+    page.goto(live_server.at("/training/sessions"))
+    page.get_by_role("link", name="Boundaries and dual relationships").click()
+    reports.append(check_page(page, "hr-training-session", axe_violations, screenshot))
+    page.get_by_role("link", name="Change the session").click()
+    reports.append(check_page(page, "hr-training-session-edit", axe_violations, screenshot))
     page.goto(live_server.at("/training/orientation"))
     page.get_by_role("link", name="Riley Hart").first.click()
     reports.append(check_page(page, "hr-training-riley-orientation", axe_violations, screenshot))

@@ -448,6 +448,7 @@ NOISE_TIMES = 3  # as for hidden and missing records (tests/caseload/test_sealed
 FLOOR_SHARE = 0.15
 
 
+@pytest.mark.both_databases  # the times are measured on each database
 def test_a_barred_person_takes_as_long_as_a_non_match(client, db, agency):
     """A barred person's request takes as long as one that matches nobody: four series of requests, interleaved in a
     new random order each round (a barred person, a non-match, a second non-match as the measure of the machine's

@@ -924,6 +924,7 @@ NOISE_TIMES = 3
 FLOOR_SHARE = 0.15
 
 
+@pytest.mark.both_databases  # the times are measured on each database
 def test_a_hidden_record_takes_as_long_as_a_missing_one(client, db, agency):
     """Three series of 200 requests for a client record, interleaved in a new random order each round so that a
     burst of load on a busy two-core machine falls on all of them alike: the sealed record (hidden from the

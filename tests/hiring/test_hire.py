@@ -281,3 +281,31 @@ def test_the_administrator_sets_the_retention_period_from_1_to_120_months(client
     assert retention.months() == 18
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == "hiring_retention_months")).all()
     assert entry.detail == "hiring_retention_months 18"
+
+
+def test_hiring_starts_the_new_peers_orientation_checklist(client, db, offer, login_as):
+    """Hiring goes through the admin invitation, so training's ``when_invited`` starts the orientation that day,
+    with every item of the agency's template, each due on its day, and nothing signed yet."""
+    from core import timeutil
+    from training.models import Orientation
+    from training.services import orientation
+
+    hr = login_as(Role.HR)
+    robin = offer["robin"]
+    sent = hire_form(client.get(f"/hiring/candidates/{robin.id}").get_data(as_text=True))
+
+    assert client.post(f"/hiring/candidates/{robin.id}/hire", data=sent).status_code == 302
+
+    person = db.session.scalar(select(Staff).where(Staff.email == "robin.vega@example.org"))
+    [started] = db.session.scalars(select(Orientation).where(Orientation.staff_id == person.id)).all()
+    assert started.starts_on == timeutil.today()
+    assert started.assigned_by_id == hr.id
+    items = sorted(orientation.items_of(started), key=lambda item: item.position)
+    assert [(item.text, item.due_on) for item in items] == [
+        (text, started.starts_on + timedelta(days=day)) for text, day in orientation.shipped_items()
+    ]
+    assert not any(item.staff_signed_at or item.supervisor_signed_at for item in items)
+    [assigned] = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "training.orientation_assigned")
+    ).all()
+    assert (assigned.record_id, assigned.detail) == (str(started.id), f"staff {person.id}")

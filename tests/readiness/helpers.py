@@ -131,6 +131,18 @@ def invitation_of(campaign: Campaign, staff: Staff) -> Invitation:
 SURVEY = "/readiness/survey"  # the survey's one address: no invitation id, no token (readiness/ANONYMITY.md)
 
 
+LINK_LANDING = f"{SURVEY}/link"  # where the emailed link sends the browser at once, its token left behind
+
+
+def open_link(client: Any, token: str) -> Any:
+    """Open the emailed link as a browser does: its one request keeps the token in the session cookie and moves on
+    at once to LINK_LANDING, whose answer (the survey's address, or a problem page) is returned."""
+    first = client.get(f"{SURVEY}/{token}")
+    assert first.status_code == 302, first.status_code
+    assert first.headers["Location"] == LINK_LANDING, "the token goes no further than its own request"
+    return client.get(LINK_LANDING)
+
+
 def open_survey(client: Any, invitation: Invitation) -> Any:
     """Press "Answer the survey" on the Readiness page: the browser then shows that survey at SURVEY."""
     response = client.post(f"{SURVEY}/open", data={"invitation": str(invitation.id)})

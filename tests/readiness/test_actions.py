@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core import settings
 from core.extensions import db
 from core.models import AuditEntry, Role, StaffStatus
-from readiness.models import Action, Campaign, Champion, Instrument, TrainingSession
+from readiness.models import Action, Campaign, Champion, Instrument
 from readiness.services import actions as action_service
 from readiness.services.answering import record_response
 from tests import factories
@@ -101,8 +101,7 @@ def test_too_few_answers_show_no_scores_and_no_suggestions(client, login_as):
 def action_data(owner_id: int, **changes: object) -> dict[str, object]:
     data: dict[str, object] = {
         "title": "Session on what peers do", "domain": "", "owner": str(owner_id),
-        "due_on": (today() + timedelta(days=30)).isoformat(), "status": "planned", "session_title": "",
-        "session_on": "",
+        "due_on": (today() + timedelta(days=30)).isoformat(), "status": "planned",
     }
     data.update(changes)
     return data
@@ -119,18 +118,16 @@ def test_one_click_from_a_suggestion_prefills_the_form_and_creates_the_action(cl
     assert f'<option selected value="{role.domain_id}">' in html
     assert db.session.scalars(select(Action)).first() is None, "showing the form changes nothing"
 
-    on = (today() + timedelta(days=20)).isoformat()
     response = client.post(f"/readiness/campaigns/{campaign.id}/actions/new", data=action_data(
-        hr.id, title="What peer specialists do", domain=str(role.domain_id), session_title="What peers do",
-        session_on=on,
+        hr.id, title="What peer specialists do", domain=str(role.domain_id),
     ))
     assert response.status_code == 302
     action = db.session.scalars(select(Action)).one()
     assert (action.campaign_id, action.domain_id, action.owner_id, action.status) == (
         campaign.id, role.domain_id, hr.id, "planned")
-    session = db.session.get(TrainingSession, action.training_session_id)
-    assert session is not None
-    assert (session.title, session.held_on.isoformat()) == ("What peers do", on)
+    assert action.training_session_id is None  # planned in Training, from the action's page
+    edit = client.get(f"/readiness/actions/{action.id}/edit").get_data(as_text=True)
+    assert f'href="/training/sessions/new?action={action.id}"' in edit
     [entry] = audit_entries("readiness.action_created")
     assert entry.actor_id == hr.id
     assert entry.record_id == str(action.id)
@@ -158,8 +155,6 @@ def test_an_action_from_scratch_needs_no_domain_and_a_forged_domain_is_ignored(c
         ({"status": "finished"}, "Choose one of the options shown."),
         ({"owner": "not a number"}, "Choose one of the options shown."),
         ({"domain": "424242"}, "Choose one of the options shown."),
-        ({"session_title": "Boundaries"}, "Enter the date of the training session"),
-        ({"session_on": "2030-01-01"}, "Enter the training session&#39;s title"),
         ({"title": "x" * 201}, "Use at most 200 characters."),
     ],
 )
@@ -170,8 +165,6 @@ def test_bad_action_input_is_refused_and_kept(client, login_as, surveyed, change
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in html
-    if changes.get("session_title"):
-        assert 'value="Boundaries"' in html
     assert db.session.scalars(select(Action)).first() is None
 
 
@@ -205,23 +198,14 @@ def test_editing_an_action_saves_and_audits_the_fields_changed(client, login_as,
 
     response = client.post(f"/readiness/actions/{action.id}/edit", data=action_data(
         other.id, title="Boundaries and dual relationships", status="in_progress", version="1",
-        session_title="Boundaries", session_on=(today() + timedelta(days=5)).isoformat(),
     ))
     assert response.status_code == 302
     db.session.expire_all()
     saved = db.session.get(Action, action.id)
     assert (saved.title, saved.owner_id, saved.status, saved.version) == (
         "Boundaries and dual relationships", other.id, "in_progress", 2)
-    assert saved.training_session_id is not None
     [entry] = audit_entries("readiness.action_updated")
-    assert entry.detail == "title, owner, due date, status, training session; status now in_progress"
-
-    # Taking the session away unlinks it.
-    client.post(f"/readiness/actions/{action.id}/edit", data=action_data(
-        other.id, title="Boundaries and dual relationships", status="done", version="2",
-    ))
-    db.session.expire_all()
-    assert db.session.get(Action, action.id).training_session_id is None
+    assert entry.detail == "title, owner, due date, status; status now in_progress"
 
 
 def test_a_stale_save_answers_409_and_keeps_the_input(client, login_as, surveyed):

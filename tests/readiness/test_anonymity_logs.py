@@ -5,23 +5,31 @@ minute, and a sent invitation email keeps no personal link."""
 from __future__ import annotations
 
 import functools
+import http.client
+import logging
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from gunicorn.config import Config
+from gunicorn.glogging import Logger as GunicornLogger
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
-from core import mail, sessions
+from core import logs, mail, sessions
 from core.models import AuthSession, OutboxEmail, Role
 from readiness.models import Campaign, Invitation
 from readiness.services import campaigns as campaign_service
 from tests import factories
 from tests.core.security_helpers import signed_in_client
 from tests.readiness.helpers import (
+    LINK_LANDING,
     SURVEY,
     full_answers,
     invitation_of,
@@ -71,7 +79,9 @@ def _answer_as_a_browser_does(browser: FlaskClient, token: str, data: dict[str, 
     """Open the emailed link, follow it to the survey, send it from there (the browser's Referer is the page)."""
     opened = browser.get(f"/readiness/survey/{token}")
     assert opened.status_code == 302
-    survey_address = "http://localhost" + opened.headers["Location"]
+    landed = browser.get(opened.headers["Location"])
+    assert landed.status_code == 302
+    survey_address = "http://localhost" + landed.headers["Location"]
     page = browser.get(survey_address)
     assert page.status_code == 200
     sent = browser.post(survey_address, data=data, headers={"Referer": survey_address})
@@ -89,11 +99,16 @@ def test_the_request_log_of_a_send_is_the_same_for_everyone(
         start = len(request_log.lines)
         data = {**full_answers(wave["instrument"]), "invitation": str(invitation.id)}
         _answer_as_a_browser_does(browser, wave["tokens"][person.id], data)
-        # After the emailed link itself, which names its owner (it is opening, not sending: ANONYMITY.md).
+        # After the emailed link itself, whose token every log hides (below).
+        assert request_log.lines[start].startswith("GET /readiness/survey/")
         per_person.append(request_log.lines[start + 1 :])
 
     assert per_person[0] == per_person[1], "the survey's requests differ from person to person"
-    assert per_person[0] == [f"GET {SURVEY} referer=-", f"POST {SURVEY} referer=http://localhost{SURVEY}"]
+    assert per_person[0] == [
+        f"GET {LINK_LANDING} referer=-",
+        f"GET {SURVEY} referer=-",
+        f"POST {SURVEY} referer=http://localhost{SURVEY}",
+    ]
 
 
 def test_a_send_leaves_no_time_finer_than_the_minute_in_the_session_table(
@@ -179,3 +194,141 @@ def test_the_outbox_keeps_no_survey_link_once_the_invitations_are_sent(
     stored = " ".join(db.session.scalars(select(OutboxEmail.body)))
     assert not any(token in stored for token in tokens)
     assert "/readiness/survey/" not in stored
+
+
+# The emailed link's own request: its token is in no log the app writes ---------------------------------------------
+
+
+class _Captured(logging.Handler):
+    """Every line a logger writes, formatted as its own handler would."""
+
+    def __init__(self, fmt: str = "%(message)s") -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter(fmt))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def captured() -> Iterator[Callable[[str], _Captured]]:
+    attached: list[tuple[logging.Logger, _Captured, int, bool]] = []
+
+    def capture(name: str) -> _Captured:
+        logger = logging.getLogger(name)
+        handler = _Captured()
+        attached.append((logger, handler, logger.level, logger.disabled))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        # Building a PostgreSQL test database runs the migrations, whose logging set-up (migrations/env.py)
+        # switches off the loggers that existed then; a server process never runs it.
+        logger.disabled = False
+        return handler
+
+    yield capture
+    for logger, handler, level, disabled in attached:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
+
+
+def _through_the_development_server(app: Flask, paths: list[str]) -> None:
+    """GET each path from werkzeug's development server (what `make run` serves with), one request at a time: the
+    server answers in this thread (the tests' database connection lives here), a client thread asks."""
+    server = make_server("127.0.0.1", 0, app)
+    answers: list[tuple[str, int]] = []
+
+    def ask(path: str) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=10)
+        connection.request("GET", path)
+        answers.append((path, connection.getresponse().status))
+        connection.close()
+
+    try:
+        for path in paths:
+            client = threading.Thread(target=ask, args=(path,))
+            client.start()
+            server.handle_request()
+            client.join(timeout=10)
+    finally:
+        server.server_close()
+    assert [path for path, _ in answers] == paths
+
+
+def test_the_development_servers_request_log_hides_the_emailed_links_token(
+    app: Flask, wave: dict[str, Any], captured: Callable[[str], _Captured]
+) -> None:
+    token = next(iter(wave["tokens"].values()))
+    log = captured("werkzeug")
+
+    _through_the_development_server(
+        app, [f"/readiness/survey/{token}", LINK_LANDING, f"/login?next=%2Freadiness%2Fsurvey%2F{token}"]
+    )
+
+    written = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(log.lines))  # the colours it writes to a terminal
+    assert len(log.lines) == 3, written
+    assert token not in written
+    assert '"GET /readiness/survey/[hidden] HTTP/1.1" 302' in written
+    assert f'"GET {LINK_LANDING} HTTP/1.1" 302' in written, "the fixed address stays readable"
+    assert '"GET /login?next=/readiness/survey/[hidden] HTTP/1.1" 200' in written
+
+
+def test_gunicorns_access_log_hides_the_token_in_the_request_line_and_the_referer(
+    app: Flask, wave: dict[str, Any], captured: Callable[[str], _Captured]
+) -> None:
+    """gunicorn's own logger class, with its default (combined) access-log format, writing the request as gunicorn
+    sees it: the line, the path, the query and the Referer a later page would carry."""
+    token = next(iter(wave["tokens"].values()))
+    log = captured("gunicorn.access")
+    config = Config()
+    config.set("accesslog", "-")
+    logger = GunicornLogger(config)
+    seen: list[dict[str, Any]] = []
+
+    def keep(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append(dict(environ))
+        return original(environ, start_response)
+
+    original = app.wsgi_app
+    app.wsgi_app = keep  # type: ignore[method-assign]
+    try:
+        response = app.test_client().get(
+            f"/readiness/survey/{token}", headers={"Referer": f"https://mail.example/readiness/survey/{token}"}
+        )
+    finally:
+        app.wsgi_app = original  # type: ignore[method-assign]
+    environ = {**seen[0], "RAW_URI": f"/readiness/survey/{token}?from=email"}
+    answer = SimpleNamespace(status=f"{response.status_code} FOUND", sent=0, headers=list(response.headers.items()))
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+
+    logger.access(answer, request, environ, timedelta(milliseconds=3))
+
+    written = "\n".join(log.lines)
+    assert len(log.lines) == 1, written
+    assert token not in written
+    assert '"GET /readiness/survey/[hidden]?from=email HTTP/1.1" 302' in written
+    assert '"https://mail.example/readiness/survey/[hidden]"' in written
+
+
+def test_the_apps_own_log_hides_the_token_of_a_link_that_failed(
+    app: Flask, wave: dict[str, Any], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = next(iter(wave["tokens"].values()))
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("something went wrong")
+
+    monkeypatch.setattr("readiness.views.answering.redirect", broken)
+    monkeypatch.setattr(app.logger, "disabled", False)  # see the captured fixture
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get(f"/readiness/survey/{token}")
+
+    assert response.status_code == 500
+    assert "Unhandled error on GET /readiness/survey/[hidden]" in caplog.text
+    assert token not in caplog.text
+
+
+def test_the_account_invitation_link_is_hidden_the_same_way() -> None:
+    line = logs.redact('"GET /invite/InJvYmluIg.Zz9.abc?x=1 HTTP/1.1" 200')
+    assert line == '"GET /invite/[hidden]?x=1 HTTP/1.1" 200'

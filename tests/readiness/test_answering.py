@@ -30,12 +30,14 @@ from readiness.services import answering
 from tests import factories
 from tests.conftest import ON_POSTGRES
 from tests.readiness.helpers import (
+    LINK_LANDING,
     SURVEY,
     full_answers,
     invitation_of,
     items_by_code,
     make_campaign,
     make_instrument,
+    open_link,
     open_survey,
     release,
     send,
@@ -64,7 +66,7 @@ def counts() -> tuple[int, ...]:
 
 
 def test_the_personal_link_opens_the_survey_for_its_owner(client, survey):
-    response = client.get(f"/readiness/survey/{survey['token']}")
+    response = open_link(client, survey["token"])
 
     assert response.status_code == 302
     assert response.headers["Location"] == SURVEY, "the survey's address names no invitation and no token"
@@ -250,7 +252,7 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
         session["readiness_survey"] = survey["invitation"].id
 
     for response in (
-        client.get(f"/readiness/survey/{survey['token']}"),
+        open_link(client, survey["token"]),
         client.get(survey["url"]),
         send_survey(client, survey["invitation"], full_answers(survey["instrument"])),
     ):
@@ -262,7 +264,7 @@ def test_a_closed_or_not_yet_open_campaign_says_so(client, survey, when, status,
 def test_a_used_link_says_the_answers_were_sent(client, survey):
     send_survey(client, survey["invitation"], full_answers(survey["instrument"]))
 
-    response = client.get(f"/readiness/survey/{survey['token']}")
+    response = open_link(client, survey["token"])
 
     assert response.status_code == 410
     assert "You have already sent your answers" in response.get_data(as_text=True)
@@ -280,7 +282,7 @@ def test_a_forged_or_someone_elses_link_does_not_work(client, survey, token):
     else:
         value = "x" * 5000
 
-    response = client.get(f"/readiness/survey/{value}")
+    response = open_link(client, value)
 
     assert response.status_code == 400
     assert "This survey link does not work" in response.get_data(as_text=True)
@@ -310,11 +312,33 @@ def test_a_missing_or_malformed_invitation_in_the_form_is_not_found(client, surv
     assert counts() == (0,) * 7
 
 
-def test_the_link_needs_a_signed_in_person(app, survey):
-    response = app.test_client().get(f"/readiness/survey/{survey['token']}")
+def test_the_link_needs_a_signed_in_person_and_its_token_never_reaches_the_sign_in_address(app, survey):
+    browser = app.test_client()
+    opened = browser.get(f"/readiness/survey/{survey['token']}")
+    assert opened.headers["Location"] == LINK_LANDING
+
+    response = browser.get(LINK_LANDING)
 
     assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+    assert response.headers["Location"] == "/login?next=/readiness/survey/link?"
+    assert survey["token"] not in response.headers["Location"]
+    # Signed in, the same browser goes on to the survey the link named.
+    with browser.session_transaction() as session:
+        session["_user_id"] = factories.start_session(survey["person"])
+    landing = browser.get(LINK_LANDING)
+    assert landing.headers["Location"] == SURVEY
+    assert "Send my answers" in browser.get(SURVEY).get_data(as_text=True)
+
+
+def test_the_link_landing_without_a_link_sends_to_the_readiness_page(client, survey):
+    response = client.get(LINK_LANDING)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/readiness/"
+    assert client.get(LINK_LANDING.replace("/link", f"/{survey['token']}")).status_code == 302
+    assert client.get(LINK_LANDING).headers["Location"] == SURVEY, "the token is used once, then forgotten"
+    with client.session_transaction() as session:
+        assert "readiness_link" not in session
 
 
 @pytest.mark.parametrize(

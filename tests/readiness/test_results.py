@@ -142,18 +142,29 @@ def test_a_team_of_three_hides_another_team_too(client, login_as, instrument, ca
     assert html.count("Fewer than 5 answers, or hidden to protect another team") == 2
 
 
-def test_a_hidden_team_where_everyone_answered_is_not_given_away_by_another_full_team(instrument, campaign):
-    """Tiny (2 of 2 answered) and Small (5 of 5): hiding Small beside Tiny would not do, since everyone invited
-    to the two answered, so Tiny's count is its size. A team with people yet to answer is hidden instead."""
+@pytest.mark.parametrize(
+    ("small_answered", "expected"),
+    [
+        # Tiny 2 of 2 and Small 5 of 5, hidden together, would give each other away: every team is hidden
+        (5, {"Tiny": False, "Small": False, "Mid": False, "Big": False}),
+        # with one of Small's people yet to answer, the two hidden together say nothing: the others are shown
+        (4, {"Tiny": False, "Small": False, "Mid": True, "Big": True}),
+    ],
+)
+def test_a_hidden_team_where_everyone_answered_is_not_given_away_by_another_full_team(
+    instrument, campaign, small_answered, expected
+):
+    """Tiny (2 people) can never be shown; Small, the smallest other team, is always hidden with it (chosen by how
+    many were invited, never by how many answered, so the choice tells nothing)."""
     tiny, small, mid, big = (factories.make_team(name=name) for name in ("Tiny", "Small", "Mid", "Big"))
-    for team, invited, answered in ((tiny, 2, 2), (small, 5, 5), (mid, 9, 6), (big, 12, 10)):
+    for team, invited, answered in ((tiny, 2, 2), (small, 5, small_answered), (mid, 9, 6), (big, 12, 10)):
         invite_team(campaign, team, invited, answered)
         many(campaign, instrument, answered, team=team)
     db.session.commit()
 
     shown = {g.label.split(": ")[-1]: g.shown for g in results_service.campaign_results(campaign).teams}
 
-    assert shown == {"Tiny": False, "Small": True, "Mid": False, "Big": True}
+    assert shown == expected
 
 
 def test_every_role_group_is_listed_and_protected(instrument, campaign):
@@ -368,9 +379,9 @@ def test_csv_of_domain_scores_with_suppressed_cells(client, login_as, instrument
     tiny = factories.make_team(name="=Tiny")
     north = factories.make_team(name="North")
     south = factories.make_team(name="South")
-    for team in (tiny, north, south):
-        invite_team(campaign, team, 9)
-    many(campaign, instrument, 3, team=tiny, r1=1)
+    for team, people in ((tiny, 4), (north, 8), (south, 9)):  # Tiny is too small ever to be shown
+        invite_team(campaign, team, people)
+    many(campaign, instrument, 2, team=tiny, r1=1)
     many(campaign, instrument, 6, team=north, r1=5, r2=1, f1=1)  # role 100, fears 100
     many(campaign, instrument, 7, team=south, r1=3, r2=3, f1=3)  # role 50, fears 50
     db.session.commit()
@@ -384,8 +395,8 @@ def test_csv_of_domain_scores_with_suppressed_cells(client, login_as, instrument
     assert rows[0] == ["Group", "Name", "Answers", "The peer role", "Worries"]
     by_name = {row[1].split(": ")[-1]: row for row in rows[1:] if row[0] == "Team"}
     assert by_name["=Tiny"][2:] == ["too few answers"] * 3
-    assert by_name["North"][2:] == ["too few answers"] * 3, "complementary: the next smallest team"
+    assert by_name["North"][2:] == ["too few answers"] * 3, "complementary: the next smallest team by people invited"
     assert by_name["South"][2:] == ["7", "50", "50"]
     org = rows[1]
-    assert org[:3] == ["Organization", "Whole organization", "16"]
+    assert org[:3] == ["Organization", "Whole organization", "15"]
     assert not any(cell.startswith("=") for row in rows for cell in row), "no cell is a formula"

@@ -45,12 +45,13 @@ def instrument(db) -> Instrument:  # db: the fixture that sets up the database
 
 @pytest.fixture
 def campaign(instrument: Instrument) -> Campaign:
-    """Tiny (3 answers) is under the minimum of 5, so Tiny and the next smallest team (North) are hidden.
-    Tiny scores 38 on the peer role ((2 + 3) / 2 = 2.5 -> 37.5); the organization scores 66 and 69."""
+    """Tiny (4 people, 3 answers) is too small to be shown with a minimum of 5, so Tiny and the next smallest team
+    (North) are hidden. Tiny scores 38 on the peer role ((2 + 3) / 2 = 2.5 -> 37.5); the organization scores 66
+    and 69."""
     campaign = make_campaign(instrument, name="Spring readiness check", closed=True)
     tiny, north, south = (factories.make_team(name=name) for name in ("Tiny", "North", "South"))
-    for team in (tiny, north, south):
-        invite_team(campaign, team, 10)
+    for team, people in ((tiny, 4), (north, 9), (south, 10)):
+        invite_team(campaign, team, people)
     many(campaign, instrument, 3, team=tiny, r1=2, r2=3, f1=3)
     many(campaign, instrument, 6, team=north, r1=5, r2=1, f1=1)
     many(campaign, instrument, 7, team=south, r1=3, r2=3, f1=3)

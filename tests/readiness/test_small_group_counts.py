@@ -6,12 +6,12 @@ could have answered (who answered, and whose answers are already in the results)
 ``readiness.services.protection`` lets them show. The reader knows how many were invited to each team (the staff
 list says so), reads every shown count and the organization's totals, and tries every other way the agency could
 have answered that shows exactly the same numbers (a hidden team could hold anything from none to all of its
-people). A hidden team's count under the threshold is recovered when all of those ways agree on it. It never is,
-except where the organization's totals alone already pin it (everyone answered, or nobody did: then every team's
-count is its size, or zero, whatever the tables hide); the test checks that by hiding every team.
-
-What this reader does not do is replay the hiding rules themselves on every alternative (a team that would have
-been shown is ruled out): readiness/ANONYMITY.md says so under "What is not protected".
+people). This reader also knows the hiding rules and replays them on every alternative: a way of answering for
+which the rules would have hidden other teams is ruled out. A hidden team's count under the threshold is recovered
+when all of the ways left agree on it. It never is, except where the organization's totals alone already pin it
+(everyone answered, or nobody did: then every team's count is its size, or zero, whatever the tables hide); the
+test checks that by hiding every team. Before the hiding rules were chosen from public counts only, this reader
+pinned a count in 88 of 9,783 situations (``test_the_replaying_reader_catches_the_rules_that_chose_by_hidden_values``).
 
 Role groups are checked the same way (every count of five role groups, up to ten answers). The team x role table
 is shown only when every combination has at least the threshold, so it hides nothing; without it, any teams' counts
@@ -87,14 +87,23 @@ def readers_view(invited: tuple[int, ...]) -> tuple[list[Config], dict[tuple[obj
     return everything, alike
 
 
-def recovered(invited: tuple[int, ...]) -> list[str]:
-    """Each (agency, way of answering, team, count) where the reader pins a hidden count under the threshold."""
+def situations(invited: tuple[int, ...]) -> int:
+    """How many ways of answering leave at least one team hidden."""
+    return sum(1 for config in configs(invited) if hidden_of(invited, config))
+
+
+def recovered(invited: tuple[int, ...], *, replaying: bool = True) -> list[str]:
+    """Each (agency, way of answering, team, count) where the reader pins a hidden count under the threshold. The
+    replaying reader keeps only the ways of answering for which the rules hide exactly the teams hidden now."""
     everything, alike = readers_view(invited)
+    decided = {config: hidden_of(invited, config) for config in everything}
     every_team = frozenset(range(len(invited)))
     found = []
     for config in everything:
-        hidden = hidden_of(invited, config)
-        same = alike[(hidden, shown(config, hidden))]
+        hidden = decided[config]
+        same = [
+            other for other in alike[(hidden, shown(config, hidden))] if not replaying or decided[other] == hidden
+        ]
         totals_only = alike[(every_team, shown(config, every_team))]
         for team in sorted(hidden):
             for which, name in ((0, "answered"), (1, "released")):
@@ -109,8 +118,31 @@ def recovered(invited: tuple[int, ...]) -> list[str]:
 
 @pytest.mark.parametrize("invited", list(agencies()), ids=str)
 def test_no_hidden_team_count_under_the_threshold_can_be_worked_out(invited):
+    """By a reader who replays the hiding rules on every alternative, and so also by one who does not."""
     found = recovered(invited)
     assert not found, "\n".join(found[:20])
+
+
+def test_every_situation_with_a_hidden_team_was_checked():
+    assert sum(situations(invited) for invited in agencies()) == 9805
+
+
+def _by_hidden_values(teams, minimum):
+    """The rule before this one: the teams under the threshold, then while a hidden count could be worked out
+    from the totals, one more team, the one that fixes it if any does (chosen by the hidden values)."""
+    teams = protection.normalized(teams)
+    inherent = protection.pinned(teams, teams, minimum)
+    hidden = {key for key, team in teams.items() if team.released < minimum}
+
+    def exposed(keys):
+        return bool(protection.pinned(teams, keys, minimum) - inherent)
+
+    while hidden and exposed(hidden):
+        shown = sorted(set(teams) - hidden, key=lambda key: (teams[key].released, str(key)))
+        if not shown:
+            break
+        hidden.add(next((key for key in shown if not exposed(hidden | {key})), shown[0]))
+    return hidden
 
 
 def test_the_brute_force_reader_catches_a_leak_when_there_is_one(monkeypatch):
@@ -127,9 +159,21 @@ def test_the_brute_force_reader_catches_a_leak_when_there_is_one(monkeypatch):
         return hidden | {shown[0]} if len(hidden) == 1 and shown else hidden
 
     monkeypatch.setattr(protection, "hidden_teams", naive)
-    assert recovered((2, 3, 3)), "one small team hidden alone, beside the total, is worked out"
+    assert recovered((2, 3, 3), replaying=False), "one small team hidden alone, beside the total, is worked out"
     monkeypatch.setattr(protection, "hidden_teams", one_more)
-    assert any("team 0" in leak for leak in recovered((2, 3, 3))), "2 of 2 and 3 of 3 hidden together"
+    assert any("team 0" in leak for leak in recovered((2, 3, 3), replaying=False)), "2 of 2 and 3 of 3 hidden"
+
+
+def test_the_replaying_reader_catches_the_rules_that_chose_by_hidden_values(monkeypatch):
+    """The rule before this one passes the reader who only reads the numbers, and fails the one who replays it:
+    the choice of the extra team to hide, made by the hidden values, gives them away."""
+    monkeypatch.setattr(protection, "hidden_teams", _by_hidden_values)
+    assert not any(recovered(invited, replaying=False) for invited in agencies())
+    pinned_situations = sum(
+        len({leak.split(": team")[0] for leak in recovered(invited)}) for invited in agencies()
+    )
+    assert pinned_situations == 88
+    assert sum(situations(invited) for invited in agencies()) == 9783
 
 
 def test_the_ranges_the_app_works_out_are_the_brute_force_readers():
@@ -185,10 +229,13 @@ def test_the_team_and_role_table_is_all_or_nothing():
     ("people", "hidden"),
     [
         # (invited, answered) per team, all of them in the results; the teams the results must hide
-        ([(2, 2), (5, 5), (9, 6), (12, 10)], {0, 2}),
+        # 2 of 2 and 5 of 5: the two always-hidden teams (Team 0 is too small to show, Team 1 the smallest other)
+        # would give each other away with everyone answered, so every team is hidden
+        ([(2, 2), (5, 5), (9, 6), (12, 10)], {0, 1, 2, 3}),
         ([(4, 3), (8, 6), (9, 8), (12, 10)], {0, 1}),
         ([(4, 0), (8, 6), (9, 8)], {0, 1}),
         ([(6, 6), (8, 6), (9, 8)], set()),
+        ([(6, 4), (8, 6), (9, 8)], {0, 1, 2}),  # a team that could be shown has too few: every team is hidden
     ],
 )
 def test_the_results_and_the_campaign_page_hide_the_same_teams(client, login_as, people, hidden):
@@ -227,3 +274,50 @@ def test_the_results_and_the_campaign_page_hide_the_same_teams(client, login_as,
                 assert f">{answered}<" not in row.replace(f">{invited}<", ""), f"{path}: team {n} answered count"
             else:
                 assert f">{answered}<" in row, path
+
+
+def _every_way(boxes: dict[int, tuple[int, int, int]]) -> Iterator[tuple[tuple[int, int], ...]]:
+    """Every (in the results, answered) per team that keeps within the teams' bounds."""
+    per_team = [[(n, c) for n in range(lo, hi + 1) for c in range(n, inv + 1)] for lo, hi, inv in boxes.values()]
+    yield from itertools.product(*per_team)
+
+
+@pytest.mark.parametrize(
+    "boxes",
+    [
+        {0: (0, 2, 2), 1: (0, 3, 3), 2: (0, 1, 1)},
+        {0: (0, 2, 4), 1: (3, 4, 4), 2: (0, 2, 3)},
+        {0: (3, 5, 5), 1: (0, 2, 2)},
+        {0: (0, 0, 2), 1: (0, 2, 2)},
+    ],
+    ids=str,
+)
+def test_the_closed_forms_find_exactly_what_trying_every_way_finds(boxes):
+    """``protection._reach`` (what the rules decide with) against every way of answering within the bounds."""
+    seen: dict[tuple[int, int], list[tuple[tuple[int, int], ...]]] = defaultdict(list)
+    for way in _every_way(boxes):
+        seen[(sum(n for n, _ in way), sum(c for _, c in way))].append(way)
+    invited = sum(box[2] for box in boxes.values())
+    for released in range(invited + 1):
+        for answered in range(invited + 1):
+            found = protection._reach(boxes, released, answered)
+            ways = seen.get((released, answered), [])
+            if not ways:
+                assert found is None, (released, answered)
+                continue
+            for team in boxes:
+                assert set(found[team][0]) == {way[team][0] for way in ways}, (released, answered, team)
+                assert set(found[team][1]) == {way[team][1] for way in ways}, (released, answered, team)
+
+
+@pytest.mark.parametrize("invited", [(1, 2), (2, 2, 1), (3, 1, 4), (4, 4)], ids=str)
+def test_the_small_teams_totals_pin_a_count_only_at_their_extremes(invited):
+    """The rules try only the lowest and highest totals of the always-hidden teams (``_extremes``): no other
+    totals pin one of their counts."""
+    boxes = {team: (0, size, size) for team, size in enumerate(invited)}
+    total = sum(invited)
+    for released in range(total + 1):
+        for answered in range(released, total + 1):
+            found = protection._reach(boxes, released, answered)
+            pinned = any(len(values) == 1 for team in found for values in found[team])
+            assert not pinned or (released, answered) in protection._extremes(total), (released, answered)

@@ -13,6 +13,7 @@ from core.models import AuditEntry, CredentialType, Role
 from tests import factories
 from tests.training.helpers import certify, make_credential
 from training.models import Certification, Cycle
+from training.services import certifications
 
 
 def audit_actions(db) -> list[tuple[str, str]]:
@@ -211,3 +212,83 @@ def test_only_hr_changes_certifications(client, db, login_as):
     assert client.get(f"/training/certifications/{found.id}/edit").status_code == 403
     assert client.post(f"/training/people/{peer.id}/certifications/new", data={}).status_code == 403
     assert client.get("/training/credentials").status_code == 403
+
+
+def test_hr_undoes_a_renewal_recorded_by_mistake_while_it_is_the_latest(client, db, login_as, frozen_time):
+    from tests.training.helpers import approved
+
+    frozen_time.at("2026-04-01 10:00")
+    hr = login_as(Role.HR)
+    peer = factories.make_staff(Role.PEER)
+    found = certify(peer, make_credential(cycle_months=24), date(2024, 3, 1), date(2026, 2, 28), actor=hr)
+    db.session.commit()
+    assert b"Undo the latest renewal" not in client.get(f"/training/certifications/{found.id}").data
+    first = client.get(f"/training/certifications/{found.id}/undo-renewal", follow_redirects=True)
+    assert b"no renewal to undo" in first.data
+    client.post(f"/training/certifications/{found.id}/renew", data={"expires_on": "", "version": found.version})
+    db.session.expire_all()
+    renewed = db.session.get(Certification, found.id)
+    assert renewed.expires_on == date(2028, 2, 29)
+    approved(renewed, peer, taken_on=date(2026, 3, 10))  # dated in the new cycle
+    db.session.commit()
+
+    page = client.get(f"/training/certifications/{found.id}")
+    assert b"Undo the latest renewal" in page.data
+    confirm = client.get(f"/training/certifications/{found.id}/undo-renewal")
+    assert confirm.status_code == 200
+    assert "Cycle 2 (Sunday 1 March 2026 to Tuesday 29 February 2028) will be removed" in confirm.get_data(as_text=True)
+    from tests.core.test_stale_edits import forms_on
+
+    [form] = [f for f in forms_on(confirm.get_data(as_text=True)) if f.action.endswith("/undo-renewal")]
+    sent_data = dict(form.data({}).items())
+
+    response = client.post(f"/training/certifications/{found.id}/undo-renewal", data=sent_data)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    cycles = db.session.scalars(select(Cycle).where(Cycle.certification_id == found.id)).all()
+    assert [(c.number, c.starts_on, c.ends_on) for c in cycles] == [(1, date(2024, 3, 1), date(2026, 2, 28))]
+    back = db.session.get(Certification, found.id)
+    assert (back.expires_on, back.grace_ends_on) == (date(2026, 2, 28), date(2026, 2, 28))
+    assert cycles[0].counted_qh == 0  # the March course is outside every cycle again, not counted here
+    [undone] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "training.renewal_undone")).all()
+    assert undone.record_id == str(found.id)
+    assert undone.detail == "cycle 2 (2026-03-01 to 2028-02-29) removed"
+    page = client.get(f"/training/certifications/{found.id}").get_data(as_text=True)
+    assert "Expired" in page
+    assert "count once a renewal is recorded" in page
+
+    # The same button sent again (the cycle it named is gone) changes nothing more.
+    again = client.post(f"/training/certifications/{found.id}/undo-renewal", data=sent_data, follow_redirects=True)
+    assert b"no renewal to undo" in again.data
+    assert len(db.session.scalars(select(Cycle).where(Cycle.certification_id == found.id)).all()) == 1
+
+
+def test_only_the_latest_renewal_is_undone_and_only_by_hr(client, db, login_as):
+    hr = login_as(Role.HR)
+    supervisor = factories.make_staff(Role.SUPERVISOR)
+    peer = factories.make_staff(Role.PEER, supervisor=supervisor)
+    found = certify(peer, make_credential(cycle_months=12), date(2023, 1, 1), date(2023, 12, 31), actor=hr)
+    certifications.renew(found, None, found.version, hr)
+    second = certifications.latest_cycle(found)
+    certifications.renew(found, None, found.version, hr)
+    db.session.commit()
+    version = db.session.get(Certification, found.id).version
+
+    stale = client.post(
+        f"/training/certifications/{found.id}/undo-renewal", data={"cycle": second.id, "version": version}
+    )
+    assert stale.status_code == 302
+    assert len(certifications.cycles_of(found)) == 3
+    assert ("training.renewal_undone", "allowed") not in audit_actions(db)
+
+    from tests.training.test_orientation import sign_in
+
+    for role, person in ((Role.SUPERVISOR, supervisor), (Role.PEER, peer)):
+        sign_in(client, person)
+        refused = client.post(
+            f"/training/certifications/{found.id}/undo-renewal",
+            data={"cycle": certifications.latest_cycle(found).id, "version": version},
+        )
+        assert refused.status_code in (403, 404), role
+    assert len(certifications.cycles_of(found)) == 3

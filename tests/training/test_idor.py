@@ -6,7 +6,7 @@ record's existence is not theirs to know), the refusal is audited, and nothing i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from sqlalchemy import func, select
@@ -17,11 +17,12 @@ from tests import factories
 from tests.core.security_helpers import inspection_app, routes, row_counts
 from tests.training.helpers import certify, log, make_credential
 from training.models import Cycle
-from training.services import curricula, orientation, shadowing
+from training.services import curricula, orientation, sessions, shadowing
 
 INSPECTED = inspection_app()
 TRAINING_ROUTES = [rule for rule in routes(INSPECTED) if rule.endpoint.startswith("training.") and rule.arguments]
 OUTSIDERS = [(Role.PEER,), (Role.SUPERVISOR,), (Role.PRIVACY,), (Role.ADMIN,), (Role.STAFF,)]
+AGENCY_WIDE = {"training.session", "training.session_of_attendance"}
 CHANGES_ON_REFUSAL = {"core_audit_entry", "core_audit_head", "core_auth_session"}
 
 
@@ -40,8 +41,16 @@ def record_ids(db):
     shadowed = shadowing.record(shadowing.ShadowingDetails("peer", "A colleague", date(2025, 6, 2), 4, ""), peer)
     [curriculum] = [c for c in curricula.ensure_shipped(None) if c.builtin_key == "wrap"]
     facilitator = curricula.add_facilitator(curriculum, peer.id, date(2025, 1, 1), supervisor)
+    session = sessions.plan(
+        sessions.SessionDetails("WRAP refresher", curriculum.id, "", date(2025, 6, 3), time(9), 8, "", "in_person",
+                                (peer.id,), "recovery", "State network", "A-1"),
+        supervisor,
+    )
+    attended = sessions.record_attendance(session, peer.id, 8, session.version, supervisor)
     db.session.commit()
     return {
+        "training_session_id": session.id,
+        "attendance_id": attended.id,
         "orientation_item_id": orientation.items_of(checklist)[0].id,
         "orientation_template_item_id": orientation.existing_template().items[0].id,
         "shadowing_id": shadowed.id,
@@ -64,6 +73,10 @@ def test_an_outsider_is_refused_every_training_record(app, client, db, login_as,
     for rule in TRAINING_ROUTES:
         if rule.arguments == {"credential_type_id"} and policy.can(outsider, "training.rules"):
             continue  # the agency's rules, not a person's record: the administrator keeps them with HR
+        if rule.arguments & {"training_session_id", "attendance_id"} and (
+            rule.endpoint in AGENCY_WIDE or policy.can(outsider, "training.sessions")
+        ):
+            continue  # staff training sessions are the agency's: everyone reads them, HR and supervisors run them
         url = rule.build({name: record_ids[name] for name in rule.arguments}, append_unknown=False)[1]
         for method in sorted((rule.methods or set()) & {"GET", "POST"}):
             denied_before = db.session.scalar(

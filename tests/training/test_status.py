@@ -100,3 +100,33 @@ def test_an_agency_far_ahead_of_utc_expires_before_utc_midnight(db, peer, frozen
     timeutil.forget_agency_zone()
     frozen_time.at("2026-12-31 12:30", zone="UTC")  # 01:30 on 1 January in Auckland
     assert status.status_of(found) == CertStatus.EXPIRED
+
+
+def test_holds_expression_picks_exactly_the_active_and_provisional(db, peer):
+    """The plain comparisons the dashboard's lists use agree with the one status expression on every boundary day
+    of every case: holds, suspended, retired, grace, provisional before and after its deadline."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.extensions import db as database
+    from training.models import Certification
+
+    credential = make_credential(grace_days=30, provisional_months=6, name="Another credential")
+    plain = certify(factories.make_staff(Role.PEER), credential, date(2025, 1, 1), date(2026, 1, 31))
+    early = certify(factories.make_staff(Role.PEER), credential, date(2025, 11, 1), provisional=True)
+    held = certify(factories.make_staff(Role.PEER), credential, date(2025, 1, 1), date(2026, 3, 31))
+    held.hold = Hold.SUSPENDED
+    gone = certify(factories.make_staff(Role.PEER), credential, date(2025, 1, 1), date(2026, 3, 31))
+    gone.hold = Hold.RETIRED
+    database.session.flush()
+    ids = [plain.id, early.id, held.id, gone.id]
+    edges = {plain.expires_on, plain.grace_ends_on, early.provisional_until, early.expires_on, held.expires_on}
+    days = sorted({day + timedelta(days=shift) for day in edges if day for shift in (-1, 0, 1)})
+    for day in days:
+        by_status = set(database.session.scalars(select(Certification.id).where(
+            Certification.id.in_(ids), status.status_expression(day).in_(["active", "provisional"]))))
+        by_plain = set(database.session.scalars(select(Certification.id).where(
+            Certification.id.in_(ids), status.holds_expression(day))))
+        assert by_status == by_plain, day
+    assert any(status.statuses(ids, day)[plain.id] == CertStatus.IN_GRACE for day in days)

@@ -118,6 +118,8 @@ def correct(
     edits.expect_version(entry, version)
     if not access.is_self(actor, entry.staff_id) or entry.status == EntryStatus.APPROVED:
         raise Refused("An approved entry cannot be changed. Ask your supervisor if something is wrong with it.")
+    if entry.attendance_id is not None:
+        raise Refused("This entry comes from a training session's attendance: whoever recorded it corrects it there.")
     problems = _problems(db.session.get_one(Certification, entry.certification_id), details)
     if problems:
         raise InvalidInput(problems)

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Select, bindparam, select, update
 
 from core import audit, credentials, edits, timeutil
-from core.errors import InvalidInput
+from core.errors import InvalidInput, Refused
 from core.extensions import db
 from core.models import CredentialType, Staff
 from training.models import Certification, CertStatus, Cycle, Hold
@@ -241,6 +241,35 @@ def renew(certification: Certification, expires_on: date | None, version: object
         detail=f"cycle {cycle.number}",
     )
     return cycle
+
+
+def undo_renewal(certification: Certification, cycle_id: int | None, version: object, actor: Staff) -> Cycle:
+    """Undo a renewal recorded by mistake: the latest cycle (``cycle_id``, the one the person saw) is removed and
+    the one before it is current again, with the certification's expiry, grace and provisional dates restored from
+    it. Only the latest cycle can be undone, and never the first. CE entries dated in the removed cycle stay, and
+    count again once a renewal adds the cycle holding them. Returns the cycle that is the latest again."""
+    edits.expect_version(certification, version)
+    cycles = cycles_of(certification)
+    last = cycles[-1]
+    if cycle_id != last.id:
+        raise Refused("Only the latest renewal can be undone, and this one is no longer the latest. Reload the page.")
+    if len(cycles) < 2:
+        raise Refused("This is the certification's first cycle: there is no renewal to undo.")
+    previous = cycles[-2]
+    db.session.delete(last)
+    certification.expires_on = previous.ends_on
+    derive_dates(certification, certification.credential_type)
+    edits.bump(certification)
+    edits.flush()
+    progress.refresh(Cycle.id == previous.id)
+    audit.record(
+        "training.renewal_undone",
+        actor=actor,
+        record_type="training_certification",
+        record_id=certification.id,
+        detail=f"cycle {last.number} ({last.starts_on.isoformat()} to {last.ends_on.isoformat()}) removed",
+    )
+    return previous
 
 
 def rules_changed(credential: CredentialType, details: credentials.RuleDetails, version: object, actor: Staff) -> int:

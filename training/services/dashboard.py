@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
+from sqlalchemy.orm import aliased
 
 from core import policy, timeutil
 from core.credentials import hours_number
@@ -22,7 +23,7 @@ from core.extensions import db
 from core.labels import Labelled, label_words
 from core.models import CredentialType, Program, Staff
 from training.models import Certification, CertStatus, Cycle
-from training.services.status import status_expression
+from training.services.status import holds_expression, status_expression
 
 
 class Show(Labelled):
@@ -60,12 +61,38 @@ def _current_cycle(today: date) -> Any:
     return and_(Cycle.certification_id == Certification.id, Cycle.starts_on <= today, Cycle.ends_on >= today)
 
 
-def conditions(today: date) -> dict[Show, ColumnElement[bool]]:
-    status = status_expression(today)
-    holding = status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value])
+@dataclass(frozen=True)
+class Columns:
+    """What the groups are decided on: a certification's status, expiry, provisional deadline and its current
+    cycle's last day on pace (the table's columns, or the same columns read once in the counts' subquery)."""
+
+    status: ColumnElement[str]
+    expires_on: ColumnElement[date]
+    provisional_until: ColumnElement[date | None]
+    on_pace_until: ColumnElement[date | None]
+
+
+def _columns(today: date) -> Columns:
+    return Columns(
+        status_expression(today), Certification.expires_on, Certification.provisional_until, Cycle.on_pace_until
+    )
+
+
+def conditions(today: date, columns: Columns | None = None) -> dict[Show, ColumnElement[bool]]:
+    """Each group as SQL, on the table's columns or on ``columns``."""
+    found = columns or _columns(today)
+    status = found.status
+    # Active or provisional: the status says so; the date range beside it is implied by it (a certification that
+    # holds has not reached its expiry) and lets the database walk the expiry index from today, in the list's order,
+    # and stop after a page instead of sorting every match (the "behind schedule" list at 5,000 staff).
+    holding = (
+        holds_expression(today)
+        if columns is None
+        else and_(status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), found.expires_on >= today)
+    )
 
     def within(days: int) -> ColumnElement[bool]:
-        return and_(holding, Certification.expires_on <= literal(today + timedelta(days=days)))
+        return and_(holding, found.expires_on <= literal(today + timedelta(days=days)))
 
     return {
         Show.ALL: true(),
@@ -74,10 +101,10 @@ def conditions(today: date) -> dict[Show, ColumnElement[bool]]:
         Show.WITHIN_30: within(30),
         Show.WITHIN_60: within(60),
         Show.WITHIN_90: within(90),
-        Show.BEHIND: and_(holding, Cycle.on_pace_until.is_not(None), Cycle.on_pace_until < literal(today)),
+        Show.BEHIND: and_(holding, found.on_pace_until.is_not(None), found.on_pace_until < literal(today)),
         Show.PROVISIONAL_DUE: and_(
             status == CertStatus.PROVISIONAL.value,
-            Certification.provisional_until <= literal(today + timedelta(days=90)),
+            found.provisional_until <= literal(today + timedelta(days=90)),
         ),
         Show.SUSPENDED: status == CertStatus.SUSPENDED.value,
         Show.RETIRED: status == CertStatus.RETIRED.value,
@@ -91,14 +118,12 @@ class Filters:
     name: str = ""
 
 
-def _base(user: Staff, filters: Filters, today: date) -> Select:
-    """Certifications ``user`` may see, joined to their person, credential and the cycle holding today."""
-    statement = (
-        select(Certification.id)
-        .join(Staff, Staff.id == Certification.staff_id)
-        .join(CredentialType, CredentialType.id == Certification.credential_type_id)
-        .outerjoin(Cycle, _current_cycle(today))
-    )
+def _base(user: Staff, filters: Filters, today: date, *, cycle: bool = False) -> Select:
+    """Certifications ``user`` may see, joined to their person (and, for the numbers, the cycle holding today: the
+    lists ask for it only through EXISTS)."""
+    statement = select(Certification.id).join(Staff, Staff.id == Certification.staff_id)
+    if cycle:
+        statement = statement.outerjoin(Cycle, _current_cycle(today))
     statement = policy.scope(statement, user, "certification.view", Certification)
     if filters.program_id:
         statement = statement.where(Staff.program_id == filters.program_id)
@@ -108,22 +133,56 @@ def _base(user: Staff, filters: Filters, today: date) -> Select:
 
 
 def counts(user: Staff, filters: Filters, today: date | None = None) -> dict[Show, int]:
-    """How many certifications are in each group (the filters but ``show`` applied), in one query."""
+    """How many certifications are in each group, and in all (``Show.ALL``), the filters but ``show`` applied, in
+    one query. The status is worked out once a row, in a subquery the database keeps apart (OFFSET 0: neither SQLite
+    nor PostgreSQL merges it into the aggregate), then each group is a plain comparison on it: about 40% less time at
+    5,000 staff on SQLite than the status expression written into each of the eight sums."""
     day = today or timeutil.today()
-    found = conditions(day)
-    statement = _base(user, Filters(Show.ALL, filters.program_id, filters.name), day).with_only_columns(
-        *(func.coalesce(func.sum(case((found[show], 1), else_=0)), 0) for show in COUNTED)
+    table = _columns(day)
+    rows = (
+        _base(user, Filters(Show.ALL, filters.program_id, filters.name), day, cycle=True)
+        .with_only_columns(
+            table.status.label("status"),
+            table.expires_on.label("expires_on"),
+            table.provisional_until.label("provisional_until"),
+            table.on_pace_until.label("on_pace_until"),
+        )
+        .offset(0)
+        .subquery("seen")
     )
-    row = db.session.execute(statement).one()
-    return dict(zip(COUNTED, (int(value) for value in row), strict=True))
+    found = conditions(
+        day, Columns(rows.c.status, rows.c.expires_on, rows.c.provisional_until, rows.c.on_pace_until)
+    )
+    statement = select(
+        func.count(), *(func.coalesce(func.sum(case((found[show], 1), else_=0)), 0) for show in COUNTED)
+    ).select_from(rows)
+    total, *each = db.session.execute(statement).one()
+    return {Show.ALL: int(total), **dict(zip(COUNTED, (int(value) for value in each), strict=True))}
+
+
+def _behind_listed(today: date) -> ColumnElement[bool]:
+    """``Show.BEHIND`` for the list: the same rows as in ``conditions``, with the cycle asked through EXISTS, so
+    the database walks the certifications by expiry from today (the list's order) and stops after a page; with the
+    cycle's columns in the WHERE it would start from the cycles and sort every match (``bench/training_dashboard.py``:
+    2.1-2.4x the time at 5,000 staff as at 500 before, and one count query more)."""
+    cycle = aliased(Cycle)
+    on_pace = select(cycle.id).where(
+        cycle.certification_id == Certification.id,
+        cycle.starts_on <= today,
+        cycle.ends_on >= today,
+        cycle.on_pace_until.is_not(None),
+        cycle.on_pace_until < literal(today),
+    )
+    return and_(holds_expression(today), on_pace.exists())
 
 
 def listed(user: Staff, filters: Filters, today: date | None = None) -> Select:
     """The ids of the certifications shown, most urgent first (soonest expiry)."""
     day = today or timeutil.today()
+    condition = _behind_listed(day) if filters.show == Show.BEHIND else conditions(day)[filters.show]
     return (
         _base(user, filters, day)
-        .where(conditions(day)[filters.show])
+        .where(condition)
         .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, literal, select
+from sqlalchemy import ColumnElement, and_, case, literal, or_, select
 
 from core import timeutil
 from core.extensions import db
@@ -41,6 +41,22 @@ def status_expression(today: date | None = None) -> ColumnElement[str]:
         (cert.provisional_until.is_not(None), CertStatus.PROVISIONAL.value),
         else_=CertStatus.ACTIVE.value,
     ).label("status")
+
+
+def holds_expression(today: date | None = None) -> ColumnElement[bool]:
+    """``status_expression(today) IN ('active', 'provisional')`` (a certification that holds on ``today``), written
+    as the plain comparisons the CASE above comes to for those two statuses: no hold, the grace period and the
+    cycle not over, a provisional deadline (if any) not passed. The same rows (``tests/training/test_status.py``
+    checks every status on its boundary days); a database estimates these from its column statistics and walks the
+    expiry index with them, where it cannot see into the CASE (PostgreSQL guessed 39 rows for 3,892)."""
+    day = literal(today or timeutil.today())
+    cert = Certification
+    return and_(
+        cert.hold == Hold.NONE.value,
+        cert.grace_ends_on >= day,
+        or_(cert.provisional_until.is_(None), cert.provisional_until >= day),
+        cert.expires_on >= day,
+    )
 
 
 def status_of(certification: Certification, today: date | None = None) -> CertStatus:

@@ -12,6 +12,7 @@ from training.views import (
     index,
     orientation,
     people,
+    sessions,
     shadowing,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "index",
     "orientation",
     "people",
+    "sessions",
     "shadowing",
 ]

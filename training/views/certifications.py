@@ -10,13 +10,14 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
 from core import credentials, edits, timeutil
-from core.errors import InvalidInput, StaleEdit
+from core.errors import InvalidInput, Refused, StaleEdit, keep_refusal
 from core.extensions import db
-from core.forms import options
+from core.forms import optional_id, options
 from core.pages import paginate
 from core.policy import requires
+from supervision.services import hours as supervision_hours
 from training.blueprint import bp
-from training.forms import CertificationEditForm, CertificationForm, RenewForm
+from training.forms import CertificationEditForm, CertificationForm, RenewForm, UndoRenewalForm
 from training.models import Certification, Cycle
 from training.services import audit_pack, ce, certifications, progress
 from training.services.certifications import CertificationDetails
@@ -43,7 +44,16 @@ def _page(certification: Certification, cycle: Cycle) -> tuple[str, int]:
         repeated=ce.repeated_in(cycle),
         later=db.session.scalars(ce.outside_cycles(certification).limit(20)).all(),
         own=certification.staff_id == current_user.id,
+        supervised=_supervised(certification),
     )
+
+
+def _supervised(certification: Certification) -> str | None:
+    """A provisional certification's supervised hours so far, from the supervision sessions logged (one query)."""
+    if certification.provisional_until is None:
+        return None
+    minutes = supervision_hours.provisional_minutes(Certification.id == certification.id).get(certification.id, 0)
+    return supervision_hours.hours_words(minutes)
 
 
 @bp.get("/certifications/<int:certification_id>")
@@ -186,6 +196,46 @@ def certification_renew(certification_id: int) -> HttpResponse | tuple[str, int]
         default=default,
         conflict=conflict,
         starts_on=found.expires_on + ONE_DAY,
+    )
+
+
+@bp.route("/certifications/<int:certification_id>/undo-renewal", methods=["GET", "POST"])
+@requires("training.records")
+def certification_undo_renewal(certification_id: int) -> HttpResponse | tuple[str, int]:
+    """Undo the latest renewal (recorded by mistake) after a confirmation page."""
+    found = load_certification(certification_id, "certification.manage")
+    cycles = certifications.cycles_of(found)
+    if len(cycles) < 2:
+        flash("This certification has no renewal to undo: it is in its first cycle.", "error")
+        return redirect(url_for(".certification", certification_id=found.id))
+    form = UndoRenewalForm() if request.method == "POST" else UndoRenewalForm(
+        formdata=None, data={"cycle": cycles[-1].id, "version": found.version}
+    )
+    if form.validate_on_submit():
+        try:
+            cycle_id = optional_id(form.cycle.data)
+        except ValueError:
+            cycle_id = None
+        try:
+            certifications.undo_renewal(found, cycle_id, form.version.data, current_user)
+            edits.commit()
+        except StaleEdit:
+            db.session.rollback()
+            flash("This certification changed while you were reading it. Check it again before you undo.", "error")
+            return redirect(url_for(".certification_undo_renewal", certification_id=certification_id))
+        except Refused as refusal:
+            keep_refusal(refusal, current_user)
+            flash(str(refusal), "error")
+            return redirect(url_for(".certification", certification_id=certification_id))
+        flash("The renewal is undone: the cycle before it is the current one again.", "success")
+        return redirect(url_for(".certification", certification_id=certification_id))
+    return render(
+        "training/certification_undo.html",
+        400 if form.errors else 200,
+        form=form,
+        certification=found,
+        last=cycles[-1],
+        previous=cycles[-2],
     )
 
 

@@ -34,7 +34,9 @@ def _filters() -> tuple[DashboardFilter, Filters]:
 def expiry_dashboard() -> tuple[str, int]:
     form, filters = _filters()
     today = timeutil.today()
-    page = paginate(dashboard.listed(current_user, filters, today))
+    counts = dashboard.counts(current_user, filters, today)
+    # The aggregate just counted this list (the same filters): no second count for the pages.
+    page = paginate(dashboard.listed(current_user, filters, today), total=counts.get(filters.show))
     audit.record(
         "training.dashboard_read", actor=current_user, record_type="training_certification", detail=filters.show.value
     )
@@ -45,7 +47,7 @@ def expiry_dashboard() -> tuple[str, int]:
         400 if form.errors else 200,
         form=form,
         filters=filters,
-        counts=dashboard.counts(current_user, filters, today),
+        counts=counts,
         page=page,
         rows=dashboard.rows_for(list(page.items), today),
         args=args,

@@ -1,0 +1,228 @@
+"""Speed benchmark for supervision's compliance view: does it cost the same for 200 supervisors and 2,000 peer
+specialists as for a tenth of that, each with three years of sessions?
+
+Builds one agency per size in its own throwaway database: 20 supervisors with 200 peers, and 200 supervisors with
+2,000 peers (ten each), every peer with a one-to-one session most months and a monthly group session with their
+supervisor's other peers, for three years (about 8,000 sessions and 14,000 attendances at the small size, 80,000
+and 140,000 at the large), inserted in bulk, with the agency's rule and a credential rule that a third of the peers
+follow. It times, through the Flask test client:
+
+* HR: ``GET /supervision/compliance`` (everyone, the first page), and the same filtered to one supervisor;
+* a supervisor: ``GET /supervision/compliance`` (their own peers).
+
+several times at each size. Prints the median times, their ratio (target: at most 2) and the number of SQL queries
+at each size (target: equal). Not a test: it prints numbers and never fails a build.
+
+    .venv/bin/python bench/supervision_compliance.py
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_bench \\
+        .venv/bin/python bench/supervision_compliance.py
+
+The PostgreSQL database must be an empty throwaway one: the script creates the tables and drops them after each
+size.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
+
+from core import sessions, timeutil  # noqa: E402
+from core.app import create_app  # noqa: E402
+from core.extensions import db  # noqa: E402
+from core.models import CredentialType, Role, Staff, StaffRole, StaffStatus  # noqa: E402
+from supervision.models import Attendee, Meeting, Requirement  # noqa: E402
+from supervision.services.hours import add_months  # noqa: E402
+from training.models import Certification  # noqa: E402
+
+SIZES = ((20, 200), (200, 2_000))
+MONTHS = 36
+RUNS = 7
+CHUNK = 5_000
+
+
+def make_app(url: str, instance: Path) -> Flask:
+    os.environ["PEERWORKS_INSTANCE"] = str(instance)
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench-secret-key",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": None,
+        }
+    )
+
+
+def _people(count: int, prefix: str, role: str, supervisors: list[int] | None) -> list[int]:
+    now = timeutil.utcnow()
+    rows = [
+        {
+            "email": f"{prefix}{n}@bench.example",
+            "name": f"{prefix.upper()} {n:05d}",
+            "job_title": role,
+            "status": StaffStatus.ACTIVE,
+            "supervisor_id": supervisors[n // 10] if supervisors else None,
+            "failed_signins": 0,
+            "created_at": now - timedelta(days=4 * 365),
+            "version": 1,
+        }
+        for n in range(count)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(Staff), rows[start : start + CHUNK])
+    mine = Staff.email.like(f"{prefix}%@bench.example")
+    ids = list(db.session.scalars(select(Staff.id).where(mine).order_by(Staff.id)))
+    db.session.execute(insert(StaffRole), [{"staff_id": i, "role": role} for i in ids])
+    return ids
+
+
+def build(supervisor_count: int, peer_count: int, rng: random.Random) -> tuple[Staff, Staff]:
+    hr = Staff(email="hr@bench.example", name="HR bench", status=StaffStatus.ACTIVE)
+    hr.set_roles({Role.HR})
+    db.session.add(hr)
+    credential = CredentialType(name="Bench credential")
+    db.session.add(credential)
+    db.session.flush()
+    db.session.add_all([
+        Requirement(credential_type_id=None, monthly_minutes=120, one_to_one_minutes=60),
+        Requirement(credential_type_id=credential.id, monthly_minutes=180, one_to_one_minutes=60),
+    ])
+    bosses = _people(supervisor_count, "s", "supervisor", None)
+    peers = _people(peer_count, "p", "peer", bosses)
+    today = timeutil.today()
+    db.session.execute(insert(Certification), [
+        {"staff_id": staff_id, "credential_type_id": credential.id, "number": "N", "issued_on": today - timedelta(700),
+         "expires_on": today + timedelta(30), "grace_ends_on": today + timedelta(30), "provisional": False,
+         "hold": "none", "hold_note": "", "version": 1}
+        for staff_id in peers[::3]
+    ])
+    first = add_months(today.replace(day=1), -MONTHS)
+    meetings: list[dict[str, Any]] = []
+    attendance: list[tuple[int, int]] = []  # (meeting number, staff id)
+    for month_number in range(MONTHS + 1):
+        month = add_months(first, month_number)
+        for index, boss in enumerate(bosses):
+            team = peers[index * 10 : index * 10 + 10]
+            day = month.replace(day=5)
+            meetings.append(_meeting(boss, "group", day, 90))
+            attendance.extend((len(meetings), staff_id) for staff_id in team)
+            for offset, staff_id in enumerate(team):
+                if rng.random() < 0.85:
+                    meetings.append(_meeting(boss, "one_to_one", month.replace(day=10 + offset), 60))
+                    attendance.append((len(meetings), staff_id))
+    start_id = (db.session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1)) or 0) + 1
+    for n, row in enumerate(meetings):
+        row["id"] = start_id + n
+    for start in range(0, len(meetings), CHUNK):
+        db.session.execute(insert(Meeting), meetings[start : start + CHUNK])
+    rows = [{"meeting_id": start_id + number - 1, "staff_id": staff_id, "private_note": "", "version": 1}
+            for number, staff_id in attendance]
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(insert(Attendee), rows[start : start + CHUNK])
+    db.session.commit()
+    print(f"  {supervisor_count:,} supervisors, {peer_count:,} peers: {len(meetings):,} sessions, "
+          f"{len(rows):,} attendances")
+    return hr, db.session.get(Staff, bosses[0])
+
+
+def _meeting(boss: int, kind: str, day: date, minutes: int) -> dict[str, Any]:
+    at = datetime.combine(day, time_of_day(15))  # stored UTC; the agency's day is the same
+    return {"supervisor_id": boss, "kind": kind, "format": "in_person", "held_at": at, "held_on": day,
+            "held_month": day.replace(day=1), "duration_minutes": minutes, "topics": "", "notes": "",
+            "decisions": "", "revision": 1, "created_at": at, "updated_at": at, "version": 1}
+
+
+def time_page(app: Flask, token: str, path: str) -> tuple[float, int, int]:
+    """Median seconds over RUNS requests (after one warm-up), the queries of one request, and its status."""
+    queries = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal queries
+        queries += 1
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+        session["_fresh"] = True
+    status = client.get(path).status_code
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        client.get(path)
+        times.append(time.perf_counter() - started)
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return statistics.median(times), queries, status
+
+
+PAGES = ("HR: everyone", "HR: one supervisor", "supervisor: own peers")
+
+
+def run_size(url: str, instance: Path, supervisors: int, peers: int) -> dict[str, tuple[float, int, int]]:
+    app = make_app(url, instance)
+    with app.app_context():
+        if inspect(db.engine).get_table_names():
+            raise SystemExit("The database is not empty: give an empty throwaway database.")
+        db.create_all()
+        try:
+            hr, boss = build(supervisors, peers, random.Random(13))
+            hr_token, boss_token, boss_id = sessions.start(hr), sessions.start(boss), boss.id
+            db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.execute(text("ANALYZE"))
+            return {
+                PAGES[0]: time_page(app, hr_token, "/supervision/compliance"),
+                PAGES[1]: time_page(app, hr_token, f"/supervision/compliance?supervisor={boss_id}"),
+                PAGES[2]: time_page(app, boss_token, "/supervision/compliance"),
+            }
+        finally:
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+def run(label: str, urls: list[str], instance: Path) -> None:
+    print(f"\n{label}")
+    measured = [run_size(url, instance, s, p) for url, (s, p) in zip(urls, SIZES, strict=True)]
+    for name in PAGES:
+        print(f"  {name}")
+        for (_s, peers), found in zip(SIZES, measured, strict=True):
+            median, queries, status = found[name]
+            print(f"    {peers:>6,} peers: median {median * 1000:8.1f} ms, {queries} queries, HTTP {status}")
+        (small, small_q, _), (large, large_q, _) = (found[name] for found in measured)
+        ratio = large / small if small else float("inf")
+        print(f"    time ratio: {ratio:.2f}x (target at most 2x) {'OK' if ratio <= 2 else 'OVER TARGET'}")
+        print(f"    queries: {small_q} and {large_q} (target equal) {'OK' if small_q == large_q else 'DIFFERENT'}")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
+        instance = Path(folder) / "instance"
+        instance.mkdir()
+        run("SQLite", [f"sqlite:///{Path(folder) / f'bench{n}.sqlite'}" for n in range(len(SIZES))], instance)
+        url = os.environ.get("BENCH_DATABASE_URL", "")
+        if url:
+            run("PostgreSQL", [url] * len(SIZES), instance)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""Supervision hours: the agency's rules, each person's minutes a month, and whether each month met its rule.
+
+**The rules.** The agency expects so many minutes of supervision a month, so many of them one-to-one
+(``supervision_requirement``: the row without a credential type). A credential type may ask for something else;
+a person holding several such credentials (any not retired) follows the strictest. Until the agency saves a rule,
+``AGENCY_DEFAULT`` applies (4 hours, 1 of them one-to-one).
+
+**The arithmetic.** Every attendee of a session is credited with its whole length; a one-to-one session counts
+toward the one-to-one minimum as well as the total. Minutes are summed by the agency's calendar month of the day
+the session was held (``held_month``, stored when it is logged and worked out again if the agency's time zone
+changes), in ONE grouped query for any number of people and months.
+
+**The verdict.** A month before the person joined is not counted. A past month is *met* or *overdue*; the current
+month is *met* as soon as it is, otherwise *in progress* until it ends.
+
+**Provisional certification.** ``provisional_minutes`` sums, in one query, each provisional certification's
+supervised minutes from the day it was issued to its provisional deadline: training shows them against the
+credential's ``provisional_supervised_hours``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+
+from core import audit, timeutil
+from core.errors import InvalidInput
+from core.extensions import db
+from core.models import CredentialType, Role, Staff, StaffRole, StaffStatus
+from supervision.models import Attendee, Kind, Meeting, Requirement
+from training.models import Certification, Hold
+
+
+@dataclass(frozen=True)
+class Rule:
+    monthly_minutes: int
+    one_to_one_minutes: int
+    source: str  # "the agency's rule" or the credential's name
+
+    def met(self, total: int, one_to_one: int) -> bool:
+        return total >= self.monthly_minutes and one_to_one >= self.one_to_one_minutes
+
+
+AGENCY_DEFAULT = Rule(240, 60, "the agency's rule")
+
+
+class Verdict:
+    MET = "Met"
+    OVERDUE = "Overdue"
+    IN_PROGRESS = "In progress"
+    NOT_COUNTED = "Not counted"
+
+
+@dataclass(frozen=True)
+class Month:
+    month: date
+    total: int
+    one_to_one: int
+    verdict: str
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%B %Y")
+
+
+def hours_words(minutes: int) -> str:
+    """Minutes as hours in words: "1.5 hours", "1 hour", "0 hours"."""
+    hours = minutes / 60
+    text = f"{hours:.2f}".rstrip("0").rstrip(".")
+    return f"{text} hour{'' if text == '1' else 's'}"
+
+
+# Months ----------------------------------------------------------------------------------------------------------
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_months(count: int, today: date | None = None) -> list[date]:
+    """The ``count`` months up to and including this one (the agency's), oldest first."""
+    this = month_of(today or timeutil.today())
+    return [add_months(this, -n) for n in range(count - 1, -1, -1)]
+
+
+# Rules -----------------------------------------------------------------------------------------------------------
+
+
+def agency_rule() -> Rule:
+    found = db.session.scalar(select(Requirement).where(Requirement.credential_type_id.is_(None)))
+    return Rule(found.monthly_minutes, found.one_to_one_minutes, AGENCY_DEFAULT.source) if found else AGENCY_DEFAULT
+
+
+def credential_rules() -> list[Requirement]:
+    return list(
+        db.session.scalars(
+            select(Requirement)
+            .join(CredentialType, CredentialType.id == Requirement.credential_type_id)
+            .order_by(CredentialType.name)
+        )
+    )
+
+
+def save_rule(credential_type_id: int | None, monthly: int | None, one_to_one: int | None, actor: Staff) -> None:
+    """Set the agency's rule (``credential_type_id`` None) or a credential type's, in minutes."""
+    problems: dict[str, str] = {}
+    if monthly is None or not 0 <= monthly <= 100 * 60:
+        problems["monthly_hours"] = "Enter the hours a month, between 0 and 100."
+    if one_to_one is None or not 0 <= one_to_one <= 100 * 60:
+        problems["one_to_one_hours"] = "Enter the one-to-one hours a month, between 0 and 100."
+    elif monthly is not None and one_to_one > monthly:
+        problems["one_to_one_hours"] = "The one-to-one hours are part of the total: make them no more than the total."
+    if credential_type_id is not None and db.session.get(CredentialType, credential_type_id) is None:
+        problems["credential_type_id"] = "Choose a credential from the list shown."
+    if problems:
+        raise InvalidInput(problems)
+    condition = (
+        Requirement.credential_type_id.is_(None)
+        if credential_type_id is None
+        else Requirement.credential_type_id == credential_type_id
+    )
+    found = db.session.scalar(select(Requirement).where(condition))
+    if found is None:
+        found = Requirement(credential_type_id=credential_type_id)
+        db.session.add(found)
+    found.monthly_minutes, found.one_to_one_minutes = monthly or 0, one_to_one or 0
+    found.updated_at, found.updated_by_id = timeutil.utcnow(), actor.id
+    db.session.flush()
+    audit.record(
+        "supervision.rule_saved",
+        actor=actor,
+        record_type="supervision_requirement",
+        record_id=found.id,
+        detail=f"{monthly} min a month, {one_to_one} one-to-one",
+    )
+
+
+def remove_rule(requirement: Requirement, actor: Staff) -> None:
+    audit.record(
+        "supervision.rule_removed", actor=actor, record_type="supervision_requirement", record_id=requirement.id
+    )
+    db.session.delete(requirement)
+    db.session.flush()
+
+
+def rules_for(staff_ids: Iterable[int]) -> dict[int, Rule]:
+    """The rule each person follows: the strictest of their credentials' rules, else the agency's (two queries)."""
+    wanted = list(staff_ids)
+    base = agency_rule()
+    found: dict[int, Rule] = dict.fromkeys(wanted, base)
+    if not wanted:
+        return found
+    rows = db.session.execute(
+        select(Certification.staff_id, Requirement.monthly_minutes, Requirement.one_to_one_minutes, CredentialType.name)
+        .join(Requirement, Requirement.credential_type_id == Certification.credential_type_id)
+        .join(CredentialType, CredentialType.id == Certification.credential_type_id)
+        .where(Certification.staff_id.in_(wanted), Certification.hold != Hold.RETIRED)
+    )
+    seen: set[int] = set()
+    for staff_id, monthly, one_to_one, name in rows:
+        rule = Rule(monthly, one_to_one, name)
+        current = found[staff_id]
+        if staff_id not in seen or (rule.monthly_minutes, rule.one_to_one_minutes) > (
+            current.monthly_minutes,
+            current.one_to_one_minutes,
+        ):
+            found[staff_id] = rule
+            seen.add(staff_id)
+    return found
+
+
+# Minutes ---------------------------------------------------------------------------------------------------------
+
+
+def minutes_by_month(people: ColumnElement[bool], first: date, last: date) -> dict[tuple[int, date], tuple[int, int]]:
+    """(person, month) -> (total minutes, one-to-one minutes) for the attendees matching ``people`` (a condition
+    on ``Attendee.staff_id``), months ``first`` to ``last``: one grouped query."""
+    one_to_one = func.sum(case((Meeting.kind == Kind.ONE_TO_ONE.value, Meeting.duration_minutes), else_=0))
+    rows = db.session.execute(
+        select(Attendee.staff_id, Meeting.held_month, func.sum(Meeting.duration_minutes), one_to_one)
+        .join(Meeting, Meeting.id == Attendee.meeting_id)
+        .where(people, Meeting.held_month >= first, Meeting.held_month <= last)
+        .group_by(Attendee.staff_id, Meeting.held_month)
+    )
+    return {(staff_id, _as_date(month)): (int(total or 0), int(solo or 0)) for staff_id, month, total, solo in rows}
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def verdict(month: date, total: int, one_to_one: int, rule: Rule, joined: date, today: date) -> str:
+    if month < month_of(joined):
+        return Verdict.NOT_COUNTED
+    if rule.met(total, one_to_one):
+        return Verdict.MET
+    return Verdict.IN_PROGRESS if month >= month_of(today) else Verdict.OVERDUE
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    person: Staff
+    supervisor_name: str
+    rule: Rule
+    months: list[Month]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for month in self.months if month.verdict == Verdict.OVERDUE)
+
+
+def rows_for(people: list[Staff], months: list[date]) -> list[PersonRow]:
+    """The compliance rows of ``people`` over ``months``: three queries whatever the number of people or sessions."""
+    if not people or not months:
+        return []
+    today = timeutil.today()
+    ids = [person.id for person in people]
+    minutes = minutes_by_month(Attendee.staff_id.in_(ids), months[0], months[-1])
+    rules = rules_for(ids)
+    rows = []
+    for person in people:
+        joined = timeutil.local_date(person.created_at)
+        cells = []
+        for month in months:
+            total, solo = minutes.get((person.id, month), (0, 0))
+            cells.append(Month(month, total, solo, verdict(month, total, solo, rules[person.id], joined, today)))
+        supervisor = person.supervisor.name if person.supervisor is not None else ""
+        rows.append(PersonRow(person, supervisor, rules[person.id], cells))
+    return rows
+
+
+def peers_query(condition: ColumnElement[bool], supervisor_id: int | None = None) -> Select:
+    """Active peer specialists matching ``condition`` (the viewer's scope), by name."""
+    statement = (
+        select(Staff)
+        .where(
+            condition,
+            Staff.status == StaffStatus.ACTIVE,
+            Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == Role.PEER)),
+        )
+        .order_by(Staff.name, Staff.id)
+    )
+    if supervisor_id is not None:
+        statement = statement.where(Staff.supervisor_id == supervisor_id)
+    return statement
+
+
+CSV_HEADER = ["Person", "Supervisor", "Month", "Hours", "One-to-one hours", "Hours asked", "One-to-one asked",
+              "Rule", "Verdict"]
+
+
+def csv_lines(statement: Select, months: list[date], batch: int = 200) -> Iterator[str]:
+    """The compliance of everyone ``statement`` selects, a row per person and month (hours only, never content),
+    read a batch of people at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CSV_HEADER)
+    yield flush()
+    offset = 0
+    while True:
+        people = list(db.session.scalars(statement.limit(batch).offset(offset)))
+        if not people:
+            return
+        for row in rows_for(people, months):
+            for month in row.months:
+                if month.verdict == Verdict.NOT_COUNTED:
+                    continue
+                writer.writerow([
+                    _safe(row.person.name), _safe(row.supervisor_name), month.month.strftime("%Y-%m"),
+                    _number(month.total), _number(month.one_to_one), _number(row.rule.monthly_minutes),
+                    _number(row.rule.one_to_one_minutes), _safe(row.rule.source), month.verdict,
+                ])
+        yield flush()
+        offset += batch
+
+
+def _number(minutes: int) -> str:
+    return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def _safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# Provisional certification ---------------------------------------------------------------------------------------
+
+
+def provisional_minutes(condition: ColumnElement[bool]) -> dict[int, int]:
+    """Supervised minutes of each provisional certification matching ``condition`` (on ``Certification``), from the
+    day it was issued to its provisional deadline: one grouped query."""
+    rows = db.session.execute(
+        select(Certification.id, func.coalesce(func.sum(Meeting.duration_minutes), 0))
+        .join(Attendee, Attendee.staff_id == Certification.staff_id)
+        .join(
+            Meeting,
+            and_(
+                Meeting.id == Attendee.meeting_id,
+                Meeting.held_on >= Certification.issued_on,
+                Meeting.held_on <= Certification.provisional_until,
+            ),
+        )
+        .where(condition, Certification.provisional.is_(True), Certification.provisional_until.is_not(None))
+        .group_by(Certification.id)
+    )
+    return {certification_id: int(total) for certification_id, total in rows}
+
+
+def month_totals(rows: list[PersonRow]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        for month in row.months:
+            counts[month.verdict] += 1
+    return dict(counts)
