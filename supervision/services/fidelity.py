@@ -355,6 +355,24 @@ def fidelity_agenda_suggestions(supervisor: Staff, peer: Staff | int) -> list[Ag
     return [AgendaSuggestion(ROLE_FIDELITY_TOPIC, reason, "supervision.fidelity_person", {"staff_id": peer_id})]
 
 
+@dataclass(frozen=True)
+class Trend:
+    """A peer's last months for a supervisor's prep sheet, with the suggestion for the next session (if any)."""
+
+    months: list[Month]
+    limit: int
+    suggestions: list[AgendaSuggestion]
+
+
+def prep_trend(supervisor: Staff, peer_id: int, count: int = 6) -> Trend | None:
+    """The role-fidelity trend of ``peer_id``'s last ``count`` months (this one included), for ``supervisor``'s prep
+    sheet; None when the supervisor may not see that person's figures (not a peer specialist below them)."""
+    if peer_id == supervisor.id or not may_see(supervisor, peer_id):
+        return None
+    months = monthly(supervisor, [peer_id], window(count))[peer_id]
+    return Trend(months, threshold(), fidelity_agenda_suggestions(supervisor, peer_id))
+
+
 # The home page's to-do list ---------------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from flask import Response, stream_with_context, url_for
 from flask_login import current_user
 
 from core import audit
@@ -11,7 +11,7 @@ from core.models import Staff
 from core.policy import requires
 from supervision.blueprint import bp
 from supervision.forms import CloseItemForm
-from supervision.services import hours, prep, sessions
+from supervision.services import fidelity, hours, prep, sessions
 from supervision.views._common import load_person, render
 
 HOURS_MONTHS = 24
@@ -24,9 +24,14 @@ def prep_sheet(staff_id: int) -> tuple[str, int]:
     audit.record("supervision.prep_read", actor=current_user, record_type="core_staff", record_id=person.id)
     db.session.commit()  # before reading: a commit afterwards would expire every row the page shows
     sheet = prep.prep_sheet(current_user, person)
+    trend = fidelity.prep_trend(current_user, person.id)
+    # "with" is a Python keyword: the new-session form's query string names the person ticked.
+    start_session = url_for("supervision.session_new", topic=fidelity.ROLE_FIDELITY_TOPIC, **{"with": person.id})
     return render(
         "supervision/prep.html",
         sheet=sheet,
+        trend=trend,
+        start_session=start_session,
         close_form=CloseItemForm(formdata=None),
         may_close=sessions.closer(current_user),
     )

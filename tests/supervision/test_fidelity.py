@@ -408,3 +408,25 @@ def test_the_flagged_list_pages(client, team, app):
     assert "show=flagged&amp;page=2" in first or "page=2&amp;show=flagged" in first
     second = client.get("/supervision/fidelity?show=flagged&page=2").get_data(as_text=True)
     assert "Flagged 2" in second
+
+
+def test_the_prep_sheet_shows_the_trend_and_offers_role_fidelity_for_the_next_session(client, team):
+    """Issue 13: the prep sheet has the role-fidelity trend, and a flagged peer's sheet offers "Role fidelity" as an
+    agenda item for the next session (the new-session form opens with the topic and the person ticked)."""
+    supervisor, peer, other = team["supervisor"], team["peer"], team["other"]
+    note(peer, date(2026, 2, 10), "administration", 80)
+    note(peer, date(2026, 2, 10), "advocacy", 20)
+    note(other, date(2026, 2, 10), "advocacy", 50)
+    sign_in(client, supervisor)
+    flagged = page(client.get(f"/supervision/people/{peer.id}/prep"))
+    assert "Suggested for your next session: Role fidelity." in flagged
+    assert "20% of the time recorded was peer work" in flagged
+    assert "the last six months" in flagged
+    assert re.search(r"February 2026</th>\s*<td>20%</td>\s*<td>[^<]+</td>\s*<td>Yes, flagged</td>", flagged)
+    link = re.search(r'href="([^"]*/supervision/sessions/new\?topic=[^"]*)"', flagged).group(1).replace("&amp;", "&")
+    form = page(client.get(link))
+    assert re.search(r'<input[^>]*checked[^>]*value="Role fidelity"|<input[^>]*value="Role fidelity"[^>]*checked', form)
+    assert re.search(rf'<input[^>]*value="{peer.id}"[^>]*checked|<input[^>]*checked[^>]*value="{peer.id}"', form)
+    fine = page(client.get(f"/supervision/people/{other.id}/prep"))
+    assert "Suggested for your next session" not in fine
+    assert re.search(r"February 2026</th>\s*<td>100%</td>", fine)
