@@ -340,7 +340,36 @@ def login_as(app: Flask, client: FlaskClient) -> Callable[..., Staff]:
 
 from tests.clock import frozen_time  # noqa: E402, F401 - the clock fixture, for every test module
 from tests.sql_paths import (  # noqa: E402, F401 - which tests the PostgreSQL pass runs
-    pytest_collection_modifyitems,
+    pick_for_postgresql,
     pytest_configure,
     pytest_terminal_summary,
 )
+
+# The files that take longest, first: the two workers start on them and end on quick tests, instead of one worker
+# finishing a long walk alone at the end (worksteal hands each worker half the list, then the idle one takes from
+# the end of the other's queue).
+LONGEST_FIRST = (
+    "tests/core/test_stale_edits.py",
+    "tests/browser/test_caseload_accessibility.py",
+    "tests/core/test_csrf_resend.py",
+    "tests/browser/test_accessibility.py",
+    "tests/caseload/test_sealed_everywhere.py",
+    "tests/core/test_dates_at_the_edge.py",
+    "tests/browser/test_tabs_and_sessions.py",
+    "tests/caseload/test_emergency.py",
+    "tests/core/test_migrations.py",
+    "tests/readiness/test_browser_results.py",
+    "tests/readiness/test_browser.py",
+    "tests/core/test_module_shape.py",
+)
+
+
+@pytest.hookimpl(trylast=True)  # after -m has left out what it leaves out
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {path: place for place, path in enumerate(LONGEST_FIRST)}
+
+    def place(item: pytest.Item) -> int:
+        return rank.get(Path(item.path).relative_to(config.rootpath).as_posix(), len(rank))
+
+    items.sort(key=place)  # stable: each file keeps its own order
+    pick_for_postgresql(config, items)

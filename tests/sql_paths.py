@@ -6,9 +6,10 @@ SQLite leaves it out of its SQL), with the test's outcome and time. The PostgreS
 ``PEERWORKS_SQL_PICK=<folder>``) then runs:
 
 * every test that always needs both databases: marked ``both_databases`` or ``real_commits`` (threads, racing
-  transactions, locks), or in a module that asks which database it is on (``ON_POSTGRES``, ``TEST_DATABASE_URL``:
-  migrations, the audit trigger, system columns);
-* every test the SQLite pass did not see pass (skipped there, new, or failed);
+  transactions, locks), or in a module that names a database at all (``ON_POSTGRES``, ``TEST_DATABASE_URL``, a
+  dialect, "postgres", "sqlite": migrations, the audit trigger, system columns, the SQLite file);
+* every test the SQLite pass did not see end (new, or failed). A test skipped on SQLite in a module that names no
+  database skipped for a reason of its own (a walk's case that does not apply), and would skip on PostgreSQL too;
 * and, of the rest, a set that sends every statement they send: chosen greedily, most new statements per second
   first (a weighted set cover).
 
@@ -34,7 +35,7 @@ RECORD = "PEERWORKS_SQL_RECORD"
 SUMMARY = "postgresql-pass.txt"
 PICK = "PEERWORKS_SQL_PICK"
 ALWAYS_MARKERS = ("both_databases", "real_commits")
-ASKS_WHICH_DATABASE = re.compile(r"\b(?:ON_POSTGRES|TEST_DATABASE_URL)\b")
+ASKS_WHICH_DATABASE = re.compile(r"ON_POSTGRES|TEST_DATABASE_URL|dialect|postgres|sqlite", re.IGNORECASE)
 
 _SPACES = re.compile(r"\s+")
 _PLACEHOLDERS = re.compile(r"\?(?:, \?)+")
@@ -63,36 +64,45 @@ class Recorder:
         self.folder = folder
         self.current: str | None = None
         self.tests: dict[str, dict[str, Any]] = {}
+        # The same few thousand statement strings come back millions of times (SQLAlchemy caches its SQL): each is
+        # normalized and fingerprinted once.
+        self.known: dict[tuple[str, bool], str | None] = {}
 
     def statement(self, _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
         if self.current is None:
             return
         compiled = getattr(context, "compiled", None)
         for_update = getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
-        text = normalize(statement, for_update=for_update)
-        if text is not None:
-            self.tests[self.current]["statements"].add(fingerprint(text))
+        key = (statement, for_update)
+        if key not in self.known:
+            text = normalize(statement, for_update=for_update)
+            self.known[key] = None if text is None else fingerprint(text)
+        found = self.known[key]
+        if found is not None:
+            self.tests[self.current]["statements"].add(found)
 
     def start(self, nodeid: str) -> None:
         self.current = nodeid
-        self.tests[nodeid] = {"statements": set(), "passed": True, "ran": False, "seconds": 0.0}
+        self.tests[nodeid] = {"statements": set(), "outcome": "passed", "ran": False, "seconds": 0.0}
 
     def report(self, report: pytest.TestReport) -> None:
         test = self.tests.get(report.nodeid)
         if test is None:
             return
         test["seconds"] += report.duration
-        if report.when == "call":
+        if report.when == "call" or report.skipped:
             test["ran"] = True
-        if not report.passed:
-            test["passed"] = False
+        if report.failed:
+            test["outcome"] = "failed"
+        elif report.skipped and test["outcome"] == "passed":
+            test["outcome"] = "skipped"
 
     def write(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         rows = {
-            nodeid: {"statements": sorted(test["statements"]), "passed": test["passed"] and test["ran"],
-                     "seconds": round(test["seconds"], 4)}
+            nodeid: {"statements": sorted(test["statements"]),
+                     "outcome": test["outcome"] if test["ran"] else "failed", "seconds": round(test["seconds"], 4)}
             for nodeid, test in self.tests.items()
         }
         (self.folder / f"{worker}.json").write_text(json.dumps(rows))
@@ -167,7 +177,7 @@ def pick(items: list[pytest.Item], records: dict[str, dict[str, Any]]) -> tuple[
     candidates: dict[str, set[str]] = {}
     for item in items:
         record = records.get(item.nodeid)
-        if record is None or not record["passed"] or _always(item, sources):
+        if record is None or record["outcome"] == "failed" or _always(item, sources):
             must.add(item.nodeid)
         elif record["statements"]:
             candidates[item.nodeid] = set(record["statements"])
@@ -189,8 +199,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(RecordingPlugin(recorder), "sql-paths-recorder")
 
 
-@pytest.hookimpl(trylast=True)  # after -m "not browser" has left the browser tests out
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pick_for_postgresql(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out, on the PostgreSQL pass, the tests whose statements the kept ones send too (from the conftest's
+    ``pytest_collection_modifyitems``, run last: after -m "not browser" has left the browser tests out)."""
     folder = os.environ.get(PICK)
     if not folder or not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
         return

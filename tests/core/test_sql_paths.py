@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from tests.sql_paths import Recorder, cover, fingerprint, normalize, pick, pytest_collection_modifyitems
+from tests.sql_paths import Recorder, cover, fingerprint, normalize, pick, pick_for_postgresql
 
 
 def test_a_statement_is_read_as_its_path_through_the_code():
@@ -43,20 +43,22 @@ def test_the_tests_that_always_need_both_databases_are_kept(tmp_path: Path):
     plain.write_text("def test_x(): pass\n")
     asks.write_text("from tests.conftest import ON_POSTGRES\n")
     records = {
-        "covers-all": {"statements": ["s1", "s2"], "passed": True, "seconds": 0.1},
-        "covered": {"statements": ["s1"], "passed": True, "seconds": 0.1},
-        "no-sql": {"statements": [], "passed": True, "seconds": 0.1},
-        "skipped-on-sqlite": {"statements": [], "passed": False, "seconds": 0.0},
-        "marked": {"statements": ["s2"], "passed": True, "seconds": 0.1},
-        "races": {"statements": ["s1"], "passed": True, "seconds": 0.1},
-        "asks-which": {"statements": ["s1"], "passed": True, "seconds": 0.1},
+        "covers-all": {"statements": ["s1", "s2"], "outcome": "passed", "seconds": 0.1},
+        "covered": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "no-sql": {"statements": [], "outcome": "passed", "seconds": 0.1},
+        "failed-on-sqlite": {"statements": [], "outcome": "failed", "seconds": 0.0},
+        "skipped-here": {"statements": [], "outcome": "skipped", "seconds": 0.0},
+        "marked": {"statements": ["s2"], "outcome": "passed", "seconds": 0.1},
+        "races": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "asks-which": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
     }
     items = [item("covers-all", plain), item("covered", plain), item("no-sql", plain),
-             item("skipped-on-sqlite", plain), item("marked", plain, "both_databases"),
+             item("failed-on-sqlite", plain), item("skipped-here", plain), item("marked", plain, "both_databases"),
              item("races", plain, "real_commits"), item("asks-which", asks), item("new-test", plain)]
     kept, left = pick(items, records)  # type: ignore[arg-type]
-    assert [i.nodeid for i in kept] == ["skipped-on-sqlite", "marked", "races", "asks-which", "new-test"]
-    assert sorted(i.nodeid for i in left) == ["covered", "covers-all", "no-sql"]  # s1 and s2 are sent by kept tests
+    assert [i.nodeid for i in kept] == ["failed-on-sqlite", "marked", "races", "asks-which", "new-test"]
+    # s1 and s2 are sent by kept tests; a test skipped in a module that names no database would skip there too
+    assert sorted(i.nodeid for i in left) == ["covered", "covers-all", "no-sql", "skipped-here"]
 
 
 def test_the_recorder_files_each_statement_under_the_test_that_sent_it(tmp_path: Path):
@@ -70,19 +72,20 @@ def test_the_recorder_files_each_statement_under_the_test_that_sent_it(tmp_path:
         connection.execute(sa.select(table.c.id).where(table.c.id.in_([1, 2, 3])))
         recorder.start("tests/test_one.py::test_for_update")
         connection.execute(sa.select(table.c.id).where(table.c.id == 1).with_for_update())
-    recorder.report(SimpleNamespace(nodeid="tests/test_one.py::test_in_list", duration=0.5, when="call", passed=True))
+    recorder.report(SimpleNamespace(nodeid="tests/test_one.py::test_in_list", duration=0.5, when="call",
+                                    passed=True, failed=False, skipped=False))
     recorder.write()
     written = json.loads(next(tmp_path.glob("*.json")).read_text())
     in_list = fingerprint("SELECT t.id FROM t WHERE t.id IN (?)")
-    assert written["tests/test_one.py::test_in_list"] == {"statements": [in_list], "passed": True, "seconds": 0.5}
+    assert written["tests/test_one.py::test_in_list"] == {"statements": [in_list], "outcome": "passed", "seconds": 0.5}
     locked = fingerprint("SELECT t.id FROM t WHERE t.id = ? FOR UPDATE")
     assert written["tests/test_one.py::test_for_update"]["statements"] == [locked]
-    assert written["tests/test_one.py::test_for_update"]["passed"] is False, "no call report: not seen to pass"
+    assert written["tests/test_one.py::test_for_update"]["outcome"] == "failed", "no report: not seen to end"
 
 
 def test_without_a_record_every_test_runs_on_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PEERWORKS_SQL_PICK", str(tmp_path))  # an empty folder: the SQLite pass recorded nothing
     monkeypatch.setenv("TEST_DATABASE_URL", "postgresql+psycopg://nowhere/none")
     items = [item("a", tmp_path / "test_a.py"), item("b", tmp_path / "test_b.py")]
-    pytest_collection_modifyitems(SimpleNamespace(), items)  # type: ignore[arg-type]
+    pick_for_postgresql(SimpleNamespace(), items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == ["a", "b"]
