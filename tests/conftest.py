@@ -347,19 +347,15 @@ from tests.sql_paths import (  # noqa: E402, F401 - which tests the PostgreSQL p
 
 # The files that take longest, first: the two workers start on them and end on quick tests, instead of one worker
 # finishing a long walk alone at the end (worksteal hands each worker half the list, then the idle one takes from
-# the end of the other's queue).
+# the end of the other's queue). The browser tests keep their own order: their live servers share one host, so a
+# sign-in cookie of one journey can meet the next (tests/browser/test_tabs_and_sessions.py runs after the journeys).
 LONGEST_FIRST = (
     "tests/core/test_stale_edits.py",
-    "tests/browser/test_caseload_accessibility.py",
     "tests/core/test_csrf_resend.py",
-    "tests/browser/test_accessibility.py",
     "tests/caseload/test_sealed_everywhere.py",
     "tests/core/test_dates_at_the_edge.py",
-    "tests/browser/test_tabs_and_sessions.py",
     "tests/caseload/test_emergency.py",
     "tests/core/test_migrations.py",
-    "tests/readiness/test_browser_results.py",
-    "tests/readiness/test_browser.py",
     "tests/core/test_module_shape.py",
 )
 
