@@ -149,3 +149,33 @@ def render_pdf(html: str, *, base_url: str, fresh: bool = False) -> bytes:
     if pdf is None:  # only when a target file is given, which we never do
         raise RuntimeError("WeasyPrint returned no PDF")
     return pdf
+
+
+def tiny_pdf(lines: list[tuple[int, str]]) -> bytes:
+    """A small, real one-page PDF with ``lines`` of (font size, text) in Helvetica, written by hand for demo data
+    and tests (a résumé, a course certificate): WeasyPrint would take a second each, this takes nothing."""
+    shown = []
+    for number, (size, text) in enumerate(lines):
+        escaped = text.encode("latin-1", "replace").replace(b"\\", b"\\\\")
+        escaped = escaped.replace(b"(", b"\\(").replace(b")", b"\\)")
+        move = b"72 720 Td" if number == 0 else b"0 -32 Td"
+        shown.append(move + b" /F1 " + str(size).encode() + b" Tf (" + escaped + b") Tj")
+    stream = b"BT " + b" ".join(shown) + b" ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

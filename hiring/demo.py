@@ -20,6 +20,7 @@ from sqlalchemy import select
 from core import credentials, demo, settings, timeutil, uploads
 from core.extensions import db
 from core.models import Program, Staff, Team
+from core.pdf import tiny_pdf
 from hiring.models import Candidate, Posting, Template
 from hiring.services import applications, candidates, documents, hires, panels, postings, scorecards
 from hiring.services import templates as template_service
@@ -153,28 +154,8 @@ def _fill(posting_id: int, actor: Staff, **changes: Any) -> None:
 
 
 def resume_pdf(name: str) -> bytes:
-    """A small, real one-page PDF résumé (made by hand: the demo loads in a blink, WeasyPrint would take seconds)."""
-    text = f"{name}: résumé. Peer support, group facilitation, lived experience of recovery.".encode("latin-1")
-    text = text.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-    stream = b"BT /F1 12 Tf 72 720 Td (" + text + b") Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    """A small, real one-page PDF résumé (``core.pdf.tiny_pdf``: the demo loads in a blink)."""
+    return tiny_pdf([(12, f"{name}: résumé. Peer support, group facilitation, lived experience of recovery.")])
 
 
 def _apply(posting: Posting, name: str, statement: str = "") -> Candidate:

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from core import credentials, demo, timeutil, uploads
 from core.extensions import db
 from core.models import CredentialType, Notification, OutboxEmail, Staff
+from core.pdf import tiny_pdf
 from training.models import Certification, Hold
 from training.services import ce, certifications, curricula, orientation, sessions, shadowing
 from training.services.certifications import CertificationDetails
@@ -30,26 +31,7 @@ PA, IL, TX = (
 
 def certificate_pdf(title: str) -> bytes:
     """A small, real one-page PDF saying the course was completed (a stand-in for a scanned certificate)."""
-    text = title.replace("\\", "").replace("(", "").replace(")", "")[:80]
-    stream = f"BT /F1 18 Tf 60 720 Td (Certificate of completion) Tj 0 -32 Td /F1 12 Tf ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return tiny_pdf([(18, "Certificate of completion"), (12, title[:80])])
 
 
 def _certify(
