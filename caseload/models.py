@@ -68,6 +68,9 @@ class WorkKind(Labelled):
     RECEIVING_SUPPORT = "receiving_support"
     EDUCATION = "education"
     INFORMATION = "information"
+    # Other tasks that are not peer work (seed 004's "left-over tasks"): counted apart so role fidelity names them
+    TRANSPORT_ONLY = "transport_only"
+    CLERICAL = "clerical"
 
     @property
     def is_direct(self) -> bool:
@@ -86,6 +89,10 @@ DIRECT_WORK = frozenset(
         WorkKind.SOCIALIZATION,
     }
 )
+
+
+# Not peer work and not the indirect work of seed 003 that supports it: shown apart on the note forms
+OTHER_TASKS = frozenset({WorkKind.TRANSPORT_ONLY, WorkKind.CLERICAL})
 
 
 class Place(Labelled):
@@ -175,6 +182,8 @@ _LABEL_PAIRS: tuple[tuple[enum.StrEnum, str], ...] = (
     (WorkKind.RECEIVING_SUPPORT, "Receiving support (indirect)"),
     (WorkKind.EDUCATION, "Education and awareness building (indirect)"),
     (WorkKind.INFORMATION, "Information gathering and checking (indirect)"),
+    (WorkKind.TRANSPORT_ONLY, "Transport only (no peer support during the trip)"),
+    (WorkKind.CLERICAL, "Clerical (paperwork, filing, data entry)"),
     (Place.COMMUNITY, "In the community"),
     (Place.HOME, "At home"),
     (Place.OFFICE, "At the office"),

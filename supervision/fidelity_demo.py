@@ -1,6 +1,7 @@
 """Demo data for role fidelity: six months of contact notes for the demo supervisor's peer specialists, with one of
-them (Morgan Ellis) mostly on tasks outside the peer role, so she is flagged (issue 13: "one peer flagged for role
-fidelity"). Added to ``seed-demo`` after the caseload's clients (supervision registers after caseload)."""
+them (Morgan Ellis) mostly on tasks outside the peer role (driving clients with no peer support, clerical work,
+administration), so she is flagged (issue 13: "one peer flagged for role fidelity"). Added to ``seed-demo`` after
+the caseload's clients (supervision registers after caseload)."""
 
 from __future__ import annotations
 
@@ -21,15 +22,18 @@ MONTHS = 6
 # (kind, minutes, day of the month) for each month; a direct kind is written on one of the person's clients.
 ON_TRACK_MONTH = [
     (WorkKind.ADVOCACY, 60, 4), (WorkKind.SKILLS, 45, 9), (WorkKind.GROUP, 90, 14), (WorkKind.RESOURCES, 45, 21),
-    (WorkKind.ADMINISTRATION, 45, 22), (WorkKind.TEAM_COMMUNICATION, 30, 27),
+    (WorkKind.ADMINISTRATION, 45, 22), (WorkKind.TEAM_COMMUNICATION, 30, 27), (WorkKind.CLERICAL, 20, 28),
 ]
 FLAGGED_MONTH = [
-    (WorkKind.RELATIONSHIP, 30, 4), (WorkKind.ADMINISTRATION, 120, 6), (WorkKind.INFORMATION, 90, 11),
-    (WorkKind.ADMINISTRATION, 90, 18), (WorkKind.SKILLS, 45, 20), (WorkKind.TEAM_COMMUNICATION, 60, 25),
+    (WorkKind.RELATIONSHIP, 30, 4), (WorkKind.TRANSPORT_ONLY, 120, 6), (WorkKind.INFORMATION, 90, 11),
+    (WorkKind.CLERICAL, 60, 18), (WorkKind.ADMINISTRATION, 30, 19), (WorkKind.SKILLS, 45, 20),
+    (WorkKind.TEAM_COMMUNICATION, 60, 25),
 ]
-BODIES = {
+BODIES: dict[object, str] = {
     True: "Worked with the client on their goal; next steps agreed.",
-    False: "Paperwork, forms and errands for the team.",
+    False: "Forms and errands for the team.",
+    WorkKind.TRANSPORT_ONLY: "Drove a client to an appointment across town; no peer support on the way.",
+    WorkKind.CLERICAL: "Filing and data entry for the program.",
 }
 
 
@@ -52,7 +56,8 @@ def _month_notes(staff: Staff, client_id: int | None, first: date, plan: list[tu
             continue
         db.session.add(ContactNote(
             client_id=client_id if direct else None, staff_id=staff.id, happened_on=happened, kind=kind.value,
-            direct=direct, minutes=minutes, place="community" if direct else "office", body=BODIES[direct],
+            direct=direct, minutes=minutes, place="community" if direct else "office",
+            body=BODIES.get(kind, BODIES[direct]),
         ))
         written += 1
     return written

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
-from caseload.models import DIRECT_WORK, Client, ContactNote, Place, Resource, WorkKind
+from caseload.models import DIRECT_WORK, OTHER_TASKS, Client, ContactNote, Place, Resource, WorkKind
 from caseload.services.plans import current_version, today
 from core import audit, policy
 from core.errors import InvalidInput
@@ -23,7 +23,7 @@ from core.models import Staff
 MAX_MINUTES = 24 * 60
 MAX_BODY = 20_000
 EARLIEST = date(2000, 1, 1)
-INDIRECT_WORK = tuple(kind for kind in WorkKind if kind not in DIRECT_WORK)
+INDIRECT_WORK = tuple(kind for kind in WorkKind if kind not in DIRECT_WORK and kind not in OTHER_TASKS)
 KINDS = frozenset(kind.value for kind in WorkKind)
 PLACES = frozenset(place.value for place in Place)
 
@@ -48,12 +48,15 @@ class NoteFilters:
 
 DIRECT_GROUP = "Direct work with the client"
 INDIRECT_GROUP = "Indirect work that supports it"
+OTHER_GROUP = "Other tasks, not peer work"
 
 
 def kind_choices(*, indirect_only: bool = False) -> list[tuple[str, str, str]]:
-    """Kinds of work as (value, label, group), direct work first, for a select list with groups."""
+    """Kinds of work as (value, label, group), direct work first and other tasks (transport only, clerical) last,
+    for a select list with groups."""
     direct = [] if indirect_only else [(kind.value, kind.label, DIRECT_GROUP) for kind in WorkKind if kind.is_direct]
-    return direct + [(kind.value, kind.label, INDIRECT_GROUP) for kind in INDIRECT_WORK]
+    return (direct + [(kind.value, kind.label, INDIRECT_GROUP) for kind in INDIRECT_WORK]
+            + [(kind.value, kind.label, OTHER_GROUP) for kind in WorkKind if kind in OTHER_TASKS])
 
 
 def resource_choices() -> list[tuple[int, str]]:

@@ -404,6 +404,26 @@ def test_indirect_work_is_saved_without_a_client(client, peer):
     assert (note.client_id, note.kind, note.direct, note.minutes) == (None, "group_planning", False, 90)
 
 
+def test_the_forms_offer_transport_only_and_clerical_as_other_tasks(client, peer, person):
+    """Both note forms list the two kinds apart from peer work, with the hint saying what each means; saved on a
+    client's notes, transport only is recorded as not direct (it is not peer work)."""
+    for url in (f"/caseload/clients/{person.id}/notes/new", "/caseload/notes/indirect/new"):
+        page = client.get(url).get_data(as_text=True)
+        other_tasks = page.split('label="Other tasks, not peer work"')[1].split("</optgroup>")[0]
+        assert "Transport only (no peer support during the trip)" in other_tasks
+        assert "Clerical (paperwork, filing, data entry)" in other_tasks
+        assert "Transport only: driving a client with no peer support during the trip." in page
+        assert "Clerical: paperwork, filing, data entry." in page
+    response = client.post(f"/caseload/clients/{person.id}/notes/new",
+                           data=note_form(kind="transport_only", minutes="50", body="Drove Angela to the clinic."))
+    assert response.status_code == 302
+    response = client.post("/caseload/notes/indirect/new",
+                           data=note_form(kind="clerical", minutes="20", place="office", body="Filing."))
+    assert response.status_code == 302
+    saved = sorted((note.kind, note.direct, note.client_id) for note in notes_of(staff_id=peer.id))
+    assert saved == [("clerical", False, None), ("transport_only", False, person.id)]
+
+
 def test_indirect_work_refuses_direct_kinds(client, peer):
     response = client.post("/caseload/notes/indirect/new", data=note_form(kind="advocacy"))
     assert response.status_code == 400

@@ -236,3 +236,40 @@ def test_0015_makes_a_candidate_of_each_application_already_sent(migration_app: 
     assert [tuple(row) for row in events] == [("applied", None), ("applied", None)]
     flask_db(migration_app, "downgrade", "0014_notification_priority")
     flask_db(migration_app, "upgrade")
+
+
+def test_0019_adds_transport_only_and_clerical_and_the_downgrade_makes_them_administration(migration_app: Flask):
+    """Upgraded, the two new kinds are accepted and an unknown kind still refused; downgraded, both are recorded
+    as administration again (indirect) and the old constraint refuses them."""
+    note = ("INSERT INTO caseload_contact_note (id, staff_id, happened_on, kind, direct, minutes, place, body, "
+            "written_at) VALUES ({id}, 1, '2026-12-01', '{kind}', false, 30, 'office', 'b', '2026-12-01 10:00:00')")
+
+    def insert(number: int, kind: str) -> None:
+        with migration_app.app_context(), db.engine.begin() as connection:
+            connection.execute(sa.text(note.format(id=number, kind=kind)))
+
+    def refused(number: int, kind: str) -> None:
+        with pytest.raises(sa.exc.IntegrityError):
+            insert(number, kind)
+        with migration_app.app_context():
+            db.engine.dispose()
+
+    flask_db(migration_app, "upgrade", "0018_training_sessions")
+    with migration_app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO core_staff (id, email, name, job_title, status, failed_signins, created_at, version) "
+            "VALUES (1, 'a@example.org', 'A', '', 'active', 0, '2026-12-01 00:00:00', 1)"))
+    insert(1, "administration")
+    refused(9, "clerical")
+    flask_db(migration_app, "upgrade", "0019_note_kinds")
+    insert(2, "transport_only")
+    insert(3, "clerical")
+    refused(9, "chores")
+    flask_db(migration_app, "downgrade", "0018_training_sessions")
+    with migration_app.app_context(), db.engine.connect() as connection:
+        kinds = connection.execute(sa.text("SELECT id, kind, direct FROM caseload_contact_note ORDER BY id")).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in kinds] == [(1, "administration", False), (2, "administration", False),
+                                              (3, "administration", False)]
+    refused(9, "transport_only")
+    flask_db(migration_app, "upgrade")

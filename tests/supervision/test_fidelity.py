@@ -127,6 +127,27 @@ def test_by_kind_lists_every_kind_peer_work_first(team):
     assert found["group"] == [0, 0]
 
 
+def test_transport_only_and_clerical_count_as_other_tasks_by_name(client, team):
+    """Driving with no peer support and clerical work are other tasks: they lower the share, and the table by kind
+    (and its CSV) names them."""
+    supervisor, peer = team["supervisor"], team["peer"]
+    note(peer, date(2026, 2, 3), "advocacy", 40)
+    note(peer, date(2026, 2, 4), "transport_only", 35)
+    note(peer, date(2026, 2, 5), "clerical", 25)
+    [february] = fidelity.monthly(supervisor, [peer.id], [date(2026, 2, 1)])[peer.id]
+    assert (february.peer, february.other, february.percent) == (40, 60, 40)
+    assert february.under(60)
+    rows = {row.kind.value: row for row in fidelity.kind_rows(supervisor, peer.id, [date(2026, 2, 1)])}
+    assert (rows["transport_only"].minutes, rows["transport_only"].is_peer_work) == ([35], False)
+    assert (rows["clerical"].minutes, rows["clerical"].is_peer_work) == ([25], False)
+    sign_in(client, supervisor)
+    text = page(client.get(f"/supervision/fidelity/{peer.id}"))
+    assert re.search(r"Transport only \(no peer support during the trip\)</th><td>Other task</td>", text)
+    assert re.search(r"Clerical \(paperwork, filing, data entry\)</th><td>Other task</td>", text)
+    header = client.get(f"/supervision/fidelity/{peer.id}/table.csv").get_data(as_text=True).splitlines()[0]
+    assert "Transport only (no peer support during the trip)" in header
+
+
 # The threshold and the flag ----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ month the demo is loaded; her page, the list and the home page say so."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -47,6 +49,9 @@ def test_the_demo_pages_show_it(agency, db, client):
     sign_in(client, supervisor)
     assert "Morgan Ellis" in client.get("/supervision/fidelity?show=flagged").get_data(as_text=True)
     assert "1 peer specialist flagged for role fidelity" in client.get("/").get_data(as_text=True)
-    assert "Flagged:" in client.get(f"/supervision/fidelity/{morgan.id}").get_data(as_text=True)
+    morgans = client.get(f"/supervision/fidelity/{morgan.id}").get_data(as_text=True)
+    assert "Flagged:" in morgans
+    for kind in ("Transport only", "Clerical"):  # her other tasks, by name, with minutes in the last full month
+        assert re.search(kind + r" \([^<]*\)</th><td>Other task</td>(<td>\d+</td>)*<td>[1-9]\d*</td><td>", morgans)
     sign_in(client, morgan)
     assert "Your role fidelity:" in client.get("/").get_data(as_text=True)
