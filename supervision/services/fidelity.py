@@ -25,7 +25,20 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import url_for
-from sqlalchemy import ColumnElement, Integer, Select, case, cast, exists, extract, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    ScalarSelect,
+    Select,
+    case,
+    cast,
+    exists,
+    extract,
+    false,
+    func,
+    or_,
+    select,
+)
 
 from caseload.access import hidden_from, supervised_by
 from caseload.models import Client, ContactNote, WorkKind
@@ -376,28 +389,41 @@ def prep_trend(supervisor: Staff, peer_id: int, count: int = 6) -> Trend | None:
 # The home page's to-do list ---------------------------------------------------------------------------------
 
 
-def todo_items(user: Staff) -> list[todo.Item]:
-    """For ``core.todo``: a supervisor's peer specialists flagged for last month, and a peer specialist's own
-    flagged month. One aggregate query (besides the caseload visibility rule's look-ups for the viewer)."""
+def todo_sums(user: Staff) -> Select | None:
+    """For supervision's to-do provider: last month's minutes (staff_id, peer, total) of the peer specialists whose
+    flag concerns ``user`` (themself, and the people below a supervisor), one row each, as a statement to join into
+    the provider's one SELECT; None when the person's roles have no role-fidelity lines (no query is needed)."""
     if not policy.can(user, "supervision.fidelity"):
-        return []
-    last = window(2)[0]
+        return None
     people = [Staff.id == user.id] if user.has_role(Role.PEER) else []
     if user.has_role(Role.SUPERVISOR):
         people.append(Staff.id.in_(todo.reports_of(user.id)))
     if not people:
-        return []
+        return None
+    last = window(2)[0]
     peers = select(Staff.id).where(or_(*people), Staff.status == StaffStatus.ACTIVE, _is_peer())
     peer = func.sum(case((ContactNote.direct.is_(True), ContactNote.minutes), else_=0))
-    setting = select(AgencySetting.value).where(AgencySetting.key == THRESHOLD_KEY).scalar_subquery()
-    rows = db.session.execute(
-        select(ContactNote.staff_id, func.coalesce(peer, 0), func.sum(ContactNote.minutes), setting)
+    return (
+        select(ContactNote.staff_id.label("staff_id"), func.coalesce(peer, 0).label("peer"),
+               func.sum(ContactNote.minutes).label("total"))
         .where(ContactNote.staff_id.in_(peers), ContactNote.happened_on >= last,
                ContactNote.happened_on <= month_end(last), _counted_notes(user))
         .group_by(ContactNote.staff_id)
-    ).all()
-    limit = _as_threshold(rows[0][3] if rows else None)
-    flagged = {staff_id for staff_id, peer_minutes, total, _setting in rows
+    )
+
+
+def saved_threshold() -> ScalarSelect[str]:
+    """The saved threshold as a scalar subquery (NULL when never saved), read in a provider's one SELECT and turned
+    into a percentage by ``todo_lines``."""
+    return select(AgencySetting.value).where(AgencySetting.key == THRESHOLD_KEY).scalar_subquery()
+
+
+def todo_lines(user: Staff, sums: list[tuple[int, int, int]], saved: str | None) -> list[todo.Item]:
+    """The home page's lines from ``todo_sums``' rows and ``saved_threshold``: a supervisor's peer specialists
+    flagged for last month, and a peer specialist's own flagged month."""
+    last = window(2)[0]
+    limit = _as_threshold(saved)
+    flagged = {staff_id for staff_id, peer_minutes, total in sums
                if Month(last, int(peer_minutes), int(total) - int(peer_minutes)).under(limit)}
     found: list[todo.Item] = []
     if user.id in flagged:

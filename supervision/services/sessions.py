@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ScalarSelect, and_, func, or_, select, update
 
 from core import audit, edits, timeutil
 from core.errors import InvalidInput, Refused
@@ -446,9 +446,9 @@ def waiting_for(staff_id: int) -> list[Meeting]:
     )
 
 
-def to_do_counts(staff_id: int, today: date) -> tuple[int, int]:
-    """For a home page's to-do list, in one query: how many session records wait for this person's sign-off, and
-    how many open action items for them are due by ``today``."""
+def to_do_subqueries(staff_id: int, today: date) -> tuple[ScalarSelect[int], ScalarSelect[int]]:
+    """The two counts of a home page's to-do list as scalar subqueries, for a provider's one SELECT: how many
+    session records wait for this person's sign-off, and how many open action items for them are due by ``today``."""
     answered = (
         select(SignOff.id)
         .where(SignOff.attendee_id == Attendee.id, SignOff.revision == Meeting.revision)
@@ -467,7 +467,12 @@ def to_do_counts(staff_id: int, today: date) -> tuple[int, int]:
         .where(ActionItem.supervisee_id == staff_id, ActionItem.closed_at.is_(None), ActionItem.due_on <= today)
         .scalar_subquery()
     )
-    found = db.session.execute(select(to_sign, due)).one()
+    return to_sign, due
+
+
+def to_do_counts(staff_id: int, today: date) -> tuple[int, int]:
+    """The two counts of ``to_do_subqueries`` in one query."""
+    found = db.session.execute(select(*to_do_subqueries(staff_id, today))).one()
     return int(found[0] or 0), int(found[1] or 0)
 
 

@@ -19,10 +19,10 @@ from tests.factories import assign, make_client, make_staff, make_team
 from tests.queries import counting_queries
 
 # The home page: one query for the session, the person and the menu; then its to-do list (core/todo.py), one query
-# per module with something for a peer specialist (caseload, readiness, hiring's interviews, training, supervision's
-# role fidelity, and its session records to sign and action items due), and, for caseload and supervision, each, the
-# caseload visibility rule's look-up of the person's reports (caseload.access.Viewer).
-HOME_QUERIES = 9
+# per module with something for a peer specialist (caseload, readiness, hiring's interviews, training, supervision:
+# its session records to sign, action items due and role fidelity in one), and, for caseload and supervision, each,
+# the caseload visibility rule's look-up of the person's reports (caseload.access.Viewer).
+HOME_QUERIES = 8
 # Query budgets of other signed-in pages with the data of ``supervised_peer``: they may go down, never up.
 PAGE_BUDGETS = {
     "/caseload/clients": 12,

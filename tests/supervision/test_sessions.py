@@ -206,3 +206,32 @@ def test_the_home_page_lists_records_to_sign_and_action_items_due(team, db, clie
     db.session.commit()
     assert fresh_queries_for(client, "/") == before
     assert "2 supervision records to read and sign off" in client.get("/").get_data(as_text=True)
+
+
+def test_supervisions_home_lines_come_from_one_select(team, db, app):
+    """Records to sign, items due and role fidelity's lines (the peer's own flagged month, the saved threshold) from
+    one SELECT, besides the caseload visibility rule's look-up; HR, with no role-fidelity lines, one SELECT too."""
+    from core import settings
+    from core.models import Role
+    from supervision.services import fidelity
+    from supervision.services import todo as supervision_todo
+    from tests import factories
+    from tests.queries import counting_queries
+
+    pat, quinn = team.peers
+    log_session(team.supervisor, [pat], held_on=date(2026, 5, 1),
+                items=[NewItem("Call the housing office", f"them:{pat.id}", date(2026, 6, 1))])
+    factories.make_note(pat, None, happened_on=date(2026, 5, 4), kind="clerical", minutes=40)
+    factories.make_note(quinn, None, happened_on=date(2026, 5, 4), kind="transport_only", minutes=40)
+    settings.put(fidelity.THRESHOLD_KEY, "70")
+    db.session.flush()
+    hr = factories.make_staff(Role.HR)
+    with app.test_request_context(), counting_queries() as statements:
+        lines = [line.words for line in supervision_todo.items(pat)]
+        supervisor_lines = [line.words for line in supervision_todo.items(team.supervisor)]
+        assert supervision_todo.items(hr) == []
+    assert lines == ["1 supervision action item due", "1 supervision record to read and sign off",
+                     "Your role fidelity: May 2026 was under 70% peer work"]
+    assert supervisor_lines == ["2 peer specialists flagged for role fidelity"]
+    selects = [s for s in statements if "supervision_" in s or "caseload_contact_note" in s]
+    assert len(selects) == 3, "\n\n".join(selects)
