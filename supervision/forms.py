@@ -119,6 +119,13 @@ class CloseItemForm(FlaskForm):
     note = text_line("How it was done (optional)", 500)
 
 
+class CloseItemsForm(FlaskForm):
+    """Closing several action items at once: the ticked items and each one's version are read from the request
+    (their names depend on the list shown); the one note is kept with each item closed."""
+
+    note = text_line("How they were done (optional, kept with each item)", 500)
+
+
 class TopicForm(FlaskForm):
     name = text_line("New topic", 80, required="Enter the topic's name.")
 

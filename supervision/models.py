@@ -12,7 +12,7 @@
 * ``supervision_signoff`` is one attendee's answer to one revision: signed off, or a comment when they disagree.
 * ``supervision_action_item`` is one thing to do, raised at a session for one supervisee, with its owner (the
   supervisee or the supervisor) and due date. It shows on every later session with that supervisee until closed;
-  who closed it and when is kept.
+  who closed it and when is kept. ``version`` is the optimistic-edit counter (closing several at once checks it).
 * ``supervision_topic`` is an agenda topic the agency added to the built-in list; ``supervision_requirement`` is
   how much supervision a month the agency expects (one row without a credential type: the agency's rule; a row per
   credential type that asks for something else).
@@ -183,9 +183,12 @@ class ActionItem(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_staff.id"))
     close_note: Mapped[str] = mapped_column(String(500), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
     owner: Mapped[Staff] = relationship(lazy="joined", innerjoin=True, foreign_keys=[owner_id])
     supervisee: Mapped[Staff] = relationship(lazy="joined", innerjoin=True, foreign_keys=[supervisee_id])
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Topic(db.Model):

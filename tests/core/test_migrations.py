@@ -261,7 +261,7 @@ def test_0019_adds_transport_only_and_clerical_and_the_downgrade_makes_them_admi
             "VALUES (1, 'a@example.org', 'A', '', 'active', 0, '2026-12-01 00:00:00', 1)"))
     insert(1, "administration")
     refused(9, "clerical")
-    flask_db(migration_app, "upgrade", "0019_note_kinds")
+    flask_db(migration_app, "upgrade", "0019_note_kinds_item_version")
     insert(2, "transport_only")
     insert(3, "clerical")
     refused(9, "chores")
