@@ -110,6 +110,10 @@ class PrivateForm(FlaskForm):
     version = VersionField()
 
 
+class DeleteForm(FlaskForm):
+    version = VersionField()
+
+
 class AnswerForm(FlaskForm):
     revision = VersionField()
     comment = text_area("What you disagree with", 2000)

@@ -61,6 +61,8 @@ def _may_close(user: Any, item: ActionItem) -> bool:
 RECORD_RULES: dict[tuple[type, str], RecordRule] = {
     (Meeting, "meeting.view"): _may_see_meeting,
     (Meeting, "meeting.edit"): _may_edit_meeting,
+    (Meeting, "meeting.delete"): _may_edit_meeting,  # and, in the service, only while nobody has answered it
+    (Meeting, "meeting.own_copy"): _may_edit_meeting,  # the supervisor's PDF copy
     (Attendee, "attendee.private"): _may_read_private,
     (Attendee, "attendee.answer"): _may_answer,
     (Staff, "supervision.prep"): _may_prepare,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 
 from sqlalchemy import ScalarSelect, and_, func, or_, select, update
+from sqlalchemy import delete as delete_statement
 
 from core import audit, edits, timeutil
 from core.errors import InvalidInput, Refused
@@ -345,6 +346,48 @@ def close_item(item: ActionItem, note: str, actor: Staff) -> None:
         detail=f"session {item.meeting_id}",
     )
     db.session.flush()
+
+
+def answered_by(meeting: Meeting) -> list[str]:
+    """The names of the attendees who signed off or answered any version of the record (locking their attendance
+    rows on PostgreSQL, so a sign-off cannot slip in while the record is being deleted)."""
+    return list(db.session.scalars(
+        select(Staff.name)
+        .join(Attendee, Attendee.staff_id == Staff.id)
+        .where(Attendee.meeting_id == meeting.id,
+               select(SignOff.id).where(SignOff.attendee_id == Attendee.id).exists())
+        .order_by(Staff.name)
+    ))
+
+
+def _lock_attendance(meeting: Meeting) -> None:
+    db.session.execute(select(Attendee.id).where(Attendee.meeting_id == meeting.id).with_for_update())
+
+
+def delete(meeting: Meeting, version: object, actor: Staff) -> None:
+    """Delete a session record nobody has answered yet (its attendance, private parts, versions and the action
+    items raised at it go with it), by the supervisor who led it. Refused once anyone signed off or disagreed:
+    then the record is kept as answered (change it instead; the history keeps every version). Audited with the
+    kind and the number of attendees, never the words."""
+    if actor.id != meeting.supervisor_id:
+        raise Refused("Only the supervisor who led the session deletes its record.")
+    edits.expect_version(meeting, version)
+    _lock_attendance(meeting)
+    answered = answered_by(meeting)
+    if answered:
+        raise Refused(f"{' and '.join(answered)} answered this record, so it is kept. Change it instead: "
+                      "the history keeps every version.")
+    audit.record(
+        "supervision.session_deleted",
+        actor=actor,
+        record_type="supervision_meeting",
+        record_id=meeting.id,
+        detail=f"{meeting.kind}, {len(meeting.attendees)} attendee(s)",
+    )
+    db.session.execute(delete_statement(ActionItem).where(ActionItem.meeting_id == meeting.id))
+    db.session.execute(delete_statement(Revision).where(Revision.meeting_id == meeting.id))
+    db.session.delete(meeting)  # its attendance rows (and private parts) go with it
+    edits.flush()
 
 
 # Reading ---------------------------------------------------------------------------------------------------------

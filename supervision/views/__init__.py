@@ -3,6 +3,6 @@
 """
 
 from supervision.blueprint import bp
-from supervision.views import compliance, fidelity, index, items, people, rules, sessions
+from supervision.views import compliance, fidelity, index, items, people, records, rules, sessions
 
-__all__ = ["bp", "compliance", "fidelity", "index", "items", "people", "rules", "sessions"]
+__all__ = ["bp", "compliance", "fidelity", "index", "items", "people", "records", "rules", "sessions"]

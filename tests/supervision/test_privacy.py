@@ -2,7 +2,8 @@
 written by the supervisor; it is read by that attendee and the supervisor only: never by the other attendee, the
 co-facilitator, a supervisor higher up, another supervisor, HR, the administrator or the privacy officer; never in
 the compliance view, its CSV, the hours pages, the prep sheet, the history, the audit screen or its export, and in
-no PDF but the attendee's own."""
+no PDF but the attendee's own and, for a one-to-one, the supervisor's own copy (tests/supervision/
+test_record_tools.py: a group's supervisor copy holds no private part)."""
 
 from __future__ import annotations
 

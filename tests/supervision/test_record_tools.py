@@ -130,3 +130,111 @@ def test_others_are_refused_the_list_and_the_close(client, db, team, open_items,
     assert hidden.status_code == missing.status_code == 403
     assert plain(hidden) == plain(missing)
     assert db.session.scalar(select(func.count()).select_from(ActionItem).where(ActionItem.closed_at.is_not(None))) == 0
+
+
+# Deleting a session record nobody has answered ------------------------------------------------------------------
+
+
+def test_the_supervisor_deletes_an_unanswered_record_after_a_confirmation(client, db, team):
+    from supervision.models import Attendee, Meeting, Revision
+
+    pat = team.peers[0]
+    meeting = log_session(team.supervisor, [pat], held_on=date(2026, 5, 1), notes="Logged by mistake",
+                          items=[NewItem("Call the housing office", f"them:{pat.id}", None)])
+    sessions.write_private(meeting, meeting.attendees[0], "Private words", 1, team.supervisor)
+    db.session.commit()
+    meeting_id, version = meeting.id, meeting.version
+    sign_in(client, team.supervisor)
+    assert "Delete the record" in client.get(f"/supervision/sessions/{meeting_id}").get_data(as_text=True)
+    page = client.get(f"/supervision/sessions/{meeting_id}/delete").get_data(as_text=True)
+    assert "What will be lost" in page
+    assert "The 1 action item raised at it" in page
+    assert client.post(f"/supervision/sessions/{meeting_id}/delete", data={"version": str(version - 1)}
+                       ).status_code == 409  # a page loaded before a change
+    response = client.post(f"/supervision/sessions/{meeting_id}/delete", data={"version": str(version)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    for model, column in ((Meeting, Meeting.id), (Attendee, Attendee.meeting_id), (ActionItem, ActionItem.meeting_id),
+                          (Revision, Revision.meeting_id)):
+        assert db.session.scalar(select(func.count()).select_from(model).where(column == meeting_id)) == 0
+    assert audited(db, "supervision.session_deleted") == [str(meeting_id)]
+    assert client.get(f"/supervision/sessions/{meeting_id}").status_code == 404
+
+
+@pytest.mark.parametrize("agrees", [True, False])
+def test_a_record_anyone_answered_is_never_deleted(client, db, team, agrees):
+    pat, quinn = team.peers
+    meeting = log_session(team.supervisor, [pat, quinn], held_on=date(2026, 5, 1))
+    sessions.answer(meeting, sessions.attendee_of(meeting, quinn.id), 1, agrees, "" if agrees else "Not so", quinn)
+    db.session.commit()
+    sign_in(client, team.supervisor)
+    assert "Delete the record" not in client.get(f"/supervision/sessions/{meeting.id}").get_data(as_text=True)
+    page = client.get(f"/supervision/sessions/{meeting.id}/delete").get_data(as_text=True)
+    assert "Peer 1 answered this record" in page
+    assert 'action="/supervision/sessions/' not in page  # no button
+    refused = client.post(f"/supervision/sessions/{meeting.id}/delete", data={"version": str(meeting.version)})
+    assert refused.status_code == 409
+    assert "Peer 1 answered this record, so it is kept." in refused.get_data(as_text=True)
+    assert db.session.get(type(meeting), meeting.id) is not None
+    assert audited(db, "supervision.session_deleted") == []
+
+
+# The supervisor's own PDF copy ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def made(monkeypatch) -> list[str]:
+    """The HTML of each PDF asked for; the PDF itself is not rendered (WeasyPrint takes a second; the attendee's
+    copy in test_privacy.py renders the same kind of template for real)."""
+    from core import pdf
+
+    kept: list[str] = []
+
+    def keep(html: str, **kwargs: object) -> bytes:
+        kept.append(html)
+        return b"%PDF-1.4\n%stub\n"
+
+    monkeypatch.setattr(pdf, "render_pdf", keep)
+    return kept
+
+
+def test_the_supervisors_copy_of_a_one_to_one_holds_the_private_part(client, db, team, made):
+    pat = team.peers[0]
+    meeting = log_session(team.supervisor, [pat], held_on=date(2026, 5, 1), notes="Shared words")
+    sessions.write_private(meeting, meeting.attendees[0], "ONE-TO-ONE-PRIVATE", 1, team.supervisor)
+    db.session.commit()
+    sign_in(client, team.supervisor)
+    session_page = client.get(f"/supervision/sessions/{meeting.id}").get_data(as_text=True)
+    assert f"/supervision/sessions/{meeting.id}/supervisor-copy.pdf" in session_page
+    response = client.get(f"/supervision/sessions/{meeting.id}/supervisor-copy.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "Shared words" in made[-1]
+    assert "ONE-TO-ONE-PRIVATE" in made[-1]
+    assert "Peer 0: not signed off yet." in made[-1]
+    assert audited(db, "supervision.supervisor_pdf_read") == [str(meeting.id)]
+    sign_in(client, pat)  # the attendee has their own copy; the supervisor's is not offered to them
+    assert "supervisor-copy.pdf" not in client.get(f"/supervision/sessions/{meeting.id}").get_data(as_text=True)
+
+
+def test_the_supervisors_copy_of_a_group_leaves_the_private_parts_out_and_nobody_else_gets_it(client, db, team,
+                                                                                             made):
+    pat, quinn = team.peers
+    co = factories.make_staff(Role.SUPERVISOR, name="Co Facilitator")
+    meeting = log_session(team.supervisor, [pat, quinn], held_on=date(2026, 5, 1), co_facilitator=co)
+    for attendee in meeting.attendees:
+        sessions.write_private(meeting, attendee, f"GROUP-PRIVATE-{attendee.staff_id}", 1, team.supervisor)
+    db.session.commit()
+    url = f"/supervision/sessions/{meeting.id}/supervisor-copy.pdf"
+    sign_in(client, team.supervisor)
+    assert client.get(url).status_code == 200
+    assert "GROUP-PRIVATE" not in made[-1]
+    missing = f"/supervision/sessions/{MISSING}/supervisor-copy.pdf"
+    for person in (co, factories.make_staff(Role.SUPERVISOR, Role.PEER)):  # the co-facilitator, another supervisor
+        sign_in(client, person)
+        assert client.get(url).status_code == client.get(missing).status_code == 404
+        assert client.get(f"/supervision/sessions/{meeting.id}/delete").status_code == 404
+    for person in (pat, *(factories.make_staff(role) for role in (Role.HR, Role.ADMIN, Role.PRIVACY))):
+        sign_in(client, person)  # an attendee and the agency's keepers: refused at the door, whatever the number
+        assert client.get(url).status_code == client.get(missing).status_code == 403
+    assert len(made) == 1
