@@ -63,6 +63,9 @@ def test_the_supervisor_closes_several_items_at_once_each_audited(client, db, te
     page = client.get("/supervision/actions").get_data(as_text=True)
     for item in open_items:
         assert f'name="version-{item.id}" value="1"' in page
+    # soonest due first, an item with no date last
+    assert page.index("Call the housing office") < page.index("Update the resource list") < page.index(
+        "Find a WRAP course")
     assert "Find a WRAP course" in page
     assert "Peer 1" in page
     response = client.post("/supervision/actions/close", data=ticked(housing, resources, note="Done at the team day"))
@@ -97,6 +100,20 @@ def test_nothing_is_closed_when_one_ticked_item_is_stale(client, db, team, open_
     assert client.post("/supervision/actions/close", data={**ticked(course), f"version-{course.id}": "1"}
                        ).status_code == 409
     assert client.post("/supervision/actions/close", data=ticked(course)).status_code == 302
+
+
+def test_the_list_keeps_its_queries_as_items_grow(client, db, team, open_items):
+    from core.models import Staff
+    from tests.queries import fresh_queries_for
+
+    supervisor_id, pat_id = team.supervisor.id, team.peers[0].id
+    sign_in(client, team.supervisor)
+    few = fresh_queries_for(client, "/supervision/actions")
+    supervisor, pat = db.session.get(Staff, supervisor_id), db.session.get(Staff, pat_id)
+    log_session(supervisor, [pat], held_on=date(2026, 5, 3),
+                items=[NewItem(f"More {n}", f"them:{pat.id}", None) for n in range(3)])
+    db.session.commit()
+    assert fresh_queries_for(client, "/supervision/actions") == few
 
 
 def test_closing_none_says_so(client, team, open_items):
