@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --d
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test test-all setup deps system-run system-test assets db lint pg-up clean
+.PHONY: run test test-all setup deps system-run system-test assets db lint bandit pg-up clean
 
 run: setup db
 	@echo
@@ -63,6 +63,7 @@ SQL_PATHS := test-artifacts/sql-paths
 
 test-all: setup system-test
 	@$(VENV)/bin/ruff check --quiet .
+	@$(MAKE) --no-print-directory bandit
 	@echo "== Test suite on SQLite =="
 	@rm -rf $(SQL_PATHS)
 	@PEERWORKS_SQL_RECORD=$(SQL_PATHS) $(PYTEST)
@@ -86,6 +87,15 @@ pg-up:
 
 lint:
 	$(VENV)/bin/ruff check .
+	@$(MAKE) --no-print-directory bandit
+
+# bandit over the app's packages (what it leaves out, and why: [tool.bandit] in pyproject.toml): no finding of
+# medium or high severity; its time is printed so it stays quick.
+bandit:
+	@start=$${EPOCHREALTIME/./}; $(VENV)/bin/bandit -c pyproject.toml -r . --severity-level medium --quiet; \
+	  status=$$?; ms=$$(( ($${EPOCHREALTIME/./} - start) / 1000 )); \
+	  echo "== bandit: $$( ((status)) && echo 'findings above' || echo '0 medium or high findings') in $$((ms / 1000)).$$(printf '%03d' $$((ms % 1000))) s =="; \
+	  exit $$status
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache
