@@ -1,15 +1,16 @@
-"""Command-line tools: `flask --app wsgi create-admin | seed-demo | audit verify | send-mail`."""
+"""Command-line tools: `flask --app wsgi create-admin | seed-demo | audit verify | send-mail | backup | restore`."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core import audit, passwords
+from core import audit, backup, passwords
 from core.extensions import db
 from core.models import Role, Staff, StaffStatus
 
@@ -19,6 +20,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_mail)
     app.cli.add_command(audit_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("create-admin")
@@ -79,13 +82,64 @@ audit_group = AppGroup("audit", help="The audit log.")
 @audit_group.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; name the first bad entry and exit 1 if anything was changed."""
-    verdict = audit.verify()
+    if not _report(audit.verify()):
+        sys.exit(1)
+
+
+def _report(verdict: audit.Verdict) -> bool:
     if verdict.ok:
         click.echo(f"The audit log is intact: {verdict.checked} entries checked.")
-        return
+        return True
     click.echo(
         f"The audit log was tampered with at entry {verdict.bad_id}: {verdict.reason}. "
         f"{verdict.checked} entries before it are intact.",
         err=True,
     )
-    sys.exit(1)
+    return False
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+def backup_command(file: Path) -> None:
+    """Back the whole database up into FILE (replaced if there), safe while the app serves.
+
+    SQLite: SQLite's online-backup API. PostgreSQL: pg_dump --format=custom (the client tools of the server's
+    version). The file holds personal data: it is made readable by its owner only; keep it as safe as the database.
+    """
+    try:
+        made = backup.make(file)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backed up {backup.described()} into {made.path} ({made.size:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data, without asking.")
+def restore_command(file: Path, force: bool) -> None:
+    """Replace the database with the backup in FILE, then verify the audit log.
+
+    Stop the app first. A database that already holds data is replaced only with --force (or, on a terminal, when
+    you say yes). The backup must be of the same kind of database (SQLite or PostgreSQL) and no newer than this
+    version of PeerWorks.
+    """
+    confirm = (lambda question: click.confirm(question, default=False)) if _on_terminal() else None
+    try:
+        restored = backup.restore(file, force=force, confirm=confirm)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {backup.described()} from {restored.path} (database revision {restored.revision}).")
+    if restored.older:
+        click.echo(
+            f"This backup was made by an older version of PeerWorks (revision {restored.revision}; this code "
+            f"expects {restored.expected}). Run `flask --app wsgi db upgrade` now, before starting the app."
+        )
+    if restored.verdict is None:
+        click.echo("Then run `flask --app wsgi audit verify` to check the audit log.")
+        return
+    if not _report(restored.verdict):
+        sys.exit(1)
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
