@@ -1,19 +1,41 @@
-"""core.pdf: a real PDF comes out, and the URL fetcher reads the app's own static files and nothing else."""
+"""core.pdf: a real PDF comes out, and the URL fetcher reads the app's own static files and nothing else; every PDF
+the app makes, given a page that refers to every kind of address, fetches nothing beyond the static folder and opens
+no connection."""
 
 from __future__ import annotations
 
 import base64
 import http.server
+import io
 import logging
+import os
+import re
+import socket
 import subprocess
+import sys
+import sysconfig
 import threading
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from flask import render_template_string
+from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from core.extensions import db
+from core.models import Role
 from core.pdf import MAX_INLINE_IMAGE, StaticOnlyFetcher, render_pdf
+from tests import factories
+from tests.hiring.helpers import draft, make_hr, published
+from tests.readiness.helpers import make_campaign, make_instrument
+from tests.supervision.helpers import log_session
+from tests.supervision.helpers import make_team as supervision_team
+from tests.training.helpers import approved, certify, make_credential
+from training.models import Cycle
 
 BASE = "http://peerworks.test/"
 # A 1x1 transparent PNG.
@@ -208,3 +230,211 @@ def test_fonts_and_the_print_layout_are_reused_between_renders(app, tmp_path):
         text = pdf_text(data, tmp_path)
         assert "Page 1 of 1" in text  # the footer from print.css
         assert "Private. Keep this somewhere safe." in text  # the footer note from the template
+
+
+# --- Every PDF the app makes, with a page full of references: nothing fetched beyond the static folder ------------
+
+
+def sign_in(client, person) -> None:
+    token = factories.start_session(person)
+    with client.session_transaction() as session:
+        session["_user_id"] = token
+
+
+def public_posting(client) -> str:
+    return f"/careers/{published().id}.pdf"
+
+
+def draft_posting(client) -> str:
+    hr = make_hr()
+    sign_in(client, hr)
+    return f"/hiring/postings/{draft(hr).id}/draft.pdf"
+
+
+def readiness_results(client) -> str:
+    sign_in(client, factories.make_staff(Role.HR))
+    return f"/readiness/campaigns/{make_campaign(make_instrument(), closed=True).id}/results.pdf"
+
+
+def recovery_plan(client) -> str:
+    peer = factories.make_staff(Role.PEER)
+    person = factories.make_client()
+    factories.assign(person, peer)
+    factories.make_plan(person, peer, goals=["My own apartment"])
+    sign_in(client, peer)
+    return f"/caseload/clients/{person.id}/plan.pdf"
+
+
+def supervision_record(client) -> str:
+    team = supervision_team(1)
+    meeting = log_session(team.supervisor, team.peers)
+    sign_in(client, team.peers[0])  # an attendee's own copy
+    return f"/supervision/sessions/{meeting.id}/record.pdf"
+
+
+def audit_pack(kind: str) -> Callable[[FlaskClient], str]:
+    def make(client) -> str:
+        peer = factories.make_staff(Role.PEER)
+        found = certify(peer, make_credential(hours=12), date(2025, 1, 1), date(2026, 12, 31))
+        approved(found, peer, title="Ethics", taken_on=date(2025, 3, 1), quarter_hours=12)
+        sign_in(client, peer)
+        cycle = db.session.scalar(select(Cycle).where(Cycle.certification_id == found.id))
+        return f"/training/cycles/{cycle.id}/audit-pack.{kind}"
+
+    return make
+
+
+# Each route that answers with a PDF (or a ZIP holding one): how to make its records and whom to sign in.
+EVERY_PDF: dict[str, Callable[[FlaskClient], str]] = {
+    "careers.posting_pdf": public_posting,
+    "hiring.posting_pdf": draft_posting,
+    "readiness.results_pdf": readiness_results,
+    "caseload.plan_pdf": recovery_plan,
+    "supervision.session_pdf": supervision_record,
+    "training.audit_pack_pdf": audit_pack("pdf"),
+    "training.audit_pack_zip": audit_pack("zip"),
+}
+
+
+def hostile(address: str, outside: Path) -> tuple[str, str]:
+    """A head and a body referring to every kind of address WeasyPrint would load: a web server on this machine,
+    the internet, files outside static (absolute, relative, climbing out), data: URLs that are not small images,
+    attachments, fonts, imports and backgrounds."""
+    secret = outside.as_uri()
+    urls = [
+        f"{address}/leak.css", "https://example.org/leak.css", "http://169.254.169.254/latest/meta-data/",
+        secret, "file:///etc/passwd", "data:text/css,body{color:red}", "leak.css", "../core/config.py",
+        "/static/../core/config.py", "//example.org/leak.css",
+    ]
+    head = "".join(f'<link rel="stylesheet" href="{url}"><link rel="attachment" href="{url}">' for url in urls)
+    head += "<style>" + "".join(f'@import url("{url}");' for url in urls)
+    head += f'@font-face {{ font-family: Leak; src: url("{address}/font.woff"); }} p {{ font-family: Leak; }}'
+    head += f'body {{ background-image: url("{address}/background.png"); }}</style>'
+    body = "".join(
+        f'<img src="{url}" alt=""><object data="{url}"></object><a rel="attachment" href="{url}">a</a>' for url in urls
+    )
+    return head, body
+
+
+class Watch:
+    """While on: every file Python opens, every name looked up and every connection tried (a Python audit hook, for
+    the whole process; it only records while on), and every render made through core.pdf."""
+
+    on = False
+    opened: ClassVar[list[str]] = []
+    network: ClassVar[list[str]] = []
+    hooked = False
+
+    @classmethod
+    def hook(cls, event: str, args: tuple) -> None:
+        if not cls.on:
+            return
+        if event == "open" and isinstance(args[0], str | bytes | os.PathLike):
+            cls.opened.append(os.fsdecode(args[0]))
+        elif event.startswith(("socket.", "subprocess.", "os.system", "urllib.")):
+            cls.network.append(f"{event} {args!r:.120}")
+
+
+def allowed_file(path: str, static: Path) -> bool:
+    """The static folder, or the installed libraries' and Python's own files (WeasyPrint reading itself)."""
+    where = Path(path).resolve()
+    roots = [static, *(Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "purelib", "platlib"))]
+    return any(where.is_relative_to(root) for root in roots)
+
+
+@pytest.fixture
+def watched(app, monkeypatch, tmp_path, web_server):
+    """Every render through core.pdf gets the hostile references injected into its page, and is watched."""
+    from core import pdf
+
+    if not Watch.hooked:
+        sys.addaudithook(Watch.hook)
+        Watch.hooked = True
+    address, requests = web_server
+    outside = tmp_path / "secret.css"
+    outside.write_text('body::before { content: "LEAKED-FILE"; }')
+    head, body = hostile(address, outside)
+    renders: list[str] = []
+    strays: list[str] = []  # files outside static opened, connections tried
+    real = pdf.render_pdf
+
+    def render(html: str, **kwargs: object) -> bytes:
+        assert "</head>" in html
+        assert "</body>" in html
+        page = html.replace("</head>", head + "</head>", 1).replace("</body>", body + "</body>", 1)
+        Watch.opened.clear()
+        Watch.network.clear()
+        Watch.on = True
+        try:
+            made = real(page, **kwargs)
+        finally:
+            Watch.on = False
+        renders.append(html)
+        static = Path(app.static_folder).resolve()
+        strays.extend(f"opened {path}" for path in Watch.opened if not allowed_file(path, static))
+        strays.extend(Watch.network)
+        return made
+
+    def refuse(self, *args: object) -> None:
+        strays.append(f"socket connect {args!r}")
+        raise OSError("no connections while making a PDF")
+
+    asked: list[tuple[str, bool]] = []
+    fetch = StaticOnlyFetcher.fetch
+
+    def fetch_noted(self, url: str, headers: object = None):
+        try:
+            response = fetch(self, url, headers)
+        except ValueError:
+            asked.append((url, False))
+            raise
+        asked.append((url, True))
+        return response
+
+    monkeypatch.setattr(StaticOnlyFetcher, "fetch", fetch_noted)
+    monkeypatch.setattr(pdf, "render_pdf", render)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    return renders, strays, requests, asked
+
+
+def test_every_pdf_route_is_in_the_walk_below(app):
+    answers_a_pdf = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.endswith((".pdf", ".zip"))}
+    assert answers_a_pdf == set(EVERY_PDF), "a new PDF: add it to EVERY_PDF with its records"
+
+
+def test_only_core_pdf_uses_weasyprint():
+    """Every PDF goes through core.pdf.render_pdf and its fetcher: no other file of the app imports WeasyPrint."""
+    root = Path(__file__).resolve().parents[2]
+    packages = [folder for folder in root.iterdir() if (folder / "__init__.py").exists() and folder.name != "tests"]
+    imports = re.compile(r"^\s*(from|import)\s+weasyprint\b|import_module\(\s*[\"']weasyprint", re.MULTILINE)
+    users = [
+        path.relative_to(root).as_posix()
+        for path in [root / "wsgi.py", *(path for package in packages for path in package.rglob("*.py"))]
+        if imports.search(path.read_text(encoding="utf-8"))
+    ]
+    assert users == ["core/pdf.py"]
+
+
+@pytest.mark.parametrize("endpoint", sorted(EVERY_PDF))
+def test_every_pdf_the_app_makes_fetches_nothing_outside_static(app, db, client, frozen_time, watched, endpoint):
+    renders, strays, requests, asked = watched
+    frozen_time.at("2026-03-20 12:00")
+    url = EVERY_PDF[endpoint](client)
+    db.session.commit()
+    response = client.get(url)
+    assert strays == []
+    assert response.status_code == 200, url
+    assert len(renders) == 1, "the PDF was not made through core.pdf.render_pdf"
+    assert requests == []
+    for reference in ("leak.css", "169.254.169.254", "secret.css", "/etc/passwd", "core/config.py", "font.woff"):
+        assert any(reference in url for url, _ in asked), f"{reference} was never even asked for"
+    served = {url for url, given in asked if given}
+    assert served <= {f"{BASE}static/css/print.css", "http://localhost/static/css/print.css"} | {
+        url for url in served if url.startswith("data:image/")
+    }
+    data = response.data if url.endswith(".pdf") else zipfile.ZipFile(io.BytesIO(response.data)).read(
+        next(name for name in zipfile.ZipFile(io.BytesIO(response.data)).namelist() if name.endswith(".pdf"))
+    )
+    assert data.startswith(b"%PDF-")
+    assert b"LEAKED" not in data
