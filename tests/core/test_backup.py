@@ -181,6 +181,19 @@ def test_a_backup_restores_into_an_empty_database_with_the_same_rows_and_a_chain
     with restore_target.app_context():
         assert chain()[:-1] == entries
         assert audit.verify().ok
+        before = row_counts()
+
+    # A backup whose end is lost (a disk that filled up, a copy stopped half way) is refused and changes nothing,
+    # even forced: the file is read and checked before the database is touched.
+    cut = tmp_path / "cut.backup"
+    whole = file.read_bytes()
+    cut.write_bytes(whole[: len(whole) * 95 // 100] + bytes(len(whole) - len(whole) * 95 // 100))
+    failed = invoke(restore_target, "restore", "--force", str(cut))
+    assert failed.exit_code == 1
+    assert "Nothing was changed" in failed.output
+    with restore_target.app_context():
+        assert row_counts() == before
+        assert audit.verify().ok
 
 
 def not_a_backup(tmp_path: Path, case: str) -> Path:
