@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     import supervision
     import training
     from core import admin
+    from core.accounts.two_factor_views import bp as two_factor_bp
     from core.accounts.views import bp as accounts_bp
     from core.auditlog.views import bp as audit_bp
     from core.files_view import bp as files_bp
@@ -117,7 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from core.home import register as register_home
     from core.notifications_view import bp as notifications_bp
 
-    for blueprint in (home_bp, accounts_bp, audit_bp, notifications_bp, files_bp):
+    for blueprint in (home_bp, accounts_bp, two_factor_bp, audit_bp, notifications_bp, files_bp):
         app.register_blueprint(blueprint)
     admin.register(app)
     register_home(app)

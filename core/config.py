@@ -91,6 +91,9 @@ DEFAULTS: dict[str, object] = {
     "WARNING_BEFORE": timedelta(seconds=90),
     "FAILED_SIGNIN_LIMIT": 5,
     "LOCKOUT": timedelta(minutes=15),
+    # How long a right password waits for its second step (a code, or setting up a second factor) before the person
+    # must sign in again (core/accounts/second_step.py).
+    "SECOND_STEP_TIMEOUT": timedelta(minutes=10),
     "INVITE_MAX_AGE": timedelta(days=7),
     "PAGE_SIZE": 25,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,

@@ -184,6 +184,34 @@ class AuthSession(db.Model):
     staff: Mapped[Staff] = relationship(lazy="joined")
 
 
+class TwoFactor(db.Model):
+    """A person's second factor for signing in: a TOTP secret (RFC 6238), kept encrypted (core.two_factor).
+
+    A row is written only once a code confirms the secret (``confirmed_at``; while the person sets it up, the secret
+    rides in their session cookie, encrypted). ``last_step`` is the last 30-second time step a code was accepted
+    for: a code is never accepted twice."""
+
+    __tablename__ = "core_two_factor"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(255))  # encrypted (Fernet); never shown again once confirmed
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecoveryCode(db.Model):
+    """One of a person's ten one-time recovery codes, kept as a keyed hash (core.two_factor)."""
+
+    __tablename__ = "core_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("core_staff.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class OutboxEmail(db.Model):
     """Email waiting to be sent by `flask send-mail`, so sending never blocks a request."""
 

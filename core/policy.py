@@ -35,6 +35,8 @@ PUBLIC = "public"
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "home.view": ANY_STAFF,
     "account.own": ANY_STAFF,
+    # One's own second factor (core/two_factor.py): anyone may set one up; the agency may require it of some roles.
+    "account.two_factor": ANY_STAFF,
     "admin.staff": frozenset({Role.ADMIN}),
     "admin.teams": frozenset({Role.ADMIN}),
     "admin.outbox": frozenset({Role.ADMIN}),

@@ -40,6 +40,9 @@ DEFAULTS = {
     # Supervision: a peer specialist's month is flagged for role fidelity when less than this percentage of the time
     # they recorded was direct peer work (seed 004: the benefit is lost when peers do "left-over tasks").
     "supervision_fidelity_threshold": "60",
+    # "yes" when administrators, HR, privacy officers and supervisors must sign in with a second factor (a code from
+    # an authenticator app; core/two_factor.py). Off by default, so the demo accounts sign in with the password only.
+    "two_factor_required": "no",
 }
 
 

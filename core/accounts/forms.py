@@ -1,6 +1,6 @@
 from typing import Any
 
-from wtforms import EmailField, Field, PasswordField, ValidationError
+from wtforms import EmailField, Field, PasswordField, StringField, ValidationError
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.forms import FlaskForm, NewPassword, strip
@@ -54,3 +54,29 @@ class ChangePasswordForm(FlaskForm, NewPasswordMixin):
 
 class SetPasswordForm(FlaskForm, NewPasswordMixin):
     pass
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code from an authenticator app. Never filled back in after a wrong try."""
+
+    code = StringField(
+        "6-digit code",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter the 6-digit code your authenticator app shows."),
+            Length(max=20, message="The code is 6 digits."),
+        ],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"},
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        filters=[strip],
+        validators=[
+            DataRequired("Enter one of your recovery codes, for example abcd-efgh-jkmn."),
+            Length(max=40, message="A recovery code is 12 letters and numbers."),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"},
+    )

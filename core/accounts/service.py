@@ -9,7 +9,7 @@ from datetime import timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from core import audit, passwords, sessions
+from core import audit, passwords, sessions, two_factor
 from core.extensions import db
 from core.models import Staff, StaffStatus
 from core.timeutil import utcnow
@@ -20,10 +20,22 @@ WRONG_DETAILS = (
 )
 
 
+WRONG_CODE = (
+    "That code did not work. Type the 6 digits your app shows now; a code works only once. "
+    "After 5 wrong tries the account is locked for 15 minutes."
+)
+WRONG_RECOVERY_CODE = (
+    "That recovery code did not work. Check it against your list; each code works only once. "
+    "After 5 wrong tries the account is locked for 15 minutes."
+)
+
+
 @dataclass(frozen=True)
 class SignInResult:
     staff: Staff | None
     message: str = ""
+    # two_factor.CODE or two_factor.ENROL when the password was right and a second step must follow; no session yet
+    second_step: str | None = None
 
 
 def find_by_email(email: str) -> Staff | None:
@@ -52,13 +64,62 @@ def sign_in(email: str, password: str, *, failure_limit: int, lockout: timedelta
         audit.record("signin.failed", actor_id=staff.id, record_type="staff", record_id=staff.id,
                      outcome=audit.DENIED, detail=reason)
         return SignInResult(None, WRONG_DETAILS)
-    staff.failed_signins = 0
-    staff.locked_until = None
     if staff.password_hash and passwords.needs_rehash(staff.password_hash):
         staff.password_hash = passwords.hash_password(password)
+    step = two_factor.second_step(staff)
+    if step is not None:
+        # The wrong-try count is not cleared yet: wrong codes after a right password add to it, so typing the
+        # password again does not buy more guesses at the code.
+        audit.record("signin.password_accepted", actor=staff, record_type="staff", record_id=staff.id,
+                     detail="code asked" if step == two_factor.CODE else "set-up of a second factor asked")
+        return SignInResult(staff, second_step=step)
+    return finish_sign_in(staff)
+
+
+def finish_sign_in(staff: Staff, *, detail: str = "") -> SignInResult:
+    staff.failed_signins = 0
+    staff.locked_until = None
     sessions.start(staff)
-    audit.record("signin.succeeded", actor=staff, record_type="staff", record_id=staff.id)
+    audit.record("signin.succeeded", actor=staff, record_type="staff", record_id=staff.id, detail=detail)
     return SignInResult(staff)
+
+
+def can_take_second_step(staff: Staff) -> bool:
+    now = utcnow()
+    return staff.status == StaffStatus.ACTIVE and (staff.locked_until is None or staff.locked_until <= now)
+
+
+def sign_in_with_code(
+    staff: Staff, code: str, *, recovery: bool, failure_limit: int, lockout: timedelta
+) -> SignInResult:
+    """The second step: a code from the person's app, or one of their recovery codes. A wrong one counts as a wrong
+    try, like a wrong password (audited, never the code)."""
+    message = WRONG_RECOVERY_CODE if recovery else WRONG_CODE
+    if not can_take_second_step(staff):
+        audit.record("signin.failed", actor=staff, record_type="staff", record_id=staff.id,
+                     outcome=audit.DENIED, detail="account locked" if staff.is_active else f"account {staff.status}")
+        return SignInResult(None, message)
+    ok = two_factor.use_recovery_code(staff, code) if recovery else two_factor.check_code(staff, code)
+    if not ok:
+        staff.failed_signins += 1
+        if staff.failed_signins >= failure_limit:
+            staff.locked_until = utcnow() + lockout
+            staff.failed_signins = 0
+            audit.record("signin.failed", actor=staff, record_type="staff", record_id=staff.id,
+                         outcome=audit.DENIED, detail="wrong codes; locked")
+        return SignInResult(None, message)
+    return finish_sign_in(staff, detail="with a recovery code" if recovery else "with a code")
+
+
+def enrol_at_sign_in(staff: Staff, carried: str | None, code: str) -> tuple[SignInResult, list[str]]:
+    """The agency requires a second factor and the person just set one up: the code from their app confirms it and
+    signs them in. Returns their new recovery codes (to show once)."""
+    if not can_take_second_step(staff):
+        return SignInResult(None, "Your account is locked or not active. Sign in again later."), []
+    codes = two_factor.confirm(staff, carried, code)
+    if codes is None:
+        return SignInResult(None, WRONG_CODE), []
+    return finish_sign_in(staff, detail="second factor set up"), codes
 
 
 def sign_out(staff: Staff) -> None:
@@ -96,13 +157,13 @@ def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="peerworks.invite")
 
 
-def _fingerprint(staff: Staff) -> str:
+def fingerprint(staff: Staff) -> str:
     """Changes once the invitation is used, so a link works only once."""
     return hashlib.sha256(f"{staff.status}:{staff.password_hash or ''}".encode()).hexdigest()[:16]
 
 
 def invitation_token(staff: Staff, secret: str) -> str:
-    return _serializer(secret).dumps({"staff": staff.id, "fp": _fingerprint(staff)})
+    return _serializer(secret).dumps({"staff": staff.id, "fp": fingerprint(staff)})
 
 
 def staff_for_invitation(token: str, secret: str, max_age: timedelta) -> tuple[Staff | None, str]:
@@ -114,13 +175,18 @@ def staff_for_invitation(token: str, secret: str, max_age: timedelta) -> tuple[S
     except BadSignature:
         return None, "This invitation link is not valid. Check that you copied the whole link."
     staff = db.session.get(Staff, data.get("staff")) if isinstance(data, dict) else None
-    if staff is None or staff.status != StaffStatus.INVITED or data.get("fp") != _fingerprint(staff):
+    if staff is None or staff.status != StaffStatus.INVITED or data.get("fp") != fingerprint(staff):
         return None, "This invitation was already used or withdrawn. Sign in, or ask your administrator."
     return staff, ""
 
 
-def accept_invitation(staff: Staff, password: str) -> None:
+def accept_invitation(staff: Staff, password: str) -> str | None:
+    """Set the password and sign in, unless the agency requires a second factor of this person: then it returns
+    two_factor.ENROL and no session starts until they set one up."""
     staff.password_hash = passwords.hash_password(password)
     staff.status = StaffStatus.ACTIVE
     audit.record("invitation.accepted", actor=staff, record_type="staff", record_id=staff.id)
-    sessions.start(staff)
+    step = two_factor.second_step(staff)
+    if step is None:
+        sessions.start(staff)
+    return step

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from core import audit, sessions
-from core.accounts import service
+from core import sessions, two_factor
+from core.accounts import second_step, service
 from core.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from core.csrf import back_to_form
-from core.extensions import csrf, db, limiter, login_manager
-from core.models import Staff
+from core.extensions import csrf, db, login_manager
 from core.navigation import session_deadlines
 from core.policy import public, requires
 
@@ -71,16 +70,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
-def _signed_in(staff: Staff) -> None:
-    """Start a signed-in session, with a new CSRF token: a token from before sign-in (which someone else could
-    have seen on a shared computer) is not valid afterwards."""
-    session.pop("csrf_token", None)
-    login_user(staff)
-
-
-def _login_breach(_limit: Any) -> None:
-    audit.record("signin.throttled", outcome=audit.DENIED, detail="too many tries from this address")
-    db.session.commit()
+_signed_in = second_step.signed_in
+SECOND_STEP_PAGES = {two_factor.CODE: "two_factor.code", two_factor.ENROL: "two_factor.enrol_at_sign_in"}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,7 +79,7 @@ def _login_breach(_limit: Any) -> None:
 # The form checks its own CSRF token (SignInForm is a FlaskForm), so a stale token shows the form again with the
 # email kept and a plain message, instead of the generic error page.
 @csrf.exempt
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], on_breach=_login_breach)
+@second_step.SIGNIN_LIMIT
 def login() -> Response | str:
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("home.index"))
@@ -104,6 +95,9 @@ def login() -> Response | str:
             lockout=current_app.config["LOCKOUT"],
         )
         db.session.commit()
+        if result.staff is not None and result.second_step is not None:
+            second_step.begin(result.staff, result.second_step, _safe_next(request.args.get("next")))
+            return redirect(url_for(SECOND_STEP_PAGES[result.second_step]))
         if result.staff is not None:
             _signed_in(result.staff)
             return redirect(_safe_next(request.args.get("next")))
@@ -169,8 +163,12 @@ def accept_invite(token: str) -> Response | str:
     form = SetPasswordForm()
     form.account_email = staff.email
     if form.validate_on_submit():
-        service.accept_invitation(staff, form.new_password.data)
+        step = service.accept_invitation(staff, form.new_password.data)
         db.session.commit()
+        if step is not None:
+            second_step.begin(staff, step, url_for("home.index"))
+            flash(f"Welcome to PeerWorks, {staff.name}. Your password is set. One more step:", "success")
+            return redirect(url_for(SECOND_STEP_PAGES[step]))
         _signed_in(staff)
         flash(f"Welcome to PeerWorks, {staff.name}. Your password is set.", "success")
         return redirect(url_for("home.index"))

@@ -195,4 +195,10 @@ class AgencySettingsForm(FlaskForm):
     )
     hiring_retention_months = StringField("Months to keep a closed posting's candidates", filters=[strip],
                                           validators=[Optional(), Length(max=5, message="Use at most 3 digits.")])
+    two_factor_required = RadioField(
+        "Two-factor sign-in for administrators, HR, privacy officers and supervisors",
+        choices=options([("yes", "Required: they set it up at their next sign-in and use a code every time"),
+                         ("no", "Not required: each person may turn it on for themselves")]),
+        validators=[Optional()],
+    )
     version = VersionField()

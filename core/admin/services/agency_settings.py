@@ -1,7 +1,8 @@
 """The agency's own settings on the administrator's settings page: its time zone, its name and address (the
 employer and the place of work on public job postings), the living wage for its county (job postings are
-checked against it) and its hiring rules (a peer specialist on every interview panel; how many months a closed
-posting's candidates are kept).
+checked against it), its hiring rules (a peer specialist on every interview panel; how many months a closed
+posting's candidates are kept) and whether administrators, HR, privacy officers and supervisors must use
+two-factor sign-in.
 
 The page saves through ``core.settings.put_all`` with the snapshot of the values it showed, so a second tab or a
 co-worker's save in between is refused instead of overwritten. A changed time zone is audited and tells every
@@ -19,8 +20,9 @@ from core.models import Staff
 ADDRESS_KEYS = ("agency_name", "agency_street", "agency_city", "agency_region", "agency_postal_code")
 WAGE_KEYS = ("living_wage_hourly", "living_wage_area")
 HIRING_KEYS = ("hiring_panel_needs_peer", "hiring_retention_months")
+SECURITY_KEYS = ("two_factor_required",)
 RETENTION_MONTHS = (1, 120)
-KEYS = (timeutil.SETTING, *ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS)
+KEYS = (timeutil.SETTING, *ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS, *SECURITY_KEYS)
 YES_NO = ("yes", "no")
 
 UNKNOWN_ZONE = (
@@ -44,12 +46,13 @@ class AgencySettings:
     living_wage_area: str | None = None
     hiring_panel_needs_peer: str | None = None
     hiring_retention_months: str | None = None
+    two_factor_required: str | None = None
 
 
 def current() -> AgencySettings:
     """What the page shows: the saved values, and the saved zone or else the one the app started with."""
     return AgencySettings(time_zone=timeutil.agency_zone_name(),
-                          **{key: settings.get(key) for key in (*ADDRESS_KEYS, *WAGE_KEYS, *HIRING_KEYS)})
+                          **{key: settings.get(key) for key in KEYS if key != timeutil.SETTING})
 
 
 def version() -> str:
@@ -77,6 +80,8 @@ def save(wanted: AgencySettings, *, loaded: str, actor: Staff) -> bool:
         values["living_wage_hourly"] = money.plain(cents)
     if values.get("hiring_panel_needs_peer") not in YES_NO:
         raise InvalidInput({"hiring_panel_needs_peer": "Choose yes or no."})
+    if values.get("two_factor_required") not in YES_NO:
+        raise InvalidInput({"two_factor_required": "Choose yes or no."})
     kept = values.get("hiring_retention_months", "")
     shortest, longest = RETENTION_MONTHS
     if not (kept.isascii() and kept.isdigit() and len(kept) < 4 and shortest <= int(kept) <= longest):
@@ -101,6 +106,10 @@ def save(wanted: AgencySettings, *, loaded: str, actor: Staff) -> bool:
     if set(changed) & set(WAGE_KEYS):
         audit.record("setting.changed", actor=actor, record_type="setting", record_id="living_wage",
                      detail=f"living wage {saved_wage or 'none'} to {values.get('living_wage_hourly') or 'none'}")
+    if "two_factor_required" in changed:
+        audit.record("setting.changed", actor=actor, record_type="setting", record_id="two_factor_required",
+                     detail="two-factor sign-in " + ("required" if values["two_factor_required"] == "yes" else
+                                                     "not required"))
     for key in set(changed) & set(HIRING_KEYS):
         audit.record("setting.changed", actor=actor, record_type="setting", record_id=key,
                      detail=f"{key} {values[key]}")

@@ -17,7 +17,10 @@ from core.extensions import db
 from core.money import dollars, parse_dollars
 from core.policy import requires
 
-OTHER_FIELDS = (*agency_settings.ADDRESS_KEYS, *agency_settings.WAGE_KEYS, *agency_settings.HIRING_KEYS)
+OTHER_FIELDS = (
+    *agency_settings.ADDRESS_KEYS, *agency_settings.WAGE_KEYS, *agency_settings.HIRING_KEYS,
+    *agency_settings.SECURITY_KEYS,
+)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -9,7 +9,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core import edits, policy
+from core import edits, policy, two_factor
 from core.admin.blueprint import bp
 from core.admin.forms import InviteForm, StaffEditForm, StaffFilterForm
 from core.admin.services import invitations
@@ -190,6 +190,8 @@ def staff_detail(staff_id: int) -> Response | tuple[str, int]:
         conflict=conflict,
         field_labels=service.FIELD_LABELS,
         status_labels=dict(StaffStatus.choices()),
+        two_factor_on=two_factor.confirmed(staff) is not None,
+        two_factor_required=two_factor.required_for(staff),
     ), status
 
 
@@ -207,6 +209,14 @@ def _staff_action(staff_id: int, action: str) -> Response:
                 if new_status == StaffStatus.ACTIVE
                 else f"{staff.name} is invited again. Send a new invitation so they can set a password."
             )
+        elif action == "reset_two_factor":
+            two_factor.reset(staff, actor=current_user)
+            then = (
+                "They set it up again at their next sign-in."
+                if two_factor.required_for(staff)
+                else "They sign in with their password only until they set it up again."
+            )
+            message = f"{staff.name}'s two-factor sign-in is reset and they were signed out everywhere. {then}"
         else:
             service.resend_invitation(staff, actor=current_user)
             message = f"A new invitation for {staff.name} is waiting in the email outbox."
@@ -240,3 +250,10 @@ def staff_reactivate(staff_id: int) -> Response:
 @requires("admin.staff")
 def staff_resend_invitation(staff_id: int) -> Response:
     return _staff_action(staff_id, "resend")
+
+
+@bp.post("/staff/<int:staff_id>/two-factor/reset")
+@requires("admin.staff")
+def staff_reset_two_factor(staff_id: int) -> Response:
+    """A lost phone: remove the person's second factor and recovery codes (audited: who, for whom)."""
+    return _staff_action(staff_id, "reset_two_factor")
