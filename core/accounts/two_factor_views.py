@@ -15,7 +15,7 @@ from core import two_factor
 from core.accounts import second_step, service
 from core.accounts.forms import CodeForm, RecoveryCodeForm
 from core.errors import Refused
-from core.extensions import csrf, db
+from core.extensions import db
 from core.models import Staff
 from core.policy import public, requires
 
@@ -67,7 +67,6 @@ def _second_step(recovery: bool) -> Response | tuple[str, int]:
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
-@csrf.exempt  # the form checks its own token, as the sign-in form does
 @second_step.SIGNIN_LIMIT
 def code() -> Response | tuple[str, int]:
     return _second_step(recovery=False)
@@ -75,7 +74,6 @@ def code() -> Response | tuple[str, int]:
 
 @bp.route("/login/recovery-code", methods=["GET", "POST"])
 @public
-@csrf.exempt
 @second_step.SIGNIN_LIMIT
 def recovery() -> Response | tuple[str, int]:
     return _second_step(recovery=True)
@@ -105,7 +103,6 @@ def _codes_page(codes: list[str], next_url: str, *, first: bool) -> tuple[str, i
 
 @bp.route("/login/set-up", methods=["GET", "POST"])
 @public
-@csrf.exempt
 @second_step.SIGNIN_LIMIT
 def enrol_at_sign_in() -> Response | tuple[str, int]:
     """The agency requires a second factor of this person and they have none: set it up before anything else."""

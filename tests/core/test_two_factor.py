@@ -128,6 +128,14 @@ def test_wrong_code_replay_and_drift(client, db, frozen_time):
     assert actions(db).count("two_factor.code_failed") == 5
 
 
+def test_a_changed_secret_key_makes_the_second_factor_unreadable_not_an_error(app, client, db, frozen_time):
+    staff = enrolled(make_staff("hr"))
+    db.session.commit()
+    app.config["SECRET_KEY"] = "another-secret-key"  # the sign-in cookie goes too; the service is asked directly
+    assert two_factor.check_code(staff, code_at(frozen_time)) is False
+    assert two_factor.use_recovery_code(staff, "abcd-efgh-jkmn") is False
+
+
 def test_five_wrong_codes_lock_the_account(client, db, frozen_time):
     staff = enrolled(make_staff("admin"))
     db.session.commit()
@@ -165,6 +173,7 @@ def test_recovery_code_works_once(client, db, frozen_time):
     assert new_page.status_code == 200
     assert len(re.findall(r"<li>[0-9a-z-]{14}</li>", new_page.get_data(as_text=True))) == 10
     assert again.post("/login/recovery-code", data={"code": old}).status_code == 400
+    assert "two_factor.recovery_codes_replaced" in actions(db)
 
 
 def test_requirement_forces_set_up_for_the_required_roles_only(app, db, frozen_time):
@@ -242,11 +251,13 @@ def test_half_signed_in_opens_no_other_page_and_lapses(app, client, db, frozen_t
 
 def test_admin_reset_is_audited_and_for_administrators_only(client, db, login_as, frozen_time):
     person = enrolled(make_staff("supervisor"))
+    two_factor._make_recovery_codes(person)
+    from tests.factories import start_session
+
+    person_token = start_session(person)
     db.session.commit()
     peer_client = client.application.test_client()
     peer = make_staff("hr")
-    from tests.factories import start_session
-
     token = start_session(peer)
     db.session.commit()
     with peer_client.session_transaction() as session:
@@ -260,6 +271,10 @@ def test_admin_reset_is_audited_and_for_administrators_only(client, db, login_as
     done = client.post(f"/admin/staff/{person.id}/two-factor/reset")
     assert done.status_code == 302
     assert db.session.get(TwoFactor, person.id) is None
+    assert db.session.scalar(select(RecoveryCode).where(RecoveryCode.staff_id == person.id)) is None
+    assert peer_client.get("/").status_code == 200, "someone else's sessions are untouched"
+    revoked = db.session.scalar(select(AuthSession.revoked_at).where(AuthSession.staff_id == person.id))
+    assert revoked is not None, f"{person_token[:0]}signed out everywhere"
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "two_factor.reset")).one()
     assert (entry.actor_id, entry.record_id) == (admin.id, str(person.id))
 
@@ -283,6 +298,7 @@ def test_settings_page_turns_the_requirement_on(client, db, login_as):
     })
     assert response.status_code == 302
     assert settings.get(two_factor.SETTING) == "yes"
+    assert client.get("/").status_code == 200, "turning it on signs nobody out"
     assert "two-factor sign-in required" in [e.detail for e in db.session.scalars(select(AuditEntry))]
     odd = client.post("/admin/settings", data={"time_zone": "America/New_York", "version": "x",
                                                  "two_factor_required": "maybe"})
