@@ -51,7 +51,8 @@ STEP_SECONDS = 30
 DRIFT_STEPS = 1
 SETUP_SECONDS = 3600  # a secret being set up is offered for an hour, then a new one
 RECOVERY_CODE_COUNT = 10
-# No 0/o, 1/l/i or u: easy to read aloud and to type from paper. 32 characters, 5 bits each; 12 of them: 60 bits.
+# Digits and lower-case letters without i, l, o and u (Crockford's base 32): a 0 or a 1 is never a letter, and an
+# o, i or l typed from paper is read as 0 or 1. 32 characters, 5 bits each; 12 of them: 60 bits.
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 _RECOVERY_LENGTH = 12
 _LOOKALIKES = str.maketrans({"o": "0", "i": "1", "l": "1", "u": "v"})

@@ -39,10 +39,6 @@ def _forget_typed(form: CodeForm | RecoveryCodeForm) -> None:
     form.code.raw_data = []
 
 
-def _limits() -> dict[str, object]:
-    return {"failure_limit": current_app.config["FAILED_SIGNIN_LIMIT"], "lockout": current_app.config["LOCKOUT"]}
-
-
 def _second_step(recovery: bool) -> Response | tuple[str, int]:
     staff, next_url = second_step.pending(two_factor.CODE)
     if staff is None:
@@ -50,7 +46,13 @@ def _second_step(recovery: bool) -> Response | tuple[str, int]:
     form = RecoveryCodeForm() if recovery else CodeForm()
     message = ""
     if form.validate_on_submit():
-        result = service.sign_in_with_code(staff, form.code.data or "", recovery=recovery, **_limits())  # type: ignore[arg-type]
+        result = service.sign_in_with_code(
+            staff,
+            form.code.data or "",
+            recovery=recovery,
+            failure_limit=current_app.config["FAILED_SIGNIN_LIMIT"],
+            lockout=current_app.config["LOCKOUT"],
+        )
         db.session.commit()
         if result.staff is not None:
             second_step.signed_in(result.staff)
