@@ -2,7 +2,7 @@
 core_recovery_code: their one-time recovery codes, as keyed hashes)
 
 Revision ID: 0020_two_factor
-Revises: 0019_note_kinds
+Revises: 0019_note_kinds_item_version
 Create Date: 2026-12-07
 
 Nothing to copy: nobody has a second factor before this revision, and the agency setting that requires one
@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0020_two_factor'
-# Chained after 0018 until 0019_note_kinds lands; the lead re-points this to '0019_note_kinds' when merging.
-down_revision = '0018_training_sessions'
+down_revision = '0019_note_kinds_item_version'
 branch_labels = None
 depends_on = None
 
