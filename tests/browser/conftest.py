@@ -6,8 +6,8 @@ One SQLite file is built once by the migrations and the demo loader; three live 
 * ``short_session_server``: the same app with a short idle time-out, so the session warning shows within seconds;
 * ``short_limit_server``: the same app where a whole sign-in lasts seconds, for the warning that cannot be extended.
 
-Screenshots (one full-page PNG per role and page) go to ``test-artifacts/browser-<timestamp>/``; the folder is
-named once at the end of the run.
+Screenshots go to ``test-artifacts/browser-<timestamp>/`` (named once at the end of the run): one of every page whose
+accessibility check fails, and, with ``PEERWORKS_SCREENSHOTS=1``, one full-page PNG per role and page checked.
 """
 
 from __future__ import annotations
@@ -251,14 +251,27 @@ def artifacts() -> Path:
     return folder
 
 
-@pytest.fixture
-def screenshot(artifacts: Path) -> Callable[..., Path]:
-    """screenshot(page, "role-page"): a full-page PNG; full_page=False for what is on screen (open menus, dialogs)."""
+def screenshots_wanted() -> bool:
+    """Screenshots of passing pages only when PEERWORKS_SCREENSHOTS=1: a full-page PNG costs about as much as loading
+    the page, and nothing reads them unless a person looks. A page that fails its check is always photographed."""
+    return os.environ.get("PEERWORKS_SCREENSHOTS", "") not in ("", "0")
 
-    def take(page: Page, name: str, *, full_page: bool = True) -> Path:
-        path = artifacts / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".png")
-        page.screenshot(path=str(path), full_page=full_page)
-        return path
+
+def take_screenshot(artifacts: Path, page: Page, name: str, *, full_page: bool = True) -> Path:
+    path = artifacts / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".png")
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def screenshot(artifacts: Path) -> Callable[..., Path | None]:
+    """screenshot(page, "role-page"): a full-page PNG (full_page=False for what is on screen: open menus, dialogs)
+    when PEERWORKS_SCREENSHOTS=1 or ``always`` (a page that failed its check); otherwise nothing (None)."""
+
+    def take(page: Page, name: str, *, full_page: bool = True, always: bool = False) -> Path | None:
+        if not (always or screenshots_wanted()):
+            return None
+        return take_screenshot(artifacts, page, name, full_page=full_page)
 
     return take
 

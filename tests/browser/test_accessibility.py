@@ -19,7 +19,7 @@ from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
-Screenshot = Callable[..., Path]
+Screenshot = Callable[..., Path | None]
 AxeCheck = Callable[[Page], str]
 
 
@@ -39,11 +39,13 @@ def shown_navigation(page: Page) -> list[tuple[str, str]]:
 
 
 def check_page(page: Page, name: str, axe_violations: AxeCheck, screenshot: Screenshot) -> str:
-    """Screenshot and axe for the page as it is; returns the violations report ('' when clean)."""
+    """axe for the page as it is, and a screenshot (always when axe finds something); returns the violations report
+    ('' when clean)."""
     expect(page.locator("h1")).to_have_count(1)
     expect(page.get_by_role("main")).to_have_count(1)
-    screenshot(page, name)
-    return axe_violations(page)
+    report = axe_violations(page)
+    screenshot(page, name, always=bool(report))
+    return report
 
 
 @pytest.mark.parametrize("role", list(DEMO_EMAILS))

@@ -25,7 +25,7 @@ from tests.browser.test_accessibility import check_page
 
 pytestmark = pytest.mark.browser
 
-Screenshot = Callable[..., Path]
+Screenshot = Callable[..., Path | None]
 AxeCheck = Callable[[Page], str]
 
 ROLES = ["peer", "clinician", "supervisor", "privacy", "admin"]

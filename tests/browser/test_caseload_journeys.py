@@ -30,7 +30,7 @@ from tests.browser.conftest import DEMO_EMAILS, DEMO_PASSWORD, LiveServer, sign_
 
 pytestmark = pytest.mark.browser
 
-Screenshot = Callable[..., Path]
+Screenshot = Callable[..., Path | None]
 AxeCheck = Callable[[Page], str]
 NewContext = Callable[..., BrowserContext]
 

@@ -50,7 +50,7 @@ def test_supervisor_finds_the_flagged_peer_and_reads_the_chart_by_keyboard(
     page: Page,
     live_server: LiveServer,
     axe_violations: Callable[[Page], str],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path | None],
     artifacts: Path,
 ) -> None:
     reports = []

@@ -20,7 +20,7 @@ from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
-Screenshot = Callable[..., Path]
+Screenshot = Callable[..., Path | None]
 
 
 def choose(scope: Page | Locator, words: str) -> None:

@@ -173,7 +173,7 @@ def test_session_warning_keeps_typed_text_and_extends_the_sign_in(
     page: Page,
     short_session_server: LiveServer,
     axe_violations: Callable[[Page], str],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path | None],
 ) -> None:
     server = short_session_server
     email = DEMO_EMAILS["peer"]

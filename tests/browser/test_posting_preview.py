@@ -15,7 +15,7 @@ from tests.browser.conftest import DEMO_EMAILS, LiveServer, sign_in
 
 pytestmark = pytest.mark.browser
 
-Screenshot = Callable[..., Path]
+Screenshot = Callable[..., Path | None]
 AxeCheck = Callable[[Page], str]
 
 

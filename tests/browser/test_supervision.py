@@ -25,7 +25,7 @@ def test_a_group_session_logged_and_signed_off(
     page: Page,
     live_server: LiveServer,
     axe_violations: Callable[[Page], str],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path | None],
 ) -> None:
     reports = []
     sign_in(page, live_server, DEMO_EMAILS["supervisor"])

@@ -28,7 +28,7 @@ def test_a_course_logged_approved_and_the_audit_pack(
     page: Page,
     live_server: LiveServer,
     axe_violations: Callable[[Page], str],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path | None],
     artifacts: Path,
 ) -> None:
     reports = []

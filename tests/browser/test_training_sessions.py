@@ -25,7 +25,7 @@ def test_sessions_planned_from_an_action_and_attendance_counting_as_ce(
     page: Page,
     live_server: LiveServer,
     axe_violations: Callable[[Page], str],
-    screenshot: Callable[..., Path],
+    screenshot: Callable[..., Path | None],
 ) -> None:
     reports = []
     # HR: from the readiness action plan to a planned training session, and back.
