@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,9 +28,10 @@ import pytest
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from core import timeutil
 from core.app import ROOT, create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -236,6 +238,48 @@ def short_limit_server(browser_database: tuple[str, Path]) -> Iterator[LiveServe
         "WARNING_BEFORE": timedelta(seconds=SHORT_WARNING),
     }
     yield from _serve(_make_app(instance, config))
+
+
+# --- One clock for the page and the servers ----------------------------------------------------------------------
+
+
+class SharedClock:
+    """The live servers' clock and the browser's, moved forward together: a test of a 10-second time-out jumps over
+    the seconds nobody acts instead of waiting them out. Between jumps both run at real speed (Playwright's
+    ``clock.install`` with ``fast_forward``; on the server ``core.timeutil.clock`` plus the jumped seconds), so the
+    page's own timers, its questions to the server and the server's answers happen as they would; a jump fires each
+    timer that falls due at most once, as a tab put in the background does."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.contexts: list[BrowserContext] = []
+
+    def __call__(self) -> datetime:
+        """The servers' now (core.timeutil.clock)."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def install(self, context: BrowserContext) -> BrowserContext:
+        """Put the browser's pages in ``context`` on this clock; before its first page opens."""
+        context.clock.install()
+        self.contexts.append(context)
+        return context
+
+    def monotonic(self) -> float:
+        """time.monotonic(), jumps included."""
+        return time.monotonic() + self.offset
+
+    def jump(self, seconds: float) -> None:
+        self.offset += seconds  # the servers first: a page that asks at once hears the new time
+        for context in self.contexts:
+            context.clock.fast_forward(round(seconds * 1000))
+
+
+@pytest.fixture
+def shared_clock(monkeypatch: pytest.MonkeyPatch) -> SharedClock:
+    """A clock the servers and the browser contexts given to ``install`` share, for this test."""
+    clock = SharedClock()
+    monkeypatch.setattr(timeutil, "clock", clock)
+    return clock
 
 
 # --- Helpers for the tests ---------------------------------------------------------------------------------------

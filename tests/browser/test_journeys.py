@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     SHORT_LIMIT,
     SHORT_WARNING,
     LiveServer,
+    SharedClock,
     sign_in,
 )
 
@@ -172,21 +173,27 @@ def test_pages_work_without_javascript(browser: Browser, live_server: LiveServer
 def test_session_warning_keeps_typed_text_and_extends_the_sign_in(
     page: Page,
     short_session_server: LiveServer,
+    shared_clock: SharedClock,
     axe_violations: Callable[[Page], str],
     screenshot: Callable[..., Path | None],
 ) -> None:
     server = short_session_server
     email = DEMO_EMAILS["peer"]
+    shared_clock.install(page.context)
     sign_in(page, server, email)
-    signed_in_at = time.monotonic()
+    signed_in_at = shared_clock.monotonic()
     page.goto(server.at("/account/password"))
     field = page.get_by_label("Current password")
     field.click()
     page.keyboard.type("half-typed")
 
     dialog = page.get_by_role("alertdialog", name=WARNING)
-    expect(dialog).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
-    assert time.monotonic() - signed_in_at >= SHORT_IDLE - SHORT_WARNING - 2, "the warning came too early"
+    # Over the seconds nobody acts to two seconds before the warning is due: none yet; it opens on time.
+    shared_clock.jump(SHORT_IDLE - SHORT_WARNING - 2)
+    page.wait_for_timeout(300)
+    expect(dialog).to_be_hidden()
+    expect(dialog).to_be_visible(timeout=8000)
+    assert shared_clock.monotonic() - signed_in_at >= SHORT_IDLE - SHORT_WARNING - 1, "the warning came too early"
     # Announced as an alert, with its title as its name and its text as its description (not only by focus).
     expect(dialog).to_have_attribute("role", "alertdialog")
     expect(dialog).to_have_accessible_description(re.compile(r"^For privacy, PeerWorks signs you out after"))
@@ -207,7 +214,7 @@ def test_session_warning_keeps_typed_text_and_extends_the_sign_in(
     assert last_seen(server, email) > before, "Stay signed in did not reach the server"
 
     # Past the first deadline, the next page still opens signed in.
-    time.sleep(max(0.0, signed_in_at + SHORT_IDLE + 1 - time.monotonic()))
+    shared_clock.jump(max(0.0, signed_in_at + SHORT_IDLE + 1 - shared_clock.monotonic()))
     response = page.goto(server.at("/account/password"))
     assert response is not None
     assert response.status == 200
@@ -227,14 +234,17 @@ def test_session_warning_keeps_typed_text_and_extends_the_sign_in(
     expect(dialog).to_be_hidden()
 
 
-def test_unanswered_warning_signs_out(page: Page, short_session_server: LiveServer) -> None:
+def test_unanswered_warning_signs_out(page: Page, short_session_server: LiveServer, shared_clock: SharedClock) -> None:
     server = short_session_server
+    shared_clock.install(page.context)
     sign_in(page, server, DEMO_EMAILS["clinician"])
     page.goto(server.at("/training/"))
-    expect(page.get_by_role("alertdialog", name=WARNING)).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
+    shared_clock.jump(SHORT_IDLE - SHORT_WARNING)
+    expect(page.get_by_role("alertdialog", name=WARNING)).to_be_visible(timeout=5000)
 
     # When the time is up the page asks the server again, which sends you to sign in and then back here.
-    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)training"), timeout=(SHORT_WARNING + 5) * 1000)
+    shared_clock.jump(SHORT_WARNING + 2)
+    expect(page).to_have_url(re.compile(r"/login\?next=(/|%2F)training"), timeout=8000)
     expect(page.get_by_role("status")).to_contain_text("You were signed out after 15 minutes without activity")
     expect(page.get_by_role("navigation", name="Main menu")).to_have_count(0)
     page.get_by_label("Email address").fill(DEMO_EMAILS["clinician"])
@@ -244,16 +254,18 @@ def test_unanswered_warning_signs_out(page: Page, short_session_server: LiveServ
 
 
 def test_warning_before_the_longest_sign_in_ends(
-    page: Page, short_limit_server: LiveServer, axe_violations: Callable[[Page], str]
+    page: Page, short_limit_server: LiveServer, shared_clock: SharedClock, axe_violations: Callable[[Page], str]
 ) -> None:
     """The 12-hour limit cannot be extended: the warning says so, can be closed once, and then the time runs out."""
     server = short_limit_server
+    shared_clock.install(page.context)
     sign_in(page, server, DEMO_EMAILS["privacy"])
     page.goto(server.at("/readiness/"))
     heading = page.get_by_role("heading", level=1)
     heading_text = heading.inner_text()
     dialog = page.get_by_role("alertdialog", name=WARNING)
-    expect(dialog).to_be_visible(timeout=(SHORT_LIMIT - SHORT_WARNING + 5) * 1000)
+    shared_clock.jump(SHORT_LIMIT - SHORT_WARNING)
+    expect(dialog).to_be_visible(timeout=5000)
     expect(dialog).to_contain_text(f"You have been signed in for almost {SHORT_LIMIT} seconds")
     expect(dialog.get_by_role("button", name="Stay signed in")).to_have_count(0)
     close = dialog.get_by_role("button", name="Close this message")
@@ -267,5 +279,6 @@ def test_warning_before_the_longest_sign_in_ends(
     expect(dialog).to_be_hidden()
     expect(heading).to_have_text(heading_text)
 
-    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=(SHORT_WARNING + 5) * 1000)
+    shared_clock.jump(SHORT_WARNING + 2)
+    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=8000)
     expect(page.get_by_role("status")).to_contain_text("a sign-in lasts at most 12 hours")

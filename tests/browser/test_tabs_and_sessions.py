@@ -7,13 +7,13 @@
 * A recovery plan sent after signing out and in again elsewhere is refused (CSRF), and the text comes back.
 
 These run against the short-session server (a 10-second idle time-out), where the server keeps the last activity to
-the second instead of the minute (SESSION_SEEN_STEP), so that tab B's pages really keep the sign-in going.
+the second instead of the minute (SESSION_SEEN_STEP), so that tab B's pages really keep the sign-in going. The
+browser and the server share one clock (``shared_clock``) that jumps over the seconds nobody acts.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +22,15 @@ from sqlalchemy import select
 
 from caseload.models import Client
 from core.extensions import db
-from tests.browser.conftest import DEMO_EMAILS, DEMO_PASSWORD, SHORT_IDLE, SHORT_WARNING, LiveServer, sign_in
+from tests.browser.conftest import (
+    DEMO_EMAILS,
+    DEMO_PASSWORD,
+    SHORT_IDLE,
+    SHORT_WARNING,
+    LiveServer,
+    SharedClock,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +44,12 @@ KEPT = """() => Object.keys(sessionStorage).filter(k => k.startsWith("peerworks.
 
 
 @pytest.fixture
-def context(browser: Browser, short_session_server: LiveServer) -> Iterator[BrowserContext]:
-    made = browser.new_context(base_url=short_session_server.url, viewport={"width": 1280, "height": 800})
+def context(
+    browser: Browser, short_session_server: LiveServer, shared_clock: SharedClock
+) -> Iterator[BrowserContext]:
+    made = shared_clock.install(
+        browser.new_context(base_url=short_session_server.url, viewport={"width": 1280, "height": 800})
+    )
     yield made
     made.close()
 
@@ -50,18 +62,23 @@ def plan_edit_path(server: LiveServer) -> str:
     return f"/caseload/clients/{client_id}/plan/edit"
 
 
-def stay_busy(other: Page, server: LiveServer, watched: Page, seconds: float) -> None:
-    """Open a page in ``other`` every second or so; the watched tab must neither warn nor leave meanwhile."""
+def stay_busy(other: Page, server: LiveServer, watched: Page, seconds: float, clock: SharedClock) -> None:
+    """Open a page in ``other`` every second; the watched tab must neither warn nor leave meanwhile. The second
+    between pages is jumped, then a quarter of a real one lets the watched tab's timer and its question to the
+    server run their course."""
     url = watched.url
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
+    until = clock.monotonic() + seconds
+    while clock.monotonic() < until:
         other.goto(server.at("/training/"))
         assert not watched.get_by_role("alertdialog", name=WARNING).is_visible(), "tab A warned while B worked"
         assert watched.url == url, "tab A left the page while the sign-in was valid"
-        other.wait_for_timeout(1000)
+        clock.jump(1)
+        other.wait_for_timeout(250)
 
 
-def test_two_tabs_share_one_clock(context: BrowserContext, short_session_server: LiveServer) -> None:
+def test_two_tabs_share_one_clock(
+    context: BrowserContext, short_session_server: LiveServer, shared_clock: SharedClock
+) -> None:
     server = short_session_server
     tab_a = context.new_page()
     sign_in(tab_a, server, DEMO_EMAILS["peer"])
@@ -70,13 +87,14 @@ def test_two_tabs_share_one_clock(context: BrowserContext, short_session_server:
     box.fill(TYPED)
     tab_b = context.new_page()
 
-    stay_busy(tab_b, server, tab_a, SHORT_IDLE + 6)  # past the end tab A's own clock would have set
+    stay_busy(tab_b, server, tab_a, SHORT_IDLE + 6, shared_clock)  # past the end tab A's own clock would have set
 
     expect(box).to_have_value(TYPED)
     # Both tabs stop: the shared clock runs out, both warn; "Stay signed in" in one closes the warning in both.
     warning_a = tab_a.get_by_role("alertdialog", name=WARNING)
     warning_b = tab_b.get_by_role("alertdialog", name=WARNING)
-    expect(warning_a).to_be_visible(timeout=(SHORT_IDLE - SHORT_WARNING + 5) * 1000)
+    shared_clock.jump(SHORT_IDLE - SHORT_WARNING)
+    expect(warning_a).to_be_visible(timeout=5000)
     expect(warning_b).to_be_visible(timeout=5000)
     warning_b.get_by_role("button", name="Stay signed in").click()
     expect(warning_b).to_be_hidden()
@@ -86,7 +104,7 @@ def test_two_tabs_share_one_clock(context: BrowserContext, short_session_server:
 
 
 def test_a_tab_asks_the_server_before_it_warns(
-    browser: Browser, context: BrowserContext, short_session_server: LiveServer
+    browser: Browser, context: BrowserContext, short_session_server: LiveServer, shared_clock: SharedClock
 ) -> None:
     """Activity the tab cannot hear (another window with the same sign-in): it asks the server, and stays."""
     server = short_session_server
@@ -95,11 +113,11 @@ def test_a_tab_asks_the_server_before_it_warns(
     tab_a.goto(server.at("/caseload/referrals/new"))
     box = tab_a.get_by_label("Reason for referral")
     box.fill(TYPED)
-    elsewhere = browser.new_context(base_url=server.url)
+    elsewhere = shared_clock.install(browser.new_context(base_url=server.url))
     try:
         elsewhere.add_cookies(context.cookies())
         window = elsewhere.new_page()
-        stay_busy(window, server, tab_a, SHORT_IDLE + 6)
+        stay_busy(window, server, tab_a, SHORT_IDLE + 6, shared_clock)
     finally:
         elsewhere.close()
     expect(box).to_have_value(TYPED)
@@ -107,7 +125,7 @@ def test_a_tab_asks_the_server_before_it_warns(
 
 
 def test_typed_text_is_offered_back_after_the_sign_in_really_ends(
-    context: BrowserContext, short_session_server: LiveServer
+    context: BrowserContext, short_session_server: LiveServer, shared_clock: SharedClock
 ) -> None:
     server = short_session_server
     page = context.new_page()
@@ -118,7 +136,10 @@ def test_typed_text_is_offered_back_after_the_sign_in_really_ends(
     token = page.locator("#sign-out-form input[name=csrf_token]").input_value()
 
     # Nobody answers the warning: the sign-in ends and the page goes to sign in.
-    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=(SHORT_IDLE + 8) * 1000)
+    shared_clock.jump(SHORT_IDLE - SHORT_WARNING)
+    expect(page.get_by_role("alertdialog", name=WARNING)).to_be_visible(timeout=5000)
+    shared_clock.jump(SHORT_WARNING + 2)
+    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=8000)
     kept = page.evaluate(KEPT)
     assert REASON in kept
     assert SECRET not in kept, "a password was kept"
@@ -140,13 +161,18 @@ def test_typed_text_is_offered_back_after_the_sign_in_really_ends(
     assert page.evaluate(KEPT) == "", "offered once: the kept copy is gone"
 
 
-def test_signing_out_clears_kept_text_in_every_tab(context: BrowserContext, short_session_server: LiveServer) -> None:
+def test_signing_out_clears_kept_text_in_every_tab(
+    context: BrowserContext, short_session_server: LiveServer, shared_clock: SharedClock
+) -> None:
     server = short_session_server
     page = context.new_page()
     sign_in(page, server, DEMO_EMAILS["peer"])
     page.goto(server.at("/caseload/referrals/new"))
     page.get_by_label("Reason for referral").fill(TYPED)
-    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=(SHORT_IDLE + 8) * 1000)
+    shared_clock.jump(SHORT_IDLE - SHORT_WARNING)
+    expect(page.get_by_role("alertdialog", name=WARNING)).to_be_visible(timeout=5000)
+    shared_clock.jump(SHORT_WARNING + 2)
+    expect(page).to_have_url(re.compile(r"/login\?next="), timeout=8000)
     assert TYPED in page.evaluate(KEPT)
 
     page.get_by_label("Email address").fill(DEMO_EMAILS["peer"])
