@@ -11,7 +11,6 @@ from sqlalchemy.orm import aliased
 
 from caseload.access import live_grant, program_conflict, provider_conflict
 from caseload.models import Assignment, Client, ClientStatus, Consent, Determination, DualPolicy, SealedAccess
-from caseload.services import duplicates
 from core import audit, edits, settings
 from core.edits import expect_version
 from core.errors import RefusalEntry, Refused
@@ -35,20 +34,21 @@ def record_read(client: Client, actor: Staff, what: str = "record") -> None:
 
 def create_client(data: Mapping[str, Any], actor: Staff, *, assign_self_as: str | None = None) -> Client:
     """Raises ``Refused`` when the creator may not be assigned; the caller undoes the new record with
-    ``core.errors.keep_refusal``."""
+    ``core.errors.keep_refusal``. The view has possible duplicates of a protected record checked after the answer
+    (``duplicates.check_later``): nothing changes for the person typing, not even the time."""
     client = Client(**{key: data[key] for key in IDENTITY_FIELDS if key in data})
     db.session.add(client)
     db.session.flush()
     audit.record("client.created", actor=actor, record_type="client", record_id=client.id)
     if assign_self_as:
         assign(client, actor, assign_self_as, actor)
-    duplicates.tell_of_possible_duplicates(client, actor)  # nothing changes for the person typing
     return client
 
 
 def update_client(client: Client, data: Mapping[str, Any], actor: Staff, *, version: object) -> list[str]:
     """Apply identity changes; returns the names of the fields that changed. ``version`` is the record's version
-    when the change was asked for: ``StaleEdit`` when someone else changed it since."""
+    when the change was asked for: ``StaleEdit`` when someone else changed it since. When the name or date of birth
+    changed (``duplicates.COMPARED``), the view has possible duplicates checked after the answer."""
     expect_version(client, version)
     if "program_id" in data and data["program_id"] != client.program_id:
         problem = program_conflict(client, data["program_id"])
@@ -62,8 +62,6 @@ def update_client(client: Client, data: Mapping[str, Any], actor: Staff, *, vers
         edits.flush()
         audit.record("client.updated", actor=actor, record_type="client", record_id=client.id,
                      detail=", ".join(changed))
-        if {"name", "date_of_birth"} & set(changed):
-            duplicates.tell_of_possible_duplicates(client, actor)
     return changed
 
 

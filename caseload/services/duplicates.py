@@ -5,9 +5,16 @@ would reveal it), so a second, unsealed record is made: nothing changes on their
 birth (compared by ``core.text.name_key``) as a sealed record tells whoever handles that record at once, as a
 high-priority notice that names nobody; they compare the two and merge the new one into the sealed record
 (``caseload.services.merge``). Functions take the acting person, flush and audit; the view commits once.
+
+The telling is done after the answer has gone out (``check_later`` with ``core.errors.after_the_answer``): it writes
+a notice, an email and an audit entry that a record with an unknown name does not cost, so done before the answer,
+its time alone would tell the person typing that the name belongs to a protected record.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
 
 from sqlalchemy import select
 
@@ -16,8 +23,12 @@ from caseload.models import Client
 from caseload.services.matching import same_person
 from caseload.services.safeguard_queries import path_for
 from core import audit, notify
+from core.extensions import db
 from core.models import Priority, Staff
 from core.timeutil import utcnow
+
+# Compared to find a possible duplicate: a change to either may make a record one.
+COMPARED = frozenset({"name", "date_of_birth"})
 
 # Finding them ---------------------------------------------------------------------------------------------------
 
@@ -68,3 +79,15 @@ def tell_of_possible_duplicates(client: Client, actor: Staff) -> int:
             priority=Priority.HIGH,
         )
     return len(matches)
+
+
+def _tell_by_ids(client_id: int, actor_id: int) -> None:
+    client, actor = db.session.get(Client, client_id), db.session.get(Staff, actor_id)
+    if client is not None and actor is not None:  # a record whose saving was undone tells nobody
+        tell_of_possible_duplicates(client, actor)
+
+
+def check_later(client_id: int, actor_id: int) -> Callable[[], None]:
+    """The check of a record just added or renamed, to be done once the answer has gone out
+    (``core.errors.after_the_answer``), so that telling the privacy officer never shows in the answer's time."""
+    return partial(_tell_by_ids, client_id, actor_id)

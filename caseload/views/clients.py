@@ -29,11 +29,11 @@ from caseload.forms.clients import (
 from caseload.models import Assignment, AssignmentKind, Client, ClientStatus, Consent, ConsentKind, Relationship
 from caseload.services import caseload_lists as lists
 from caseload.services import clients as service
-from caseload.services import safeguards
+from caseload.services import duplicates, safeguards
 from caseload.views._common import filter_value
 from core import edits, policy
 from core.edits import STALE_MESSAGE
-from core.errors import Refused, StaleEdit, keep_refusal
+from core.errors import Refused, StaleEdit, after_the_answer, keep_refusal
 from core.extensions import db
 from core.models import Role, Staff
 from core.pages import paginate
@@ -177,15 +177,16 @@ def client_new() -> Response | tuple[str, int]:
             form.assign_me.errors = [*form.assign_me.errors, str(refusal)]
             status = 409
         else:
+            check = duplicates.check_later(client.id, current_user.id)  # after the answer: it costs time
             if may_see(current_user, client.id):
                 flash(f"Added {client.display_name}.", "success")
-                return redirect(url_for(".client_detail", client_id=client.id))
+                return after_the_answer(redirect(url_for(".client_detail", client_id=client.id)), check)
             flash(
                 f"Added {client.display_name}. You are not assigned to them and they are outside your programs, "
                 "so their record is not shown to you.",
                 "success",
             )
-            return redirect(url_for(".clients_list"))
+            return after_the_answer(redirect(url_for(".clients_list")), check)
     if form.errors and status == 200:
         status = 400
     return render_template("caseload/clients/form.html", form=form, client=None, conflict=None), status
@@ -246,6 +247,8 @@ def client_edit(client_id: int) -> Response | tuple[str, int]:
                 flash(f"Saved the changes to {client.display_name}: {labels}.", "success")
             else:
                 flash("Nothing was changed.", "info")
+            if duplicates.COMPARED & set(changed):  # renamed: checked after the answer, as a new record is
+                return after_the_answer(_after_change(client), duplicates.check_later(client.id, current_user.id))
             return _after_change(client)
     if form.errors and status == 200:
         status = 400

@@ -15,10 +15,11 @@ from caseload.blueprint import bp
 from caseload.forms.referrals import NEW_CLIENT, DayForm, ReferralForm, ReportForm, SeenForm
 from caseload.models import Client, ClientStatus, Referral, ReferralSource, Urgency
 from caseload.services import clients as client_service
+from caseload.services import duplicates
 from caseload.services import referrals as service
 from core import audit, edits, policy
 from core.csvfiles import csv_response
-from core.errors import StaleEdit
+from core.errors import StaleEdit, after_the_answer
 from core.extensions import db
 from core.forms import options
 from core.pages import paginate
@@ -107,7 +108,11 @@ def referral_new() -> Response | tuple[str, int]:
             else:
                 day = referral.received_on
                 flash(f"The referral is saved. It is on the list for rounds on {long_date(day)}.", "success")
-                return redirect(url_for(".referrals_today", day=day.isoformat(), _anchor=f"referral-{referral.id}"))
+                saved = redirect(url_for(".referrals_today", day=day.isoformat(), _anchor=f"referral-{referral.id}"))
+                if existing is not None:
+                    return saved
+                # A new record: possible duplicates of a protected record are checked once the answer has gone out.
+                return after_the_answer(saved, duplicates.check_later(referral.client_id, current_user.id))
     elif form.errors:
         status = 400
     html = render_template("caseload/referrals/new.html", form=form, matches=matches, conflict=conflict)
