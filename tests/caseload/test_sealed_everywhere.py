@@ -1295,6 +1295,9 @@ INVISIBLE_REASONS = {
     "zero-width-joiners-and-marks": "\u200d\u200c\u2060\u200e\u200f\ufeff" * 4,
     "padded-short": "Help now" + "\u200b \u00a0\u3000" * 10,
     "fillers": "\u3164\u2800\u115f\u1160\uffa0\u034f" * 4 + "ok",
+    # Marks that are not format characters (Mn) yet draw nothing on their own: variation selectors, the Khmer
+    # inherent vowels, the Mongolian free variation selectors (Unicode's Default_Ignorable_Code_Point).
+    "variation-selectors": "\ufe0f\ufe00\U000e0100\u17b4\u180b" * 4,
 }
 
 
@@ -1317,6 +1320,7 @@ def test_twenty_visible_characters_in_any_script_are_a_reason(client, db, agency
     assert visible_length("e\u0301" * 20) == 20  # NFKC makes each pair one letter
     assert visible_length("危機の電話がありました。安全計画が今すぐ必要です") == 24
     assert visible_length("Ａ" * 20) == 20
+    assert visible_length("\u2764\ufe0f" * 20) == 20  # a heart shown as an emoji: the selector adds nothing
 
 
 @pytest.mark.parametrize("field", ["rationale", "finding"])
