@@ -6,9 +6,10 @@ Thin: load the record, check the policy, call the service, commit once, redirect
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import select
@@ -113,9 +114,10 @@ def _record_url(grant: EmergencyGrant) -> str:
 @bp.route("/emergency", methods=["GET", "POST"])
 @requires("caseload.emergency")
 @limiter.limit(EMERGENCY_LIMIT, key_func=_emergency_key, methods=["POST"], on_breach=_emergency_throttled)
-def emergency_access() -> Response | tuple[str, int]:
+def emergency_access() -> Response:
     form = EmergencyForm()
     message, status = "", 200
+    afterwards: Callable[[], None] | None = None  # a refusal's urgent notice, sent once the answer has gone out
     if form.validate_on_submit():
         grant_request = service.GrantRequest(
             name=form.name.data,
@@ -139,7 +141,7 @@ def emergency_access() -> Response | tuple[str, int]:
             return after_the_answer(answer, error.afterwards) if error.afterwards is not None else answer
         except Refused as error:
             keep_refusal(error, current_user)
-            message, status = str(error), 409
+            message, status, afterwards = str(error), 409, error.afterwards
         else:
             return _answered()
     elif request.method == "POST":
@@ -148,10 +150,11 @@ def emergency_access() -> Response | tuple[str, int]:
                      current_user)
         status = 400
     form.password.data = ""
-    return render_template(
+    page = make_response(render_template(
         "caseload/safeguards/emergency.html", form=form, message=message, min_reason=service.MIN_REASON,
         hours=service.GRANT_HOURS,
-    ), status
+    ), status)
+    return after_the_answer(page, afterwards) if afterwards is not None else page
 
 
 @bp.get("/emergency/grants")
