@@ -162,3 +162,18 @@ def test_each_number_is_the_length_of_its_list(agency, db, frozen_time):
             assert counts[show] == len(listed), (day, show)
             assert len(set(listed)) == len(listed)
         assert counts[Show.BEHIND] > 0 or day != TODAY
+
+
+def test_the_csv_rows_are_read_after_the_request_lets_go_of_the_person(agency, db, frozen_time):
+    """A real server streams the CSV after the view returns, when the signed-in person's row may no longer be
+    loaded: the query is built at once, so reading the rows later needs nothing from that row."""
+    from training.services import dashboard
+    from training.services.dashboard import Filters
+
+    supervisor = agency["supervisor"]
+    rows = dashboard.csv_rows(dashboard.all_rows(supervisor, Filters(), TODAY))
+    db.session.commit()
+    db.session.expunge(supervisor)
+    names = [row[0] for row in rows]
+    assert "Cy Soon" in names
+    assert "Hal Elsewhere" not in names

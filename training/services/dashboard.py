@@ -251,7 +251,8 @@ def rows_for(ids: list[int], today: date | None = None) -> list[Row]:
 
 
 def all_rows(user: Staff, filters: Filters, today: date | None = None) -> Iterator[Row]:
-    """Every row of the filtered list, for the CSV (one query, streamed)."""
+    """Every row of the filtered list, for the CSV (one query, streamed). The query is built now, while the person
+    is still loaded: the rows are read later, as the response streams, when the request may have let go of them."""
     day = today or timeutil.today()
     ids = listed(user, filters, day).subquery()
     statement = (
@@ -259,6 +260,10 @@ def all_rows(user: Staff, filters: Filters, today: date | None = None) -> Iterat
         .where(Certification.id.in_(select(ids.c.id)))
         .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
     )
+    return _stream_rows(statement)
+
+
+def _stream_rows(statement: Select[Any]) -> Iterator[Row]:
     for values in db.session.execute(statement.execution_options(yield_per=500)):
         yield _row(values)
 
