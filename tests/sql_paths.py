@@ -6,8 +6,10 @@ SQLite leaves it out of its SQL), with the test's outcome and time. The PostgreS
 ``PEERWORKS_SQL_PICK=<folder>``) then runs:
 
 * every test that always needs both databases: marked ``both_databases`` or ``real_commits`` (threads, racing
-  transactions, locks), or in a module that names a database at all (``ON_POSTGRES``, ``TEST_DATABASE_URL``, a
-  dialect, "postgres", "sqlite": migrations, the audit trigger, system columns, the SQLite file);
+  transactions, locks), or that names a database (``ON_POSTGRES``, ``TEST_DATABASE_URL``, a dialect, "postgres",
+  "sqlite", or reads the schema with ``sa.inspect(``: migrations, the audit trigger, system columns, the SQLite file,
+  a NUL PostgreSQL cannot store) in its own source (decorators and docstring included), a fixture of its own module,
+  a helper of its module it calls, or its module's docstring;
 * every test the SQLite pass did not see end (new, or failed). A test skipped on SQLite in a module that names no
   database skipped for a reason of its own (a walk's case that does not apply), and would skip on PostgreSQL too;
 * and, of the rest, a set that sends every statement they send: chosen greedily, most new statements per second
@@ -21,10 +23,11 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import inspect
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ RECORD = "PEERWORKS_SQL_RECORD"
 SUMMARY = "postgresql-pass.txt"
 PICK = "PEERWORKS_SQL_PICK"
 ALWAYS_MARKERS = ("both_databases", "real_commits")
-ASKS_WHICH_DATABASE = re.compile(r"ON_POSTGRES|TEST_DATABASE_URL|dialect|postgres|sqlite", re.IGNORECASE)
+ASKS_WHICH_DATABASE = re.compile(r"ON_POSTGRES|TEST_DATABASE_URL|dialect|postgres|sqlite|sa\.inspect\(", re.IGNORECASE)
 
 _SPACES = re.compile(r"\s+")
 _PLACEHOLDERS = re.compile(r"\?(?:, \?)+")
@@ -161,23 +164,75 @@ def only_in(records: dict[str, dict[str, Any]], run_here: set[str]) -> set[str]:
     return elsewhere - here
 
 
-def _always(item: pytest.Item, sources: dict[Path, bool]) -> bool:
+def _source_names_a_database(code: object, seen: dict[object, bool]) -> bool:
+    """Whether a function's source (decorators, docstring and comments included) or a module's docstring names a
+    database."""
+    if code not in seen:
+        try:
+            text = (inspect.getdoc(code) or "") if inspect.ismodule(code) else inspect.getsource(code)  # type: ignore[arg-type]
+        except (OSError, TypeError):
+            text = ""
+        seen[code] = bool(ASKS_WHICH_DATABASE.search(text))
+    return seen[code]
+
+
+def _helpers(function: Any) -> Iterator[Any]:
+    """The functions of the same module that ``function`` calls by name (nested functions and lambdas included)."""
+    codes = [function.__code__]
+    names: set[str] = set()
+    while codes:
+        code = codes.pop()
+        names.update(code.co_names)
+        codes.extend(const for const in code.co_consts if inspect.iscode(const))
+    for name in sorted(names):
+        helper = function.__globals__.get(name)
+        if inspect.isfunction(helper) and helper.__module__ == function.__module__:
+            yield helper
+
+
+def _names_a_database(function: Any, seen: dict[object, bool], walked: set[object] | None = None) -> bool:
+    """Whether ``function``, or a helper of its module that it calls (and theirs), names a database."""
+    walked = set() if walked is None else walked
+    if function in walked:
+        return False
+    walked.add(function)
+    if _source_names_a_database(function, seen):
+        return True
+    if not inspect.isfunction(function):
+        return False
+    return any(_names_a_database(helper, seen, walked) for helper in _helpers(function))
+
+
+def _always(item: pytest.Item, seen: dict[object, bool]) -> bool:
+    """Marked to run on both, or asks which database it is on: the module's docstring says the whole module is
+    about a database, or the test itself, a fixture of its own module or a helper of its module that they call names
+    one (a comment elsewhere in the file, about another test, does not count)."""
     if any(item.get_closest_marker(name) for name in ALWAYS_MARKERS):
         return True
-    path = Path(item.path)
-    if path not in sources:
-        sources[path] = bool(ASKS_WHICH_DATABASE.search(path.read_text(encoding="utf-8")))
-    return sources[path]
+    module = getattr(item, "module", None)
+    function = getattr(item, "function", None)
+    if module is None or function is None:
+        return True  # not a plain test function: run it on both rather than guess
+    if _source_names_a_database(module, seen) or _names_a_database(function, seen):
+        return True
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    for name in getattr(item, "fixturenames", ()):
+        for definition in definitions.get(name, ()):
+            fixture = getattr(definition, "func", None)
+            own = fixture is not None and getattr(fixture, "__module__", None) == module.__name__
+            if own and _names_a_database(fixture, seen):
+                return True
+    return False
 
 
 def pick(items: list[pytest.Item], records: dict[str, dict[str, Any]]) -> tuple[list[pytest.Item], list[pytest.Item]]:
     """(kept, left out) for the PostgreSQL pass."""
-    sources: dict[Path, bool] = {}
+    seen: dict[object, bool] = {}
     must: set[str] = set()
     candidates: dict[str, set[str]] = {}
     for item in items:
         record = records.get(item.nodeid)
-        if record is None or record["outcome"] == "failed" or _always(item, sources):
+        if record is None or record["outcome"] == "failed" or _always(item, seen):
             must.add(item.nodeid)
         elif record["statements"]:
             candidates[item.nodeid] = set(record["statements"])

@@ -1,4 +1,7 @@
-"""Bad input never breaks a page: a clear message, status 400, and what the person typed kept (except passwords)."""
+"""Bad input never breaks a page: a clear message, status 400, and what the person typed kept (except passwords).
+
+These run on PostgreSQL as well as SQLite whatever SQL they send: PostgreSQL refuses values SQLite stores (a NUL, an
+integer past 2^31 - 1, text longer than its column), so the same statement can fail on one database only."""
 
 from __future__ import annotations
 

@@ -3,9 +3,11 @@ PostgreSQL too, and the tests that always need both databases always run there."
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import linecache
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -33,15 +35,84 @@ def test_the_cover_sends_every_statement_and_prefers_the_quicker_test():
     assert cover({}, {}) == []
 
 
-def item(nodeid: str, path: Path, *markers: str) -> SimpleNamespace:
-    return SimpleNamespace(nodeid=nodeid, path=path,
+PLAIN = '''"""Tests of lists."""
+# PostgreSQL is named in this comment, about no test in particular: it does not count.
+
+import pytest
+
+
+@pytest.fixture
+def rows():
+    return [1, 2]
+
+
+@pytest.fixture
+def by_dialect():
+    """Rows as the database's dialect sorts them."""
+    return [2, 1]
+
+
+def test_plain(rows):
+    assert rows
+
+
+def test_with_a_fixture_that_asks(by_dialect):
+    assert by_dialect
+
+
+@pytest.mark.skipif(True, reason="ON_POSTGRES only")
+def test_decorated():
+    pass
+
+
+def test_says_so():
+    """SQLite keeps a NUL that PostgreSQL refuses."""
+
+
+def tamper():
+    return "SET LOCAL session_replication_role = replica" if ON_POSTGRES else ""
+
+
+def change_a_row():
+    return tamper()
+
+
+def test_through_a_helper():
+    assert (lambda: change_a_row())() is not None
+'''
+ABOUT_A_DATABASE = '''"""The audit trigger on PostgreSQL."""
+
+
+def test_trigger():
+    pass
+'''
+
+
+def load_module(folder: Path, name: str, text: str) -> ModuleType:
+    path = folder / f"{name}.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    linecache.checkcache(str(path))
+    return module
+
+
+def item(nodeid: str, module: ModuleType, function: str = "test_plain", *markers: str,
+         fixtures: tuple[str, ...] = ()) -> SimpleNamespace:
+    definitions = {name: [SimpleNamespace(func=getattr(getattr(module, name), "__wrapped__", None)
+                                          or getattr(module, name))] for name in fixtures}
+    return SimpleNamespace(nodeid=nodeid, path=Path(module.__file__ or ""), module=module,
+                           function=getattr(module, function), fixturenames=list(fixtures),
+                           _fixtureinfo=SimpleNamespace(name2fixturedefs=definitions),
                            get_closest_marker=lambda name: name if name in markers else None)
 
 
 def test_the_tests_that_always_need_both_databases_are_kept(tmp_path: Path):
-    plain, asks = tmp_path / "test_plain.py", tmp_path / "test_asks.py"
-    plain.write_text("def test_x(): pass\n")
-    asks.write_text("from tests.conftest import ON_POSTGRES\n")
+    plain = load_module(tmp_path, "test_sql_paths_plain", PLAIN)
+    about = load_module(tmp_path, "test_sql_paths_about", ABOUT_A_DATABASE)
     records = {
         "covers-all": {"statements": ["s1", "s2"], "outcome": "passed", "seconds": 0.1},
         "covered": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
@@ -50,14 +121,24 @@ def test_the_tests_that_always_need_both_databases_are_kept(tmp_path: Path):
         "skipped-here": {"statements": [], "outcome": "skipped", "seconds": 0.0},
         "marked": {"statements": ["s2"], "outcome": "passed", "seconds": 0.1},
         "races": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
-        "asks-which": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "module-about-a-database": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "fixture-asks": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "decorator-asks": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "docstring-asks": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
+        "helper-asks": {"statements": ["s1"], "outcome": "passed", "seconds": 0.1},
     }
-    items = [item("covers-all", plain), item("covered", plain), item("no-sql", plain),
-             item("failed-on-sqlite", plain), item("skipped-here", plain), item("marked", plain, "both_databases"),
-             item("races", plain, "real_commits"), item("asks-which", asks), item("new-test", plain)]
+    items = [item("covers-all", plain, fixtures=("rows",)), item("covered", plain), item("no-sql", plain),
+             item("failed-on-sqlite", plain), item("skipped-here", plain),
+             item("marked", plain, "test_plain", "both_databases"), item("races", plain, "test_plain", "real_commits"),
+             item("module-about-a-database", about, "test_trigger"),
+             item("fixture-asks", plain, "test_with_a_fixture_that_asks", fixtures=("by_dialect",)),
+             item("decorator-asks", plain, "test_decorated"), item("docstring-asks", plain, "test_says_so"),
+             item("helper-asks", plain, "test_through_a_helper"), item("new-test", plain)]
     kept, left = pick(items, records)  # type: ignore[arg-type]
-    assert [i.nodeid for i in kept] == ["failed-on-sqlite", "marked", "races", "asks-which", "new-test"]
-    # s1 and s2 are sent by kept tests; a test skipped in a module that names no database would skip there too
+    assert [i.nodeid for i in kept] == ["failed-on-sqlite", "marked", "races", "module-about-a-database",
+                                        "fixture-asks", "decorator-asks", "docstring-asks", "helper-asks", "new-test"]
+    # s1 and s2 are sent by kept tests; a test skipped in a module that names no database would skip there too;
+    # the comment naming PostgreSQL at the top of the plain module is about none of its tests
     assert sorted(i.nodeid for i in left) == ["covered", "covers-all", "no-sql", "skipped-here"]
 
 
@@ -86,6 +167,7 @@ def test_the_recorder_files_each_statement_under_the_test_that_sent_it(tmp_path:
 def test_without_a_record_every_test_runs_on_postgresql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PEERWORKS_SQL_PICK", str(tmp_path))  # an empty folder: the SQLite pass recorded nothing
     monkeypatch.setenv("TEST_DATABASE_URL", "postgresql+psycopg://nowhere/none")
-    items = [item("a", tmp_path / "test_a.py"), item("b", tmp_path / "test_b.py")]
+    plain = load_module(tmp_path, "test_sql_paths_plain_again", PLAIN)
+    items = [item("a", plain), item("b", plain, "test_says_so")]
     pick_for_postgresql(SimpleNamespace(), items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == ["a", "b"]
