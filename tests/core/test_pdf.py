@@ -272,6 +272,13 @@ def supervision_record(client) -> str:
     return f"/supervision/sessions/{meeting.id}/record.pdf"
 
 
+def supervision_supervisor_copy(client) -> str:
+    team = supervision_team(1)
+    meeting = log_session(team.supervisor, team.peers)
+    sign_in(client, team.supervisor)  # the copy of the supervisor who led the session
+    return f"/supervision/sessions/{meeting.id}/supervisor-copy.pdf"
+
+
 def audit_pack(kind: str) -> Callable[[FlaskClient], str]:
     def make(client) -> str:
         peer = factories.make_staff(Role.PEER)
@@ -291,6 +298,7 @@ EVERY_PDF: dict[str, Callable[[FlaskClient], str]] = {
     "readiness.results_pdf": readiness_results,
     "caseload.plan_pdf": recovery_plan,
     "supervision.session_pdf": supervision_record,
+    "supervision.session_supervisor_pdf": supervision_supervisor_copy,
     "training.audit_pack_pdf": audit_pack("pdf"),
     "training.audit_pack_zip": audit_pack("zip"),
 }
