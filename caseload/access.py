@@ -11,8 +11,24 @@ A declared personal relationship hides the client from the person who declared i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from caseload.models import Assignment, Client, Consent, DeclaredRelationship, EmergencyGrant, Referral
@@ -24,20 +40,32 @@ PROVIDER_ROLES = (Role.PEER, Role.STAFF, Role.SUPERVISOR)
 SAFEGUARD_ROLES = (Role.PRIVACY, Role.ADMIN)
 
 
-def supervised_by(user_id: int) -> list[int]:
-    """Everyone whose supervisor chain includes ``user_id`` (direct and indirect reports), in one recursive query."""
-    chain = select(Staff.id).where(Staff.supervisor_id == user_id).cte("chain", recursive=True)
+# The two chain queries are built once (their aliases cost more to make than the query takes to run) and take the
+# person as a bound parameter.
+@cache
+def _below_query() -> Select[tuple[int]]:
+    chain = select(Staff.id).where(Staff.supervisor_id == bindparam("person")).cte("chain", recursive=True)
     below = aliased(Staff)
     chain = chain.union(select(below.id).where(below.supervisor_id == chain.c.id))
-    return list(db.session.scalars(select(chain.c.id)))
+    return select(chain.c.id)
+
+
+@cache
+def _above_query() -> Select[tuple[int | None]]:
+    start = select(Staff.supervisor_id.label("id")).where(Staff.id == bindparam("person")).cte("up", recursive=True)
+    above = aliased(Staff)
+    start = start.union(select(above.supervisor_id).where(above.id == start.c.id))
+    return select(start.c.id)
+
+
+def supervised_by(user_id: int) -> list[int]:
+    """Everyone whose supervisor chain includes ``user_id`` (direct and indirect reports), in one recursive query."""
+    return list(db.session.scalars(_below_query(), {"person": user_id}))
 
 
 def supervisor_chain(staff_id: int) -> list[int]:
     """The staff member's supervisor, their supervisor, and so on up."""
-    start = select(Staff.supervisor_id.label("id")).where(Staff.id == staff_id).cte("up", recursive=True)
-    above = aliased(Staff)
-    start = start.union(select(above.supervisor_id).where(above.id == start.c.id))
-    return [i for i in db.session.scalars(select(start.c.id)) if i is not None]
+    return [i for i in db.session.scalars(_above_query(), {"person": staff_id}) if i is not None]
 
 
 @dataclass(frozen=True)
