@@ -17,10 +17,7 @@ Not a test: it prints numbers and never fails a build.
 
 from __future__ import annotations
 
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 
+from bench.common import make_app, pdf_pages  # noqa: E402
 from core import pdf, settings, timeutil  # noqa: E402
-from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import Program, Role, Staff, StaffStatus, Team  # noqa: E402
 from hiring.models import Posting, Template  # noqa: E402
@@ -57,20 +54,6 @@ AGENCY = {
     "agency_region": "CT",
     "agency_postal_code": "06510",
 }
-
-
-def make_app(instance: Path, url: str) -> Flask:
-    os.environ["PEERWORKS_INSTANCE"] = str(instance)
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": None,
-        }
-    )
 
 
 def publish(template: Template | None, hr: Staff, team: Team, title: str) -> int:
@@ -121,22 +104,16 @@ def build(app: Flask) -> tuple[int, int]:
         return long_id, short_id
 
 
-def pages_of(data: bytes) -> int:
-    info = subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True, timeout=60).stdout
-    found = re.search(rb"Pages:\s+(\d+)", info)
-    return int(found.group(1)) if found else 0
-
-
-def timed_request(app: Flask, url: str) -> tuple[float, int]:
+def timed_request(app: Flask, url: str, runs: int = RUNS) -> tuple[float, int]:
     client = app.test_client()
     client.get(url)  # warm up: templates compiled, the thread's fonts and print layout made
     times, pages = [], 0
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         response = client.get(url)
         times.append(time.perf_counter() - started)
         assert response.status_code == 200, url
-        pages = pages_of(response.data)
+        pages = pdf_pages(response.data)
     return statistics.median(times), pages
 
 
@@ -162,7 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
         instance = Path(folder) / "instance"
         instance.mkdir()
-        app = make_app(instance, f"sqlite:///{Path(folder) / 'bench.sqlite'}")
+        app = make_app(f"sqlite:///{Path(folder) / 'bench.sqlite'}", instance)
         long_id, short_id = build(app)
         print(f"Posting PDF (GET /careers/<id>.pdf, the whole request), median of {RUNS} after a warm-up:")
         long_time, long_pages = timed_request(app, f"/careers/{long_id}.pdf")

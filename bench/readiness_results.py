@@ -22,10 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -34,10 +32,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
-from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    Timing,
+    analyze,
+    empty,
+    insert_rows,
+    make_app,
+    ratio_line,
+    sqlite_url,
+    throwaway_tables,
+    time_page,
+)
 from core import sessions  # noqa: E402
-from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import Program, Role, Staff, StaffStatus, Team  # noqa: E402
 from core.timeutil import utcnow  # noqa: E402
@@ -63,20 +71,11 @@ from readiness.services.instruments import load_contents  # noqa: E402
 SIZES = (1_000, 100_000)
 RUNS = 7
 TEAMS = 12
-CHUNK = 5_000
 OPEN_ANSWERED = 0.6  # the share of people who write something in each open question
 OPENINGS = ("More", "Less", "Clear", "Better", "Time for", "Training on", "Help with", "Worried about")
 TOPICS = ("supervision", "boundaries", "the peer role", "paperwork", "safety", "relapse", "teamwork", "pay")
 RESULTS_RULE = "/readiness/campaigns/<int:campaign_id>/results"
 ACTIONS_RULE = "/readiness/campaigns/<int:campaign_id>/actions"
-
-
-def make_app(url: str, instance: Path) -> Flask:
-    os.environ["PEERWORKS_INSTANCE"] = str(instance)
-    return create_app({
-        "TESTING": True, "SECRET_KEY": "bench-secret-key", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
-    })
 
 
 def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: random.Random) -> int:
@@ -116,18 +115,14 @@ def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: rando
                 written.append({"campaign_id": campaign.id, "item_id": item_id, "sort_key": sort_key(words),
                                 "response_id": key, "text": words})
                 item_tallies[(item_id, 0)] += 1
-    for start in range(0, len(responses), CHUNK):
-        db.session.execute(insert(Response), responses[start:start + CHUNK])
-    for start in range(0, len(answers), CHUNK):
-        db.session.execute(insert(Answer), answers[start:start + CHUNK])
-    for start in range(0, len(written), CHUNK):
-        db.session.execute(insert(OpenAnswer), written[start:start + CHUNK])
+    insert_rows(Response, responses)
+    insert_rows(Answer, answers)
+    insert_rows(OpenAnswer, written)
     # The people who answered, each with a completed invitation on their team: participation by team and the
     # small-group protection of the counts read them.
     people = [{"email": f"c{campaign.id}-{n}@bench.example", "name": f"Person {n}", "status": StaffStatus.ACTIVE}
               for n in range(len(responses))]
-    for start in range(0, len(people), CHUNK):
-        db.session.execute(insert(Staff), people[start:start + CHUNK])
+    insert_rows(Staff, people)
     staff_ids = db.session.scalars(
         select(Staff.id).where(Staff.email.like(f"c{campaign.id}-%")).order_by(Staff.id)
     ).all()
@@ -137,8 +132,7 @@ def build_campaign(name: str, answers_wanted: int, teams: list[Team], rng: rando
          "token_hash": hashlib.sha256(f"{campaign.id}-{staff_id}".encode()).hexdigest()}
         for staff_id, response in zip(staff_ids, responses, strict=True)
     ]
-    for start in range(0, len(invitations), CHUNK):
-        db.session.execute(insert(Invitation), invitations[start:start + CHUNK])
+    insert_rows(Invitation, invitations)
     db.session.execute(insert(ItemTally), [
         {"campaign_id": campaign.id, "item_id": item, "value": value, "n": n}
         for (item, value), n in item_tallies.items()
@@ -167,83 +161,55 @@ def pages(app: Flask) -> list[str]:
     return [RESULTS_RULE, ACTIONS_RULE]
 
 
-def measure(app: Flask, token: str, rule: str, ids: list[int]) -> None:
-    print(f"  page {rule}")
-    measured = []
-    for size, campaign_id in zip(SIZES, ids, strict=True):
-        path = rule.replace("<int:campaign_id>", str(campaign_id))
-        median, queries, status = time_page(app, token, path)
-        measured.append((median, queries))
-        print(f"    {size:>7,} answers: median {median * 1000:8.1f} ms, {queries} queries, HTTP {status}")
-    (small, small_q), (large, large_q) = measured
-    ratio = large / small if small else float("inf")
-    print(f"    time ratio {SIZES[1]:,} / {SIZES[0]:,}: {ratio:.2f}x (target at most 2x) "
-          f"{'OK' if ratio <= 2 else 'OVER TARGET'}")
-    print(f"    queries: {small_q} and {large_q} (target equal) {'OK' if small_q == large_q else 'DIFFERENT'}")
+def _path(rule: str, campaign_id: int) -> str:
+    return rule.replace("<int:campaign_id>", str(campaign_id))
 
 
-def time_page(app: Flask, token: str, path: str) -> tuple[float, int, int]:
-    """Median seconds over RUNS requests (after one warm-up), the queries of one request, and its status."""
-    queries = 0
+def collect(url: str, instance: Path, sizes: tuple[int, ...] = SIZES, runs: int = RUNS) -> dict[str, list[Timing]]:
+    """Builds one campaign per size in the empty database at ``url``; each page's timing at each size."""
+    app = make_app(url, instance)
+    with throwaway_tables(app):
+        rng = random.Random(4)
+        program = Program(code="BEN", name="Bench program")
+        teams = [Team(program=program, name=f"Team {n}") for n in range(1, TEAMS + 1)]
+        hr = Staff(email="hr@bench.example", name="HR bench", status=StaffStatus.ACTIVE)
+        hr.set_roles({Role.HR})
+        db.session.add_all([program, *teams, hr])
+        db.session.flush()
+        ids = [build_campaign(f"{size:,} answers", size, teams, rng) for size in sizes]
+        token = sessions.start(hr)
+        db.session.commit()
+        analyze()
+        return {
+            rule: [time_page(app, token, _path(rule, campaign_id), runs) for campaign_id in ids]
+            for rule in pages(app)
+        }
 
-    def count(*_args: Any) -> None:
-        nonlocal queries
-        queries += 1
 
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    status = client.get(path).status_code  # warm-up: templates compiled, caches filled
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        client.get(path)
-        times.append(time.perf_counter() - started)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return statistics.median(times), queries, status
+def report(measured: dict[str, list[Timing]], sizes: tuple[int, ...] = SIZES) -> None:
+    for rule, timings in measured.items():
+        print(f"  page {rule}")
+        for size, found in zip(sizes, timings, strict=True):
+            print(f"    {size:>7,} answers: median {found.median * 1000:8.1f} ms, {found.queries} queries, "
+                  f"HTTP {found.status}")
+        _ratio, time_verdict, query_verdict = ratio_line(timings[0], timings[-1])
+        print(f"    {time_verdict.replace('time ratio', f'time ratio {sizes[-1]:,} / {sizes[0]:,}')}")
+        print(f"    {query_verdict}")
 
 
 def run(label: str, url: str, instance: Path) -> None:
     print(f"\n{label}: {url.split('@')[-1]}")
     app = make_app(url, instance)
-    with app.app_context():
-        if inspect(db.engine).get_table_names():
-            print("  The database is not empty: give an empty throwaway database. Skipped.")
-            return
-        db.create_all()
-        try:
-            rng = random.Random(4)
-            program = Program(code="BEN", name="Bench program")
-            teams = [Team(program=program, name=f"Team {n}") for n in range(1, TEAMS + 1)]
-            hr = Staff(email="hr@bench.example", name="HR bench", status=StaffStatus.ACTIVE)
-            hr.set_roles({Role.HR})
-            db.session.add_all([program, *teams, hr])
-            db.session.flush()
-            ids = [build_campaign(f"{size:,} answers", size, teams, rng) for size in SIZES]
-            token = sessions.start(hr)
-            db.session.commit()
-            if db.engine.dialect.name == "postgresql":
-                # Fresh statistics, as autovacuum would have them after a real survey (planner picks real plans).
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("ANALYZE"))
-            for rule in pages(app):
-                measure(app, token, rule, ids)
-        finally:
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    if not empty(app):
+        print("  The database is not empty: give an empty throwaway database. Skipped.")
+        return
+    report(collect(url, instance))
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
         instance = Path(folder) / "instance"
-        instance.mkdir()
-        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite'}", instance)
+        run("SQLite", sqlite_url(Path(folder)), instance)
         postgres = os.environ.get("BENCH_DATABASE_URL")
         if postgres:
             run("PostgreSQL", postgres, instance)

@@ -28,23 +28,20 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import event, inspect  # noqa: E402
+from sqlalchemy import inspect  # noqa: E402
 
+from bench.common import counting, make_app, signed_in, sqlite_url  # noqa: E402
 from caseload.models import Assignment, Client  # noqa: E402
 from core import sessions  # noqa: E402
-from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import Notification, Program, Role, Staff, StaffStatus, Team  # noqa: E402
 
@@ -53,14 +50,6 @@ BATCH = 10
 SEEN_STEP = timedelta(minutes=1)  # core.config's SESSION_SEEN_STEP
 EVERY_REQUEST = timedelta(microseconds=1)  # a step so small that every request is in a new one: always written
 CLIENTS = 12
-
-
-def make_app(url: str, instance: Path) -> Flask:
-    os.environ["PEERWORKS_INSTANCE"] = str(instance)
-    return create_app({
-        "TESTING": True, "SECRET_KEY": "bench-secret-key", "SQLALCHEMY_DATABASE_URI": url,
-        "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SERVER_NAME": None,
-    })
 
 
 def build_agency() -> str:
@@ -83,22 +72,6 @@ def build_agency() -> str:
     token = sessions.start(peer)
     db.session.commit()
     return token
-
-
-@contextmanager
-def counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @dataclass
@@ -124,7 +97,7 @@ class Page:
 def queries_and_status(app: Flask, page: Page) -> tuple[int, int]:
     app.config["SESSION_SEEN_STEP"] = page.seen_step
     try:
-        with counting(app) as statements:
+        with counting(app, with_session_touch=True) as statements:
             status = page.client.get(page.path).status_code
     finally:
         app.config["SESSION_SEEN_STEP"] = SEEN_STEP
@@ -141,16 +114,13 @@ def run(label: str, url: str, instance: Path) -> None:
         db.create_all()
         token = build_agency()
     try:
-        signed_in = app.test_client()
-        with signed_in.session_transaction() as session:
-            session["_user_id"] = token
-            session["_fresh"] = True
+        client = signed_in(app, token)
         baseline = Page("GET /login, anonymous", app.test_client(), "/login")
         pages = [
             baseline,
-            Page("GET /, signed in", signed_in, "/"),
-            Page("GET /caseload/clients, signed in", signed_in, "/caseload/clients"),
-            Page("GET /, signed in, last_seen_at written", signed_in, "/", seen_step=EVERY_REQUEST),
+            Page("GET /, signed in", client, "/"),
+            Page("GET /caseload/clients, signed in", client, "/caseload/clients"),
+            Page("GET /, signed in, last_seen_at written", client, "/", seen_step=EVERY_REQUEST),
         ]
         for page in pages:
             page.client.get(page.path)  # warm-up: templates compiled, connections opened
@@ -177,7 +147,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
         instance = Path(folder) / "instance"
         instance.mkdir()
-        run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite'}", instance)
+        run("SQLite", sqlite_url(Path(folder)), instance)
         postgres = os.environ.get("BENCH_DATABASE_URL")
         if postgres:
             run("PostgreSQL", postgres, instance)

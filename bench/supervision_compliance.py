@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from pathlib import Path
@@ -37,11 +35,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask  # noqa: E402
-from sqlalchemy import event, insert, inspect, select, text  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    Timing,
+    analyze,
+    insert_rows,
+    make_app,
+    ratio_line,
+    sqlite_url,
+    throwaway_tables,
+    time_page,
+)
 from core import sessions, timeutil  # noqa: E402
-from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import CredentialType, Role, Staff, StaffRole, StaffStatus  # noqa: E402
 from supervision.models import Attendee, Meeting, Requirement  # noqa: E402
@@ -51,21 +57,6 @@ from training.models import Certification  # noqa: E402
 SIZES = ((20, 200), (200, 2_000))
 MONTHS = 36
 RUNS = 7
-CHUNK = 5_000
-
-
-def make_app(url: str, instance: Path) -> Flask:
-    os.environ["PEERWORKS_INSTANCE"] = str(instance)
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": None,
-        }
-    )
 
 
 def _people(count: int, prefix: str, role: str, supervisors: list[int] | None) -> list[int]:
@@ -83,8 +74,7 @@ def _people(count: int, prefix: str, role: str, supervisors: list[int] | None) -
         }
         for n in range(count)
     ]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(Staff), rows[start : start + CHUNK])
+    insert_rows(Staff, rows)
     mine = Staff.email.like(f"{prefix}%@bench.example")
     ids = list(db.session.scalars(select(Staff.id).where(mine).order_by(Staff.id)))
     db.session.execute(insert(StaffRole), [{"staff_id": i, "role": role} for i in ids])
@@ -128,12 +118,10 @@ def build(supervisor_count: int, peer_count: int, rng: random.Random) -> tuple[S
     start_id = (db.session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1)) or 0) + 1
     for n, row in enumerate(meetings):
         row["id"] = start_id + n
-    for start in range(0, len(meetings), CHUNK):
-        db.session.execute(insert(Meeting), meetings[start : start + CHUNK])
+    insert_rows(Meeting, meetings)
     rows = [{"meeting_id": start_id + number - 1, "staff_id": staff_id, "private_note": "", "version": 1}
             for number, staff_id in attendance]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(Attendee), rows[start : start + CHUNK])
+    insert_rows(Attendee, rows)
     db.session.commit()
     print(f"  {supervisor_count:,} supervisors, {peer_count:,} peers: {len(meetings):,} sessions, "
           f"{len(rows):,} attendances")
@@ -147,78 +135,48 @@ def _meeting(boss: int, kind: str, day: date, minutes: int) -> dict[str, Any]:
             "decisions": "", "revision": 1, "created_at": at, "updated_at": at, "version": 1}
 
 
-def time_page(app: Flask, token: str, path: str) -> tuple[float, int, int]:
-    """Median seconds over RUNS requests (after one warm-up), the queries of one request, and its status."""
-    queries = 0
-
-    def count(*_args: Any) -> None:
-        nonlocal queries
-        queries += 1
-
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    status = client.get(path).status_code
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        client.get(path)
-        times.append(time.perf_counter() - started)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return statistics.median(times), queries, status
-
-
 PAGES = ("HR: everyone", "HR: one supervisor", "supervisor: own peers")
 
 
-def run_size(url: str, instance: Path, supervisors: int, peers: int) -> dict[str, tuple[float, int, int]]:
+def run_size(url: str, instance: Path, supervisors: int, peers: int, runs: int = RUNS) -> dict[str, Timing]:
     app = make_app(url, instance)
-    with app.app_context():
-        if inspect(db.engine).get_table_names():
-            raise SystemExit("The database is not empty: give an empty throwaway database.")
-        db.create_all()
-        try:
-            hr, boss = build(supervisors, peers, random.Random(13))
-            hr_token, boss_token, boss_id = sessions.start(hr), sessions.start(boss), boss.id
-            db.session.commit()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("ANALYZE"))
-            return {
-                PAGES[0]: time_page(app, hr_token, "/supervision/compliance"),
-                PAGES[1]: time_page(app, hr_token, f"/supervision/compliance?supervisor={boss_id}"),
-                PAGES[2]: time_page(app, boss_token, "/supervision/compliance"),
-            }
-        finally:
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    with throwaway_tables(app):
+        hr, boss = build(supervisors, peers, random.Random(13))
+        hr_token, boss_token, boss_id = sessions.start(hr), sessions.start(boss), boss.id
+        db.session.commit()
+        analyze()
+        return {
+            PAGES[0]: time_page(app, hr_token, "/supervision/compliance", runs),
+            PAGES[1]: time_page(app, hr_token, f"/supervision/compliance?supervisor={boss_id}", runs),
+            PAGES[2]: time_page(app, boss_token, "/supervision/compliance", runs),
+        }
+
+
+def collect(
+    urls: list[str], instance: Path, sizes: tuple[tuple[int, int], ...] = SIZES, runs: int = RUNS
+) -> list[dict[str, Timing]]:
+    """Each size built in its own empty database (``urls``, one a size); each page's timing at each size."""
+    return [run_size(url, instance, s, p, runs) for url, (s, p) in zip(urls, sizes, strict=True)]
 
 
 def run(label: str, urls: list[str], instance: Path) -> None:
     print(f"\n{label}")
-    measured = [run_size(url, instance, s, p) for url, (s, p) in zip(urls, SIZES, strict=True)]
+    measured = collect(urls, instance)
     for name in PAGES:
         print(f"  {name}")
         for (_s, peers), found in zip(SIZES, measured, strict=True):
-            median, queries, status = found[name]
-            print(f"    {peers:>6,} peers: median {median * 1000:8.1f} ms, {queries} queries, HTTP {status}")
-        (small, small_q, _), (large, large_q, _) = (found[name] for found in measured)
-        ratio = large / small if small else float("inf")
-        print(f"    time ratio: {ratio:.2f}x (target at most 2x) {'OK' if ratio <= 2 else 'OVER TARGET'}")
-        print(f"    queries: {small_q} and {large_q} (target equal) {'OK' if small_q == large_q else 'DIFFERENT'}")
+            timing = found[name]
+            print(f"    {peers:>6,} peers: median {timing.median * 1000:8.1f} ms, {timing.queries} queries, "
+                  f"HTTP {timing.status}")
+        _ratio, time_verdict, query_verdict = ratio_line(measured[0][name], measured[-1][name])
+        print(f"    {time_verdict}")
+        print(f"    {query_verdict}")
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
         instance = Path(folder) / "instance"
-        instance.mkdir()
-        run("SQLite", [f"sqlite:///{Path(folder) / f'bench{n}.sqlite'}" for n in range(len(SIZES))], instance)
+        run("SQLite", [sqlite_url(Path(folder), f"bench{n}") for n in range(len(SIZES))], instance)
         url = os.environ.get("BENCH_DATABASE_URL", "")
         if url:
             run("PostgreSQL", [url] * len(SIZES), instance)

@@ -24,22 +24,28 @@ from __future__ import annotations
 
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import Flask  # noqa: E402
-from sqlalchemy import event, insert, inspect, select, text, true  # noqa: E402
+from sqlalchemy import insert, select, true  # noqa: E402
 
+from bench.common import (  # noqa: E402
+    Timing,
+    analyze,
+    insert_rows,
+    make_app,
+    ratio_line,
+    sqlite_url,
+    throwaway_tables,
+    time_page,
+)
 from core import credentials, sessions, timeutil  # noqa: E402
-from core.app import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.models import Program, Role, Staff, StaffRole, StaffStatus  # noqa: E402
 from training.models import CeEntry, Certification, Cycle  # noqa: E402
@@ -48,24 +54,9 @@ from training.services.dates import grace_end  # noqa: E402
 
 SIZES = ((500, 10_000), (5_000, 100_000))
 RUNS = 7
-CHUNK = 5_000
 PAGES = ("/training/dashboard", "/training/dashboard?show=behind")
 CATEGORIES = ("ethics", "cultural", "recovery", "trauma", "co_occurring", "general")
 FORMATS = ("in_person", "live_online", "self_paced")
-
-
-def make_app(url: str, instance: Path) -> Flask:
-    os.environ["PEERWORKS_INSTANCE"] = str(instance)
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench-secret-key",
-            "SQLALCHEMY_DATABASE_URI": url,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": None,
-        }
-    )
 
 
 def build(staff_count: int, entry_count: int, rng: random.Random) -> Staff:
@@ -91,8 +82,7 @@ def build(staff_count: int, entry_count: int, rng: random.Random) -> Staff:
         }
         for n in range(staff_count)
     ]
-    for start in range(0, len(staff_rows), CHUNK):
-        db.session.execute(insert(Staff), staff_rows[start : start + CHUNK])
+    insert_rows(Staff, staff_rows)
     staff_ids = list(db.session.scalars(select(Staff.id).where(Staff.email.like("p%@bench.example"))))
     db.session.execute(insert(StaffRole), [{"staff_id": i, "role": "peer"} for i in staff_ids])
     certs, cycles = [], []
@@ -129,9 +119,8 @@ def build(staff_count: int, entry_count: int, rng: random.Random) -> Staff:
                 "missing_qh": 0,
             }
         )
-    for start in range(0, len(certs), CHUNK):
-        db.session.execute(insert(Certification), certs[start : start + CHUNK])
-        db.session.execute(insert(Cycle), cycles[start : start + CHUNK])
+    insert_rows(Certification, certs)
+    insert_rows(Cycle, cycles)
     entries = []
     for n in range(entry_count):
         cert = certs[n % len(certs)]
@@ -156,8 +145,7 @@ def build(staff_count: int, entry_count: int, rng: random.Random) -> Staff:
                 "version": 1,
             }
         )
-    for start in range(0, len(entries), CHUNK):
-        db.session.execute(insert(CeEntry), entries[start : start + CHUNK])
+    insert_rows(CeEntry, entries)
     started = time.perf_counter()
     refreshed = progress.refresh(true())
     db.session.commit()
@@ -168,71 +156,41 @@ def build(staff_count: int, entry_count: int, rng: random.Random) -> Staff:
     return hr
 
 
-def time_page(app: Flask, token: str, path: str) -> tuple[float, int, int]:
-    """Median seconds over RUNS requests (after one warm-up), the queries of one request, and its status."""
-    queries = 0
-
-    def count(*_args: Any) -> None:
-        nonlocal queries
-        queries += 1
-
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = token
-        session["_fresh"] = True
-    status = client.get(path).status_code
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        client.get(path)
-        times.append(time.perf_counter() - started)
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        client.get(path)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return statistics.median(times), queries, status
-
-
-def run_size(url: str, instance: Path, staff_count: int, entry_count: int) -> dict[str, tuple[float, int, int]]:
+def run_size(url: str, instance: Path, staff_count: int, entry_count: int, runs: int = RUNS) -> dict[str, Timing]:
     app = make_app(url, instance)
-    with app.app_context():
-        if inspect(db.engine).get_table_names():
-            raise SystemExit("The database is not empty: give an empty throwaway database.")
-        db.create_all()
-        try:
-            hr = build(staff_count, entry_count, random.Random(12))
-            token = sessions.start(hr)
-            db.session.commit()
-            if db.engine.dialect.name == "postgresql":
-                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    connection.execute(text("ANALYZE"))
-            return {path: time_page(app, token, path) for path in PAGES}
-        finally:
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+    with throwaway_tables(app):
+        hr = build(staff_count, entry_count, random.Random(12))
+        token = sessions.start(hr)
+        db.session.commit()
+        analyze()
+        return {path: time_page(app, token, path, runs) for path in PAGES}
+
+
+def collect(
+    urls: list[str], instance: Path, sizes: tuple[tuple[int, int], ...] = SIZES, runs: int = RUNS
+) -> list[dict[str, Timing]]:
+    """Each size built in its own empty database (``urls``, one a size); each page's timing at each size."""
+    return [run_size(url, instance, staff, entries, runs) for url, (staff, entries) in zip(urls, sizes, strict=True)]
 
 
 def run(label: str, urls: list[str], instance: Path) -> None:
     print(f"\n{label}")
-    measured = [run_size(url, instance, staff, entries) for url, (staff, entries) in zip(urls, SIZES, strict=True)]
+    measured = collect(urls, instance)
     for path in PAGES:
         print(f"  page {path}")
         for (staff, _entries), found in zip(SIZES, measured, strict=True):
-            median, queries, status = found[path]
-            print(f"    {staff:>6,} staff: median {median * 1000:8.1f} ms, {queries} queries, HTTP {status}")
-        (small, small_q, _), (large, large_q, _) = (found[path] for found in measured)
-        ratio = large / small if small else float("inf")
-        print(f"    time ratio: {ratio:.2f}x (target at most 2x) {'OK' if ratio <= 2 else 'OVER TARGET'}")
-        print(f"    queries: {small_q} and {large_q} (target equal) {'OK' if small_q == large_q else 'DIFFERENT'}")
+            timing = found[path]
+            print(f"    {staff:>6,} staff: median {timing.median * 1000:8.1f} ms, {timing.queries} queries, "
+                  f"HTTP {timing.status}")
+        _ratio, time_verdict, query_verdict = ratio_line(measured[0][path], measured[-1][path])
+        print(f"    {time_verdict}")
+        print(f"    {query_verdict}")
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-") as folder:
         instance = Path(folder) / "instance"
-        instance.mkdir()
-        run("SQLite", [f"sqlite:///{Path(folder) / f'bench{n}.sqlite'}" for n in range(len(SIZES))], instance)
+        run("SQLite", [sqlite_url(Path(folder), f"bench{n}") for n in range(len(SIZES))], instance)
         url = os.environ.get("BENCH_DATABASE_URL", "")
         if url:
             run("PostgreSQL", [url] * len(SIZES), instance)
