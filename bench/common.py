@@ -124,16 +124,23 @@ class Timing:
 def time_page(app: Flask, token: str, path: str, runs: int = 7) -> Timing:
     """Median seconds over ``runs`` requests (after one warm-up), the queries of one request, and its status.
 
-    Called inside an app context (the scripts build and time in one), like every request of the test client."""
+    Each request runs in an app context of its own, as under a real server: its own ``g`` (so the signed-in person
+    is the one this token names, not whoever an earlier request loaded) and its own database session (nothing
+    loaded by an earlier request is reused)."""
     client = signed_in(app, token)
-    status = client.get(path).status_code  # warm-up: templates compiled, caches filled
+
+    def get() -> int:
+        with app.app_context():
+            return client.get(path).status_code
+
+    status = get()  # warm-up: templates compiled, caches filled
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        client.get(path)
+        get()
         times.append(time.perf_counter() - started)
-    with counting() as statements:
-        client.get(path)
+    with counting(app) as statements:
+        get()
     return Timing(statistics.median(times), len(statements), status)
 
 

@@ -1,0 +1,177 @@
+"""Requests per second of one gunicorn worker pinned to core 0, loaded by wrk pinned to core 1.
+
+``serve`` starts gunicorn (one sync worker) on a free loopback port, ``load`` runs wrk (or, when wrk is not installed,
+a small Python load generator) against one URL with a cookie, ``sign_in`` signs in once through the real form and
+returns the cookie header to reuse. ``hello`` is the raw WSGI app every share is taken of.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from bench.common import ROOT
+
+CONNECTIONS = 8
+HOST = "127.0.0.1"
+
+
+def hello(_environ: dict, start_response) -> list[bytes]:  # noqa: ANN001 - the WSGI callable
+    """The raw WSGI hello world: the ceiling one worker reaches on this machine."""
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello world\n"]
+
+
+def pinning(core: int) -> list[str]:
+    """``taskset -c <core>`` when taskset is installed (and the core exists), else nothing."""
+    if shutil.which("taskset") and (os.cpu_count() or 1) > core:
+        return ["taskset", "-c", str(core)]
+    return []
+
+
+def tools() -> str:
+    """What the figures were taken with, for the report."""
+    generator = "wrk" if shutil.which("wrk") else "a Python load generator (wrk is not installed)"
+    pinned = "pinned with taskset" if pinning(1) else "NOT pinned (taskset missing or one core)"
+    return f"gunicorn, one sync worker on core 0; {generator} with {CONNECTIONS} connections on core 1; {pinned}"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(app_spec: str, env: dict[str, str], log: Path) -> Iterator[str]:
+    """gunicorn serving ``app_spec`` (``module:callable``) with one worker on core 0; yields its base URL."""
+    port = _free_port()
+    command = [*pinning(0), str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "1", "--bind", f"{HOST}:{port}",
+               "--log-level", "warning", "--timeout", "120", app_spec]
+    with log.open("ab") as output:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output)
+    try:
+        _wait_for(port, process)
+        yield f"http://{HOST}:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for(port: int, process: subprocess.Popen, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn stopped with status {process.returncode} (see its log)")
+        try:  # a whole answer, not just the port: the master listens before its worker has booted
+            get(f"http://{HOST}:{port}", "/")
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer on port {port} within {seconds:.0f} s")
+
+
+def get(base: str, path: str, cookie: str = "") -> tuple[int, str, list[str]]:
+    """One GET: status, body, Set-Cookie headers."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = connection.getresponse()
+        return response.status, response.read().decode(errors="replace"), response.headers.get_all("Set-Cookie") or []
+    finally:
+        connection.close()
+
+
+def _cookies(set_cookies: list[str]) -> dict[str, str]:
+    return dict(header.split(";", 1)[0].split("=", 1) for header in set_cookies)
+
+
+def sign_in(base: str, email: str, password: str) -> str:
+    """Signs in through the real sign-in form; the Cookie header that carries the session."""
+    status, body, set_cookies = get(base, "/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
+    if status != 200 or token is None:
+        raise RuntimeError(f"GET /login answered {status} without a sign-in form")
+    jar = _cookies(set_cookies)
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        form = urlencode({"csrf_token": token.group(1), "email": email, "password": password})
+        connection.request("POST", "/login", body=form, headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        })
+        response = connection.getresponse()
+        response.read()
+        jar.update(_cookies(response.headers.get_all("Set-Cookie") or []))
+    finally:
+        connection.close()
+    if response.status != 302:
+        raise RuntimeError(f"signing in as {email} answered {response.status}, not a redirect")
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def load(url: str, seconds: float, cookie: str = "") -> float:
+    """Requests per second of ``url`` over ``seconds``; raises when any answer was not a 2xx or 3xx."""
+    if shutil.which("wrk"):
+        return _wrk(url, seconds, cookie)
+    return _python_load(url, seconds, cookie)
+
+
+def _wrk(url: str, seconds: float, cookie: str) -> float:
+    command = [*pinning(1), "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "30s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    done = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=seconds + 120)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", done.stdout)
+    if bad:
+        raise RuntimeError(f"{bad.group(1)} answers of {url} were not 2xx or 3xx")
+    errors = re.search(r"Socket errors:.*", done.stdout)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if rate is None or float(rate.group(1)) == 0:
+        raise RuntimeError(f"wrk measured no requests: {done.stdout} {done.stderr}")
+    if errors and "timeout" in errors.group(0) and not errors.group(0).endswith("timeout 0"):
+        raise RuntimeError(f"wrk: {errors.group(0)}")
+    return float(rate.group(1))
+
+
+def _python_load(url: str, seconds: float, cookie: str) -> float:
+    """Only when wrk is absent: CONNECTIONS threads, each a keep-alive-free GET loop (as gunicorn's sync worker)."""
+    parts = urlsplit(url)
+    base, path = f"http://{parts.netloc}", parts.path + (f"?{parts.query}" if parts.query else "")
+    counts = [0] * CONNECTIONS
+    failures: list[int] = []
+    deadline = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        while time.monotonic() < deadline:
+            status, _body, _cookies_set = get(base, path, cookie)
+            if status >= 400:
+                failures.append(status)
+                return
+            counts[index] += 1
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise RuntimeError(f"{url} answered {failures[0]}")
+    return sum(counts) / (time.monotonic() - started)
