@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --d
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test test-all setup deps system-run system-test assets db lint bandit pg-up clean
+.PHONY: run test test-all setup deps system-run system-test assets db lint bandit pg-up clean bench
 
 run: setup db
 	@echo
@@ -31,7 +31,7 @@ system-run:
 	@./scripts/apt-ensure libharfbuzz-subset0
 
 system-test:
-	@./scripts/apt-ensure chromium poppler-utils libharfbuzz-subset0
+	@./scripts/apt-ensure chromium poppler-utils libharfbuzz-subset0 wrk
 
 deps:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -84,6 +84,13 @@ pg-up:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start >/dev/null 2>&1; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 	@pg_isready -q -h 127.0.0.1 -p 5432
+
+# Every speed figure of issue 14 measured in one run on this machine, against its target (bench/README.md): prints a
+# table, writes it with a chart into bench-results/<UTC time>/ and exits 1 when a target is missed. BENCH_QUICK=1 for
+# small sizes (checks the tool, not the targets).
+bench: deps assets
+	@./scripts/apt-ensure wrk poppler-utils libharfbuzz-subset0
+	@$(PY) -m bench
 
 lint:
 	$(VENV)/bin/ruff check .

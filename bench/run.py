@@ -49,7 +49,7 @@ class Sizes:
 
 FULL = Sizes((10, 10_000), 10, 7, (1_000, 100_000), ((500, 10_000), (5_000, 100_000)), ((20, 200), (200, 2_000)),
              60, 5, 40, 200_000)
-SMALL = Sizes((10, 100), 1, 2, (100, 1_000), ((20, 200), (100, 1_000)), ((2, 20), (5, 50)), 4, 1, 4, 5_000)
+SMALL = Sizes((10, 100), 1, 1, (100, 1_000), ((20, 200), (100, 1_000)), ((2, 20), (5, 50)), 4, 1, 4, 5_000)
 
 # key: (default, "at least" or "at most", unit shown)
 TARGETS: dict[str, tuple[float, str]] = {
@@ -379,7 +379,7 @@ def write_chart(report: Report, folder: Path) -> Path:
 
     shown = [f for f in report.figures if f.margin is not None]
     height = max(3.0, 0.32 * len(shown) + 1.2)
-    figure, axes = plt.subplots(figsize=(11, height))
+    figure, axes = plt.subplots(figsize=(12, height))
     margins = [min(max(f.margin or 0.0, 0.01), 100.0) for f in shown]
     colours = ["#2e7d32" if f.met else "#c62828" for f in shown]
     axes.barh(range(len(shown)), margins, color=colours)
@@ -387,7 +387,8 @@ def write_chart(report: Report, folder: Path) -> Path:
     axes.invert_yaxis()
     axes.set_xscale("log")
     axes.axvline(1.0, color="black", linewidth=1)
-    axes.set_xlabel("measured against its target (1 = the target; right of the line = met; log scale)")
+    axes.set_xlabel("measured against its target (1 = the target, right of the line = met; "
+                    "a yes-or-no figure is 1 or 0.5; log scale)")
     axes.set_title("PeerWorks benchmark: green met, red missed")
     figure.tight_layout()
     path = folder / "chart.png"
@@ -397,7 +398,7 @@ def write_chart(report: Report, folder: Path) -> Path:
 
 
 def _short(name: str) -> str:
-    return name if len(name) <= 70 else name[:67] + "..."
+    return name if len(name) <= 60 else name[:57] + "..."
 
 
 def main() -> int:

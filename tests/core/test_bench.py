@@ -1,0 +1,53 @@
+"""`make bench` (bench/run.py) runs end to end, writes its table and chart, and its exit status follows the targets.
+
+One quick run (BENCH_QUICK=1: small sizes, a second of load a page) with one target made impossible: the run must
+end with status 1, the table must mark that figure missed and hold every other figure, and the chart must be a PNG.
+The figures themselves are not checked here (they depend on the machine): `make bench` is for that.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.run import Figure, Report, exit_status
+
+ROOT = Path(__file__).resolve().parents[2]
+MISSING = [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
+
+
+@pytest.mark.skipif(bool(MISSING), reason=f"make bench needs {' and '.join(MISSING)} (Debian: apt-get install wrk "
+                    "util-linux; make test installs wrk)")
+@pytest.mark.skipif(importlib.util.find_spec("matplotlib") is None,
+                    reason="make bench draws its chart with matplotlib, a dev dependency: run uv sync")
+def test_quick_bench_writes_table_and_chart_and_fails_on_a_missed_target(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {**os.environ, "BENCH_QUICK": "1", "BENCH_RESULTS": str(out),
+           "BENCH_TARGETS": "verify_rows_per_s=1e15"}
+    done = subprocess.run([sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    table = (out / "results.md").read_text()
+    assert "| Figure | Target | Measured | Met? |" in table
+    verify_row = next(line for line in table.splitlines() if line.startswith("| flask audit verify"))
+    assert verify_row.endswith("| **no** |")
+    assert "at least 1,000,000,000,000,000 rows/s" in verify_row
+    for figure in ("requests per second", "queries at", "Readiness", "Training", "Supervision compliance",
+                   "Hiring pipeline", "PDF", "audit pack", "Audit chain's share"):
+        assert figure in table, figure
+    assert "error:" not in table, table
+    assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_exit_status_is_1_exactly_when_a_figure_missed_its_target() -> None:
+    report = Report()
+    report.figures = [Figure("a", "at most 2x", "1.5x", True), Figure("b", "equal", "3 and 3", True)]
+    assert exit_status(report) == 0
+    report.figures.append(Figure("c", "at least 12%", "3%", False))
+    assert exit_status(report) == 1
