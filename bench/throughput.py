@@ -166,12 +166,20 @@ def _python_load(url: str, seconds: float, cookie: str) -> float:
                 return
             counts[index] += 1
 
+    pinned = bool(pinning(1)) and hasattr(os, "sched_setaffinity")
+    before = os.sched_getaffinity(0) if pinned else None
+    if pinned:
+        os.sched_setaffinity(0, {1})  # this process on core 1 while it loads, as wrk would be
     started = time.monotonic()
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        if before is not None:
+            os.sched_setaffinity(0, before)
     if failures:
         raise RuntimeError(f"{url} answered {failures[0]}")
     return sum(counts) / (time.monotonic() - started)
