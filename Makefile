@@ -88,7 +88,7 @@ pg-up:
 # Every speed figure of issue 14 measured in one run on this machine, against its target (bench/README.md): prints a
 # table, writes it with a chart into bench-results/<UTC time>/ and exits 1 when a target is missed. BENCH_QUICK=1 for
 # small sizes (checks the tool, not the targets).
-bench: deps assets
+bench: deps
 	@./scripts/apt-ensure wrk poppler-utils libharfbuzz-subset0
 	@$(PY) -m bench
 

@@ -295,8 +295,10 @@ def audit_share(report: Report, sizes: Sizes, folder: Path) -> None:
             inside.clear()
             started = time.perf_counter()
             with app.app_context():
-                client.post("/caseload/clients/new", data={**form, "name": f"Bench Write {n}"})
+                answer = client.post("/caseload/clients/new", data={**form, "name": f"Bench Write {n}"})
             totals.append(time.perf_counter() - started)
+            if answer.status_code != 302:
+                raise RuntimeError(f"POST /caseload/clients/new answered {answer.status_code}, not a redirect")
             recorded.append(sum(inside))
     finally:
         audit.record = original
