@@ -198,7 +198,7 @@ def small_against_large(report: Report, sizes: Sizes, folder: Path) -> None:
     def readiness() -> None:
         found = readiness_results.collect(sqlite_url(folder, "readiness"), instance, sizes.readiness, sizes.runs)
         for rule, (small, large) in found.items():
-            report.add(f"Readiness {rule}, {sizes.readiness[1]:,} against {sizes.readiness[0]:,} answers",
+            report.add(f"Readiness `{rule}`, {sizes.readiness[1]:,} against {sizes.readiness[0]:,} answers",
                        "size_ratio", large.median / small.median, _ratio(small, large),
                        also=small.queries == large.queries, note="same queries")
 
@@ -206,7 +206,7 @@ def small_against_large(report: Report, sizes: Sizes, folder: Path) -> None:
         urls = [sqlite_url(folder, f"training{n}") for n in range(2)]
         small, large = training_dashboard.collect(urls, instance, sizes.training, sizes.runs)
         for path in training_dashboard.PAGES:
-            report.add(f"Training {path}, {sizes.training[1][0]:,} against {sizes.training[0][0]:,} staff",
+            report.add(f"Training `{path}`, {sizes.training[1][0]:,} against {sizes.training[0][0]:,} staff",
                        "size_ratio", large[path].median / small[path].median, _ratio(small[path], large[path]),
                        also=small[path].queries == large[path].queries, note="same queries")
 
@@ -401,6 +401,7 @@ def write_chart(report: Report, folder: Path) -> Path:
 
 
 def _short(name: str) -> str:
+    name = name.replace("`", "").replace("<int:campaign_id>", "<id>")
     return name if len(name) <= 60 else name[:57] + "..."
 
 
