@@ -85,3 +85,28 @@ def test_hr_compliance_for_everyone_is_constant(client, two_teams, db):
     small_id, big_id = two_teams[0].id, two_teams[2].id
     assert fresh_queries_for(client, f"/supervision/compliance?supervisor={small_id}") == fresh_queries_for(
         client, f"/supervision/compliance?supervisor={big_id}")
+
+
+def test_the_supervisor_filter_reads_names_only_however_many_supervisors(client, two_teams, db):
+    """HR's filter lists every active supervisor: by id and name, so 500 more of them (one batch of loaded roles
+    and teams each, if whole staff records were read) add no query."""
+    from sqlalchemy import insert, select
+
+    from core.models import Staff, StaffRole
+
+    hr = factories.make_staff(Role.HR)
+    db.session.commit()
+    hr_id = hr.id
+    sign_in(client, hr)
+    before = fresh_queries_for(client, "/supervision/compliance")
+    hash_ = db.session.scalar(select(Staff.password_hash).where(Staff.id == hr_id))
+    db.session.execute(insert(Staff), [
+        {"email": f"boss{n}@example.org", "name": f"Boss {n:03d}", "password_hash": hash_, "status": "active"}
+        for n in range(501)
+    ])
+    new_ids = db.session.scalars(select(Staff.id).where(Staff.email.like("boss%@example.org"))).all()
+    db.session.execute(insert(StaffRole), [{"staff_id": staff_id, "role": Role.SUPERVISOR} for staff_id in new_ids])
+    db.session.commit()
+    page = client.get("/supervision/compliance")
+    assert "Boss 500" in page.get_data(as_text=True)
+    assert fresh_queries_for(client, "/supervision/compliance") == before
