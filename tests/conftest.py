@@ -45,6 +45,11 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 # Sign-ins are tested by the hundred; production's Argon2 parameters would spend most of the suite hashing.
 passwords.use_fast_test_parameters()
 
+# Every app the tests build (one per worker, the live servers, apps of a test's own) keeps its compiled templates in
+# one folder for the whole run (core.app.use_template_cache), so each compiles a template only if none did before.
+os.environ.setdefault("PEERWORKS_TEMPLATE_CACHE", str(Path(__file__).resolve().parent.parent / "test-artifacts"
+                                                      / "template-cache"))
+
 
 def _worker_database(base_url: str, worker: str) -> str:
     url = sa.engine.make_url(base_url)
