@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from core import config, policy
 from core import csrf as csrf_resend
+from core.errors import AnswerThenWork
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +95,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     app.session_interface = TLSAwareSessionInterface()
+    app.wsgi_app = AnswerThenWork(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]

@@ -11,10 +11,11 @@ still commit its audit entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from werkzeug.wrappers import Response
 
 from core import audit
@@ -89,10 +90,13 @@ def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
     db.session.commit()
 
 
+AFTER_THE_ANSWER = "peerworks.after_the_answer"
+
+
 def after_the_answer(response: Response, work: Callable[[], None]) -> Response:
-    """Do ``work`` once the answer has gone out (when the server closes the response), in an app context and a
-    transaction of its own, so that how long it takes never shows in the answer. An error is logged, never raised:
-    the answer is already sent."""
+    """Do ``work`` once the answer has gone out, in an app context and a transaction of its own, so that how long it
+    takes never shows in the answer. An error is logged, never raised: the answer is already sent. The response is
+    returned as it is (the same headers and body whether or not work follows it); ``AnswerThenWork`` runs the work."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def run() -> None:
@@ -104,5 +108,40 @@ def after_the_answer(response: Response, work: Callable[[], None]) -> Response:
                 db.session.rollback()
                 app.logger.exception("Work done after an answer failed.")
 
-    response.call_on_close(run)
+    request.environ.setdefault(AFTER_THE_ANSWER, []).append(run)
     return response
+
+
+class AnswerThenWork:
+    """WSGI middleware: the work ``after_the_answer`` left in the request runs once the server has taken the last
+    piece of the answer's body (it has been written by then), or when the server closes the answer, whichever comes
+    first, and once only. Both, because servers differ: gunicorn always closes the answer; Werkzeug's own server
+    skips the close when the browser has already hung up, but it always asks for the body to its end first."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return _ThenWork(self.wsgi_app(environ, start_response), environ)
+
+
+class _ThenWork:
+    def __init__(self, answer: Iterable[bytes], environ: dict[str, Any]) -> None:
+        self.answer = answer
+        self.environ = environ
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.answer
+        self._work()
+
+    def close(self) -> None:
+        try:
+            close = getattr(self.answer, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._work()
+
+    def _work(self) -> None:
+        for work in self.environ.pop(AFTER_THE_ANSWER, []):
+            work()
