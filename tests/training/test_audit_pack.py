@@ -90,6 +90,14 @@ def test_the_pdf_has_the_credential_the_totals_against_the_rule_and_each_course(
     assert "3 approved courses, oldest first" in text
     assert "Waiting" not in text
     assert "Certificate: 01-2025-03-01-Ethics-boundaries-you.pdf (1 KB)" in text
+    # Each course is one paragraph (cheaper to render than a block a line) whose title, details and certificate
+    # still start lines of their own.
+    lines = subprocess.run(
+        ["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True, timeout=60
+    ).stdout.decode().splitlines()
+    assert "1. Ethics; boundaries & you" in lines
+    assert any(line.startswith("Peer Network, approval number PN-1. Saturday 1 March 2025.") for line in lines)
+    assert "Certificate: 01-2025-03-01-Ethics-boundaries-you.pdf (1 KB)" in lines
 
 
 def test_the_zip_holds_the_pdf_and_every_certificate(client, db, cycle_with_courses):
