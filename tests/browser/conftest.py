@@ -99,8 +99,12 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
+def browser_context_args(browser_context_args: dict[str, Any], live_server: LiveServer) -> dict[str, Any]:
+    """The base URL is set here, not only through ``base_url``: pytest-playwright keeps its own context arguments for
+    the whole session, so a module elsewhere that serves its own app (tests/readiness/test_browser.py) and asks for
+    them first would leave its server's address in every later context of this worker."""
+    return {**browser_context_args, "base_url": live_server.url, "viewport": {"width": 1280, "height": 800},
+            "locale": "en-US"}
 
 
 # --- The live servers --------------------------------------------------------------------------------------------

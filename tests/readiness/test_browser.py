@@ -35,8 +35,9 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}, "locale": "en-US"}
+def browser_context_args(browser_context_args: dict[str, Any], live_server: LiveServer) -> dict[str, Any]:
+    return {**browser_context_args, "base_url": live_server.url, "viewport": {"width": 1280, "height": 800},
+            "locale": "en-US"}
 
 
 @pytest.fixture(scope="session")
