@@ -73,13 +73,15 @@ def parse_hours(text: str | None, *, most: int = 999) -> int:
         hours = Decimal(raw)
     except InvalidOperation:
         raise ValueError("Enter the hours as a number, for example 1.5 or 2.") from None
-    if not hours.is_finite() or hours != hours.quantize(Decimal("0.01")):
+    if not hours.is_finite():
+        raise ValueError("Enter the hours as a number, for example 1.5 or 2.")
+    if hours < 0 or hours > most:  # first: quantize below fails on a number of more than 26 digits
+        raise ValueError(f"Enter a number of hours from 0 to {most}.")
+    if hours != hours.quantize(Decimal("0.01")):
         raise ValueError("Enter the hours as a number, for example 1.5 or 2.")
     quarters = hours * QUARTERS
     if quarters != quarters.to_integral_value():
         raise ValueError("Use quarter hours: a whole number, or .25, .5 or .75 after it (for example 1.75).")
-    if quarters < 0 or hours > most:
-        raise ValueError(f"Enter a number of hours from 0 to {most}.")
     return int(quarters)
 
 
