@@ -11,6 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import FileSystemBytecodeCache
+from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -169,6 +170,10 @@ def register_errors(app: Flask) -> None:
         ),
         429: ("Too many tries", "Wait a minute, then try again."),
         500: ("Something went wrong on our side", "Nothing was saved. Try again in a moment."),
+        503: (
+            "The database cannot save anything right now",
+            "Nothing was saved. Try again in a few minutes; if it keeps happening, tell your administrator.",
+        ),
     }
 
     def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
@@ -187,6 +192,28 @@ def register_errors(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return render_error(error.code)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[str, int]:
+        """The database refused or failed (full disk, read-only, gone): a plain page, never a traceback. The log
+        names the route and the driver's error code only: the statement and its parameters hold record content."""
+        try:
+            db.session.rollback()
+        except DBAPIError:  # the connection itself is gone: the pool replaces it on the next request
+            db.session.invalidate()
+        driver = error.orig
+        code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or ""
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        app.logger.error("Database error on %s %s: %s %s %s", request.method, rule, type(error).__name__,
+                         type(driver).__name__, code)
+        unavailable = isinstance(error, OperationalError | InternalError)  # disk full, read-only, connection lost
+        status = 503 if unavailable else 500
+        try:
+            return render_error(status)
+        except DBAPIError:  # the page's menu needs the database too: the same words without it
+            db.session.rollback()
+            title, advice = messages[status]
+            return f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{advice}</p>", status
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
