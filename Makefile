@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --d
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test test-all setup deps system-run system-test assets db lint bandit pg-up clean bench
+.PHONY: run test test-all fuzz setup deps system-run system-test assets db lint bandit pg-up clean bench
 
 run: setup db
 	@echo
@@ -76,6 +76,14 @@ test-all: setup system-test
 	else \
 	  echo "== PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL run was SKIPPED =="; \
 	fi
+
+# Made-up input through every form (tests/core/test_fuzz_forms.py): 1,000 new random submissions per POST route
+# (`make test` sends 3 per route, the same ones every run). PEERWORKS_FUZZ_EXAMPLES=200 for fewer;
+# PEERWORKS_FUZZ_ONLY=caseload. (or one endpoint, hiring.posting_edit) for a part of the app.
+fuzz: setup
+	@start=$$(date +%s); PEERWORKS_FUZZ_EXAMPLES=$${PEERWORKS_FUZZ_EXAMPLES:-1000} $(PYTEST) tests/core/test_fuzz_forms.py; \
+	  status=$$?; elapsed=$$(( $$(date +%s) - start )); \
+	  echo "== make fuzz took $$(( elapsed / 60 )) min $$(( elapsed % 60 )) s =="; exit $$status
 
 # Start the installed PostgreSQL cluster when it is down; succeed only when it answers.
 pg-up:

@@ -289,12 +289,25 @@ class Found:
     shows_words: bool  # an edit of a record's words, rather than an action button or a new record
 
 
+@dataclass(frozen=True)
+class Posting:
+    """Any POST form (with a version field or not), found on ``page`` as ``account``: tests/core/test_fuzz_forms.py
+    sends made-up input through it."""
+
+    account: str
+    page: str
+    action: str
+    form: Form
+
+
 @dataclass
 class Agency:
     app: Flask
     tokens: dict[str, str]
     found: dict[str, list[Found]] = field(default_factory=dict)
+    posts: dict[str, list[Posting]] = field(default_factory=dict)  # every POST form, by the endpoint it posts to
     pages_seen: int = 0
+    pages_per_endpoint: int = PAGES_PER_ENDPOINT
 
     def client(self, account: str) -> FlaskClient:
         return signed_in_client(self.app, self.tokens[account])
@@ -313,6 +326,8 @@ class Agency:
         adapter = self.app.url_map.bind("localhost")
         for endpoint, places in self.found.items():  # walking again: what this person found before may be gone
             self.found[endpoint] = [place for place in places if place.account != account]
+        for endpoint, postings in self.posts.items():
+            self.posts[endpoint] = [posting for posting in postings if posting.account != account]
         with self.app.app_context():
             person = db.session.scalar(select(Staff).filter_by(email=account))
             permission = {rule.endpoint: getattr(self.app.view_functions[rule.endpoint], "permission", "")
@@ -335,7 +350,7 @@ class Agency:
                 endpoint, _values = adapter.match(urlsplit(url).path, method="GET")
             except HTTPException:
                 continue
-            if per_endpoint.get(endpoint, 0) >= PAGES_PER_ENDPOINT:
+            if per_endpoint.get(endpoint, 0) >= self.pages_per_endpoint:
                 continue
             per_endpoint[endpoint] = per_endpoint.get(endpoint, 0) + 1
             response = client.get(url)
@@ -345,11 +360,13 @@ class Agency:
                 continue
             page = response.get_data(as_text=True)
             for form in forms_on(page):
-                if form.method != "post" or form.version_field is None:
+                if form.method != "post":
                     continue
                 action = urljoin(url, html.unescape(form.action)) if form.action else url
                 target = self.post_endpoint(action)
                 if target is not None:
+                    self.posts.setdefault(target, []).append(Posting(account, url, action, form))
+                if target is not None and form.version_field is not None:
                     self.found.setdefault(target, []).append(Found(target, account, url, action, form.shows_words))
             queue.extend(html.unescape(link) for link in LINK.findall(page) if html.unescape(link) not in seen)
 
