@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +205,9 @@ def register_errors(app: Flask) -> None:
         driver = error.orig
         code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or ""
         rule = request.url_rule.rule if request.url_rule else "(no route)"
-        app.logger.error("Database error on %s %s: %s %s %s", request.method, rule, type(error).__name__,
-                         type(driver).__name__, code)
+        where = "".join(traceback.format_tb(error.__traceback__))  # file, line and code of each frame: no values
+        app.logger.error("Database error on %s %s: %s %s %s\n%s", request.method, rule, type(error).__name__,
+                         type(driver).__name__, code, where)
         unavailable = isinstance(error, OperationalError | InternalError)  # disk full, read-only, connection lost
         status = 503 if unavailable else 500
         try:

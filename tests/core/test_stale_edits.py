@@ -50,7 +50,7 @@ NEW_WORDS = re.compile(r"(?:^|_)(?:new|add|create|copy)(?:_|$)")  # a form that 
 # Tables a refused save may still write: the audit log (a refusal is kept) and the sign-in session (touched).
 MAY_CHANGE = {"core_audit_entry", "core_audit_head", "core_auth_session"}
 MAX_TRIES = 8  # fields tried per form until the first tab's save goes through
-DOWNLOADS = (".pdf", ".csv")  # files, not pages: they hold no form, and a PDF takes a second or more to render
+DOWNLOADS = (".pdf", ".csv", ".zip")  # files, not pages: they hold no form, and a PDF takes a second or more to render
 PAGES_PER_ENDPOINT = 3  # per account: enough to meet a record in more than one state, few enough to stay quick
 
 # POST routes whose name says "edit" but that do not change an existing record the person loaded into a form.
