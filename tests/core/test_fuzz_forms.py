@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import TestResponse
 
 from core import demo, policy
 from core.extensions import db
@@ -51,6 +52,8 @@ SCRIPTS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "'><sv
 UNESCAPED = ("<script>alert(1)", "<img src=x onerror=alert(1)>", "<svg onload=alert(1)>")
 COMMON_FIELDS = ("name", "email", "password", "code", "reason", "text", "title", "date", "version", "confirm")
 
+WALK_ORDER = ("peer@example.org", "clinician@example.org", "supervisor@example.org", "privacy@example.org",
+              "hr@example.org", "admin@example.org")
 INSPECTED = inspection_app()
 POST_ENDPOINTS = sorted(
     endpoint
@@ -196,8 +199,11 @@ def fuzzed(module_transaction: Flask) -> Fuzzed:
         tokens = {email: start_session(db.session.scalar(select(Staff).filter_by(email=email)))
                   for email in demo.DEMO_ACCOUNTS}
         db.session.remove()
-    agency = Agency(app, tokens, pages_per_endpoint=PAGES_PER_ENDPOINT)
-    for account in demo.DEMO_ACCOUNTS:
+    # Each GET route is opened once, by the first account that reaches it (the stale-edit walk opens it as every
+    # account): the walk is most of this test's time. The accounts with the fewest routes go first, so a form only
+    # their role sees on a page others open too (a note on a client's page) is found as them.
+    agency = Agency(app, tokens, pages_per_endpoint=PAGES_PER_ENDPOINT, once=True)
+    for account in WALK_ORDER:
         agency.walk(account)
     built = Fuzzed(app)
     for endpoint in POST_ENDPOINTS:
@@ -240,7 +246,8 @@ def _browser(app: Flask, account: str | None) -> FlaskClient:
     return signed_in_client(app, token)
 
 
-def problems_with(response_chain: list, sent: MultiDict[str, str], errors: _Errors) -> list[str]:
+def problems_with(response_chain: list[TestResponse], errors: _Errors) -> list[str]:
+    """Server errors, scripts sent back unescaped and errors logged, in words."""
     found = []
     for response in response_chain:
         where = f"{response.request.method} {urlsplit(response.request.url).path}"
@@ -277,7 +284,7 @@ def test_made_up_input_never_breaks_a_form(fuzzed: Fuzzed, app: Flask, logged_er
         client = _browser(app, target.account)
         response = client.post(target.action, data=sent, follow_redirects=True)
         chain = [*response.history, response]
-        found = problems_with(chain, sent, logged_errors)
+        found = problems_with(chain, logged_errors)
         for answer in chain:
             answer.close()
         assert not found, f"POST {target.action} as {target.account} with {dict(sent.lists())!r}:\n" + "\n".join(found)

@@ -308,6 +308,8 @@ class Agency:
     posts: dict[str, list[Posting]] = field(default_factory=dict)  # every POST form, by the endpoint it posts to
     pages_seen: int = 0
     pages_per_endpoint: int = PAGES_PER_ENDPOINT
+    once: bool = False  # True: each GET route is opened by the first account that reaches it, not by every account
+    _opened: dict[str, int] = field(default_factory=dict)
 
     def client(self, account: str) -> FlaskClient:
         return signed_in_client(self.app, self.tokens[account])
@@ -340,7 +342,7 @@ class Agency:
             starts = ["/", *(real_url(self.app, rule, {}) for rule in allowed)]
         queue = list(dict.fromkeys(starts))
         seen: set[str] = set()
-        per_endpoint: dict[str, int] = {}
+        per_endpoint: dict[str, int] = self._opened if self.once else {}
         while queue:
             url = queue.pop(0)
             if url in seen or url.startswith("/static/") or urlsplit(url).path.endswith(DOWNLOADS):
