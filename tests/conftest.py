@@ -357,6 +357,7 @@ from tests.sql_paths import (  # noqa: E402, F401 - which tests the PostgreSQL p
 LONGEST_FIRST = (
     "tests/core/test_stale_edits.py",
     "tests/core/test_csrf_resend.py",
+    "tests/core/test_fuzz_forms.py",  # one demo agency and one walk: early, so one worker runs it all (not two walks)
     "tests/caseload/test_sealed_everywhere.py",
     "tests/core/test_dates_at_the_edge.py",
     "tests/caseload/test_emergency.py",
