@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
@@ -300,3 +301,30 @@ def test_the_fuzzer_reaches_the_forms(fuzzed: Fuzzed):
     # The others are buttons on pages of records in a state the demo has few of, and the sign-in steps and token
     # links: they are fuzzed through the form their own address shows, or the common field names.
     assert len(walked) >= 0.65 * len(POST_ENDPOINTS), sorted(set(POST_ENDPOINTS) - set(walked))
+
+
+def test_the_checks_can_fail():
+    """A page that sends input back unescaped, and one that fails, are both caught (a probe app, not PeerWorks)."""
+    probe = Flask("probe")
+
+    @probe.post("/echo")
+    def echo() -> str:
+        return "<p>" + request.form["words"] + "</p>"  # unescaped on purpose
+
+    @probe.post("/fail")
+    def fail() -> tuple[str, int]:
+        logging.getLogger("probe").error("something broke")
+        return "Sorry", 500
+
+    errors = _Errors()
+    logging.getLogger().addHandler(errors)
+    try:
+        client = probe.test_client()
+        echoed = client.post("/echo", data={"words": SCRIPTS[1]})
+        escaped = client.post("/echo", data={"words": str(escape(SCRIPTS[1]))})
+        assert problems_with([escaped], errors) == []
+        assert problems_with([echoed], errors) == ['POST /echo sent \'<img src=x onerror=alert(1)>\' back unescaped']
+        failed = client.post("/fail")
+        assert problems_with([failed], errors) == ["POST /fail answered 500", "logged: something broke"]
+    finally:
+        logging.getLogger().removeHandler(errors)
