@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Select, func, select
 
 from core import audit, edits, timeutil
+from core.database import Lowered
 from core.errors import InvalidInput
 from core.extensions import db
 from core.labels import Labelled, label_words
@@ -159,7 +160,7 @@ def rule_problems(details: RuleDetails, credential: CredentialType | None = None
     """Rules that cannot all hold at once, named by the form field to fix."""
     problems: dict[str, str] = {}
     taken = db.session.scalar(
-        select(CredentialType.id).where(func.lower(CredentialType.name) == details.name.strip().lower())
+        select(CredentialType.id).where(Lowered(CredentialType.name) == Lowered(details.name.strip()))
     )
     if taken is not None and (credential is None or taken != credential.id):
         problems["name"] = "A credential with this name is already on the list."
@@ -235,7 +236,7 @@ def active() -> list[CredentialType]:
 
 
 def add(name: str, issuer: str, actor: Staff) -> CredentialType:
-    taken = db.session.scalar(select(CredentialType.id).where(func.lower(CredentialType.name) == name.strip().lower()))
+    taken = db.session.scalar(select(CredentialType.id).where(Lowered(CredentialType.name) == Lowered(name.strip())))
     if taken is not None:
         raise InvalidInput({"name": "A credential with this name is already on the list."})
     credential = CredentialType(name=name.strip(), issuer=issuer.strip())
@@ -296,7 +297,7 @@ def add_examples(actor: Staff | None) -> list[CredentialType]:
     added = []
     for details in examples():
         taken = db.session.scalar(
-            select(CredentialType.id).where(func.lower(CredentialType.name) == details.name.lower())
+            select(CredentialType.id).where(Lowered(CredentialType.name) == Lowered(details.name))
         )
         if taken is not None:
             continue

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 
 from core import audit, edits, timeutil
+from core.database import Lowered
 from core.errors import InvalidInput
 from core.extensions import db
 from core.models import Staff
@@ -30,7 +31,7 @@ def listed(*, retired: bool) -> Select:
 
 
 def _name_taken(name: str, leave_out: int | None = None) -> bool:
-    statement = select(Template.id).where(func.lower(Template.name) == name.strip().lower())
+    statement = select(Template.id).where(Lowered(Template.name) == Lowered(name.strip()))
     if leave_out is not None:
         statement = statement.where(Template.id != leave_out)
     return db.session.scalar(statement.limit(1)) is not None or name.strip().lower() == documents.sample_name().lower()

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import Select, func, select
 
 from core import audit, timeutil
+from core.database import Lowered
 from core.errors import InvalidInput
 from core.extensions import db
 from core.models import Staff, StaffStatus
@@ -53,7 +54,7 @@ def listed() -> Select:
 
 
 def add(name: str, description: str, modules: str, actor: Staff) -> Curriculum:
-    taken = db.session.scalar(select(Curriculum.id).where(func.lower(Curriculum.name) == name.strip().lower()))
+    taken = db.session.scalar(select(Curriculum.id).where(Lowered(Curriculum.name) == Lowered(name.strip())))
     if taken is not None:
         raise InvalidInput({"name": "A curriculum with this name is on the list already."})
     curriculum = Curriculum(name=name.strip(), description=description.strip(), modules=modules.strip())

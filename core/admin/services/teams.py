@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from core import audit, edits
+from core.database import Lowered
 from core.errors import InvalidInput
 from core.extensions import db
 from core.models import Program, Staff, StaffStatus, Team, staff_team
@@ -59,9 +60,9 @@ def program_overview() -> tuple[list[ProgramRow], int]:
 def create_program(code: str, name: str, *, actor: Staff) -> Program:
     code, name = code.strip(), name.strip()
     problems: dict[str, str] = {}
-    if db.session.scalar(select(Program.id).where(func.lower(Program.code) == code.lower())) is not None:
+    if db.session.scalar(select(Program.id).where(Lowered(Program.code) == Lowered(code))) is not None:
         problems["code"] = f"A program already uses the code “{code}”. Choose another code."
-    if db.session.scalar(select(Program.id).where(func.lower(Program.name) == name.lower())) is not None:
+    if db.session.scalar(select(Program.id).where(Lowered(Program.name) == Lowered(name))) is not None:
         problems["name"] = f"A program is already called “{name}”. Choose another name."
     if problems:
         raise InvalidInput(problems)
@@ -73,7 +74,7 @@ def create_program(code: str, name: str, *, actor: Staff) -> Program:
 
 
 def _team_name_taken(program_id: int, name: str, *, except_id: int | None = None) -> bool:
-    statement = select(Team.id).where(Team.program_id == program_id, func.lower(Team.name) == name.strip().lower())
+    statement = select(Team.id).where(Team.program_id == program_id, Lowered(Team.name) == Lowered(name.strip()))
     if except_id is not None:
         statement = statement.where(Team.id != except_id)
     return db.session.scalar(statement.limit(1)) is not None
