@@ -23,6 +23,7 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -94,6 +95,27 @@ VALID_LOOKING = st.sampled_from(
 )
 
 
+def plausible(control: Control, options: list[str]) -> st.SearchStrategy[str]:
+    """A value a person could well type into this field, by its kind and name, so the other fields of a submission
+    pass and the odd one reaches the service's rules."""
+    name = control.name.lower()
+    if options:
+        return st.sampled_from([option for option in options if option] or options)
+    if control.kind == "date" or name.endswith(("_on", "date", "_from", "_to", "_until")):
+        return st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)).map(date.isoformat)
+    if control.kind == "datetime-local" or name.endswith("_at"):
+        return st.sampled_from(["2026-11-16T09:30", "2026-12-01T14:00", "2027-01-04T08:15"])
+    if control.kind == "time":
+        return st.sampled_from(["09:30", "14:00"])
+    if control.kind == "number" or any(word in name for word in ("minutes", "hours", "count", "months", "days")):
+        return st.integers(min_value=0, max_value=120).map(str)
+    if control.kind == "email" or "email" in name:
+        return st.sampled_from(["someone.new@example.org", "pat.new@example.org"])
+    if "password" in name:
+        return st.just("a long and unusual passphrase 2026")
+    return st.sampled_from(["A plain sentence.", "Pat Delgado", "Tuesday WRAP group", "Main Street YMCA"])
+
+
 @st.composite
 def control_value(draw: st.DrawFn, control: Control, options: list[str]) -> list[str]:
     """What is sent for one field: nothing, one value or two."""
@@ -118,10 +140,19 @@ def control_value(draw: st.DrawFn, control: Control, options: list[str]) -> list
 def submission(draw: st.DrawFn, form: Form) -> MultiDict[str, str]:
     sent: MultiDict[str, str] = MultiDict()
     names = list(dict.fromkeys(control.name for control in form.controls if control.kind not in ("file", "image")))
+    # Half the submissions change one field only and fill the others plausibly: they pass the form and reach the
+    # service's rules with one odd value; the other half change any field.
+    odd_one = draw(st.sampled_from([None, *names])) if names and draw(st.booleans()) else None
     for name in names:
         controls = [control for control in form.controls if control.name == name]
         options = [*(c.value for c in controls if c.kind in ("radio", "checkbox")), *controls[0].options]
-        if controls[0].kind == "checkbox" and len(controls) > 1:  # a list of boxes: tick any of them
+        if odd_one is not None and name != odd_one:
+            kept = [c for c in controls if c.checked] if controls[0].kind in ("radio", "checkbox") else controls[:1]
+            if controls[0].kind == "hidden" or any(c.value or c.values for c in kept):
+                values = [v for c in kept for v in (c.values or [c.value or "on"])]
+            else:
+                values = [draw(plausible(controls[0], options))]
+        elif controls[0].kind == "checkbox" and len(controls) > 1:  # a list of boxes: tick any of them
             chosen = draw(st.lists(st.sampled_from(options), max_size=len(options) + 1))
             values = chosen if draw(st.booleans()) else draw(control_value(controls[0], options))
         elif controls[0].kind == "radio":
