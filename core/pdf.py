@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes, urlsplit
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
@@ -149,6 +149,15 @@ def render_pdf(html: str, *, base_url: str, fresh: bool = False) -> bytes:
     if pdf is None:  # only when a target file is given, which we never do
         raise RuntimeError("WeasyPrint returned no PDF")
     return pdf
+
+
+def inline(document: bytes, filename: str) -> Response:
+    """A made PDF as the answer, opened in the browser, saved under ``filename``."""
+    return Response(
+        document,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 def tiny_pdf(lines: list[tuple[int, str]]) -> bytes:

@@ -79,8 +79,4 @@ def session_supervisor_pdf(meeting_id: int) -> Response:
     )
     document = pdf.render_pdf(html, base_url=request.url_root)
     db.session.commit()
-    return Response(
-        document,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="supervision-record-supervisor.pdf"'},
-    )
+    return pdf.inline(document, "supervision-record-supervisor.pdf")

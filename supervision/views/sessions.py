@@ -286,11 +286,7 @@ def session_pdf(meeting_id: int) -> Response:
     )
     document = pdf.render_pdf(html, base_url=request.url_root)
     db.session.commit()
-    return Response(
-        document,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="supervision-record.pdf"'},
-    )
+    return pdf.inline(document, "supervision-record.pdf")
 
 
 @bp.get("/sessions")
