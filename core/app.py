@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from core import config, policy
+from core import config, policy, static_assets
 from core import csrf as csrf_resend
 from core.errors import AnswerThenWork
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
@@ -68,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     register_security(app)  # first: its before_request makes the CSP nonce, also for pages refused by the others
+    static_assets.register(app)
     register_logs(app)
     register_extensions(app)
     register_blueprints(app)
