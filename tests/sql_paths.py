@@ -1,8 +1,9 @@
 """Which tests the PostgreSQL pass runs: every SQL statement the suite sends, sent on PostgreSQL too.
 
-The SQLite pass (with ``PEERWORKS_SQL_RECORD=<folder>``) records, per test, the statements it sends, in a normalized
-form (whitespace folded, an ``IN (?, ?, ?)`` list and a multi-row ``VALUES`` taken as one, ``FOR UPDATE`` noted:
-SQLite leaves it out of its SQL), with the test's outcome and time. The PostgreSQL pass (with
+The SQLite pass (with ``PEERWORKS_SQL_RECORD=<folder>``) records, per test, the statements the app sends (the code
+outside ``tests/``: a test's own reads to check its result, its factories and fixtures are not what production
+runs), in a normalized form (whitespace folded, an ``IN (?, ?, ?)`` list and a multi-row ``VALUES`` taken as one,
+``FOR UPDATE`` noted: SQLite leaves it out of its SQL), with the test's outcome and time. The PostgreSQL pass (with
 ``PEERWORKS_SQL_PICK=<folder>``) then runs:
 
 * every test that always needs both databases: marked ``both_databases`` or ``real_commits`` (threads, racing
@@ -15,8 +16,9 @@ SQLite leaves it out of its SQL), with the test's outcome and time. The PostgreS
 * and, of the rest, a set that sends every statement they send: chosen greedily, most new statements per second
   first (a weighted set cover).
 
-A test left out on PostgreSQL sends only statements that a test run there sends too; it still runs on SQLite. A test
-that sends no SQL at all runs once. Without the recorded folder (PostgreSQL on its own) every test runs.
+A test left out on PostgreSQL has the app send only statements that a test run there has it send too; it still runs
+on SQLite. A test that has the app send no SQL at all runs once. Without the recorded folder (PostgreSQL on its own)
+every test runs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import inspect
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,11 @@ PICK = "PEERWORKS_SQL_PICK"
 ALWAYS_MARKERS = ("both_databases", "real_commits")
 ASKS_WHICH_DATABASE = re.compile(r"ON_POSTGRES|TEST_DATABASE_URL|dialect|postgres|sqlite|sa\.inspect\(", re.IGNORECASE)
 
+# The checkout, as resolved and as imported (a symlink in the path gives two spellings).
+_HERE = Path(__file__)
+_OURS = tuple({str(folder.parent) + os.sep for folder in (_HERE.resolve().parent, _HERE.absolute().parent)})
+_TESTS = tuple(prefix + "tests" + os.sep for prefix in _OURS)
+_LIBRARIES = tuple(prefix + ".venv" + os.sep for prefix in _OURS)
 _SPACES = re.compile(r"\s+")
 _PLACEHOLDERS = re.compile(r"\?(?:, \?)+")
 _ROWS = re.compile(r"\(\?\)(?:, \(\?\))+")
@@ -62,9 +70,23 @@ def fingerprint(text: str) -> str:
 # --- Recording, on SQLite ----------------------------------------------------------------------------------------
 
 
+def sent_by_the_app() -> bool:
+    """Whether the statement being sent comes from the app: the nearest caller in the checkout (this recorder and
+    libraries left out) is outside ``tests/``. A test's own check (``db.session.scalar(select(...))``), a factory's
+    flush or a fixture's clean-up is not a path production takes."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(_OURS) and not filename.startswith(_LIBRARIES) and filename != __file__:
+            return not filename.startswith(_TESTS)
+        frame = frame.f_back
+    return True  # no file of the checkout on the stack: count it rather than lose it
+
+
 class Recorder:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, sent_by_the_app: Callable[[], bool] = sent_by_the_app) -> None:
         self.folder = folder
+        self.sent_by_the_app = sent_by_the_app
         self.current: str | None = None
         self.tests: dict[str, dict[str, Any]] = {}
         # The same few thousand statement strings come back millions of times (SQLAlchemy caches its SQL): each is
@@ -81,8 +103,10 @@ class Recorder:
             text = normalize(statement, for_update=for_update)
             self.known[key] = None if text is None else fingerprint(text)
         found = self.known[key]
-        if found is not None:
-            self.tests[self.current]["statements"].add(found)
+        sent = self.tests[self.current]["statements"]
+        # The stack is read only for a statement this test has not yet been seen to send from the app.
+        if found is not None and found not in sent and self.sent_by_the_app():
+            sent.add(found)
 
     def start(self, nodeid: str) -> None:
         self.current = nodeid

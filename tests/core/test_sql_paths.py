@@ -1,5 +1,6 @@
 """The PostgreSQL pass's choice of tests (tests/sql_paths.py): every statement the SQLite pass sends is sent on
-PostgreSQL too, and the tests that always need both databases always run there."""
+PostgreSQL too (the app's statements: not a test's own checks), and the tests that always need both databases always
+run there."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import json
 import linecache
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from core.app import ROOT
 from tests.sql_paths import Recorder, cover, fingerprint, normalize, pick, pick_for_postgresql
 
 
@@ -144,7 +147,7 @@ def test_the_tests_that_always_need_both_databases_are_kept(tmp_path: Path):
 
 def test_the_recorder_files_each_statement_under_the_test_that_sent_it(tmp_path: Path):
     engine = sa.create_engine("sqlite://")
-    recorder = Recorder(tmp_path)
+    recorder = Recorder(tmp_path, sent_by_the_app=lambda: True)
     sa.event.listen(engine, "before_cursor_execute", recorder.statement)
     table = sa.table("t", sa.column("id"))
     with engine.connect() as connection:
@@ -171,3 +174,30 @@ def test_without_a_record_every_test_runs_on_postgresql(tmp_path: Path, monkeypa
     items = [item("a", plain), item("b", plain, "test_says_so")]
     pick_for_postgresql(SimpleNamespace(), items)  # type: ignore[arg-type]
     assert [i.nodeid for i in items] == ["a", "b"]
+
+
+# A function as if it were in the app's own files: the recorder tells the app's statements from a test's by file.
+APP_FUNCTION = """
+def count_rows(connection, table):
+    return connection.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+"""
+
+
+def test_a_tests_own_check_is_not_recorded_only_what_the_app_sends(tmp_path: Path):
+    engine = sa.create_engine("sqlite://")
+    recorder = Recorder(tmp_path)
+    sa.event.listen(engine, "before_cursor_execute", recorder.statement)
+    table = sa.table("t", sa.column("id"))
+    app_code: dict[str, Any] = {"sa": sa}
+    exec(compile(APP_FUNCTION, str(ROOT / "core" / "_as_if_in_the_app.py"), "exec"), app_code)  # noqa: S102
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (id INTEGER)")
+        recorder.start("tests/test_one.py::test_both")
+        connection.execute(sa.select(table.c.id).where(table.c.id == 1))  # the test's own check
+        assert app_code["count_rows"](connection, table) == 0
+        connection.execute(sa.select(table.c.id).where(table.c.id == 2))
+    recorder.write()
+    written = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert written["tests/test_one.py::test_both"]["statements"] == [
+        fingerprint("SELECT count(*) AS count_1 FROM t")
+    ]
