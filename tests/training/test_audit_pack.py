@@ -85,18 +85,18 @@ def test_the_pdf_has_the_credential_the_totals_against_the_rule_and_each_course(
     assert "12 hours of continuing education every 24 months, including at least 3 hours of ethics" in text
     assert "5 hours counted of 12 hours" in text  # 3 ethics + 2 of the online WRAP (limit 2); the repeat once
     assert "Still needed: 7 hours" in text
-    assert "1. Ethics; boundaries & you Peer Network, approval number PN-1. Saturday 1 March 2025. 3 hours" in text
+    assert "1. Ethics; boundaries & you, from Peer Network (approval number PN-1) 1 March 2025, 3 hours, ethics" in text
     assert "The same course as an earlier one: counted once." in text
     assert "3 approved courses, oldest first" in text
     assert "Waiting" not in text
     assert "Certificate: 01-2025-03-01-Ethics-boundaries-you.pdf (1 KB)" in text
-    # Each course is one paragraph (cheaper to render than a block a line) whose title, details and certificate
-    # still start lines of their own.
+    # Each course is one paragraph (cheaper to render than a block a line) whose title and provider, details and
+    # certificate still start lines of their own.
     lines = subprocess.run(
         ["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True, timeout=60
     ).stdout.decode().splitlines()
-    assert "1. Ethics; boundaries & you" in lines
-    assert any(line.startswith("Peer Network, approval number PN-1. Saturday 1 March 2025.") for line in lines)
+    assert "1. Ethics; boundaries & you, from Peer Network (approval number PN-1)" in lines
+    assert "1 March 2025, 3 hours, ethics and boundaries, in person." in lines
     assert "Certificate: 01-2025-03-01-Ethics-boundaries-you.pdf (1 KB)" in lines
 
 

@@ -78,6 +78,7 @@ def render(certification: Certification, cycle: Cycle, base_url: str) -> bytes:
         attachments=listed,
         agency=settings.get("agency_name"),
         hours_text=credentials.hours_text,
+        hours_number=credentials.hours_number,
         long_date=timeutil.long_date,
         today=timeutil.today(),
     )
