@@ -160,6 +160,19 @@ def test_a_renewal_adds_the_next_cycle_from_the_day_after(client, db, login_as):
     assert db.session.get(Certification, found.id).grace_ends_on == date(2028, 3, 30)
 
 
+def test_a_renewal_sent_twice_from_the_same_page_is_refused_with_409_and_adds_one_cycle(client, db, login_as):
+    hr = login_as(Role.HR)
+    peer = factories.make_staff(Role.PEER)
+    found = certify(peer, make_credential(cycle_months=24), date(2024, 3, 1), date(2026, 2, 28), actor=hr)
+    db.session.commit()
+    sent = {"expires_on": "2028-02-29", "version": found.version}
+    assert client.post(f"/training/certifications/{found.id}/renew", data=sent).status_code == 302
+    late = client.post(f"/training/certifications/{found.id}/renew", data=sent)
+    assert late.status_code == 409
+    assert b"2028-02-29" in late.data  # the date typed is kept
+    assert len(db.session.scalars(select(Cycle).where(Cycle.certification_id == found.id)).all()) == 2
+
+
 def test_a_stale_certification_edit_is_refused_with_409(client, db, login_as):
     hr = login_as(Role.HR)
     peer = factories.make_staff(Role.PEER)

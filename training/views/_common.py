@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import render_template
 from flask_login import current_user
 
-from core import audit, credentials, policy, timeutil
+from core import audit, credentials, edits, policy, timeutil
+from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import Staff
 from training.models import CeEntry, Certification, Cycle
+
+T = TypeVar("T")
 
 
 def render(name: str, status: int = 200, /, **context: Any) -> tuple[str, int]:
@@ -33,6 +38,33 @@ def show_problems(form: Any, problems: dict[str, str]) -> list[str]:
         else:
             general.append(message)
     return general
+
+
+@dataclass(frozen=True)
+class Attempt(Generic[T]):
+    """What came of saving a form: ``saved`` (with the service's ``result``), or not, with ``conflict`` set when
+    someone else saved the record first (the view reads it again and shows both), else the problems are on the form."""
+
+    saved: bool
+    result: T | None = None
+    conflict: str | None = None
+
+
+def save(form: Any, change: Callable[[], T]) -> Attempt[T]:
+    """Run a service's ``change`` and commit it once (``core.edits.commit``). A rule broken (``InvalidInput``) rolls
+    back and puts its problems next to the form's fields; a record someone else saved first (``StaleEdit``) rolls
+    back and comes back as a conflict. Anything else (a ``Refused``) is the view's to answer."""
+    try:
+        result = change()
+        edits.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        show_problems(form, error.problems)
+        return Attempt(saved=False)
+    except StaleEdit:
+        db.session.rollback()
+        return Attempt(saved=False, conflict=edits.STALE_MESSAGE)
+    return Attempt(saved=True, result=result)
 
 
 def audit_read(staff_id: int, what: str, record_type: str, record_id: object) -> None:

@@ -23,7 +23,15 @@ from training.services import audit_pack, ce, certifications, progress
 from training.services.certifications import CertificationDetails
 from training.services.dates import ONE_DAY
 from training.services.status import status_of
-from training.views._common import audit_read, load_certification, load_cycle, load_person, render, show_problems
+from training.views._common import (
+    audit_read,
+    load_certification,
+    load_cycle,
+    load_person,
+    render,
+    save,
+    show_problems,
+)
 
 
 def _page(certification: Certification, cycle: Cycle) -> tuple[str, int]:
@@ -133,20 +141,14 @@ def certification_edit(certification_id: int) -> HttpResponse | tuple[str, int]:
             hold=form.hold.data or "",
             hold_note=form.hold_note.data or "",
         )
-        try:
-            certifications.change(found, details, form.version.data, current_user)
-            edits.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_problems(form, error.problems)
-        except StaleEdit:
-            db.session.rollback()
-            found = load_certification(certification_id, "certification.manage")
-            form.version.data = str(found.version)
-            conflict = edits.STALE_MESSAGE
-        else:
+        attempt = save(form, lambda: certifications.change(found, details, form.version.data, current_user))
+        if attempt.saved:
             flash("Saved.", "success")
             return redirect(url_for(".certification", certification_id=found.id))
+        if attempt.conflict:
+            found = load_certification(certification_id, "certification.manage")
+            form.version.data = str(found.version)
+            conflict = attempt.conflict
     now = None
     if conflict:
         now = [
@@ -173,20 +175,14 @@ def certification_renew(certification_id: int) -> HttpResponse | tuple[str, int]
     )
     conflict = None
     if form.validate_on_submit():
-        try:
-            certifications.renew(found, form.expires_on.data, form.version.data, current_user)
-            edits.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_problems(form, error.problems)
-        except StaleEdit:
-            db.session.rollback()
-            found = load_certification(certification_id, "certification.manage")
-            form.version.data = str(found.version)
-            conflict = edits.STALE_MESSAGE
-        else:
+        attempt = save(form, lambda: certifications.renew(found, form.expires_on.data, form.version.data, current_user))
+        if attempt.saved:
             flash("The renewal is recorded: a new cycle has started.", "success")
             return redirect(url_for(".certification", certification_id=found.id))
+        if attempt.conflict:
+            found = load_certification(certification_id, "certification.manage")
+            form.version.data = str(found.version)
+            conflict = attempt.conflict
     status = 409 if conflict else (400 if form.errors else 200)
     return render(
         "training/certification_renew.html",
@@ -239,13 +235,19 @@ def certification_undo_renewal(certification_id: int) -> HttpResponse | tuple[st
     )
 
 
-@bp.get("/cycles/<int:cycle_id>/audit-pack.pdf")
-@requires("training.view")
-def audit_pack_pdf(cycle_id: int) -> Response:
+def _pack_read(cycle_id: int) -> tuple[Certification, Cycle]:
+    """The cycle of an audit pack and its certification, the read of someone else's audited."""
     found = load_cycle(cycle_id)
     certification = db.session.get_one(Certification, found.certification_id)
     audit_read(certification.staff_id, "audit_pack", "training_cycle", found.id)
     db.session.commit()
+    return certification, found
+
+
+@bp.get("/cycles/<int:cycle_id>/audit-pack.pdf")
+@requires("training.view")
+def audit_pack_pdf(cycle_id: int) -> Response:
+    certification, found = _pack_read(cycle_id)
     body = audit_pack.render(certification, found, request.url_root)
     return Response(
         body,
@@ -257,10 +259,7 @@ def audit_pack_pdf(cycle_id: int) -> Response:
 @bp.get("/cycles/<int:cycle_id>/audit-pack.zip")
 @requires("training.view")
 def audit_pack_zip(cycle_id: int) -> Response:
-    found = load_cycle(cycle_id)
-    certification = db.session.get_one(Certification, found.certification_id)
-    audit_read(certification.staff_id, "audit_pack", "training_cycle", found.id)
-    db.session.commit()
+    certification, found = _pack_read(cycle_id)
     return send_file(
         audit_pack.bundle(certification, found, request.url_root),
         mimetype="application/zip",

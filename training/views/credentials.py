@@ -7,9 +7,8 @@ from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response as HttpResponse
 
-from core import credentials, edits
+from core import credentials
 from core.credentials import CeCategory, RuleDetails
-from core.errors import InvalidInput, StaleEdit
 from core.extensions import db
 from core.models import CredentialType
 from core.pages import paginate
@@ -17,7 +16,7 @@ from core.policy import requires
 from training.blueprint import bp
 from training.forms import RulesForm, quarter_hours, rules_form_data
 from training.services import certifications
-from training.views._common import render, show_problems
+from training.views._common import render, save
 
 
 @bp.get("/credentials")
@@ -81,24 +80,20 @@ def credential_edit(credential_type_id: int) -> HttpResponse | tuple[str, int]:
     form = RulesForm() if request.method == "POST" else RulesForm(formdata=None, data=rules_form_data(credential))
     conflict = None
     if form.validate_on_submit():
-        try:
-            changed = certifications.rules_changed(credential, _details(form), form.version.data, current_user)
-            edits.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_problems(form, error.problems)
-        except StaleEdit:
-            db.session.rollback()
-            credential = db.get_or_404(CredentialType, credential_type_id)
-            form.version.data = str(credential.version)
-            conflict = edits.STALE_MESSAGE
-        else:
+        details = _details(form)
+        attempt = save(form, lambda: certifications.rules_changed(credential, details, form.version.data, current_user))
+        if attempt.saved:
+            changed = attempt.result
             flash(
                 f"Saved. The dates and hours of {changed} certification{'s' if changed != 1 else ''} follow the new "
                 "rules.",
                 "success",
             )
             return redirect(url_for(".credential_rules"))
+        if attempt.conflict:
+            credential = db.get_or_404(CredentialType, credential_type_id)
+            form.version.data = str(credential.version)
+            conflict = attempt.conflict
     if credential is None:
         abort(404)
     status = 409 if conflict else (400 if form.errors else 200)

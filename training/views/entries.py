@@ -21,7 +21,7 @@ from training.forms import ApproveForm, EntryForm, ReturnForm, quarter_hours
 from training.models import CeEntry, Certification, EntryStatus
 from training.services import ce
 from training.services.ce import EntryDetails
-from training.views._common import audit_read, load_certification, load_entry, render, show_problems
+from training.views._common import audit_read, load_certification, load_entry, render, save, show_problems
 
 
 def _details(form: EntryForm) -> EntryDetails:
@@ -108,14 +108,17 @@ def entry_edit(ce_entry_id: int) -> HttpResponse | tuple[str, int]:
         valid = form.validate_on_submit()
         evidence = _certificate(form, required=False)
         if valid and not form.certificate.errors:
+            details = _details(form)
             try:
-                ce.correct(entry, _details(form), evidence, form.version.data, current_user)
-                edits.commit()
-            except InvalidInput as error:
-                db.session.rollback()
-                show_problems(form, error.problems)
-            except StaleEdit:
-                db.session.rollback()
+                attempt = save(form, lambda: ce.correct(entry, details, evidence, form.version.data, current_user))
+            except Refused as refusal:
+                keep_refusal(refusal, current_user)
+                flash(str(refusal), "error")
+                return redirect(url_for(".entry", ce_entry_id=ce_entry_id))
+            if attempt.saved:
+                flash("Saved.", "success")
+                return redirect(url_for(".entry", ce_entry_id=entry.id))
+            if attempt.conflict:
                 entry = load_entry(ce_entry_id)
                 form.version.data = str(entry.version)
                 now = [
@@ -123,14 +126,7 @@ def entry_edit(ce_entry_id: int) -> HttpResponse | tuple[str, int]:
                     ("Date", entry.taken_on.isoformat()),
                     ("Status", entry.status_label),
                 ]
-                return _form_page(form, certification, entry, status=409, conflict=edits.STALE_MESSAGE, now=now)
-            except Refused as refusal:
-                keep_refusal(refusal, current_user)
-                flash(str(refusal), "error")
-                return redirect(url_for(".entry", ce_entry_id=ce_entry_id))
-            else:
-                flash("Saved.", "success")
-                return redirect(url_for(".entry", ce_entry_id=entry.id))
+                return _form_page(form, certification, entry, status=409, conflict=attempt.conflict, now=now)
     return _form_page(form, certification, entry)
 
 

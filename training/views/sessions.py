@@ -25,7 +25,7 @@ from training.forms import AttendanceForm, RemoveAttendanceForm, SessionFilter, 
 from training.models import Attendance, Curriculum, SessionFacilitator, TrainingSession
 from training.services import sessions
 from training.services.sessions import SessionDetails
-from training.views._common import render, show_problems
+from training.views._common import render, save, show_problems
 
 
 def _filters() -> tuple[SessionFilter, str, str]:
@@ -200,20 +200,14 @@ def session_edit(training_session_id: int) -> HttpResponse | tuple[str, int]:
     _fill_choices(form)
     conflict = now = None
     if form.validate_on_submit():
-        try:
-            sessions.change(found, _details(form), form.version.data, current_user)
-            edits.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_problems(form, error.problems)
-        except StaleEdit:
-            db.session.rollback()
-            found = _load(training_session_id, "session.manage")
-            form.version.data = str(found.version)
-            conflict, now = edits.STALE_MESSAGE, _now(found)
-        else:
+        attempt = save(form, lambda: sessions.change(found, _details(form), form.version.data, current_user))
+        if attempt.saved:
             flash("Saved. The continuing-education entries of its attendance follow the change.", "success")
             return redirect(url_for(".session", training_session_id=found.id))
+        if attempt.conflict:
+            found = _load(training_session_id, "session.manage")
+            form.version.data = str(found.version)
+            conflict, now = attempt.conflict, _now(found)
     status = 409 if conflict else (400 if form.errors else 200)
     return render("training/session_form.html", status, form=form, session=found, action=None, conflict=conflict,
                   now=now)
