@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import String, event
+from sqlalchemy import String, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -60,3 +61,15 @@ def _lowered(element: Lowered, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(Lowered, "sqlite")
 def _lowered_sqlite(element: Lowered, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{UNICODE_LOWER}({compiler.process(element.clauses, **kw)})"
+
+
+def take_turns(name: str) -> None:
+    """Wait until no other transaction holds ``name``, then hold it until this one ends: two runs of a scheduled
+    command that reads, then writes what is missing (two app servers' schedulers at the same minute) run one after
+    the other, and the second sees what the first wrote. PostgreSQL's transaction-level advisory lock; SQLite serves
+    one server, where the scheduler does not overlap a run with itself, so nothing is needed there. Call it first in
+    the transaction, before the reads it protects."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    db.session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -59,48 +59,67 @@ def queue(to_address: str, subject: str, body: str, *, kind: str) -> OutboxEmail
     return message
 
 
+def _waiting() -> tuple[Any, ...]:
+    return OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS
+
+
 def pending(limit: int = 100) -> list[OutboxEmail]:
-    return list(
-        db.session.scalars(
-            select(OutboxEmail)
-            .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
-            .order_by(OutboxEmail.id)
-            .limit(limit)
-        )
-    )
+    return list(db.session.scalars(select(OutboxEmail).where(*_waiting()).order_by(OutboxEmail.id).limit(limit)))
 
 
-def send_pending(config: Mapping[str, Any], smtp_factory: Any = None) -> tuple[int, int]:
-    """Send what is waiting. Returns (sent, failed). Each message is committed on its own."""
+def _take_next(after: int) -> OutboxEmail | None:
+    """The next waiting message after ``after``, locked until this run commits it. Another run sending at the same
+    time (``send-mail`` on two servers, or a run still going when the next one starts) skips a locked message and
+    finds it sent once the lock goes (PostgreSQL's ``FOR UPDATE SKIP LOCKED``), so no email goes out twice."""
+    return db.session.scalars(
+        select(OutboxEmail).where(*_waiting(), OutboxEmail.id > after).order_by(OutboxEmail.id).limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+
+
+def send_pending(config: Mapping[str, Any], smtp_factory: Any = None, limit: int = 100) -> tuple[int, int]:
+    """Send what is waiting, up to ``limit`` messages. Returns (sent, failed). Each message is taken, sent and
+    committed on its own."""
     sent = failed = 0
-    messages = pending()
-    if not messages:
+    message = _take_next(0)
+    if message is None:
         return 0, 0
     with (smtp_factory or smtplib.SMTP)(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
         if config["SMTP_STARTTLS"]:
             smtp.starttls()
         if config["SMTP_USERNAME"]:
             smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-        for message in messages:
-            email = EmailMessage()
-            email["From"] = config["MAIL_FROM"]
-            email["To"] = message.to_address
-            email["Subject"] = message.subject
-            email.set_content(message.body)
-            message.attempts += 1
-            try:
-                smtp.send_message(email)
-            except smtplib.SMTPException as error:
-                message.last_error = type(error).__name__
-                failed += 1
-            else:
-                message.sent_at = utcnow()
-                message.last_error = ""
+        for _ in range(limit):
+            if _send(smtp, message, config["MAIL_FROM"]):
                 sent += 1
-            if message.sent_at is not None or message.attempts >= MAX_ATTEMPTS:
-                message.body = forget_links(message.body)  # sent, or never to be sent: the links are not needed
+            else:
+                failed += 1
             db.session.commit()
+            next_message = _take_next(message.id)
+            if next_message is None:
+                break
+            message = next_message
     return sent, failed
+
+
+def _send(smtp: Any, message: OutboxEmail, sender: str) -> bool:
+    """One message over ``smtp``; its row updated (flushed at commit). True when the server took it."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    message.attempts += 1
+    try:
+        smtp.send_message(email)
+    except smtplib.SMTPException as error:
+        message.last_error = type(error).__name__
+    else:
+        message.sent_at = utcnow()
+        message.last_error = ""
+    if message.sent_at is not None or message.attempts >= MAX_ATTEMPTS:
+        message.body = forget_links(message.body)  # sent, or never to be sent: the links are not needed
+    return message.sent_at is not None
 
 
 def outbox_query(state: str = "") -> Select[tuple[OutboxEmail]]:

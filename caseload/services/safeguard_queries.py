@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from caseload.access import handlers_of, visible_clients
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
 from core import timeutil
+from core.database import take_turns
 from core.extensions import db
 from core.models import Notification, Staff, StaffStatus
 from core.policy import scope
@@ -136,8 +137,9 @@ def notify_due_reviews(today: date) -> int:
     overdue, once a day each.
 
     Returns the number of notifications written. The text names no client: the link leads to the record for people
-    allowed to open it.
+    allowed to open it. Two runs at once (two servers' schedulers) take turns, so the second finds the first's.
     """
+    take_turns("safeguards.remind")
     due = db.session.execute(_due_determinations(today)).all()
     if not due:
         return 0
