@@ -14,7 +14,7 @@ PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --d
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
 
-.PHONY: run test test-all fuzz setup deps system-run system-test assets db lint bandit pg-up clean bench
+.PHONY: run test test-all fuzz setup deps system-run system-test assets db lint bandit pg-up redis-up clean bench scale load
 
 run: setup db
 	@echo
@@ -66,13 +66,13 @@ test-all: setup system-test
 	@$(MAKE) --no-print-directory bandit
 	@echo "== Test suite on SQLite =="
 	@rm -rf $(SQL_PATHS)
-	@PEERWORKS_SQL_RECORD=$(SQL_PATHS) $(PYTEST)
+	@PEERWORKS_SQL_RECORD=$(SQL_PATHS) $(PYTEST) -m "not servers"
 	@if [ -n "$$DATABASE_URL" ]; then \
 	  echo "== DATABASE_URL is set: test suite on it (every statement of the SQLite pass) =="; \
-	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "not browser"; \
+	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$$DATABASE_URL" $(PYTEST) -m "not browser and not servers"; \
 	elif $(MAKE) --no-print-directory pg-up; then \
 	  echo "== Test suite on PostgreSQL (every statement of the SQLite pass) =="; \
-	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$(TEST_PG_URL)" $(PYTEST) -m "not browser"; \
+	  PEERWORKS_SQL_PICK=$(SQL_PATHS) TEST_DATABASE_URL="$(TEST_PG_URL)" $(PYTEST) -m "not browser and not servers"; \
 	else \
 	  echo "== PostgreSQL is not answering on 127.0.0.1:5432: the PostgreSQL run was SKIPPED =="; \
 	fi
@@ -92,6 +92,30 @@ pg-up:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -n1) main start >/dev/null 2>&1; \
 	  for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 	@pg_isready -q -h 127.0.0.1 -p 5432
+
+# Start the installed Redis when it is down (on loopback only); succeed only when it answers.
+redis-up:
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { \
+	  command -v redis-server >/dev/null 2>&1 && redis-server --bind 127.0.0.1 --port 6379 --daemonize yes >/dev/null; \
+	  for i in 1 2 3 4 5; do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 ping >/dev/null
+
+# Two gunicorn instances on one PostgreSQL and one Redis (sessions, sign-in limits, the audit chain and the scheduled
+# commands across both), and a worker killed mid-request (tests/servers/, marked servers): too slow for `make test`
+# (PERFORMANCE.md has the time), so run here, timed.
+scale: deps pg-up
+	@./scripts/apt-ensure redis-server redis-tools
+	@$(MAKE) --no-print-directory redis-up
+	@start=$$(date +%s); $(VENV)/bin/pytest -q -p no:cacheprovider -n 0 -m servers tests/servers; status=$$?; \
+	  elapsed=$$(( $$(date +%s) - start )); \
+	  echo "== make scale took $$(( elapsed / 60 )) min $$(( elapsed % 60 )) s =="; exit $$status
+
+# 200 simulated users doing every role's main journeys for 60 s with locust, headless, on loopback (bench/load.py):
+# its own database and servers, a table of p50/p95/p99 per journey, load-results/<UTC time>/; exits 1 on any error.
+load: deps pg-up
+	@./scripts/apt-ensure redis-server redis-tools
+	@$(MAKE) --no-print-directory redis-up
+	@$(PY) -m bench.load
 
 # Every speed figure of issue 14 measured in one run on this machine, against its target (bench/README.md): prints a
 # table, writes it with a chart into bench-results/<UTC time>/ and exits 1 when a target is missed. BENCH_QUICK=1 for

@@ -7,20 +7,19 @@ returns the cookie header to reuse. ``hello`` is the raw WSGI app every share is
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from bench.common import ROOT
+from bench import servers
+from bench.servers import get
 
 CONNECTIONS = 8
 HOST = "127.0.0.1"
@@ -46,84 +45,20 @@ def tools() -> str:
     return f"gunicorn, one sync worker on core 0; {generator} with {CONNECTIONS} connections on core 1; {pinned}"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve(app_spec: str, env: dict[str, str], log: Path) -> Iterator[str]:
     """gunicorn serving ``app_spec`` (``module:callable``) with one worker on core 0; yields its base URL."""
-    port = _free_port()
-    command = [*pinning(0), str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "1", "--bind", f"{HOST}:{port}",
-               "--log-level", "warning", "--timeout", "120", app_spec]
-    with log.open("ab") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=output, stderr=output)
-    try:
-        _wait_for(port, process)
-        yield f"http://{HOST}:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for(port: int, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped with status {process.returncode} (see its log)")
-        try:  # a whole answer, not just the port: the master listens before its worker has booted
-            get(f"http://{HOST}:{port}", "/")
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer on port {port} within {seconds:.0f} s")
-
-
-def get(base: str, path: str, cookie: str = "") -> tuple[int, str, list[str]]:
-    """One GET: status, body, Set-Cookie headers."""
-    host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
-    try:
-        connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
-        response = connection.getresponse()
-        return response.status, response.read().decode(errors="replace"), response.headers.get_all("Set-Cookie") or []
-    finally:
-        connection.close()
-
-
-def _cookies(set_cookies: list[str]) -> dict[str, str]:
-    return dict(header.split(";", 1)[0].split("=", 1) for header in set_cookies)
+    with servers.running(1, env, log.parent, app_spec=app_spec, prefix=pinning(0)) as (instance,):
+        yield instance.base
 
 
 def sign_in(base: str, email: str, password: str) -> str:
     """Signs in through the real sign-in form; the Cookie header that carries the session."""
-    status, body, set_cookies = get(base, "/login")
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body)
-    if status != 200 or token is None:
-        raise RuntimeError(f"GET /login answered {status} without a sign-in form")
-    jar = _cookies(set_cookies)
-    host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
-    try:
-        form = urlencode({"csrf_token": token.group(1), "email": email, "password": password})
-        connection.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
-        })
-        response = connection.getresponse()
-        response.read()
-        jar.update(_cookies(response.headers.get_all("Set-Cookie") or []))
-    finally:
-        connection.close()
-    if response.status != 302:
-        raise RuntimeError(f"signing in as {email} answered {response.status}, not a redirect")
-    return "; ".join(f"{k}={v}" for k, v in jar.items())
+    visitor = servers.Visitor()
+    answer = visitor.sign_in(base, email, password)
+    if answer.status != 302:
+        raise RuntimeError(f"signing in as {email} answered {answer.status}, not a redirect")
+    return visitor.cookie
 
 
 def load(url: str, seconds: float, cookie: str = "") -> float:

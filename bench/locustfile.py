@@ -1,0 +1,154 @@
+"""The simulated users of `make load` (bench/load.py runs locust on this file): the main journeys of every role.
+
+Each user signs in once through the real form, as one of the demo accounts (many users share an account, each with
+a session of its own), then repeats its role's journeys with a pause of THINK seconds between them:
+
+- peer: home, caseload list, a client, log a contact (the form, then the save);
+- supervisor: supervision, compliance;
+- HR: hiring postings and a posting's candidates, training dashboard;
+- privacy officer: the audit screen;
+- staff: the readiness survey (the surveys page, open the survey, the survey's page; it is not sent, so every run
+  finds it open).
+
+Every request is named "role: journey" and must answer exactly as a browser expects (a page 200, a save or an open a
+302): a redirect to the sign-in page or any other answer counts as an error. ``LOAD_HOSTS`` (comma-separated base
+URLs) spreads the users over several instances.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+from locust import between, task
+from locust.contrib.fasthttp import FastHttpUser
+
+PASSWORD = os.environ.get("DEMO_PASSWORD", "peerworks-demo")
+HOSTS = [host for host in os.environ.get("LOAD_HOSTS", "").split(",") if host]
+THINK = (float(os.environ.get("LOAD_THINK_MIN", "3")), float(os.environ.get("LOAD_THINK_MAX", "10")))
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CLIENT = re.compile(r'/caseload/clients/(\d+)"')
+POSTING = re.compile(r'/hiring/postings/(\d+)"')
+INVITATION = re.compile(r'name="invitation"[^>]*value="(\d+)"')
+_numbers = count()
+
+
+class SignedIn(FastHttpUser):
+    abstract = True
+    email = ""
+    role = ""
+    wait_time = between(*THINK)
+
+    def on_start(self) -> None:
+        if HOSTS:  # users spread over the instances in turn
+            self.client.base_url = HOSTS[next(_numbers) % len(HOSTS)]
+        self.post("/login", {"email": self.email, "password": PASSWORD}, "sign in")
+
+    def page(self, path: str, journey: str) -> str:
+        """GET ``path``; a 200 page's body (anything else is an error)."""
+        with self.client.get(path, name=f"{self.role}: {journey}", allow_redirects=False,
+                             catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"{path} answered {response.status_code} {response.headers.get('Location', '')}")
+                return ""
+            return response.text or ""
+
+    def post(self, path: str, fields: dict[str, str], journey: str, form: str = "") -> None:
+        """The page ``form`` holding the form (else GET ``path`` for it), then the POST: a save answers a redirect."""
+        token = CSRF.search(form or self.page(path, f"{journey} (form)"))
+        if token is None:
+            return
+        with self.client.post(path, data={"csrf_token": token.group(1), **fields}, name=f"{self.role}: {journey}",
+                              allow_redirects=False, catch_response=True) as response:
+            if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
+                response.failure(f"POST {path} answered {response.status_code}")
+
+
+class Peer(SignedIn):
+    weight = 8
+    email = "peer@example.org"
+    role = "peer"
+    clients: list[str]
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.clients = CLIENT.findall(self.page("/caseload/clients", "caseload list")) or ["0"]
+
+    @task(3)
+    def home(self) -> None:
+        self.page("/", "home")
+
+    @task(3)
+    def caseload(self) -> None:
+        self.page("/caseload/clients", "caseload list")
+
+    @task(3)
+    def a_client(self) -> None:
+        self.page(f"/caseload/clients/{random.choice(self.clients)}", "a client")  # noqa: S311 - not a secret
+
+    @task(1)
+    def log_a_contact(self) -> None:
+        day = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+        client = random.choice(self.clients)  # noqa: S311
+        self.post(f"/caseload/clients/{client}/notes/new", {
+            "happened_on": day, "kind": "advocacy", "minutes": "30", "place": "phone",
+            "body": "Load test: called to check in about the housing application.",
+        }, "log a contact")
+
+
+class Supervisor(SignedIn):
+    weight = 2
+    email = "supervisor@example.org"
+    role = "supervisor"
+
+    @task
+    def supervision(self) -> None:
+        self.page("/supervision/", "supervision")
+
+    @task
+    def compliance(self) -> None:
+        self.page("/supervision/compliance", "compliance")
+
+
+class HumanResources(SignedIn):
+    weight = 2
+    email = "hr@example.org"
+    role = "HR"
+
+    @task
+    def postings_and_candidates(self) -> None:
+        postings = POSTING.findall(self.page("/hiring/", "hiring postings"))
+        if postings:
+            self.page(f"/hiring/postings/{random.choice(postings)}/candidates", "candidates")  # noqa: S311
+
+    @task
+    def training_dashboard(self) -> None:
+        self.page("/training/dashboard", "training dashboard")
+
+
+class PrivacyOfficer(SignedIn):
+    weight = 1
+    email = "privacy@example.org"
+    role = "privacy officer"
+
+    @task
+    def audit_screen(self) -> None:
+        self.page("/audit/", "audit screen")
+
+
+class Staff(SignedIn):
+    weight = 2
+    email = "clinician@example.org"
+    role = "staff"
+
+    @task
+    def readiness_survey(self) -> None:
+        surveys = self.page("/readiness/", "surveys for you")
+        invitation = INVITATION.search(surveys)
+        if invitation is None:
+            raise RuntimeError(f"{self.email} has no survey to open")
+        self.post("/readiness/survey/open", {"invitation": invitation.group(1)}, "open the survey", form=surveys)
+        self.page("/readiness/survey", "the survey")
