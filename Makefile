@@ -106,7 +106,7 @@ redis-up:
 scale: deps pg-up
 	@./scripts/apt-ensure redis-server redis-tools
 	@$(MAKE) --no-print-directory redis-up
-	@start=$$(date +%s); $(VENV)/bin/pytest -q -p no:cacheprovider -n 0 -m servers tests/servers; status=$$?; \
+	@start=$$(date +%s); $(VENV)/bin/pytest -q -p no:cacheprovider -n 0 -s -m servers tests/servers; status=$$?; \
 	  elapsed=$$(( $$(date +%s) - start )); \
 	  echo "== make scale took $$(( elapsed / 60 )) min $$(( elapsed % 60 )) s =="; exit $$status
 

@@ -42,6 +42,7 @@ class Saves:
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, int | None]] = []
+        self.answered_at: list[float] = []
         self.stop = threading.Event()
 
     def answered(self) -> int:
@@ -57,6 +58,8 @@ class Saves:
             except (OSError, http.client.HTTPException):
                 status = None
             self.sent.append((text, status))
+            if status is not None:
+                self.answered_at.append(time.monotonic())
             attempt += 1
 
 
@@ -84,7 +87,7 @@ def test_a_worker_killed_mid_request_loses_nothing_committed(
         _wait(lambda: saves.answered() >= BEFORE, 180, "the first saves")
         (killed,) = server.workers()
         os.kill(killed, signal.SIGKILL)
-        at_kill = saves.answered()
+        killed_at, at_kill = time.monotonic(), saves.answered()
         _wait(lambda: saves.answered() >= at_kill + AFTER, 300, "the new worker to answer saves")
     finally:
         saves.stop.set()
@@ -115,3 +118,6 @@ def test_a_worker_killed_mid_request_loses_nothing_committed(
     (new_worker,) = server.workers()
     assert new_worker != killed
     assert visitors[0].get(server.base, "/").status == 200
+    back = min(at for at in saves.answered_at if at > killed_at) - killed_at
+    print(f"\nworker killed: {len(answered)} saves answered, {sum(s is None for _t, s in saves.sent)} cut off "
+          f"without an answer, {len(stored)} kept; the new worker answered {back:.1f} s after the kill")
