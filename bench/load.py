@@ -3,13 +3,15 @@
 1. a throwaway PostgreSQL database holding the demo agency (``flask db upgrade``, ``flask seed-demo``), dropped after;
 2. LOAD_INSTANCES gunicorn instances (2) of LOAD_WORKERS workers (2) on loopback ports, sharing the database and
    a Redis database for the rate limits, as two app servers would;
-3. locust, headless, LOAD_USERS simulated users (200) started LOAD_SPAWN a second (10), for LOAD_SECONDS (60),
-   doing bench/locustfile.py's journeys; it stops by itself;
-4. prints the table (requests, errors, p50/p95/p99 in ms per journey and overall) and writes it, with locust's CSV
+3. one session per simulated user, signed in through the real form (LOAD_SIGN_INS at a time, 4), timed: a sign-in
+   is meant to be slow (Argon2id), and 200 people never sign in within the same minute;
+4. locust, headless, LOAD_USERS simulated users (200) started LOAD_SPAWN a second (10), for LOAD_SECONDS (60),
+   doing bench/locustfile.py's journeys on those sessions; it stops by itself;
+5. prints the table (requests, errors, p50/p95/p99 in ms per journey and overall) and writes it, with locust's CSV
    files, into load-results/<UTC time>/; exits 1 on any error.
 
 Sign-in: the users share the six demo accounts, each user a session of its own. The sign-in limit is per address
-and every simulated user comes from 127.0.0.1, so this run raises LOGIN_RATE_LIMIT to 10000 per minute (only here).
+and every sign-in comes from 127.0.0.1, so this run raises LOGIN_RATE_LIMIT to 10000 per minute (only here).
 ``python -m bench.load --quick`` is the suite's check of the tool (5 users, 3 s, one instance of one worker).
 """
 
@@ -17,9 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import math
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +35,9 @@ from bench import servers
 PG = os.environ.get("LOAD_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/12")
 LOCUST = servers.ROOT / ".venv" / "bin" / "locust"
+# The demo account each role uses, and its share of the users (locust's weights).
+ACCOUNTS = {"peer@example.org": 8, "supervisor@example.org": 2, "hr@example.org": 2, "privacy@example.org": 1,
+            "clinician@example.org": 2}
 COLUMNS = ("Journey", "Requests", "Errors", "p50 ms", "p95 ms", "p99 ms", "Req/s")
 
 
@@ -67,13 +76,39 @@ def markdown(table: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _session(base: str, email: str) -> dict[str, str]:
+    visitor = servers.Visitor()
+    answer = visitor.sign_in(base, email)
+    if answer.status != 302 or "/login" in answer.location:
+        raise RuntimeError(f"signing in as {email} answered {answer.status}")
+    return visitor.cookies
+
+
+def sign_in_sessions(hosts: list[str], users: int, path: Path) -> tuple[int, float]:
+    """Sessions for ``users`` users (each account's share, and two spare) into ``path``; (sign-ins, seconds)."""
+    total = sum(ACCOUNTS.values())
+    jobs = [email for email, weight in ACCOUNTS.items() for _ in range(math.ceil(users * weight / total) + 2)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(int(os.environ.get("LOAD_SIGN_INS", "4"))) as pool:
+        cookies = list(pool.map(lambda job: _session(hosts[job[0] % len(hosts)], job[1]), enumerate(jobs)))
+    seconds = time.monotonic() - started
+    sessions: dict[str, list[dict[str, str]]] = {email: [] for email in ACCOUNTS}
+    for email, jar in zip(jobs, cookies, strict=True):
+        sessions[email].append(jar)
+    path.write_text(json.dumps(sessions))
+    path.chmod(0o600)
+    return len(jobs), seconds
+
+
 def run_locust(hosts: list[str], how: Plan, out: Path) -> int:
     command = [str(LOCUST), "-f", str(servers.ROOT / "bench" / "locustfile.py"), "--headless", "--only-summary",
-               "-u", str(how.users), "-r", str(how.spawn), "-t", f"{how.seconds}s", "--stop-timeout", "30",
+               "-u", str(how.users), "-r", str(how.spawn), "-t", f"{how.seconds}s",
                "--host", hosts[0], "--csv", str(out / "locust"), "--exit-code-on-error", "1",
                "--loglevel", "WARNING"]
     with (out / "locust.log").open("w") as log:
-        done = subprocess.run(command, cwd=servers.ROOT, env={**os.environ, "LOAD_HOSTS": ",".join(hosts)},
+        env = {**os.environ, "LOAD_HOSTS": ",".join(hosts), "LOAD_SESSIONS": str(out / "sessions.json"),
+               "PYTHONPATH": str(servers.ROOT)}
+        done = subprocess.run(command, cwd=servers.ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT, check=False, timeout=how.seconds + 600)
     return done.returncode
 
@@ -99,15 +134,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"== {how.instances} gunicorn instance(s) of {how.workers} worker(s) ==", flush=True)
         with servers.running(how.instances, env, out, workers=how.workers) as instances:
+            hosts = [instance.base for instance in instances]
+            sign_ins, seconds = sign_in_sessions(hosts, how.users, out / "sessions.json")
+            signed = (f"{sign_ins} sign-ins through the form before the run: {seconds:.1f} s, "
+                      f"{sign_ins / seconds:.1f} a second")
+            print(f"== {signed} ==", flush=True)
             print(f"== locust: {how.users} users ({how.spawn:g} started a second) for {how.seconds} s ==", flush=True)
-            status = run_locust([instance.base for instance in instances], how, out)
+            status = run_locust(hosts, how, out)
+            (out / "sessions.json").unlink()
     finally:
         servers.drop_database(PG, name)
         redis.Redis.from_url(REDIS).flushdb()
     table = rows(out / "locust_stats.csv")
     errors = sum(int(row[2]) for row in table if row[0] == "Overall")
     report = (f"{how.users} users, {how.seconds} s, {how.instances} instance(s) x {how.workers} worker(s), "
-              f"{os.cpu_count()} cores (shared with whatever else runs)\n\n{markdown(table)}\n")
+              f"{os.cpu_count()} cores (shared with whatever else runs); {signed}\n\n{markdown(table)}\n")
     (out / "load.md").write_text(report)
     print(report)
     print(f"Results: {out}  (locust's log: {out / 'locust.log'})")

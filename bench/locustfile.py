@@ -1,7 +1,8 @@
 """The simulated users of `make load` (bench/load.py runs locust on this file): the main journeys of every role.
 
-Each user signs in once through the real form, as one of the demo accounts (many users share an account, each with
-a session of its own), then repeats its role's journeys with a pause of THINK seconds between them:
+Each user has a session of its own on one of the demo accounts (many users share an account): one that bench/load.py
+signed in through the real form before the run (``LOAD_SESSIONS``, a JSON file of cookies by account), else it
+signs in itself. Then it repeats its role's journeys with a pause of THINK seconds between them:
 
 - peer: home, caseload list, a client, log a contact (the form, then the save);
 - supervisor: supervision, compliance;
@@ -17,18 +18,25 @@ URLs) spreads the users over several instances.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
-from locust import between, task
-from locust.contrib.fasthttp import FastHttpUser
+from locust import HttpUser, between, task
+
+from bench.load import ACCOUNTS
 
 PASSWORD = os.environ.get("DEMO_PASSWORD", "peerworks-demo")
+HOST = "127.0.0.1"
 HOSTS = [host for host in os.environ.get("LOAD_HOSTS", "").split(",") if host]
-THINK = (float(os.environ.get("LOAD_THINK_MIN", "3")), float(os.environ.get("LOAD_THINK_MAX", "10")))
+THINK = (float(os.environ.get("LOAD_THINK_MIN", "5")), float(os.environ.get("LOAD_THINK_MAX", "15")))
+SESSIONS: dict[str, list[dict[str, str]]] = (
+    json.loads(Path(os.environ["LOAD_SESSIONS"]).read_text()) if os.environ.get("LOAD_SESSIONS") else {}
+)
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CLIENT = re.compile(r'/caseload/clients/(\d+)"')
 POSTING = re.compile(r'/hiring/postings/(\d+)"')
@@ -36,7 +44,7 @@ INVITATION = re.compile(r'name="invitation"[^>]*value="(\d+)"')
 _numbers = count()
 
 
-class SignedIn(FastHttpUser):
+class SignedIn(HttpUser):
     abstract = True
     email = ""
     role = ""
@@ -45,7 +53,11 @@ class SignedIn(FastHttpUser):
     def on_start(self) -> None:
         if HOSTS:  # users spread over the instances in turn
             self.client.base_url = HOSTS[next(_numbers) % len(HOSTS)]
-        self.post("/login", {"email": self.email, "password": PASSWORD}, "sign in")
+        if SESSIONS.get(self.email):
+            for name, value in SESSIONS[self.email].pop().items():  # as the sign-in's answer set them
+                self.client.cookies.set(name, value, domain=HOST, path="/")
+        else:
+            self.post("/login", {"email": self.email, "password": PASSWORD}, "sign in")
 
     def page(self, path: str, journey: str) -> str:
         """GET ``path``; a 200 page's body (anything else is an error)."""
@@ -68,8 +80,8 @@ class SignedIn(FastHttpUser):
 
 
 class Peer(SignedIn):
-    weight = 8
     email = "peer@example.org"
+    weight = ACCOUNTS[email]
     role = "peer"
     clients: list[str]
 
@@ -100,8 +112,8 @@ class Peer(SignedIn):
 
 
 class Supervisor(SignedIn):
-    weight = 2
     email = "supervisor@example.org"
+    weight = ACCOUNTS[email]
     role = "supervisor"
 
     @task
@@ -114,8 +126,8 @@ class Supervisor(SignedIn):
 
 
 class HumanResources(SignedIn):
-    weight = 2
     email = "hr@example.org"
+    weight = ACCOUNTS[email]
     role = "HR"
 
     @task
@@ -130,8 +142,8 @@ class HumanResources(SignedIn):
 
 
 class PrivacyOfficer(SignedIn):
-    weight = 1
     email = "privacy@example.org"
+    weight = ACCOUNTS[email]
     role = "privacy officer"
 
     @task
@@ -140,8 +152,8 @@ class PrivacyOfficer(SignedIn):
 
 
 class Staff(SignedIn):
-    weight = 2
     email = "clinician@example.org"
+    weight = ACCOUNTS[email]
     role = "staff"
 
     @task
