@@ -7,6 +7,7 @@ separate processes.
 - Sign-in limits hold across app instances when they share Redis: an instance in the test's process and one in a
   process of its own (one process cannot prove it: the limiter is one object for every app in it) count one
   address's tries together; with their own memory they do not (so the check can fail).
+- Production marks cookies Secure and sign-in limits have their stated defaults; pages load nothing from another site.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from core import config
 from core.extensions import db as _db
 from tests.core.security_helpers import built_app
 from tests.factories import PASSWORD, make_staff
@@ -157,3 +159,30 @@ def test_two_instances_with_their_own_memory_count_apart(database_url: str, tmp_
     """The control: without a shared store each instance counts on its own, so the test above can fail."""
     assert tries_here("memory://", "", 3, database_url, tmp_path) == [400, 400, 400]
     assert instance_tries("memory://", "", 1, tmp_path, "other") == [400]
+
+
+# Defaults an agency relies on -----------------------------------------------------------------------------------
+
+
+def test_production_makes_cookies_secure_and_sign_in_limits_have_defaults(monkeypatch, tmp_path: Path):
+    monkeypatch.delenv("SECURE_COOKIES", raising=False)
+    monkeypatch.delenv("LOGIN_RATE_LIMIT", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("PEERWORKS_ENV", "production")
+    production = config.from_environment(tmp_path)
+    monkeypatch.setenv("PEERWORKS_ENV", "development")
+    development = config.from_environment(tmp_path)
+
+    assert production["SECURE_COOKIES"] is True
+    assert development["SECURE_COOKIES"] is False, "over plain HTTP on one's own machine; HTTPS still marks them"
+    assert production["LOGIN_RATE_LIMIT"] == "10 per minute;100 per hour"
+    assert production["RATELIMIT_STORAGE_URI"] == "memory://", "Redis only when set: SECURITY.md says to set it"
+
+
+def test_pages_load_nothing_from_another_site(client):
+    """Every source the Content-Security-Policy allows is the app itself (or an inline image, or the page's nonce)."""
+    header = client.get("/login").headers["Content-Security-Policy"]
+    sources = [word for part in header.split(";") for word in part.split()[1:]]
+    assert sources
+    allowed = {"'self'", "'none'", "data:"}
+    assert [s for s in sources if s not in allowed and not s.startswith("'nonce-")] == []
