@@ -19,7 +19,7 @@ from werkzeug.routing import IntegerConverter
 
 from core import config, policy, static_assets
 from core import csrf as csrf_resend
-from core.errors import AnswerThenWork
+from core.errors import AnswerThenWork, log_failure
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,7 +221,9 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:
         db.session.rollback()
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        # Not a database error itself, but it may carry one (a value of the wrong type for its column, an error
+        # raised while handling a database error): then the log keeps no statement and no value.
+        log_failure(app.logger, error, "Unhandled error on %s %s", request.method, request.path)
         return render_error(500)
 
 

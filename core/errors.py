@@ -11,11 +11,14 @@ still commit its audit entry.
 
 from __future__ import annotations
 
+import logging
+import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
+from sqlalchemy.exc import StatementError
 from werkzeug.wrappers import Response
 
 from core import audit
@@ -90,6 +93,47 @@ def keep_refusal(refusal: Refused, actor: Staff | None) -> None:
     db.session.commit()
 
 
+# Logging a failure without what it carried -----------------------------------------------------------------------
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and those it was raised from or while handling, as a traceback shows them."""
+    seen: set[int] = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        yield found
+        found = found.__cause__ or found.__context__
+
+
+def carries_a_statement(error: BaseException) -> bool:
+    """True when the error, or one in its chain, is SQLAlchemy's: its text holds the SQL statement and the values
+    sent with it (what a person typed, a record's content)."""
+    return any(isinstance(found, StatementError) for found in _chain(error))
+
+
+def without_values(error: BaseException) -> str:
+    """What failed and where, without the errors' text: for each error of the chain, its kind (and, for a database
+    error, the driver's kind and error code), then the frames (file, line and code, never a value)."""
+    parts = []
+    for found in _chain(error):
+        driver = getattr(found, "orig", None)
+        code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or ""
+        kinds = [type(found).__name__, type(driver).__name__ if driver is not None else "", str(code)]
+        frames = "".join(traceback.format_tb(found.__traceback__))
+        parts.append(" ".join(kind for kind in kinds if kind) + "\n" + frames)
+    return "\n".join(reversed(parts))  # the first error first, as a traceback reads
+
+
+def log_failure(logger: logging.Logger, error: BaseException, message: str, *args: object) -> None:
+    """Log ``error`` at ERROR with its traceback, unless it carries a database statement: then only
+    ``without_values`` (as the request's own database error page does, core/app.py)."""
+    if carries_a_statement(error):
+        logger.error(message + "\n%s", *args, without_values(error))
+    else:
+        logger.error(message, *args, exc_info=error)
+
+
 AFTER_THE_ANSWER = "peerworks.after_the_answer"
 
 
@@ -104,9 +148,9 @@ def after_the_answer(response: Response, work: Callable[[], None]) -> Response:
             try:
                 work()
                 db.session.commit()
-            except Exception:
+            except Exception as error:
                 db.session.rollback()
-                app.logger.exception("Work done after an answer failed.")
+                log_failure(app.logger, error, "Work done after an answer failed.")
 
     request.environ.setdefault(AFTER_THE_ANSWER, []).append(run)
     return response
