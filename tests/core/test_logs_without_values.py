@@ -67,7 +67,9 @@ def probe() -> Flask:
 
 
 @pytest.fixture
-def logged(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+def logged(probe: Flask, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
+    # On PostgreSQL the migrations' logging.config.fileConfig switched the loggers that existed then off.
+    monkeypatch.setattr(probe.logger, "disabled", False)
     caplog.set_level(logging.ERROR)
     return caplog
 
