@@ -151,14 +151,16 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def can_safeguard(viewer: Viewer) -> ColumnElement[bool]:
-    """The privacy officer and the administrator manage safeguards for every client but their own."""
+    """The privacy officer and the administrator manage safeguards for every client but the sealed records they are
+    barred from like anyone else (their own; a staff member's on their teams or below them in the supervisor chain;
+    every sealed record when they also work in HR) and the clients they declared knowing."""
     if not viewer.has(*SAFEGUARD_ROLES):
         return false()
     # An alias, so the condition also works inside a query that selects declared relationships itself.
     mine = aliased(DeclaredRelationship)
     declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
     return and_(
-        not_(declared), or_(Client.staff_member_id.is_(None), Client.staff_member_id != viewer.id)
+        not_(declared), or_(Client.staff_member_id.is_(None), not_(_barred_from_sealed(viewer)))
     )
 
 
@@ -190,10 +192,12 @@ def hidden_from(user: Staff) -> ColumnElement[bool]:
     return or_(declared, and_(Client.staff_member_id.is_not(None), not_(can_see(viewer))))
 
 
-def _closed_to(user_id: int) -> ColumnElement[bool]:
-    """The records closed to a person whatever their role: linked to them (their own, sealed) or declared known."""
-    declared = exists().where(DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == user_id)
-    return or_(Client.staff_member_id == user_id, declared)
+def _closed_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The records closed to a person whatever their role: a sealed record the seal is for them (their own, a
+    team-mate's, someone's below them in the supervisor chain; any when they work in HR) or a client they declared
+    knowing."""
+    declared = exists().where(DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == viewer.id)
+    return or_(and_(Client.staff_member_id.is_not(None), _barred_from_sealed(viewer)), declared)
 
 
 # The audit log names a client record by its number, or by the number of one of its parts (a refusal to end an
@@ -210,24 +214,41 @@ def audit_entries_hidden_from(user: Staff) -> ColumnElement[bool]:
     """The audit entries about a record closed to ``user`` (their own sealed record, a client they declared knowing):
     the audit screen and its CSV leave them out, so a privacy officer or administrator who is also a client never
     reads their own record there. Another privacy officer or administrator does."""
-    closed = select(Client.id).where(_closed_to(user.id))
+    viewer = Viewer.of(user)
+    closed = select(Client.id).where(_closed_to(viewer))
     kind = func.lower(AuditEntry.record_type)
 
     def of_kind(name: str) -> ColumnElement[bool]:
         return or_(kind == name, kind.like(f"{name}:%"))
 
     conditions = [and_(of_kind("client"), AuditEntry.record_id.in_(
-        select(cast(Client.id, String)).where(_closed_to(user.id))))]
+        select(cast(Client.id, String)).where(_closed_to(viewer))))]
     for name, part in _RECORD_PARTS:
         conditions.append(and_(of_kind(name), AuditEntry.record_id.in_(
             select(cast(part.id, String)).where(part.client_id.in_(closed)))))
     return or_(*conditions)
 
 
+def _sealed_for(staff_member_id: int) -> ColumnElement[bool]:
+    """True for a member of staff the seal of ``staff_member_id``'s record is for: that person, anyone sharing a team
+    with them, anyone above them in the supervisor chain, and HR (the same people as ``_barred_from_sealed``)."""
+    mine, theirs = aliased(staff_team), aliased(staff_team)
+    shares_team = exists().where(
+        mine.c.staff_id == Staff.id, theirs.c.staff_id == staff_member_id, mine.c.team_id == theirs.c.team_id
+    )
+    role = aliased(StaffRole)  # an alias: the handlers' query joins StaffRole itself
+    in_hr = exists().where(role.staff_id == Staff.id, role.role == Role.HR)
+    chain = supervisor_chain(staff_member_id)
+    return or_(
+        Staff.id == staff_member_id, shares_team, in_hr, Staff.id.in_(chain) if chain else false()
+    )
+
+
 def handlers_of(client: Client | None) -> list[Staff]:
     """Who handles the safeguards of this record and is told about it: the active privacy officers, leaving out the
-    staff member the record is linked to and anyone who declared knowing the client; when none is left, the active
-    administrators on the same terms. Empty when there is nobody (the screens then say whom to ask)."""
+    people the record's seal is for (the staff member, their team-mates, their supervisor chain, HR) and anyone who
+    declared knowing the client; when none is left, the active administrators on the same terms. Empty when there is
+    nobody (the screens then say whom to ask)."""
     for role in (Role.PRIVACY, Role.ADMIN):
         statement = (
             select(Staff)
@@ -240,7 +261,7 @@ def handlers_of(client: Client | None) -> list[Staff]:
                                       DeclaredRelationship.staff_id == Staff.id)
             statement = statement.where(not_(declared))
             if client.staff_member_id is not None:
-                statement = statement.where(Staff.id != client.staff_member_id)
+                statement = statement.where(not_(_sealed_for(client.staff_member_id)))
         found = list(db.session.scalars(statement))
         if found:
             return found
