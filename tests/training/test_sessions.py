@@ -14,6 +14,7 @@ from core import timeutil
 from core.models import AuditEntry, Role
 from readiness.models import Action
 from tests import factories
+from tests.caseload.test_clients_privacy import normalized
 from tests.queries import fresh_queries_for
 from tests.training.helpers import approved, certify, make_credential
 from tests.training.test_orientation import sign_in
@@ -374,3 +375,27 @@ def test_a_new_time_zone_moves_a_sessions_day_and_its_entries(client, db, agency
     db.session.expire_all()
     assert db.session.get(TrainingSession, late.id).held_on == date(2026, 6, 5)
     assert db.session.scalar(select(CeEntry.taken_on)) == date(2026, 6, 5)
+
+
+def test_the_link_from_attendance_to_its_session_is_for_those_who_may_see_the_attendee(client, db, agency):
+    sign_in(client, agency["supervisor"])
+    found = plan(client, agency)
+    client.post(f"/training/sessions/{found.id}/attendance",
+                data={"staff": agency["peer"].id, "hours": "2", "version": found.version})
+    attendance = db.session.scalar(select(Attendance))
+    to_session = f"/training/sessions/{found.id}"
+    for person in ("supervisor", "peer", "hr"):
+        sign_in(client, agency[person])
+        response = client.get(f"/training/attendance/{attendance.id}")
+        assert response.status_code == 302, person
+        assert response.headers["Location"].endswith(to_session), person
+    # Another peer gets exactly what a missing id gets, and the refusal is audited.
+    sign_in(client, agency["other"])
+    client.get("/")  # the messages shown to the people before
+    hidden = client.get(f"/training/attendance/{attendance.id}")
+    missing = client.get(f"/training/attendance/{attendance.id + 1000}")
+    assert hidden.status_code == missing.status_code == 404
+    assert normalized(hidden) == normalized(missing)
+    refused = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied",
+                                                         AuditEntry.record_type == "Attendance:view")).all()
+    assert [entry.record_id for entry in refused] == [str(attendance.id), str(attendance.id + 1000)]

@@ -254,8 +254,14 @@ def session(training_session_id: int) -> tuple[str, int]:
 @bp.get("/attendance/<int:attendance_id>")
 @requires("training.view")
 def session_of_attendance(attendance_id: int) -> HttpResponse:
-    """From a CE entry made by attendance to its session."""
-    found = db.get_or_404(Attendance, attendance_id)
+    """From a CE entry made by attendance to its session: for those who may see the attendee's training (the
+    attendee, their supervisors, HR) or plan the session; anyone else gets the answer of a missing id."""
+    found = db.session.get(Attendance, attendance_id)
+    if found is None or not (
+        policy.allows(current_user, "training.person", found.staff)
+        or policy.allows(current_user, "session.manage", db.session.get(TrainingSession, found.session_id))
+    ):
+        policy.refuse(current_user, "Attendance:view", attendance_id, status=404)
     return redirect(url_for(".session", training_session_id=found.session_id))
 
 
