@@ -125,18 +125,20 @@ def _granted(viewer: Viewer) -> ColumnElement[bool]:
 
 def can_see(viewer: Viewer) -> ColumnElement[bool]:
     """The SQL condition for "this viewer may open this client's record"."""
+    # Cheapest first: the database stops at the first term that holds, so a plain column test placed before the
+    # subqueries spares them on most rows (a count walks every row the person may see).
     ordinary: list[ColumnElement[bool]] = []
+    if viewer.has(Role.PRIVACY):
+        ordinary.append(true())
+    if viewer.has(*PROVIDER_ROLES) and viewer.program_ids:
+        ordinary.append(Client.program_id.in_(viewer.program_ids))
     if viewer.has(*PROVIDER_ROLES):
         ordinary.append(_assigned([viewer.id]))
         ordinary.append(_granted(viewer))
-        if viewer.program_ids:
-            ordinary.append(Client.program_id.in_(viewer.program_ids))
     if viewer.has(Role.SUPERVISOR) and viewer.reports:
         ordinary.append(_assigned(list(viewer.reports)))
-    if viewer.has(Role.PRIVACY):
-        ordinary.append(true())
     mine = aliased(DeclaredRelationship)
-    declared = exists().where(mine.client_id == Client.id, mine.staff_id == viewer.id)
+    declared = Client.id.in_(select(mine.client_id).where(mine.staff_id == viewer.id))
     if viewer.has(*PROVIDER_ROLES) and not viewer.has(Role.HR):
         # An emergency grant never overrides a bar: the people the seal exists for cannot break the glass.
         sealed_access = and_(
@@ -147,7 +149,7 @@ def can_see(viewer: Viewer) -> ColumnElement[bool]:
     else:
         sealed_access = false()
     open_access = and_(Client.staff_member_id.is_(None), or_(*ordinary)) if ordinary else false()
-    return and_(not_(declared), or_(open_access, sealed_access))
+    return and_(or_(open_access, sealed_access), not_(declared))
 
 
 def can_safeguard(viewer: Viewer) -> ColumnElement[bool]:
@@ -221,11 +223,13 @@ def audit_entries_hidden_from(user: Staff) -> ColumnElement[bool]:
     def of_kind(name: str) -> ColumnElement[bool]:
         return or_(kind == name, kind.like(f"{name}:%"))
 
-    conditions = [and_(of_kind("client"), AuditEntry.record_id.in_(
-        select(cast(Client.id, String)).where(_closed_to(viewer))))]
+    # The record number first: the sets are worked out once and are empty for nearly everyone, so most entries are
+    # settled by one look-up instead of five comparisons of their lowered record type.
+    conditions = [and_(AuditEntry.record_id.in_(
+        select(cast(Client.id, String)).where(_closed_to(viewer))), of_kind("client"))]
     for name, part in _RECORD_PARTS:
-        conditions.append(and_(of_kind(name), AuditEntry.record_id.in_(
-            select(cast(part.id, String)).where(part.client_id.in_(closed)))))
+        conditions.append(and_(AuditEntry.record_id.in_(
+            select(cast(part.id, String)).where(part.client_id.in_(closed))), of_kind(name)))
     return or_(*conditions)
 
 

@@ -12,10 +12,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -263,11 +265,21 @@ class Client(db.Model):
         return f"{self.preferred_name} ({self.name})" if self.preferred_name else self.name
 
 
+# The client lists' order (lower(name), id): a page is read in index order and stops after its rows instead of
+# sorting every client first. On SQLite it holds the built-in lower(), which the lists sort by.
+Index("ix_caseload_client_lower_name", func.lower(Client.name), Client.id)
+
+
 class Assignment(db.Model):
     """A provider assigned to a client; ``ended_at`` set when the assignment ends."""
 
     __tablename__ = "caseload_assignment"
-    __table_args__ = (_check("kind", AssignmentKind, "known_kind"),)
+    __table_args__ = (
+        _check("kind", AssignmentKind, "known_kind"),
+        # "Is this client assigned to this person?", asked of every row of a client list: without both columns
+        # SQLite answered it from the staff_id index, reading the person's whole caseload for each client.
+        Index("ix_caseload_assignment_client_staff", "client_id", "staff_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("caseload_client.id"), index=True)
