@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, not_, select
+from sqlalchemy import ColumnElement, Select, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from core import audit, policy, timeutil
@@ -77,16 +77,19 @@ class Filters:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
-        if self.person == NOT_SIGNED_IN:
+        if self.person.casefold() == NOT_SIGNED_IN:
             found.append(AuditEntry.actor_id.is_(None))
         elif self.person:
-            found.append(AuditEntry.actor_id == int(self.person))
+            found.append(AuditEntry.actor_id.in_(select(Staff.id).where(or_(
+                Staff.name.icontains(self.person, autoescape=True),
+                Staff.email.icontains(self.person, autoescape=True),
+            ))))
         if self.action:
-            found.append(AuditEntry.action == self.action)
+            found.append(AuditEntry.action.icontains(self.action, autoescape=True))
         if self.outcome:
             found.append(AuditEntry.outcome == self.outcome)
         if self.record_type:
-            found.append(AuditEntry.record_type == self.record_type)
+            found.append(AuditEntry.record_type.icontains(self.record_type, autoescape=True))
         if self.record_id:
             found.append(AuditEntry.record_id == self.record_id)
         if self.date_from is not None:
@@ -96,29 +99,8 @@ class Filters:
         return found
 
 
-# Choices for the filter form ------------------------------------------------------------------------------------
-
-
-def people() -> list[tuple[int, str, str]]:
-    rows = db.session.execute(select(Staff.id, Staff.name, Staff.email).order_by(Staff.name, Staff.email))
-    return [(row.id, row.name, row.email) for row in rows]
-
-
-def actions() -> list[str]:
-    return list(db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
-
-
-def record_types() -> list[str]:
-    statement = (
-        select(AuditEntry.record_type).where(AuditEntry.record_type != "").distinct().order_by(AuditEntry.record_type)
-    )
-    return list(db.session.scalars(statement))
-
-
 def filter_form(args: Any) -> AuditFilterForm:
-    form = AuditFilterForm(formdata=args)
-    form.set_choices(people(), actions(), record_types())
-    return form
+    return AuditFilterForm(formdata=args)
 
 
 # The list, one entry, the export --------------------------------------------------------------------------------
