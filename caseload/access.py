@@ -28,8 +28,10 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import Subquery
 
 from caseload.models import Assignment, Client, Consent, DeclaredRelationship, EmergencyGrant, Referral
 from core.extensions import db
@@ -194,12 +196,15 @@ def hidden_from(user: Staff) -> ColumnElement[bool]:
     return or_(declared, and_(Client.staff_member_id.is_not(None), not_(can_see(viewer))))
 
 
-def _closed_to(viewer: Viewer) -> ColumnElement[bool]:
+def _closed_to(viewer: Viewer) -> Subquery:
     """The records closed to a person whatever their role: a sealed record the seal is for them (their own, a
     team-mate's, someone's below them in the supervisor chain; any when they work in HR) or a client they declared
-    knowing."""
-    declared = exists().where(DeclaredRelationship.client_id == Client.id, DeclaredRelationship.staff_id == viewer.id)
-    return or_(and_(Client.staff_member_id.is_not(None), _barred_from_sealed(viewer)), declared)
+    knowing. A union of two small look-ups (the sealed records, the person's declarations), so the set is found
+    without reading every client."""
+    return union(
+        select(Client.id.label("id")).where(Client.staff_member_id.is_not(None), _barred_from_sealed(viewer)),
+        select(DeclaredRelationship.client_id.label("id")).where(DeclaredRelationship.staff_id == viewer.id),
+    ).subquery("closed")
 
 
 # The audit log names a client record by its number, or by the number of one of its parts (a refusal to end an
@@ -216,8 +221,7 @@ def audit_entries_hidden_from(user: Staff) -> ColumnElement[bool]:
     """The audit entries about a record closed to ``user`` (their own sealed record, a client they declared knowing):
     the audit screen and its CSV leave them out, so a privacy officer or administrator who is also a client never
     reads their own record there. Another privacy officer or administrator does."""
-    viewer = Viewer.of(user)
-    closed = select(Client.id).where(_closed_to(viewer))
+    closed = _closed_to(Viewer.of(user))
     kind = func.lower(AuditEntry.record_type)
 
     def of_kind(name: str) -> ColumnElement[bool]:
@@ -225,11 +229,10 @@ def audit_entries_hidden_from(user: Staff) -> ColumnElement[bool]:
 
     # The record number first: the sets are worked out once and are empty for nearly everyone, so most entries are
     # settled by one look-up instead of five comparisons of their lowered record type.
-    conditions = [and_(AuditEntry.record_id.in_(
-        select(cast(Client.id, String)).where(_closed_to(viewer))), of_kind("client"))]
+    conditions = [and_(AuditEntry.record_id.in_(select(cast(closed.c.id, String))), of_kind("client"))]
     for name, part in _RECORD_PARTS:
         conditions.append(and_(AuditEntry.record_id.in_(
-            select(cast(part.id, String)).where(part.client_id.in_(closed))), of_kind(name)))
+            select(cast(part.id, String)).where(part.client_id.in_(select(closed.c.id)))), of_kind(name)))
     return or_(*conditions)
 
 

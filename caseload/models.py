@@ -276,9 +276,10 @@ class Assignment(db.Model):
     __tablename__ = "caseload_assignment"
     __table_args__ = (
         _check("kind", AssignmentKind, "known_kind"),
-        # "Is this client assigned to this person?", asked of every row of a client list: without both columns
-        # SQLite answered it from the staff_id index, reading the person's whole caseload for each client.
-        Index("ix_caseload_assignment_client_staff", "client_id", "staff_id"),
+        # "Is this client assigned to this person now?", asked of every row of a client list, and "who holds these
+        # clients now?" for a page: with single-column indexes only, SQLite answered them from the staff_id or the
+        # ended_at index, reading the person's whole caseload (or every current assignment) each time.
+        Index("ix_caseload_assignment_current", "client_id", "ended_at", "staff_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -176,9 +176,42 @@ def programs() -> list[Program]:
     return list(db.session.scalars(select(Program).order_by(func.lower(Program.name))))
 
 
-def providers_by_client(clients: Iterable[Client]) -> dict[int, list[Assignment]]:
-    """The current providers of every client on a page, in one query."""
-    return active_assignments([client.id for client in clients])
+def program_choices() -> list[tuple[int, str]]:
+    """(id, "Name (CODE)") of every program, by name: the filter's choices, without loading programs and teams."""
+    rows = db.session.execute(select(Program.id, Program.name, Program.code).order_by(func.lower(Program.name)))
+    return [(row.id, f"{row.name} ({row.code})") for row in rows]
+
+
+@dataclass(frozen=True)
+class ProviderName:
+    id: int
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class CurrentProvider:
+    """What a list row shows of a current assignment: its kind and who holds it (read as plain columns)."""
+
+    staff_id: int
+    kind: str
+    staff: ProviderName
+
+
+def providers_by_client(clients: Iterable[Client]) -> dict[int, list[CurrentProvider]]:
+    """The current providers of every client on a page, in one query of the few columns the lists show."""
+    found: dict[int, list[CurrentProvider]] = {client.id: [] for client in clients}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(Assignment.client_id, Assignment.kind, Staff.id, Staff.name, Staff.status)
+        .join(Staff, Staff.id == Assignment.staff_id)
+        .where(Assignment.client_id.in_(list(found)), Assignment.ended_at.is_(None))
+        .order_by(Assignment.assigned_at, Assignment.id)
+    )
+    for row in rows:
+        found[row.client_id].append(CurrentProvider(row.id, row.kind, ProviderName(row.id, row.name, row.status)))
+    return found
 
 
 # One client's record ----------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def _part_of(client: Client, model: type[Assignment] | type[Consent], record_id:
 
 
 def _program_choices(empty: str) -> list[tuple[Any, str]]:
-    return [("", empty), *((program.id, str(program)) for program in lists.programs())]
+    return [("", empty), *lists.program_choices()]
 
 
 def _after_change(client: Client) -> Response:
