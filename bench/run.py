@@ -2,6 +2,7 @@
 
     make bench                       # or: .venv/bin/python -m bench, or .venv/bin/python bench/run.py
     BENCH_QUICK=1 make bench         # small sizes, a few seconds a figure: checks the tool, not the figures
+    BENCH_SECTIONS=list make bench   # only some sections (list, size, pdf, audit)
 
 Prints a table (figure, target, measured, met?) and writes it as ``results.md``, with ``chart.png`` (each figure as
 a share of its target), into ``bench-results/<UTC time>/`` (or ``BENCH_RESULTS``); exits 1 when a target is missed.
@@ -354,12 +355,17 @@ def machine() -> str:
             f"Python {sys.version.split()[0]}; SQLite")
 
 
+def _only() -> str:
+    chosen = chosen_sections()
+    return "" if chosen == set(SECTIONS.values()) else f" (only: {', '.join(sorted(chosen))})"
+
+
 def write_table(report: Report, folder: Path, elapsed: float) -> Path:
     missed = [f for f in report.figures if not f.met]
     lines = [
         f"# PeerWorks benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
-        f"- Mode: {'QUICK (small sizes: checks the tool, not the targets)' if QUICK else 'full'}; "
+        f"- Mode: {'QUICK (small sizes: checks the tool, not the targets)' if QUICK else 'full'}{_only()}; "
         f"took {elapsed:.0f} s",
         f"- Machine: {machine()}",
         f"- Requests per second: {throughput.tools()}",
@@ -405,12 +411,26 @@ def _short(name: str) -> str:
     return name if len(name) <= 60 else name[:57] + "..."
 
 
+SECTIONS = {"list": "List pages", "size": "Data size", "pdf": "PDFs", "audit": "Audit chain"}
+
+
+def chosen_sections() -> set[str]:
+    """The sections ``BENCH_SECTIONS=list,audit`` names (keys of ``SECTIONS``), every one when unset."""
+    named = [key.strip() for key in os.environ.get("BENCH_SECTIONS", "").split(",") if key.strip()]
+    unknown = [key for key in named if key not in SECTIONS]
+    if unknown:
+        raise SystemExit(f"BENCH_SECTIONS: unknown section {unknown[0]!r} (known: {', '.join(SECTIONS)})")
+    return {SECTIONS[key] for key in named} if named else set(SECTIONS.values())
+
+
 def main() -> int:
     sizes = SMALL if QUICK else FULL
     report = Report()
     started = time.perf_counter()
-    sections = [("List pages", list_pages), ("Data size", small_against_large), ("PDFs", pdfs),
-                ("Audit chain", audit_chain)]
+    steps = [("List pages", list_pages), ("Data size", small_against_large), ("PDFs", pdfs),
+             ("Audit chain", audit_chain)]
+    chosen = chosen_sections()
+    sections = [(section, step) for section, step in steps if section in chosen]
     with tempfile.TemporaryDirectory(prefix="peerworks-bench-", dir=scratch_parent()) as scratch:
         for section, step in sections:
             print(f"\n{section}", flush=True)

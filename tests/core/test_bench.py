@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import Figure, Report, exit_status
+from bench.run import Figure, Report, chosen_sections, exit_status
 
 ROOT = Path(__file__).resolve().parents[2]
 MISSING = [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
@@ -51,3 +51,13 @@ def test_exit_status_is_1_exactly_when_a_figure_missed_its_target() -> None:
     assert exit_status(report) == 0
     report.figures.append(Figure("c", "at least 12%", "3%", False))
     assert exit_status(report) == 1
+
+
+def test_bench_sections_names_the_sections_to_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BENCH_SECTIONS", raising=False)
+    assert chosen_sections() == {"List pages", "Data size", "PDFs", "Audit chain"}
+    monkeypatch.setenv("BENCH_SECTIONS", "list, audit")
+    assert chosen_sections() == {"List pages", "Audit chain"}
+    monkeypatch.setenv("BENCH_SECTIONS", "lists")
+    with pytest.raises(SystemExit, match="unknown section 'lists'"):
+        chosen_sections()
