@@ -37,7 +37,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -294,7 +294,11 @@ class Candidate(db.Model):
     """One applicant in a posting's pipeline, made with the application it stands for."""
 
     __tablename__ = "hiring_candidate"
-    __table_args__ = (CheckConstraint(f"stage IN {_in(CandidateStage)}", name="known_stage"),)
+    __table_args__ = (
+        CheckConstraint(f"stage IN {_in(CandidateStage)}", name="known_stage"),
+        # A posting's candidates counted by stage (the list's tabs and its number of pages) from the index alone.
+        Index("ix_hiring_candidate_posting_stage", "posting_id", "stage"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("hiring_application.id", ondelete="CASCADE"), unique=True)

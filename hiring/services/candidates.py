@@ -164,6 +164,14 @@ def counts_by_stage(statement: Select) -> dict[str, int]:
     return {stage.value: found.get(stage.value, 0) for stage in CandidateStage}
 
 
+def listed_total(filters: Filters, counts: dict[str, int]) -> int | None:
+    """How many candidates ``listed`` finds, from the counts by stage of the same candidates (the same scope) when
+    no search narrows them, so the list's pages need not count them again; None (count them) with a search."""
+    if filters.q:
+        return None
+    return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
+
+
 def stage_counts_statement(posting: Posting) -> Select:
     return select(Candidate.stage).where(Candidate.posting_id == posting.id)
 

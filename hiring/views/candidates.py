@@ -82,7 +82,8 @@ def _stage_choices(form: MoveForm, candidate: Candidate) -> None:
 def candidate_list(posting_id: int) -> tuple[str, int]:
     posting = load_posting(posting_id)
     form, filters = _filters()
-    page = paginate(_scoped(candidates.listed(posting, filters)))
+    counts = candidates.counts_by_stage(_scoped(candidates.stage_counts_statement(posting)))
+    page = paginate(_scoped(candidates.listed(posting, filters)), total=candidates.listed_total(filters, counts))
     means = scorecards.means_for([candidate.id for candidate in page.items], current_user)
     shown = render(
         "hiring/candidates.html",
@@ -93,7 +94,7 @@ def candidate_list(posting_id: int) -> tuple[str, int]:
         page=page,
         page_args={"posting_id": posting.id, **filters.as_args()},
         means=means,
-        counts=candidates.counts_by_stage(_scoped(candidates.stage_counts_statement(posting))),
+        counts=counts,
         stages=CandidateStage,
     )
     _read("list", posting, len(page.items))
