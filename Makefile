@@ -13,6 +13,10 @@ TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/peerworks_test
 PYTEST := $(VENV)/bin/pytest -q -p no:cacheprovider -n $${PYTEST_WORKERS:-2} --dist worksteal
 export UV_PYTHON ?= python3
 export UV_LINK_MODE ?= copy
+# Python keeps each module it compiles (__pycache__, the test files' rewritten asserts too) even where the shell says
+# not to: without it every test worker, pass and subprocess compiled Flask, SQLAlchemy, WeasyPrint, Playwright and
+# the app again (about 5 s of CPU each on this machine).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-all fuzz setup deps system-run system-test assets db lint bandit pg-up redis-up clean bench scale load
 
