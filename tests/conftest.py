@@ -45,6 +45,20 @@ ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 # Sign-ins are tested by the hundred; production's Argon2 parameters would spend most of the suite hashing.
 passwords.use_fast_test_parameters()
 
+
+def _temporary_root() -> None:
+    """``tmp_path`` and friends in memory (/dev/shm) when there is some and nobody chose another root: the tests'
+    SQLite files (the migrations, the racing edits, the backups) are written and synced there, and a sync to this
+    machine's disk costs milliseconds a commit, which a test of migrations pays thousands of times. pytest keeps its
+    usual numbered folders there (``pytest-of-<user>/pytest-<n>``, the last three runs), so parallel runs still
+    never share one."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", str(shm))  # pytest's documented setting for the root
+
+
+_temporary_root()
+
 # Every app the tests build (one per worker, the live servers, apps of a test's own) keeps its compiled templates in
 # one folder for the whole run (core.app.use_template_cache), so each compiles a template only if none did before.
 os.environ.setdefault("PEERWORKS_TEMPLATE_CACHE", str(Path(__file__).resolve().parent.parent / "test-artifacts"
