@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from core.extensions import db
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
 
 MIGRATIONS = ROOT / "migrations"
+AppAt = Callable[[str], Flask]  # a revision -> an app on a new database upgraded to it
 
 
 def test_exactly_one_head():
@@ -50,41 +52,129 @@ def logging_left_as_it_was() -> Iterator[None]:
                 logger.disabled = disabled.get(name, False)
 
 
+def _admin(url: sa.engine.URL) -> sa.Engine:
+    return sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _new_postgres_database(name: str, template: str | None = None) -> str:
+    """A PostgreSQL database called ``name``, empty or a copy of ``template`` (one no connection is open on)."""
+    url = sa.engine.make_url(TEST_DATABASE_URL)
+    admin = _admin(url)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        copy = f' TEMPLATE "{template}"' if template else ""
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"{copy}'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_databases(*names: str) -> None:
+    admin = _admin(sa.engine.make_url(TEST_DATABASE_URL))
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _app_on(database_url: str) -> Flask:
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "migrations",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+
+
 @pytest.fixture
 def empty_database(tmp_path: Path) -> Iterator[str]:
     """A database with nothing in it: a temporary SQLite file, or a throwaway PostgreSQL database."""
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    url = sa.engine.make_url(TEST_DATABASE_URL)
     name = f"peerworks_migrations_{os.getpid()}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield _new_postgres_database(name)
     finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drop_postgres_databases(name)
 
 
 @pytest.fixture
 def migration_app(empty_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("PEERWORKS_INSTANCE", str(tmp_path / "instance"))
-    application = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "migrations",
-            "SQLALCHEMY_DATABASE_URI": empty_database,
-            "RATELIMIT_ENABLED": False,
-        }
-    )
+    application = _app_on(empty_database)
     with logging_left_as_it_was():
         yield application
     with application.app_context():
         db.engine.dispose()
+
+
+# The revisions the tests below start from, in the order of the history ("head": the newest).
+STARTING_POINTS = ("0009_team_version", "0011_readiness_ballots", "0014_notification_priority",
+                   "0018_training_sessions", "head")
+
+
+@pytest.fixture(scope="module")
+def upgraded_copies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One database upgraded from empty through every starting point once, copied at each (a SQLite file, or a
+    PostgreSQL database to use as a template): each test then starts from a copy instead of running the same
+    migrations from empty again. The upgrades are the ones the tests ran themselves before, in the same order, with
+    the same check that each succeeded; test_upgrade_downgrade_upgrade_and_the_models_match still upgrades from
+    empty on its own."""
+    folder = tmp_path_factory.mktemp("migration-copies")
+    chain = f"peerworks_migrations_{os.getpid()}_chain"
+    url = _new_postgres_database(chain) if ON_POSTGRES else f"sqlite:///{folder / 'chain.sqlite3'}"
+    copies: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PEERWORKS_INSTANCE", str(folder / "instance"))
+        application = _app_on(url)
+    try:
+        with logging_left_as_it_was():
+            for revision in STARTING_POINTS:
+                flask_db(application, "upgrade", revision)
+                with application.app_context():
+                    db.engine.dispose()  # no connection left open on the copy's source
+                if ON_POSTGRES:
+                    copies[revision] = f"{chain}_{STARTING_POINTS.index(revision)}"
+                    _new_postgres_database(copies[revision], template=chain)
+                else:
+                    copies[revision] = str(folder / f"at-{revision}.sqlite3")
+                    shutil.copyfile(folder / "chain.sqlite3", copies[revision])
+        yield copies
+    finally:
+        if ON_POSTGRES:
+            _drop_postgres_databases(chain, *copies.values())
+
+
+@pytest.fixture
+def migration_app_at(
+    upgraded_copies: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AppAt]:
+    """``migration_app_at("0009_team_version")``: an app on a new database already upgraded to that revision, as
+    ``flask db upgrade 0009_team_version`` on an empty one leaves it."""
+    monkeypatch.setenv("PEERWORKS_INSTANCE", str(tmp_path / "instance"))
+    made: list[tuple[Flask, str]] = []
+
+    def at(revision: str) -> Flask:
+        if ON_POSTGRES:
+            name = f"peerworks_migrations_{os.getpid()}"
+            url = _new_postgres_database(name, template=upgraded_copies[revision])
+        else:
+            name = str(tmp_path / "migrations.sqlite3")
+            shutil.copyfile(upgraded_copies[revision], name)
+            url = f"sqlite:///{name}"
+        application = _app_on(url)
+        made.append((application, name))
+        return application
+
+    with logging_left_as_it_was():
+        yield at
+    for application, name in made:
+        with application.app_context():
+            db.engine.dispose()
+        if ON_POSTGRES:
+            _drop_postgres_databases(name)
 
 
 def flask_db(app: Flask, *args: str) -> None:
@@ -123,19 +213,19 @@ def test_upgrade_downgrade_upgrade_and_the_models_match(migration_app: Flask):
     assert differences(migration_app) == []
 
 
-def test_the_comparison_notices_a_missing_column(migration_app: Flask):
+def test_the_comparison_notices_a_missing_column(migration_app_at: AppAt):
     """The check above can fail: a column the migrations never made shows as a difference."""
-    flask_db(migration_app, "upgrade")
+    migration_app = migration_app_at("head")
     with migration_app.app_context(), db.engine.begin() as connection:
         connection.execute(sa.text("ALTER TABLE core_outbox_email DROP COLUMN last_error"))
     found = differences(migration_app)
     assert any(change[0] == "add_column" and change[3].name == "last_error" for change in found)
 
 
-def test_0010_fills_each_referrals_local_days_in_the_agencys_zone(migration_app: Flask):
+def test_0010_fills_each_referrals_local_days_in_the_agencys_zone(migration_app_at: AppAt):
     """The backfill reads the saved zone (Tokyo here): received 20:00 UTC on 8 December is 05:00 on the 9th in
     Tokyo, seen 02:00 UTC on the 9th is 11:00 there, so the visit was the same day after all."""
-    flask_db(migration_app, "upgrade", "0009_team_version")
+    migration_app = migration_app_at("0009_team_version")
     rows = {
         "core_agency_setting": "INSERT INTO core_agency_setting (key, value, updated_at) "
         "VALUES ('agency_time_zone', 'Asia/Tokyo', '2026-12-01 00:00:00')",
@@ -163,11 +253,11 @@ def test_0010_fills_each_referrals_local_days_in_the_agencys_zone(migration_app:
     flask_db(migration_app, "upgrade")
 
 
-def test_0012_fixes_invited_waves_thresholds_rounds_session_times_and_forgets_sent_links(migration_app: Flask):
+def test_0012_fixes_invited_waves_thresholds_rounds_session_times_and_forgets_sent_links(migration_app_at: AppAt):
     """Waves already invited keep at least the 5 their emails promised, even when the setting was lowered to 3; a
     wave not yet invited follows the setting. Session times lose their seconds. Sent and given-up emails keep
     only the hash of their links; an email still waiting keeps its link."""
-    flask_db(migration_app, "upgrade", "0011_readiness_ballots")
+    migration_app = migration_app_at("0011_readiness_ballots")
     link = "https://peerworks.example/readiness/survey/PersonalToken123"
     statements = [
         "INSERT INTO core_agency_setting (key, value, updated_at) VALUES ('readiness_min_cell', '3', "
@@ -205,10 +295,10 @@ def test_0012_fixes_invited_waves_thresholds_rounds_session_times_and_forgets_se
     flask_db(migration_app, "downgrade", "0011_readiness_ballots")
 
 
-def test_0015_makes_a_candidate_of_each_application_already_sent(migration_app: Flask):
+def test_0015_makes_a_candidate_of_each_application_already_sent(migration_app_at: AppAt):
     """Applications sent before the candidate pipeline existed join it at "applied", with the first step of their
     history, so nobody who applied is missing from a posting's board."""
-    flask_db(migration_app, "upgrade", "0014_notification_priority")
+    migration_app = migration_app_at("0014_notification_priority")
     rows = [
         "INSERT INTO hiring_posting (id, status, template_name, created_at, current_number, version) "
         "VALUES (1, 'published', 'sample', '2026-12-01 00:00:00', 1, 1)",
@@ -238,7 +328,7 @@ def test_0015_makes_a_candidate_of_each_application_already_sent(migration_app: 
     flask_db(migration_app, "upgrade")
 
 
-def test_0019_adds_transport_only_and_clerical_and_the_downgrade_makes_them_administration(migration_app: Flask):
+def test_0019_adds_transport_only_and_clerical_and_the_downgrade_makes_them_administration(migration_app_at: AppAt):
     """Upgraded, the two new kinds are accepted and an unknown kind still refused; downgraded, both are recorded
     as administration again (indirect) and the old constraint refuses them."""
     note = ("INSERT INTO caseload_contact_note (id, staff_id, happened_on, kind, direct, minutes, place, body, "
@@ -254,7 +344,7 @@ def test_0019_adds_transport_only_and_clerical_and_the_downgrade_makes_them_admi
         with migration_app.app_context():
             db.engine.dispose()
 
-    flask_db(migration_app, "upgrade", "0018_training_sessions")
+    migration_app = migration_app_at("0018_training_sessions")
     with migration_app.app_context(), db.engine.begin() as connection:
         connection.execute(sa.text(
             "INSERT INTO core_staff (id, email, name, job_title, status, failed_signins, created_at, version) "
