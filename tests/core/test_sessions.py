@@ -199,7 +199,7 @@ def test_pages_carry_the_deadlines_and_the_warning_dialog(app: Flask, client: Fl
     assert absolute == 12 * 3600
     assert 'id="session-warning"' in page
     assert re.search(r"<button[^>]*>\s*Stay signed in\s*</button>", page)
-    assert 'src="/static/js/session-timeout.js"' in page
+    assert re.search(r'src="/static/js/session-timeout\.js\?v=[0-9a-f]{12}"', page)
 
 
 def test_signed_out_pages_have_no_warning(client: FlaskClient):

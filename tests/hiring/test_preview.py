@@ -215,7 +215,8 @@ def test_the_edit_page_carries_the_hidden_panel_and_loads_the_script_from_static
     panel = re.search(r"<aside[^>]*data-preview-panel[^>]*>", page).group(0)
     assert "hidden" in panel, "without JavaScript nothing of the preview shows"
     assert 'aria-live="polite"' in page
-    assert re.search(r'<script src="/static/js/posting-preview.js" nonce="[^"]+" defer></script>', page)
+    versioned = r"/static/js/posting-preview\.js\?v=[0-9a-f]{12}"
+    assert re.search(rf'<script src="{versioned}" nonce="[^"]+" defer></script>', page)
     assert not re.search(r"<script(?![^>]*\bsrc=)(?![^>]*application/ld\+json)[^>]*>", page), "no inline script"
 
 
