@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Any
 
-from sqlalchemy import ScalarSelect, and_, func, or_, select, update
+from sqlalchemy import ScalarSelect, Select, and_, func, or_, select, update
 from sqlalchemy import delete as delete_statement
 
 from core import audit, edits, timeutil
@@ -53,30 +54,40 @@ class SessionDetails:
 # Choices the forms offer -----------------------------------------------------------------------------------------
 
 
+def _supervisees_query(supervisor: Staff, below: list[int], *columns: Any) -> Select[Any]:
+    return select(*columns).where(Staff.id.in_(below), Staff.status == StaffStatus.ACTIVE, Staff.id != supervisor.id)
+
+
 def supervisees(supervisor: Staff) -> list[Staff]:
     """The active people below ``supervisor`` in the chain, by name: whom they may log a session with."""
     below = access.reports(supervisor)
     if not below:
         return []
-    return list(
-        db.session.scalars(
-            select(Staff)
-            .where(Staff.id.in_(below), Staff.status == StaffStatus.ACTIVE, Staff.id != supervisor.id)
-            .order_by(Staff.name, Staff.id)
-        )
+    return list(db.session.scalars(_supervisees_query(supervisor, below, Staff).order_by(Staff.name, Staff.id)))
+
+
+def supervisee_ids(supervisor: Staff) -> set[int]:
+    """The ids of ``supervisees``, without loading the people (and their roles and teams)."""
+    below = access.reports(supervisor)
+    return set(db.session.scalars(_supervisees_query(supervisor, below, Staff.id))) if below else set()
+
+
+def _co_facilitators_query(supervisor: Staff, *columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .join(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(StaffRole.role == Role.SUPERVISOR, Staff.status == StaffStatus.ACTIVE, Staff.id != supervisor.id)
     )
 
 
 def co_facilitators(supervisor: Staff) -> list[Staff]:
     """The other active supervisors, by name."""
-    return list(
-        db.session.scalars(
-            select(Staff)
-            .join(StaffRole, StaffRole.staff_id == Staff.id)
-            .where(StaffRole.role == Role.SUPERVISOR, Staff.status == StaffStatus.ACTIVE, Staff.id != supervisor.id)
-            .order_by(Staff.name, Staff.id)
-        )
-    )
+    return list(db.session.scalars(_co_facilitators_query(supervisor, Staff).order_by(Staff.name, Staff.id)))
+
+
+def co_facilitator_ids(supervisor: Staff) -> set[int]:
+    """The ids of ``co_facilitators``, without loading the people."""
+    return set(db.session.scalars(_co_facilitators_query(supervisor, Staff.id)))
 
 
 def owner_choices(people: Iterable[Staff]) -> list[tuple[str, str]]:
@@ -113,7 +124,7 @@ def _shared_problems(details: SessionDetails) -> dict[str, str]:
 
 def _attendee_problems(details: SessionDetails, supervisor: Staff) -> dict[str, str]:
     problems: dict[str, str] = {}
-    allowed = {person.id for person in supervisees(supervisor)}
+    allowed = supervisee_ids(supervisor)
     chosen = list(dict.fromkeys(details.attendee_ids))
     if details.kind not in set(Kind):
         problems["kind"] = "Choose one-to-one or group."
@@ -126,7 +137,7 @@ def _attendee_problems(details: SessionDetails, supervisor: Staff) -> dict[str, 
     if details.co_facilitator_id is not None:
         if details.kind != Kind.GROUP:
             problems["co_facilitator_id"] = "Only a group session has a co-facilitator. Leave it empty."
-        elif details.co_facilitator_id not in {person.id for person in co_facilitators(supervisor)}:
+        elif details.co_facilitator_id not in co_facilitator_ids(supervisor):
             problems["co_facilitator_id"] = "Choose another supervisor from the list shown."
     return problems
 
