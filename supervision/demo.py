@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import lazyload
 
 from core import demo, timeutil
 from core.extensions import db
 from core.models import Staff
-from supervision.models import Attendee, Kind, Meeting, SignOff
+from supervision.models import ActionItem, Attendee, Kind, Meeting, SignOff
 from supervision.services import hours, sessions
 from supervision.services.sessions import NewItem, SessionDetails
 
@@ -47,6 +48,7 @@ def load(people: dict[str, Staff]) -> str:
     riley.created_at = _at(hours.add_months(this_month, -5), 9)
     hours.save_rule(None, 120, 60, hr)
     db.session.flush()
+    later = _BackDating()
 
     for back in range(12, 0, -1):
         month = hours.add_months(this_month, -back)
@@ -66,7 +68,7 @@ def load(people: dict[str, Staff]) -> str:
             ),
             sam,
         )
-        _sign(group, peers, month.replace(day=8))
+        _sign(group, peers, month.replace(day=8), later)
         for number, person in enumerate(peers):
             if person is riley and back > 4:
                 continue  # not on staff yet
@@ -92,14 +94,45 @@ def load(people: dict[str, Staff]) -> str:
                                    "Fridays lighter.", attendee.version, sam)
             if back > 1:  # last month's items are still open; some closed only after the next one-to-one
                 late = (back + number) % 3 == 0 and back > 2
-                _close_all(person, sam, _at(day + timedelta(days=40 if late else 20), 12))
+                _close_all(person, sam, _at(day + timedelta(days=40 if late else 20), 12), later)
             if back > 1 or number % 2 == 0:  # two of last month's records are not signed off yet
-                _sign(meeting, [person], day)
+                _sign(meeting, [person], day, later)
+    later.write()
     _later_change(sam, peers[0])
     return "Supervision: a year of sessions for Sam Okafor's peer specialists; the agency's rule is 2 hours a month."
 
 
-def _sign(meeting: Meeting, attendees: list[Staff], day: date) -> None:
+class _BackDating:
+    """The times things were signed and closed, set back to the day they would have happened: gathered while the year
+    is logged, then written in one statement each (``write``)."""
+
+    def __init__(self) -> None:
+        self.signed: list[dict[str, object]] = []
+        self.closed: list[dict[str, object]] = []
+        self.closed_items: list[ActionItem] = []
+
+    def write(self) -> None:
+        signoffs, items = SignOff.__table__, ActionItem.__table__
+        if self.signed:
+            db.session.execute(
+                update(signoffs)
+                .where(signoffs.c.attendee_id == bindparam("b_attendee"))
+                .where(signoffs.c.revision == bindparam("b_revision"))
+                .values(at=bindparam("b_at")),
+                self.signed,
+            )
+        if self.closed:
+            db.session.execute(
+                update(items)
+                .where(items.c.id == bindparam("b_id"))
+                .values(closed_at=bindparam("b_at"), version=items.c.version + 1),  # as a save through the ORM does
+                self.closed,
+            )
+        for item in self.closed_items:  # the session's copies are out of date now
+            db.session.expire(item)
+
+
+def _sign(meeting: Meeting, attendees: list[Staff], day: date, later: _BackDating) -> None:
     for person in attendees:
         attendee = sessions.attendee_of(meeting, person.id)
         if attendee is None:
@@ -107,19 +140,29 @@ def _sign(meeting: Meeting, attendees: list[Staff], day: date) -> None:
         agrees = not (person.email == "jordan@example.org" and meeting.kind == Kind.GROUP and day.month == 1)
         sessions.answer(meeting, attendee, meeting.revision, agrees, "" if agrees else
                         "The decision was to meet every other month, not monthly.", person)
-    db.session.execute(
-        update(SignOff)
-        .where(SignOff.attendee_id.in_([a.id for a in meeting.attendees]), SignOff.revision == meeting.revision)
-        .values(at=_at(day + timedelta(days=1), 9))
-        .execution_options(synchronize_session=False)
+    at = _at(day + timedelta(days=1), 9)
+    later.signed += [
+        {"b_attendee": attendee.id, "b_revision": meeting.revision, "b_at": at} for attendee in meeting.attendees
+    ]
+
+
+def _open_items(person: Staff) -> list[ActionItem]:
+    """``sessions.open_items`` for one person, without loading the people again (the demo has them)."""
+    return list(
+        db.session.scalars(
+            select(ActionItem)
+            .where(ActionItem.supervisee_id == person.id, ActionItem.closed_at.is_(None))
+            .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+            .options(lazyload(ActionItem.owner), lazyload(ActionItem.supervisee))
+        )
     )
 
 
-def _close_all(person: Staff, supervisor: Staff, when: datetime) -> None:
-    for item in sessions.open_items([person.id]):
+def _close_all(person: Staff, supervisor: Staff, when: datetime, later: _BackDating) -> None:
+    for item in _open_items(person):
         sessions.close_item(item, "Done.", supervisor)
-        item.closed_at = when
-    db.session.flush()
+        later.closed.append({"b_id": item.id, "b_at": when})
+        later.closed_items.append(item)
 
 
 def _later_change(sam: Staff, pat: Staff) -> None:
