@@ -6,6 +6,7 @@ the caseload's clients (supervision registers after caseload)."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -47,18 +48,18 @@ def _first_client(staff: Staff) -> int | None:
 
 
 def _month_notes(staff: Staff, client_id: int | None, first: date, plan: list[tuple[WorkKind, int, int]],
-                 today: date) -> int:
+                 today: date, notes: list[dict[str, Any]]) -> int:
     written = 0
     for kind, minutes, day in plan:
         happened = first.replace(day=min(day, 28))
         direct = kind.is_direct
         if happened > today or (direct and client_id is None):
             continue
-        db.session.add(ContactNote(
-            client_id=client_id if direct else None, staff_id=staff.id, happened_on=happened, kind=kind.value,
-            direct=direct, minutes=minutes, place="community" if direct else "office",
-            body=BODIES.get(kind, BODIES[direct]),
-        ))
+        notes.append({
+            "client_id": client_id if direct else None, "staff_id": staff.id, "happened_on": happened,
+            "kind": kind.value, "direct": direct, "minutes": minutes, "place": "community" if direct else "office",
+            "body": BODIES.get(kind, BODIES[direct]),
+        })
         written += 1
     return written
 
@@ -67,6 +68,7 @@ def load(people: dict[str, Staff]) -> str:
     today = timeutil.today()
     this_month = month_start(today)
     written = 0
+    notes: list[dict[str, Any]] = []
     plans = {FLAGGED: FLAGGED_MONTH, **dict.fromkeys(ON_TRACK, ON_TRACK_MONTH)}
     for email, plan in plans.items():
         staff = people.get(email)
@@ -74,8 +76,8 @@ def load(people: dict[str, Staff]) -> str:
             continue
         client_id = _first_client(staff)
         for back in range(MONTHS, -1, -1):
-            written += _month_notes(staff, client_id, add_months(this_month, -back), plan, today)
-    db.session.flush()
+            written += _month_notes(staff, client_id, add_months(this_month, -back), plan, today, notes)
+    demo.insert_rows(ContactNote, notes)
     return f"Role fidelity: {written} contact notes over {MONTHS} months; Morgan Ellis is flagged (mostly other tasks)."
 
 
