@@ -4,6 +4,7 @@ staff member who is also a client here (a sealed record with a determination).""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -77,21 +78,22 @@ def _plan(client: Client, author: Staff, today: date) -> None:
         db.session.add(version)
 
 
-def _notes(client: Client, peer: Staff, today: date) -> None:
+def _notes(client: Client, peer: Staff, today: date, rows: list[dict[str, Any]]) -> None:
     kinds = [WorkKind.RESOURCES, WorkKind.SKILLS, WorkKind.EXPERIENTIAL, WorkKind.ADVOCACY, WorkKind.SOCIALIZATION]
     places = ["community", "home", "office", "phone", "community"]
     for i, kind in enumerate(kinds):
-        db.session.add(ContactNote(
-            client_id=client.id, staff_id=peer.id, happened_on=today - timedelta(days=3 * i + 1),
-            kind=kind, direct=True, minutes=30 + 15 * i, place=places[i], goal_key=f"demo{client.id}g0",
-            body="Met and worked on the goal together; next steps agreed.",
-        ))
+        rows.append({
+            "client_id": client.id, "staff_id": peer.id, "happened_on": today - timedelta(days=3 * i + 1),
+            "kind": kind, "direct": True, "minutes": 30 + 15 * i, "place": places[i], "goal_key": f"demo{client.id}g0",
+            "body": "Met and worked on the goal together; next steps agreed.",
+        })
 
 
 def load(people: dict[str, Staff]) -> str:
     today = timeutil.today()
     programs = {p.code: p for p in db.session.scalars(select(Program))}
     clients: list[Client] = []
+    rows: dict[type[Any], list[dict[str, Any]]] = {Assignment: [], Consent: [], ContactNote: []}
     for index, name in enumerate(CLIENT_NAMES):
         program_code, peer_email, clinician_email = CARE_TEAMS[index % len(CARE_TEAMS)]
         client = Client(
@@ -107,13 +109,15 @@ def load(people: dict[str, Staff]) -> str:
         db.session.flush()
         clients.append(client)
         if client.status == ClientStatus.ACTIVE:
-            db.session.add(Assignment(client_id=client.id, staff_id=people[peer_email].id, kind="peer"))
-            db.session.add(Assignment(client_id=client.id, staff_id=people[clinician_email].id, kind="clinician"))
-            db.session.add(Consent(client_id=client.id, kind="services", signed_on=today - timedelta(days=100),
-                                   recorded_by_id=people[clinician_email].id))
+            rows[Assignment].append({"client_id": client.id, "staff_id": people[peer_email].id, "kind": "peer"})
+            rows[Assignment].append(
+                {"client_id": client.id, "staff_id": people[clinician_email].id, "kind": "clinician"}
+            )
+            rows[Consent].append({"client_id": client.id, "kind": "services", "signed_on": today - timedelta(days=100),
+                                  "recorded_by_id": people[clinician_email].id})
         if index % 3 == 0:
             _plan(client, people[peer_email], today)
-            _notes(client, people[peer_email], today)
+            _notes(client, people[peer_email], today, rows[ContactNote])
     # A peer specialist who is also a client here: served by MHICM South and a CWT/SE peer, never by CRP
     # co-workers or their supervisor. Their record is sealed.
     worker = people["jordan@example.org"]
@@ -129,10 +133,12 @@ def load(people: dict[str, Staff]) -> str:
         consulted="Peer specialist, MHICM team lead, privacy officer", review_on=today + timedelta(days=10),
         recorded_by_id=people["privacy@example.org"].id,
     ))
-    db.session.add(Assignment(client_id=sealed.id, staff_id=people["emerson@example.org"].id, kind="clinician"))
-    db.session.add(Assignment(client_id=sealed.id, staff_id=people["taylor@example.org"].id, kind="peer"))
+    rows[Assignment].append({"client_id": sealed.id, "staff_id": people["emerson@example.org"].id, "kind": "clinician"})
+    rows[Assignment].append({"client_id": sealed.id, "staff_id": people["taylor@example.org"].id, "kind": "peer"})
     _plan(sealed, people["taylor@example.org"], today)
     db.session.flush()
+    for model, found in rows.items():
+        demo.insert_rows(model, found)
     more = demo_referrals_groups_resources.load(people)
     return f"Caseload: {len(clients) + 1} clients (one sealed staff-client record), plans, notes and consents. {more}"
 
