@@ -54,7 +54,8 @@ GOALS = [
 ]
 
 
-def _plan(client: Client, author: Staff, today: date) -> None:
+def _plan(client: Client, author: Staff, today: date, goals: list[tuple[PlanVersion, dict[str, Any]]]) -> None:
+    """Two versions of the client's recovery plan; their goals wait in ``goals`` until the versions have ids."""
     for number, review_days in ((1, -20), (2, 60)):
         version = PlanVersion(
             client_id=client.id,
@@ -71,10 +72,10 @@ def _plan(client: Client, author: Staff, today: date) -> None:
         for position, ((term, words, steps), key) in enumerate(zip(GOALS, keys, strict=True)):
             if number == 1 and position == 3:
                 continue
-            version.goals.append(PlanGoal(
-                goal_key=key, position=position, term=term, in_own_words=words, interventions=steps,
-                progress="Started." if number == 1 else "Halfway there; keeps going.", achieved=False,
-            ))
+            goals.append((version, {
+                "goal_key": key, "position": position, "term": term, "in_own_words": words, "interventions": steps,
+                "progress": "Started." if number == 1 else "Halfway there; keeps going.", "achieved": False,
+            }))
         db.session.add(version)
 
 
@@ -94,6 +95,7 @@ def load(people: dict[str, Staff]) -> str:
     programs = {p.code: p for p in db.session.scalars(select(Program))}
     clients: list[Client] = []
     rows: dict[type[Any], list[dict[str, Any]]] = {Assignment: [], Consent: [], ContactNote: []}
+    goals: list[tuple[PlanVersion, dict[str, Any]]] = []
     for index, name in enumerate(CLIENT_NAMES):
         program_code, peer_email, clinician_email = CARE_TEAMS[index % len(CARE_TEAMS)]
         client = Client(
@@ -116,7 +118,7 @@ def load(people: dict[str, Staff]) -> str:
             rows[Consent].append({"client_id": client.id, "kind": "services", "signed_on": today - timedelta(days=100),
                                   "recorded_by_id": people[clinician_email].id})
         if index % 3 == 0:
-            _plan(client, people[peer_email], today)
+            _plan(client, people[peer_email], today, goals)
             _notes(client, people[peer_email], today, rows[ContactNote])
     # A peer specialist who is also a client here: served by MHICM South and a CWT/SE peer, never by CRP
     # co-workers or their supervisor. Their record is sealed.
@@ -135,8 +137,9 @@ def load(people: dict[str, Staff]) -> str:
     ))
     rows[Assignment].append({"client_id": sealed.id, "staff_id": people["emerson@example.org"].id, "kind": "clinician"})
     rows[Assignment].append({"client_id": sealed.id, "staff_id": people["taylor@example.org"].id, "kind": "peer"})
-    _plan(sealed, people["taylor@example.org"], today)
+    _plan(sealed, people["taylor@example.org"], today, goals)
     db.session.flush()
+    rows[PlanGoal] = [{"version_id": version.id, **goal} for version, goal in goals]
     for model, found in rows.items():
         demo.insert_rows(model, found)
     more = demo_referrals_groups_resources.load(people)
