@@ -25,7 +25,7 @@ from caseload.models import (
     Urgency,
 )
 from caseload.services import clients as client_service
-from core import timeutil
+from core import demo, timeutil
 from core.extensions import db
 from core.models import Program, Staff
 from core.timeutil import utcnow
@@ -141,17 +141,19 @@ def _clients(people: dict[str, Staff], programs: dict[str, Program]) -> list[Cli
 def _resources(people: dict[str, Staff], now: datetime) -> int:
     editors = [_someone(people, e) for e in ("peer@example.org", "morgan@example.org", "avery@example.org",
                                              "taylor@example.org", "supervisor@example.org")]
-    for index, (name, category, address, phone, website, hours, notes) in enumerate(RESOURCES):
-        db.session.add(Resource(
-            name=name, category=category, address=address, phone=phone, website=website, hours=hours, notes=notes,
-            updated_by_id=editors[index % len(editors)].id, updated_at=now - timedelta(days=3 * index + 1, hours=index),
-        ))
+    demo.insert_rows(Resource, [
+        {"name": name, "category": category, "address": address, "phone": phone, "website": website, "hours": hours,
+         "notes": notes, "updated_by_id": editors[index % len(editors)].id,
+         "updated_at": now - timedelta(days=3 * index + 1, hours=index)}
+        for index, (name, category, address, phone, website, hours, notes) in enumerate(RESOURCES)
+    ])
     return len(RESOURCES)
 
 
 def _groups(people: dict[str, Staff], programs: dict[str, Program], clients: list[Client], today: date) -> int:
     rng = random.Random(7)  # noqa: S311 - demo data, not security
     sessions = 0
+    attendance: list[dict[str, int]] = []
     for name, kind, facilitator_email, program_code, meets, topics in GROUPS:
         facilitator = _someone(people, facilitator_email, "peer@example.org")
         program = programs.get(program_code)
@@ -170,8 +172,9 @@ def _groups(people: dict[str, Staff], programs: dict[str, Program], clients: lis
             db.session.add(session)
             db.session.flush()
             came = [c for c in members if c.sealed or rng.random() < 0.6]
-            db.session.add_all(Attendance(session_id=session.id, client_id=c.id) for c in came)
+            attendance += [{"session_id": session.id, "client_id": c.id} for c in came]
             sessions += 1
+    demo.insert_rows(Attendance, attendance)
     return sessions
 
 

@@ -94,9 +94,10 @@ def register(loader: DemoLoader) -> DemoLoader:
 
 def insert_rows(model: type[db.Model], rows: list[dict[str, Any]]) -> None:  # type: ignore[name-defined]
     """Rows of one table whose objects nothing needs afterwards, in one statement: the ORM sends an INSERT a row
-    on SQLite. The columns' defaults (and the first version number) are filled in as for an object added."""
+    on SQLite. The columns' defaults (and the first version number) are filled in as for an object added; a None
+    given is sent as NULL (``render_nulls``), so rows with and without a value still go together."""
     if rows:
-        db.session.execute(insert(model), rows)
+        db.session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
 def demo_password() -> str:
