@@ -65,6 +65,11 @@ def supervised_by(user_id: int) -> list[int]:
     return list(db.session.scalars(_below_query(), {"person": user_id}))
 
 
+def supervised_by_query() -> Select[tuple[int]]:
+    """``supervised_by`` as a subquery for a larger query, the person bound as ``person`` when it runs."""
+    return _below_query()
+
+
 def supervisor_chain(staff_id: int) -> list[int]:
     """The staff member's supervisor, their supervisor, and so on up."""
     return [i for i in db.session.scalars(_above_query(), {"person": staff_id}) if i is not None]

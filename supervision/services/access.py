@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlalchemy import ColumnElement, Select, exists, false, or_, true
 from sqlalchemy.orm import aliased
 
-from caseload.access import supervised_by
+from caseload.access import supervised_by, supervised_by_query
 from core.models import Role
 from supervision.models import Attendee, Meeting
 
@@ -38,6 +38,11 @@ def keeps_rules(user: Any) -> bool:
 def reports(user: Any) -> list[int]:
     """Everyone below ``user`` in the supervisor chain."""
     return supervised_by(user.id) if signed_in(user) else []
+
+
+def reports_query(user: Any) -> Select[tuple[int]] | None:
+    """``reports`` as a subquery (the person bound as ``person``: ``{"person": user.id}``); None when not signed in."""
+    return supervised_by_query() if signed_in(user) else None
 
 
 def supervises(user: Any, staff_id: int) -> bool:

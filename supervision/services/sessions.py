@@ -54,7 +54,7 @@ class SessionDetails:
 # Choices the forms offer -----------------------------------------------------------------------------------------
 
 
-def _supervisees_query(supervisor: Staff, below: list[int], *columns: Any) -> Select[Any]:
+def _supervisees_query(supervisor: Staff, below: list[int] | Select[tuple[int]], *columns: Any) -> Select[Any]:
     return select(*columns).where(Staff.id.in_(below), Staff.status == StaffStatus.ACTIVE, Staff.id != supervisor.id)
 
 
@@ -67,9 +67,11 @@ def supervisees(supervisor: Staff) -> list[Staff]:
 
 
 def supervisee_ids(supervisor: Staff) -> set[int]:
-    """The ids of ``supervisees``, without loading the people (and their roles and teams)."""
-    below = access.reports(supervisor)
-    return set(db.session.scalars(_supervisees_query(supervisor, below, Staff.id))) if below else set()
+    """The ids of ``supervisees``, in one query, without loading the people (and their roles and teams)."""
+    below = access.reports_query(supervisor)
+    if below is None:
+        return set()
+    return set(db.session.scalars(_supervisees_query(supervisor, below, Staff.id), {"person": supervisor.id}))
 
 
 def _co_facilitators_query(supervisor: Staff, *columns: Any) -> Select[Any]:
