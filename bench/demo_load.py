@@ -93,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="")
     parser.add_argument("--dump", default="")
+    parser.add_argument("--warm", action="store_true",
+                        help="load once and roll it back first, so SQLAlchemy's statement cache is warm, as in a "
+                        "test run that loads the demo many times on one app (the ids differ on PostgreSQL then)")
     parser.add_argument("--profile", type=int, default=0, help="print the top N functions by cumulative time")
     args = parser.parse_args()
     passwords.use_fast_test_parameters()
@@ -113,13 +116,16 @@ def main() -> None:
             upgrade()
         else:
             db.create_all()
+        sa.orm.configure_mappers()  # once per process, as in the tests: not the demo's cost
+        if args.warm:
+            demo.load("pw")
+            db.session.rollback()
         statements = [0]
 
         def count(*_args: Any) -> None:
             statements[0] += 1
 
         event.listen(db.engine, "before_cursor_execute", count)
-        sa.orm.configure_mappers()  # once per process, as in the tests: not the demo's cost
         started = utcnow().replace(tzinfo=None)
         profile = cProfile.Profile()
         wall, cpu = time.perf_counter(), time.process_time()

@@ -2,7 +2,7 @@
 some with fewer than five answers), and an open follow-up wave that the demo sign-ins have not answered yet.
 
 Answers are made up from a seeded random generator, with the agency least ready on understanding of the peer role
-and on boundaries, and a little more ready at follow-up. They go through ``answering.record_response``, so the
+and on boundaries, and a little more ready at follow-up. They go through ``answering.record_responses``, so the
 running totals are kept exactly as a real send keeps them.
 """
 
@@ -99,17 +99,17 @@ def _answer_some(
 ) -> int:
     codes = {domain.id: domain.code for domain in instrument.domains}
     first, last = days
+    responses: list[answering.NewResponse] = []
     for invitation in chosen:
         person = people[invitation.staff_id]
         group = _role_group(person) if rng.random() > 0.15 else RoleGroup.UNSAID
-        answering.record_response(
-            campaign_id=campaign.id,
+        responses.append(answering.NewResponse(
             team_id=invitation.team_id,
             role_group=group,
             tenure_band=rng.choice(list(TenureBand)),
-            submitted_on=last,  # as if released in one batch when the wave closed
             answers=_answers(instrument.items, codes, readiness, ROLE_SHIFT.get(group, 0.0), rng),
-        )
+        ))
+    answering.record_responses(campaign.id, last, responses)  # as if released in one batch when the wave closed
     if chosen:
         db.session.execute(
             update(Invitation)

@@ -22,6 +22,7 @@ already on their invitation, which carries no time. The view writes no log line 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -155,6 +156,16 @@ def submit(invitation: Invitation, submission: Submission) -> None:
     db.session.expire(invitation)
 
 
+@dataclass(frozen=True)
+class NewResponse:
+    """One response for ``record_responses``: the team and role group go only into the running totals."""
+
+    team_id: int | None
+    role_group: str
+    tenure_band: str
+    answers: list[tuple[int, int, str | None]]
+
+
 def record_response(
     *,
     campaign_id: int,
@@ -170,68 +181,92 @@ def record_response(
     ``team_id`` and ``role_group`` go only into the running totals; the response row itself keeps no team, role
     group or tenure band ("unsaid"), and ``submitted_on`` is the day its batch was released, the same for the whole
     batch."""
-    response = {
-        "id": new_response_key(),
-        "campaign_id": campaign_id,
-        "team_id": None,
-        "role_group": RoleGroup.UNSAID.value,
-        "tenure_band": TenureBand.UNSAID.value,
-        "submitted_on": submitted_on,
-    }
-    role_group = RoleGroup(role_group).value
-    TenureBand(tenure_band)  # checked; no result shows it, so it is not kept
-    db.session.execute(insert(Response), [response])
-    by_key = {(item_id, value): text for item_id, value, text in answers if value > 0 or text}
-    chosen = [
-        {"response_id": response["id"], "item_id": item_id, "value": value}
-        for item_id, value in sorted(by_key) if value > 0
-    ]
-    written = [
-        {"campaign_id": campaign_id, "item_id": item_id, "sort_key": sort_key(text),
-         "response_id": response["id"], "text": text}
-        for (item_id, value), text in sorted(by_key.items()) if value == 0 and text
-    ]
+    new = NewResponse(team_id, role_group, tenure_band, list(answers))
+    return record_responses(campaign_id, submitted_on, [new])[0]
+
+
+def record_responses(campaign_id: int, submitted_on: date, responses: list[NewResponse]) -> list[str]:
+    """``record_response`` for a batch released on one day, in a few statements whatever its size: the responses in
+    one INSERT, their answers in another, and each running total added up once (rows in key order, so concurrent
+    sends lock shared rows in the same order). Returns the responses' random keys, in the order given."""
+    keys: list[str] = []
+    rows: list[dict[str, Any]] = []
+    chosen: list[dict[str, Any]] = []
+    written: list[dict[str, Any]] = []
+    counts: Counter[tuple[int, str]] = Counter()
+    tallies: Counter[tuple[int, int]] = Counter()
+    likert: list[tuple[tuple[int, str], list[tuple[int, int]]]] = []
+    for new in responses:
+        key = new_response_key()
+        keys.append(key)
+        role_group = RoleGroup(new.role_group).value
+        TenureBand(new.tenure_band)  # checked; no result shows it, so it is not kept
+        rows.append({
+            "id": key, "campaign_id": campaign_id, "team_id": None, "role_group": RoleGroup.UNSAID.value,
+            "tenure_band": TenureBand.UNSAID.value, "submitted_on": submitted_on,
+        })
+        by_key = {(item_id, value): text for item_id, value, text in new.answers if value > 0 or text}
+        chosen += [{"response_id": key, "item_id": item_id, "value": value} for item_id, value in sorted(by_key)
+                   if value > 0]
+        written += [
+            {"campaign_id": campaign_id, "item_id": item_id, "sort_key": sort_key(text), "response_id": key,
+             "text": text}
+            for (item_id, value), text in sorted(by_key.items()) if value == 0 and text
+        ]
+        cell = (new.team_id or NO_TEAM, role_group)
+        counts[cell] += 1
+        tallies.update(by_key.keys())
+        likert.append((cell, [(item_id, value) for item_id, value in by_key if value > 0]))
+    if rows:
+        db.session.execute(insert(Response), rows)
     if chosen:
         db.session.execute(insert(Answer), chosen)
     if written:
         db.session.execute(insert(OpenAnswer), written)
-    cell = {"team_key": team_id or NO_TEAM, "role_group": role_group}
-    _add_up(ResponseCount, [{"campaign_id": campaign_id, **cell, "n": 1}], ["n"])
-    if by_key:  # rows in key order, so concurrent sends lock shared rows in the same order
-        _add_up(ItemTally, [
-            {"campaign_id": campaign_id, "item_id": item_id, "value": value, "n": 1}
-            for item_id, value in sorted(by_key)
+    if counts:
+        _add_up(ResponseCount, [
+            {"campaign_id": campaign_id, "team_key": team_key, "role_group": role_group, "n": n}
+            for (team_key, role_group), n in sorted(counts.items())
         ], ["n"])
-    domains = _domain_points(campaign_id, [(item_id, value) for item_id, value in by_key if value > 0])
+    if tallies:
+        _add_up(ItemTally, [
+            {"campaign_id": campaign_id, "item_id": item_id, "value": value, "n": n}
+            for (item_id, value), n in sorted(tallies.items())
+        ], ["n"])
+    domains = _domain_points(likert)
     if domains:
         _add_up(DomainTally, [
-            {"campaign_id": campaign_id, **cell, "domain_id": domain_id, "points": points, "answers": answered}
-            for domain_id, (points, answered) in sorted(domains.items())
+            {"campaign_id": campaign_id, "team_key": team_key, "role_group": role_group, "domain_id": domain_id,
+             "points": points, "answers": answered}
+            for (team_key, role_group, domain_id), (points, answered) in sorted(domains.items())
         ], ["points", "answers"])
-    return response["id"]
+    return keys
 
 
-def _domain_points(campaign_id: int, chosen: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
-    """Per domain, the 1-5 scores of the agreement answers (a reversed statement scores 6 minus the answer) and
-    how many there were."""
-    if not chosen:
+def _domain_points(
+    likert: list[tuple[tuple[int, str], list[tuple[int, int]]]],
+) -> dict[tuple[int, str, int], tuple[int, int]]:
+    """Per cell (team, role group) and domain, the 1-5 scores of the agreement answers (a reversed statement scores
+    6 minus the answer) and how many there were: the items looked up once for the whole batch."""
+    wanted = {item_id for _cell, chosen in likert for item_id, _value in chosen}
+    if not wanted:
         return {}
     items = {
         item_id: (domain_id, reversed_)
         for item_id, domain_id, reversed_ in db.session.execute(
             select(Item.id, Item.domain_id, Item.reversed).where(
-                Item.id.in_({item_id for item_id, _ in chosen}), Item.kind == ItemKind.LIKERT,
-                Item.domain_id.is_not(None),
+                Item.id.in_(wanted), Item.kind == ItemKind.LIKERT, Item.domain_id.is_not(None),
             )
         )
     }
-    found: dict[int, tuple[int, int]] = {}
-    for item_id, value in chosen:
-        if item_id not in items or not 1 <= value <= 5:
-            continue
-        domain_id, reversed_ = items[item_id]
-        points, answered = found.get(domain_id, (0, 0))
-        found[domain_id] = (points + (6 - value if reversed_ else value), answered + 1)
+    found: dict[tuple[int, str, int], tuple[int, int]] = {}
+    for (team_key, role_group), chosen in likert:
+        for item_id, value in chosen:
+            if item_id not in items or not 1 <= value <= 5:
+                continue
+            domain_id, reversed_ = items[item_id]
+            points, answered = found.get((team_key, role_group, domain_id), (0, 0))
+            found[(team_key, role_group, domain_id)] = (points + (6 - value if reversed_ else value), answered + 1)
     return found
 
 
