@@ -118,8 +118,7 @@ def _shared_problems(details: SessionDetails) -> dict[str, str]:
         problems["duration_minutes"] = "Enter how long it lasted, in minutes, between 5 and 600."
     if details.format not in set(Format):
         problems["format"] = "Choose in person, phone or video."
-    known = set(topics.names())
-    if any(topic not in known for topic in details.topics):
+    if not topics.all_known(details.topics):
         problems["topics"] = "Choose topics from the list shown."
     return problems
 
