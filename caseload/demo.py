@@ -97,8 +97,8 @@ def load(people: dict[str, Staff]) -> str:
     rows: dict[type[Any], list[dict[str, Any]]] = {Assignment: [], Consent: [], ContactNote: []}
     goals: list[tuple[PlanVersion, dict[str, Any]]] = []
     for index, name in enumerate(CLIENT_NAMES):
-        program_code, peer_email, clinician_email = CARE_TEAMS[index % len(CARE_TEAMS)]
-        client = Client(
+        program_code = CARE_TEAMS[index % len(CARE_TEAMS)][0]
+        clients.append(Client(
             name=name,
             preferred_name=name.split()[0] if index % 4 == 0 else "",
             pronouns=["he/him", "she/her", "they/them"][index % 3],
@@ -106,10 +106,11 @@ def load(people: dict[str, Staff]) -> str:
             phone=f"555-01{index:02d}",
             program_id=programs[program_code].id,
             status=ClientStatus.DISCHARGED if index % 10 == 9 else ClientStatus.ACTIVE,
-        )
-        db.session.add(client)
-        db.session.flush()
-        clients.append(client)
+        ))
+    db.session.add_all(clients)
+    db.session.flush()  # one flush for all: their ids, in the same order
+    for index, client in enumerate(clients):
+        _program_code, peer_email, clinician_email = CARE_TEAMS[index % len(CARE_TEAMS)]
         if client.status == ClientStatus.ACTIVE:
             rows[Assignment].append({"client_id": client.id, "staff_id": people[peer_email].id, "kind": "peer"})
             rows[Assignment].append(

@@ -153,7 +153,7 @@ def _resources(people: dict[str, Staff], now: datetime) -> int:
 def _groups(people: dict[str, Staff], programs: dict[str, Program], clients: list[Client], today: date) -> int:
     rng = random.Random(7)  # noqa: S311 - demo data, not security
     sessions = 0
-    attendance: list[dict[str, int]] = []
+    held: list[tuple[GroupSession, list[int]]] = []
     for name, kind, facilitator_email, program_code, meets, topics in GROUPS:
         facilitator = _someone(people, facilitator_email, "peer@example.org")
         program = programs.get(program_code)
@@ -169,12 +169,14 @@ def _groups(people: dict[str, Staff], programs: dict[str, Program], clients: lis
             held_on = today - timedelta(days=7 * (len(topics) - week))
             session = GroupSession(group_id=group.id, held_on=held_on, topic=topic, minutes=60 if week % 2 else 90,
                                    recorded_by_id=facilitator.id)
-            db.session.add(session)
-            db.session.flush()
             came = [c for c in members if c.sealed or rng.random() < 0.6]
-            attendance += [{"session_id": session.id, "client_id": c.id} for c in came]
+            held.append((session, [c.id for c in came]))
             sessions += 1
-    demo.insert_rows(Attendance, attendance)
+    db.session.add_all(session for session, _came in held)
+    db.session.flush()  # the sessions' ids, in the order they were made
+    demo.insert_rows(Attendance, [
+        {"session_id": session.id, "client_id": client_id} for session, came in held for client_id in came
+    ])
     return sessions
 
 
