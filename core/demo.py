@@ -92,7 +92,7 @@ def register(loader: DemoLoader) -> DemoLoader:
     return loader
 
 
-def insert_rows(model: type[db.Model], rows: list[dict[str, Any]]) -> None:  # type: ignore[name-defined]
+def insert_rows(model: type[Any], rows: list[dict[str, Any]]) -> None:
     """Rows of one table whose objects nothing needs afterwards, in one statement: the ORM sends an INSERT a row
     on SQLite. The columns' defaults (and the first version number) are filled in as for an object added; a None
     given is sent as NULL (``render_nulls``), so rows with and without a value still go together."""
