@@ -26,6 +26,7 @@ from core.app import create_app
 from core.extensions import db as _db
 from core.models import AuditEntry, AuditHead
 from tests.conftest import ON_POSTGRES
+from tests.queries import counting_queries
 
 N = 10_000
 MIDDLE = 5_000
@@ -253,6 +254,61 @@ def test_a_wiped_log_is_caught(app: Flask) -> None:
     _db.session.commit()
     verdict = audit.verify()
     assert (verdict.ok, verdict.bad_id) == (False, 1)
+
+
+def head_statements(statements: list[str]) -> list[str]:
+    return [statement.split()[0] for statement in statements if "core_audit_head" in statement]
+
+
+def test_a_transaction_takes_the_head_once_and_writes_it_once_at_the_commit(app: Flask) -> None:
+    """Three entries in one transaction: the first takes the head (its lock held to the end), the others follow it in
+    memory, and the head is written once, just before the commit. Inside the transaction the walk already sees the
+    head the commit will write."""
+    audit.record("test.zero")
+    _db.session.commit()
+    with counting_queries() as statements:
+        for n in range(3):
+            audit.record("test.several", record_id=n)
+        assert audit.verify() == audit.Verdict(True, 4)
+        _db.session.commit()
+    assert head_statements(statements) == ["UPDATE", "UPDATE"]  # taken by the first entry, written at the commit
+    assert sum(statement.startswith("INSERT INTO core_audit_entry") for statement in statements) == 3
+    head = _db.session.execute(select(AuditHead.last_id, AuditHead.last_hash)).one()
+    last = _db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert (head.last_id, head.last_hash) == (4, last.hash)
+    assert audit.verify() == audit.Verdict(True, 4)
+
+
+def test_a_rolled_back_transaction_leaves_no_head_behind(app: Flask) -> None:
+    """Entries of a transaction that is rolled back go with it, and so does the head it would have written: the next
+    transaction chains onto the committed log."""
+    audit.record("test.kept")
+    _db.session.commit()
+    audit.record("test.undone")
+    audit.record("test.undone")
+    _db.session.rollback()
+    audit.record("test.after")
+    _db.session.commit()
+    assert _db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == ["test.kept", "test.after"]
+    assert audit.verify() == audit.Verdict(True, 2)
+
+
+@pytest.mark.parametrize("savepoint_ends", ["rollback", "commit"])
+def test_entries_inside_a_savepoint_go_or_stay_with_it(app: Flask, savepoint_ends: str) -> None:
+    """A savepoint rolled back takes its entries and the head they led to; one released keeps both. Either way the
+    transaction around it goes on chaining where the log really ends."""
+    audit.record("test.before")
+    savepoint = _db.session.begin_nested()
+    audit.record("test.inside")
+    audit.record("test.inside")
+    getattr(savepoint, savepoint_ends)()
+    audit.record("test.after")
+    _db.session.commit()
+    inside = ["test.inside", "test.inside"] if savepoint_ends == "commit" else []
+    assert _db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all() == [
+        "test.before", *inside, "test.after"
+    ]
+    assert audit.verify() == audit.Verdict(True, 2 + len(inside))
 
 
 def test_record_keeps_long_values_within_their_columns(app: Flask) -> None:
