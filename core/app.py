@@ -12,14 +12,14 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from jinja2 import FileSystemBytecodeCache
-from sqlalchemy.exc import DBAPIError, InternalError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from core import config, policy, static_assets
 from core import csrf as csrf_resend
-from core.errors import AnswerThenWork, log_failure
+from core.errors import AnswerThenWork, classify, log_failure
 from core.extensions import csrf, db, limiter, login_manager, migrate, talisman
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from core import uploads
 
     uploads.register(app)  # last: its before_request goes first, before the CSRF check reads the form
+    guard_commands(app)  # after every step that adds a command
     return app
 
 
@@ -203,14 +204,11 @@ def register_errors(app: Flask) -> None:
             db.session.rollback()
         except DBAPIError:  # the connection itself is gone: the pool replaces it on the next request
             db.session.invalidate()
-        driver = error.orig
-        code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or ""
+        failure = classify(error)  # as the commands do (core/cli.py)
         rule = request.url_rule.rule if request.url_rule else "(no route)"
         where = "".join(traceback.format_tb(error.__traceback__))  # file, line and code of each frame: no values
-        app.logger.error("Database error on %s %s: %s %s %s\n%s", request.method, rule, type(error).__name__,
-                         type(driver).__name__, code, where)
-        unavailable = isinstance(error, OperationalError | InternalError)  # disk full, read-only, connection lost
-        status = 503 if unavailable else 500
+        app.logger.error("Database error on %s %s: %s\n%s", request.method, rule, failure.kinds, where)
+        status = 503 if failure.unavailable else 500  # disk full, read-only, connection lost, tables missing: 503
         try:
             return render_error(status)
         except DBAPIError:  # the page's menu needs the database too: the same words without it
@@ -256,3 +254,11 @@ def register_commands(app: Flask) -> None:
     from core.cli import register
 
     register(app)
+
+
+def guard_commands(app: Flask) -> None:
+    """Every command of the app (the core's, the modules', Flask-Migrate's ``db``) stops on a database error with
+    one plain sentence and a non-zero exit, never a traceback holding a statement's values (core/cli.py)."""
+    from core import cli
+
+    cli.guard_commands(app.cli)

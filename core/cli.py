@@ -1,9 +1,13 @@
-"""Command-line tools: `flask --app wsgi create-admin | seed-demo | audit verify | send-mail | backup | restore`."""
+"""Command-line tools: `flask --app wsgi create-admin | seed-demo | audit verify | send-mail | backup | restore`,
+and the one way every command of the app (these, the modules', Flask-Migrate's) stops on a database error."""
 
 from __future__ import annotations
 
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -11,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from core import audit, backup, passwords
+from core.errors import DatabaseFailure, Trouble, carries_a_statement, database_failure, without_values
 from core.extensions import db
 from core.models import Role, Staff, StaffStatus
 
@@ -22,6 +27,95 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+
+
+# A database error: one plain sentence, never a traceback ------------------------------------------------------
+
+# What failed, then what to do; the driver's short code goes between them. Never the error's text: it holds the
+# statement and the values sent with it (record content), and a terminal's output often ends up in a log.
+STOPPED = "The command stopped, and the step that failed saved nothing."  # each step of ours is one transaction
+STOPPED_ELSEWHERE = "The command stopped."  # a library's command (Flask-Migrate's db): its steps are its own
+SENTENCES: dict[Trouble, tuple[str, str]] = {
+    Trouble.UNREACHABLE: (
+        "The database could not be reached",
+        "Check DATABASE_URL and that the database is running (for SQLite: that the file's folder exists).",
+    ),
+    Trouble.READ_ONLY: (
+        "The database is read-only for this command",
+        "Check that the user running it may write to the database (for SQLite: to its file and its folder; for "
+        "PostgreSQL: that DATABASE_URL names the primary server and a user allowed to write).",
+    ),
+    Trouble.BUSY: (
+        "The database is busy: another process held it too long",
+        "Wait until the other work (a backup, a restore, another command) has finished, then run this again.",
+    ),
+    Trouble.DISK: (
+        "The disk holding the database is full or failing",
+        "Free some space on it (or have the disk checked), then run this again.",
+    ),
+    Trouble.NOT_MIGRATED: (
+        "The database is missing tables this version of PeerWorks needs: it is new or not upgraded yet",
+        "Run `flask --app wsgi db upgrade`, then run this again.",
+    ),
+    Trouble.OTHER: (
+        "The database refused the command",
+        "This is most likely a fault in PeerWorks: tell its maintainers the command and this message.",
+    ),
+}
+GUARDED = "_peerworks_database_errors_guarded"
+
+
+class DatabaseStop(click.ClickException):
+    """A command stopped by a database error: click prints ``Error: <sentence>`` to stderr and exits with 1."""
+
+
+def sentence_for(failure: DatabaseFailure | None, stopped: str = STOPPED) -> str:
+    """The plain sentence for a database error: what failed, the driver's short code, what to do."""
+    if failure is None:  # an error carrying a statement: one raised while handling a database error, a bad value
+        return f"The command failed on a database statement (where: above). {stopped} {SENTENCES[Trouble.OTHER][1]}"
+    what, then = SENTENCES[failure.trouble]
+    return f"{what} ({failure.code}). {stopped} {then}"
+
+
+def stop_plainly_on_database_errors(callback: Callable[..., Any], stopped: str = STOPPED) -> Callable[..., Any]:
+    """Wrap a command's callback: a database error becomes ``DatabaseStop`` with its plain sentence, no traceback.
+    Any other error keeps its traceback, unless it carries a statement (whose text holds the values): then where it
+    failed without them, as the log keeps it (``without_values``); likewise under a database error that is most
+    likely a fault. The open transaction is rolled back when the command's app context ends."""
+
+    @functools.wraps(callback)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # the command's own message (it may have been raised from a database error)
+        except Exception as error:
+            failure = database_failure(error)
+            if failure is None and not carries_a_statement(error):
+                raise
+            if failure is None or failure.trouble is Trouble.OTHER:
+                click.echo(f"Where it failed (no values shown):\n{without_values(error)}", err=True)
+            raise DatabaseStop(sentence_for(failure, stopped)) from None
+
+    setattr(guarded, GUARDED, True)
+    return guarded
+
+
+def _from_a_library(callback: Callable[..., Any]) -> bool:
+    module = sys.modules.get(callback.__module__)
+    return "site-packages" in Path(str(getattr(module, "__file__", "") or "")).parts
+
+
+def guard_commands(group: click.Group) -> None:
+    """Wrap every command under ``group`` (once: the modules' and Flask-Migrate's groups are shared by every app the
+    process makes). The factory calls this after everything is registered, so a command added later is covered."""
+    for command in group.commands.values():
+        callback = command.callback
+        if callback is not None and not getattr(callback, GUARDED, False):
+            stopped = STOPPED_ELSEWHERE if _from_a_library(callback) else STOPPED
+            command.callback = stop_plainly_on_database_errors(callback, stopped)
+        if isinstance(command, click.Group):
+            guard_commands(command)
 
 
 @click.command("create-admin")

@@ -12,13 +12,16 @@ still commit its audit entry.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from flask import current_app, request
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from werkzeug.wrappers import Response
 
 from core import audit
@@ -112,13 +115,102 @@ def carries_a_statement(error: BaseException) -> bool:
     return any(isinstance(found, StatementError) for found in _chain(error))
 
 
+def driver_code(driver: object) -> str:
+    """The database driver's short code for its error: SQLite's name (``SQLITE_READONLY``) or PostgreSQL's SQLSTATE
+    (``25006``); "" when it has none (a connection that could not be made). Never the error's text."""
+    return str(getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or "")
+
+
+# What went wrong with the database -------------------------------------------------------------------------------
+
+
+class Trouble(StrEnum):
+    """What a database error means for the person who met it: what failed, and so what they can do about it."""
+
+    UNREACHABLE = "unreachable"  # no connection: not running, a wrong address or password, a missing SQLite folder
+    READ_ONLY = "read-only"  # the file, the server or the database user may not write
+    BUSY = "busy"  # another process held a lock too long, or every connection is taken
+    DISK = "disk"  # the disk is full or failing
+    NOT_MIGRATED = "not-migrated"  # a table or column this version needs is missing: `flask db upgrade`
+    OTHER = "other"  # the database refused this statement: most likely a fault in PeerWorks
+
+
+@dataclass(frozen=True)
+class DatabaseFailure:
+    """A database error classified once, for the request's error page (core/app.py) and the commands (core/cli.py)."""
+
+    trouble: Trouble
+    code: str  # the driver's short code, else the driver error's kind (``psycopg.OperationalError``)
+    kinds: str  # the error's kind, the driver's and its code, as the log shows them: never the error's text
+    unavailable: bool  # the database cannot serve now (503), rather than refusing one statement (500)
+
+
+# SQLite's primary result codes (an extended one, SQLITE_IOERR_WRITE, starts with its primary) and PostgreSQL's
+# SQLSTATE codes or their two-character classes.
+_SQLITE: dict[Trouble, tuple[str, ...]] = {
+    Trouble.UNREACHABLE: ("SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_AUTH"),
+    Trouble.READ_ONLY: ("SQLITE_READONLY", "SQLITE_PERM"),
+    Trouble.BUSY: ("SQLITE_BUSY", "SQLITE_LOCKED"),
+    Trouble.DISK: ("SQLITE_FULL", "SQLITE_IOERR"),
+}
+_SQLITE_MISSING = ("no such table", "no such column", "has no column named")  # SQLITE_ERROR's words for these
+_POSTGRES: dict[Trouble, tuple[str, ...]] = {
+    # connection, password, no such database, the server shutting down or starting
+    Trouble.UNREACHABLE: ("08", "28", "3D000", "57P01", "57P02", "57P03"),
+    Trouble.READ_ONLY: ("25006", "42501"),  # a read-only transaction (a standby), a user without the right
+    Trouble.BUSY: ("55P03", "40P01", "40001", "53300"),  # a lock not available, a deadlock, too many connections
+    Trouble.DISK: ("53100", "58030"),
+    Trouble.NOT_MIGRATED: ("42P01", "42703", "3F000"),  # no such table, column or schema
+}
+_UNAVAILABLE_KINDS = {"OperationalError", "InternalError"}  # the DB-API's names, SQLAlchemy's and the drivers' alike
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """An error of a database driver itself, raised outside SQLAlchemy (the SQLite online-backup API)."""
+    psycopg = sys.modules.get("psycopg")
+    return isinstance(error, sqlite3.Error) or (psycopg is not None and isinstance(error, psycopg.Error))
+
+
+def database_failure(error: BaseException) -> DatabaseFailure | None:
+    """What ``error`` says went wrong with the database; None when it is not a database error. Reads the driver's
+    code and its class, and for SQLite's catch-all code the start of its message (never shown anywhere)."""
+    return classify(error) if isinstance(error, DBAPIError) or _is_driver_error(error) else None
+
+
+def classify(error: BaseException) -> DatabaseFailure:
+    """``database_failure`` for an error known to be the database's (SQLAlchemy's ``DBAPIError`` or the driver's)."""
+    orig = getattr(error, "orig", None)
+    driver = orig if isinstance(orig, BaseException) else error
+    code = driver_code(driver)
+    trouble = Trouble.OTHER
+    if code.startswith("SQLITE_"):
+        primary = "_".join(code.split("_")[:2])
+        trouble = next((found for found, codes in _SQLITE.items() if primary in codes), Trouble.OTHER)
+        if primary == "SQLITE_ERROR" and str(driver).startswith(_SQLITE_MISSING):
+            trouble = Trouble.NOT_MIGRATED
+    elif code:
+        trouble = next((found for found, codes in _POSTGRES.items() if code in codes or code[:2] in codes),
+                       Trouble.OTHER)
+    elif _is_kind(driver, "OperationalError"):
+        trouble = Trouble.UNREACHABLE  # no code: the connection itself failed (refused, no such host, timed out)
+    names = [type(error).__name__] + ([type(driver).__name__] if driver is not error else []) + [code]
+    driver_kind = f"{type(driver).__module__.split('.')[0]}.{type(driver).__name__}"
+    unavailable = trouble is not Trouble.OTHER or _is_kind(error, *_UNAVAILABLE_KINDS)
+    return DatabaseFailure(trouble, code or driver_kind, " ".join(filter(None, names)), unavailable)
+
+
+def _is_kind(error: BaseException, *names: str) -> bool:
+    """True when the error's class, or one it derives from, has one of the DB-API's names (``OperationalError``)."""
+    return any(kind.__name__ in names for kind in type(error).__mro__)
+
+
 def without_values(error: BaseException) -> str:
     """What failed and where, without the errors' text: for each error of the chain, its kind (and, for a database
     error, the driver's kind and error code), then the frames (file, line and code, never a value)."""
     parts = []
     for found in _chain(error):
         driver = getattr(found, "orig", None)
-        code = getattr(driver, "sqlite_errorname", None) or getattr(driver, "sqlstate", None) or ""
+        code = driver_code(driver)
         kinds = [type(found).__name__, type(driver).__name__ if driver is not None else "", str(code)]
         frames = "".join(traceback.format_tb(found.__traceback__))
         parts.append(" ".join(kind for kind in kinds if kind) + "\n" + frames)
