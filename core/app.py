@@ -116,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     import readiness
     import supervision
     import training
-    from core import admin
+    from core import admin, security_txt
     from core.accounts.two_factor_views import bp as two_factor_bp
     from core.accounts.views import bp as accounts_bp
     from core.auditlog.views import bp as audit_bp
@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     admin.register(app)
     register_home(app)
+    security_txt.register(app)  # checks SECURITY_CONTACT: a bad value stops the app here
     for module in (caseload, readiness, hiring, training, supervision):
         module.register(app)
     app.before_request(policy.guard)

@@ -71,6 +71,7 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PeerWorks <no-reply@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", ""),
+        "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT", ""),  # checked at start (core/security_txt.py)
         "TEMPLATE_CACHE_DIR": os.environ.get("PEERWORKS_TEMPLATE_CACHE") or str(instance_path / "template-cache"),
         "AGENCY_TIME_ZONE": timeutil.check_configured_zone(
             os.environ.get("AGENCY_TIME_ZONE") or timeutil.DEFAULT_ZONE
