@@ -275,6 +275,11 @@ class Application(db.Model):
     """One application sent on the careers page."""
 
     __tablename__ = "hiring_application"
+    __table_args__ = (
+        # A posting's candidate list, newest application first: read a page in index order, and stop after it,
+        # instead of sorting every candidate of the posting (hiring.services.candidates.listed).
+        Index("ix_hiring_application_posting_created", "posting_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     posting_id: Mapped[int] = mapped_column(ForeignKey("hiring_posting.id", ondelete="CASCADE"), index=True)

@@ -139,7 +139,13 @@ class Filters:
 
 
 def _of_posting(statement: Select, posting: Posting) -> Select:
-    return statement.join(Candidate.application).where(Candidate.posting_id == posting.id)
+    """The posting's candidates, joined to their applications. A candidate's posting is its application's
+    (``create_for``); saying so of both lets the database read the applications of the posting newest first from
+    their (posting_id, created_at) index and stop after a page, instead of sorting every candidate of the posting
+    (SQLite did: 8 ms of a 17 ms page at 10,000 candidates)."""
+    return statement.join(Candidate.application).where(
+        Candidate.posting_id == posting.id, Application.posting_id == posting.id
+    )
 
 
 def listed(posting: Posting, filters: Filters) -> Select:

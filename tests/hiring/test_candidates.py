@@ -419,3 +419,35 @@ def test_a_board_column_shows_the_longest_waiting_and_links_the_rest_in_the_list
     assert "Second Waiting" in column
     assert "Third Waiting" not in column
     assert f'href="/hiring/postings/{job.id}/candidates?stage=applied">See all 3 at “Applied” in the list' in column
+
+
+def test_the_list_shows_the_newest_application_first_and_a_tie_by_the_later_candidate(client, db, job, login_as):
+    from datetime import datetime
+
+    login_as(Role.HR)
+    older, tied_first, tied_second = (applicant(job, name) for name in ("Older One", "Tied First", "Tied Second"))
+    older.application.created_at = datetime(2026, 3, 1, 9, 0)
+    tied_first.application.created_at = tied_second.application.created_at = datetime(2026, 3, 2, 9, 0)
+    db.session.commit()
+
+    page = client.get(f"/hiring/postings/{job.id}/candidates").get_data(as_text=True)
+
+    assert re.findall(r"(Older One|Tied First|Tied Second)</a>", page) == ["Tied Second", "Tied First", "Older One"]
+
+
+def test_a_page_of_the_list_is_read_in_index_order_not_by_sorting_every_candidate(app, db, job):
+    """At 10,000 candidates SQLite sorted every candidate of the posting for each page of 25 (8 ms of a 17 ms page);
+    the applications' (posting_id, created_at) index gives the order, so a page's read stops after its rows (only
+    candidates applying in the same instant are sorted among themselves)."""
+    from hiring.services import candidates
+
+    if db.session.get_bind().dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses by its statistics (it walks a created_at index either way)")
+    applicant(job, "Robin Vega")
+    statement = candidates.listed(job, candidates.Filters()).limit(25)
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+
+    plan = [row[3] for row in db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")]
+
+    assert any("ix_hiring_application_posting_created" in step for step in plan), plan
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
