@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import lazyload
 
 from core import audit, edits, timeutil
 from core.errors import InvalidInput, Refused
@@ -68,21 +69,24 @@ DEFAULT_LIVED_EXPERIENCE = (
 # Reading ----------------------------------------------------------------------------------------------------------
 
 
-def current_version(posting: Posting) -> PostingVersion:
-    return version_numbered(posting, posting.current_number)
+def current_version(posting: Posting, *, related: bool = True) -> PostingVersion:
+    """The version being edited (the published one is ``published_number``). ``related=False``: the version's own
+    columns only, for a page that shows just its title (a posting's candidate list and board): its program, team,
+    credential and author, joined to it otherwise with their own roles, teams and rules (four more queries), are
+    then read only if the page asks for them."""
+    return version_numbered(posting, posting.current_number, related=related)
 
 
-def version_numbered(posting: Posting, number: int) -> PostingVersion:
-    found = find_version(posting, number)
+def version_numbered(posting: Posting, number: int, *, related: bool = True) -> PostingVersion:
+    found = find_version(posting, number, related=related)
     if found is None:
         raise LookupError(f"posting {posting.id} has no version {number}")
     return found
 
 
-def find_version(posting: Posting, number: int) -> PostingVersion | None:
-    return db.session.scalar(
-        select(PostingVersion).where(PostingVersion.posting_id == posting.id, PostingVersion.number == number)
-    )
+def find_version(posting: Posting, number: int, *, related: bool = True) -> PostingVersion | None:
+    statement = select(PostingVersion).where(PostingVersion.posting_id == posting.id, PostingVersion.number == number)
+    return db.session.scalar(statement if related else statement.options(lazyload("*")))
 
 
 def versions_of(posting: Posting) -> list[PostingVersion]:

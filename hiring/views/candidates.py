@@ -88,7 +88,7 @@ def candidate_list(posting_id: int) -> tuple[str, int]:
     shown = render(
         "hiring/candidates.html",
         posting=posting,
-        version=postings.current_version(posting),
+        version=postings.current_version(posting, related=False),
         form=form,
         filters=filters,
         page=page,
@@ -123,7 +123,7 @@ def candidate_board(posting_id: int) -> tuple[str, int]:
     shown = render(
         "hiring/board.html",
         posting=posting,
-        version=postings.current_version(posting),
+        version=postings.current_version(posting, related=False),
         columns=columns,
         counts=counts,
         stages=CandidateStage,

@@ -451,3 +451,24 @@ def test_a_page_of_the_list_is_read_in_index_order_not_by_sorting_every_candidat
 
     assert any("ix_hiring_application_posting_created" in step for step in plan), plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+# The list: the session with the person, the posting, the counts by stage, the page of candidates with their
+# applications, their interview scores, the posting's title, and the audit entry (three statements). The board reads
+# its cards instead of a page. Neither reads the version's program, team, credential or author (four queries more).
+LIST_QUERIES = 9
+BOARD_QUERIES = 9
+
+
+def test_the_list_and_the_board_read_only_what_they_show(client, db, job, login_as):
+    login_as(Role.HR)
+    applicant(job, "Robin Vega")
+    db.session.commit()
+
+    for url, budget in ((f"/hiring/postings/{job.id}/candidates", LIST_QUERIES),
+                        (f"/hiring/postings/{job.id}/board", BOARD_QUERIES)):
+        db.session.expunge_all()
+        with counting_queries() as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) == budget, f"{url}\n\n" + "\n\n".join(statements)
+        assert not [s for s in statements if re.search(r"\bFROM (core_team|core_credential|core_staff_role)", s)]
