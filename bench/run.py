@@ -86,7 +86,12 @@ class Figure:
 class Report:
     def __init__(self) -> None:
         self.figures: list[Figure] = []
+        self.references: list[tuple[str, str]] = []  # figures with no target, to read the others by
         self.goals = targets()
+
+    def reference(self, name: str, measured: str) -> None:
+        self.references.append((name, measured))
+        print(f"  {name}: {measured} (reference, no target)", flush=True)
 
     def add(self, name: str, key: str, value: float, shown: str, *, also: bool = True, note: str = "") -> None:
         """A figure against the target ``key``; ``also`` must hold too (e.g. equal query counts)."""
@@ -164,6 +169,10 @@ def requests_per_second(report: Report, sizes: Sizes, database: Path, instance: 
     with throughput.serve("bench.throughput:hello", {}, log) as base:
         hello = throughput.load(f"{base}/", sizes.load_seconds)
     print(f"  raw WSGI hello world: {hello:,.0f} req/s ({throughput.tools()})", flush=True)
+    with throughput.serve("bench.throughput:flask_hello", {}, log) as base:
+        flask_hello = throughput.load(f"{base}/", sizes.load_seconds)
+    report.reference("Flask hello world (a route returning a string), share of raw WSGI",
+                     f"{flask_hello / hello:.1%} ({flask_hello:,.0f} of {hello:,.0f} req/s)")
     env = {"DATABASE_URL": f"sqlite:///{database}", "PEERWORKS_INSTANCE": str(instance), "SECRET_KEY": SECRET_KEY,
            "PEERWORKS_ENV": "development", "LOGIN_RATE_LIMIT": "1000 per minute"}
     app = make_app(f"sqlite:///{database}", instance)
@@ -172,6 +181,13 @@ def requests_per_second(report: Report, sizes: Sizes, database: Path, instance: 
     with throughput.serve("wsgi:app", env, log) as base:
         password = os.environ.get("DEMO_PASSWORD", "peerworks-demo")
         cookies = {email: throughput.sign_in(base, email, password) for email in {p.email for p in lists.PAGES}}
+        # What every page pays before any list: the sign-in page (no one signed in, no query) and a signed-in page
+        # that reads nothing of its own (the password form).
+        for name, path, cookie in (("The sign-in page, nobody signed in", "/login", ""),
+                                   ("A signed-in page with nothing to list (the password form, peer)",
+                                    "/account/password", cookies["peer@example.org"])):
+            rate = throughput.load(base + path, sizes.load_seconds, cookie)
+            report.reference(f"{name}, share of raw WSGI", f"{rate / hello:.1%} ({rate:,.0f} of {hello:,.0f} req/s)")
         for page in lists.PAGES:
             status, _body, _set = throughput.get(base, paths[page.key], cookies[page.email])
             if status != 200:
@@ -383,6 +399,10 @@ def write_table(report: Report, folder: Path, elapsed: float) -> Path:
         "| --- | --- | --- | --- |",
     ]
     lines += [f"| {f.name} | {f.target} | {f.measured} | {'yes' if f.met else '**no**'} |" for f in report.figures]
+    if report.references:
+        lines += ["", "Reference points, no target (what a request costs before any list work):", "",
+                  "| Figure | Measured |", "| --- | --- |"]
+        lines += [f"| {name} | {measured} |" for name, measured in report.references]
     path = folder / "results.md"
     path.write_text("\n".join(lines) + "\n")
     return path

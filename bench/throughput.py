@@ -2,7 +2,8 @@
 
 ``serve`` starts gunicorn (one sync worker) on a free loopback port, ``load`` runs wrk (or, when wrk is not installed,
 a small Python load generator) against one URL with a cookie, ``sign_in`` signs in once through the real form and
-returns the cookie header to reuse. ``hello`` is the raw WSGI app every share is taken of.
+returns the cookie header to reuse. ``hello`` is the raw WSGI app every share is taken of; ``flask_hello`` is Flask's
+hello world, served as a reference point.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ def hello(_environ: dict, start_response) -> list[bytes]:  # noqa: ANN001 - the 
     """The raw WSGI hello world: the ceiling one worker reaches on this machine."""
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
     return [b"Hello world\n"]
+
+
+def _flask_hello() -> object:
+    from flask import Flask
+
+    app = Flask("flask_hello")
+    app.add_url_rule("/", "hello", lambda: "Hello world\n")
+    return app
+
+
+flask_hello = _flask_hello()  # Flask's own floor: a route that returns a string, nothing else
 
 
 def pinning(core: int) -> list[str]:
