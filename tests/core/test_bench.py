@@ -41,6 +41,9 @@ def test_quick_bench_writes_table_and_chart_and_fails_on_a_missed_target(tmp_pat
     for figure in ("requests per second", "queries at", "Readiness", "Training", "Supervision compliance",
                    "Hiring pipeline", "PDF", "audit pack", "Audit chain's share"):
         assert figure in table, figure
+    references = table.split("Reference points, no target", 1)[1]
+    for reference in ("Flask hello world", "The sign-in page, nobody signed in", "A signed-in page with nothing"):
+        assert reference in references, reference
     assert "error:" not in table, table
     assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
 
