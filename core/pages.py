@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request
-from flask_sqlalchemy.pagination import Pagination
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import Select
 
 from core.extensions import db
@@ -30,13 +30,24 @@ def page_size() -> int:
     return int(current_app.config["PAGE_SIZE"])
 
 
+class _RowPagination(SelectPagination):
+    """A page of a select of plain columns: its rows as they are (``db.paginate`` keeps each row's first column)."""
+
+    def _query_items(self) -> list[Any]:
+        statement = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(statement))
+
+
 def paginate(query: Select[Any], *, per_page: int | None = None, page: int | None = None,
-             page_arg: str = "page", total: int | None = None) -> Pagination:
+             page_arg: str = "page", total: int | None = None, rows: bool = False) -> Pagination:
     """One page of ``query``: the page asked for in the query string, ``PAGE_SIZE`` rows unless told otherwise.
     A page past the end shows as an empty page, not an error. ``total``, when the screen has just counted the
-    list another way (the same rows, e.g. in an aggregate of every group), saves counting it again."""
-    found = db.paginate(
-        query,
+    list another way (the same rows, e.g. in an aggregate of every group, or a count that needs fewer joins),
+    saves counting it again. ``rows``: ``query`` selects columns, and the page's items are its rows (by default
+    it selects records, and the items are those)."""
+    found = (_RowPagination if rows else SelectPagination)(
+        select=query,
+        session=db.session(),
         page=page if page is not None else page_number(page_arg),
         per_page=per_page or page_size(),
         error_out=False,

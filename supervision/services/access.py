@@ -13,6 +13,7 @@ page and its list can never disagree).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, false, or_, true
@@ -61,12 +62,20 @@ def meetings_seen(user: Any) -> ColumnElement[bool]:
 def people_seen(user: Any, staff_column: ColumnElement[int]) -> ColumnElement[bool]:
     """Whose supervision hours (never content) ``user`` may read: their own, their reports', everyone's for HR and
     the administrator."""
+    return people_seen_rule(user)(staff_column)
+
+
+def people_seen_rule(user: Any) -> Callable[[ColumnElement[int]], ColumnElement[bool]]:
+    """``people_seen`` for any column holding a staff id, the reports read once: for a list and its count, which
+    ask it of different tables."""
     if not signed_in(user):
-        return false()
+        return lambda _column: false()
     if keeps_rules(user):
-        return true()
+        return lambda _column: true()
     below = reports(user) if is_supervisor(user) else []
-    return or_(staff_column == user.id, staff_column.in_(below)) if below else staff_column == user.id
+    if below:
+        return lambda column: or_(column == user.id, column.in_(below))
+    return lambda column: column == user.id
 
 
 def may_see_hours(user: Any, staff_id: int) -> bool:

@@ -23,11 +23,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from core import audit, timeutil
 from core.errors import InvalidInput
@@ -210,7 +211,7 @@ def verdict(month: date, total: int, one_to_one: int, rule: Rule, joined: date, 
 
 @dataclass(frozen=True)
 class PersonRow:
-    person: Staff
+    person: Staff | Row[tuple[int, str, datetime, str | None]]  # a row of ``peers_query``: id, name, created_at
     supervisor_name: str
     rule: Rule
     months: list[Month]
@@ -220,8 +221,15 @@ class PersonRow:
         return sum(1 for month in self.months if month.verdict == Verdict.OVERDUE)
 
 
-def rows_for(people: list[Staff], months: list[date]) -> list[PersonRow]:
-    """The compliance rows of ``people`` over ``months``: three queries whatever the number of people or sessions."""
+def _supervisor_name(person: Staff | Row) -> str:
+    if isinstance(person, Staff):
+        return person.supervisor.name if person.supervisor is not None else ""
+    return person.supervisor_name or ""
+
+
+def rows_for(people: Sequence[Staff | Row], months: list[date]) -> list[PersonRow]:
+    """The compliance rows of ``people`` (staff records, or rows of ``peers_query``) over ``months``: three queries
+    whatever the number of people or sessions."""
     if not people or not months:
         return []
     today = timeutil.today()
@@ -231,29 +239,85 @@ def rows_for(people: list[Staff], months: list[date]) -> list[PersonRow]:
     rows = []
     for person in people:
         joined = timeutil.local_date(person.created_at)
+        rule = rules[person.id]
         cells = []
         for month in months:
             total, solo = minutes.get((person.id, month), (0, 0))
-            cells.append(Month(month, total, solo, verdict(month, total, solo, rules[person.id], joined, today)))
-        supervisor = person.supervisor.name if person.supervisor is not None else ""
-        rows.append(PersonRow(person, supervisor, rules[person.id], cells))
+            cells.append(Month(month, total, solo, verdict(month, total, solo, rule, joined, today)))
+        rows.append(PersonRow(person, _supervisor_name(person), rule, cells))
     return rows
 
 
-def peers_query(condition: ColumnElement[bool], supervisor_id: int | None = None) -> Select:
-    """Active peer specialists matching ``condition`` (the viewer's scope), by name."""
-    statement = (
-        select(Staff)
-        .where(
-            condition,
-            Staff.status == StaffStatus.ACTIVE,
-            Staff.id.in_(select(StaffRole.staff_id).where(StaffRole.role == Role.PEER)),
-        )
-        .order_by(Staff.name, Staff.id)
+# The supervisor a listed person's row names and the filter matches, aliased once (building an alias costs more
+# than the rest of a small query's compilation).
+_BOSS = aliased(Staff, name="boss")
+_REPORT = aliased(Staff, name="report")
+
+
+def peers_query(condition: ColumnElement[bool], supervisor: str = "") -> Select[tuple[int, str, datetime, str | None]]:
+    """Active peer specialists matching ``condition`` (the viewer's scope), by name: the id, name and start of each
+    and their supervisor's name, as plain columns (a row shows no more). ``supervisor``, when given, keeps those
+    whose supervisor's name or email address contains it, in any case (``supervisors_matching``).
+
+    The role is asked person by person (``EXISTS`` on the role's primary key) while the list is read in the order
+    of ``ix_core_staff_status_name``, so a page stops after its rows instead of sorting every peer specialist."""
+    return _listed().where(*_peer_conditions(condition, supervisor)).order_by(Staff.name, Staff.id)
+
+
+def person_query(staff_id: int) -> Select[tuple[int, str, datetime, str | None]]:
+    """One person (whatever their role or status) as ``peers_query`` reads each: for their own CSV."""
+    return _listed().where(Staff.id == staff_id)
+
+
+def _listed() -> Select[tuple[int, str, datetime, str | None]]:
+    return select(Staff.id, Staff.name, Staff.created_at, _BOSS.name.label("supervisor_name")).outerjoin(
+        _BOSS, _BOSS.id == Staff.supervisor_id
     )
-    if supervisor_id is not None:
-        statement = statement.where(Staff.supervisor_id == supervisor_id)
-    return statement
+
+
+def peers_count(scope: Callable[[ColumnElement[int]], ColumnElement[bool]], supervisor: str = "") -> int:
+    """How many people ``peers_query(scope(Staff.id), supervisor)`` lists (for the page numbers), in one query.
+
+    Unfiltered, it is the peer specialists' roles in ``scope`` less those of people not active: a count on the
+    role index and one over the few staff not active, where asking every active staff member's role costs ten
+    times as much (1.7 ms against 0.2 at 10,000 peer specialists on SQLite). A role row always has its staff
+    member (a foreign key, deleted with them), and a person holds a role once (the primary key)."""
+    if supervisor:
+        statement = select(func.count()).select_from(Staff).where(*_peer_conditions(scope(Staff.id), supervisor))
+        return int(db.session.scalar(statement) or 0)
+    roles = select(func.count()).where(StaffRole.role == Role.PEER, scope(StaffRole.staff_id)).scalar_subquery()
+    not_active = (
+        select(func.count())
+        .select_from(Staff)
+        .where(
+            Staff.status.in_([status for status in StaffStatus if status != StaffStatus.ACTIVE]),
+            exists().where(StaffRole.staff_id == Staff.id, StaffRole.role == Role.PEER),
+            scope(Staff.id),
+        )
+        .scalar_subquery()
+    )
+    return int(db.session.scalar(select(roles - not_active)) or 0)
+
+
+def _peer_conditions(condition: ColumnElement[bool], supervisor: str) -> list[ColumnElement[bool]]:
+    found = [
+        condition,
+        Staff.status == StaffStatus.ACTIVE,
+        exists().where(StaffRole.staff_id == Staff.id, StaffRole.role == Role.PEER),
+    ]
+    if supervisor:
+        found.append(Staff.supervisor_id.in_(supervisors_matching(supervisor)))
+    return found
+
+
+def supervisors_matching(text: str) -> Select[tuple[int]]:
+    """The people someone has as supervisor whose name or email address contains ``text``, in any case. Only those
+    named as someone's supervisor are searched (read from the supervisor index, a tenth of the staff here): matching
+    every staff member's name cost 7 ms at 11,000 staff on SQLite, this 1."""
+    return select(_BOSS.id).where(
+        _BOSS.id.in_(select(_REPORT.supervisor_id)),
+        or_(_BOSS.name.icontains(text, autoescape=True), _BOSS.email.icontains(text, autoescape=True)),
+    )
 
 
 CSV_HEADER = ["Person", "Supervisor", "Month", "Hours", "One-to-one hours", "Hours asked", "One-to-one asked",
@@ -261,8 +325,8 @@ CSV_HEADER = ["Person", "Supervisor", "Month", "Hours", "One-to-one hours", "Hou
 
 
 def csv_lines(statement: Select, months: list[date], batch: int = 200) -> Iterator[str]:
-    """The compliance of everyone ``statement`` selects, a row per person and month (hours only, never content),
-    read a batch of people at a time."""
+    """The compliance of everyone ``statement`` selects (``peers_query``'s columns), a row per person and month
+    (hours only, never content), read a batch of people at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -276,7 +340,7 @@ def csv_lines(statement: Select, months: list[date], batch: int = 200) -> Iterat
     yield flush()
     offset = 0
     while True:
-        people = list(db.session.scalars(statement.limit(batch).offset(offset)))
+        people = list(db.session.execute(statement.limit(batch).offset(offset)))
         if not people:
             return
         for row in rows_for(people, months):

@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from core import audit
 from core.extensions import db
-from core.models import Staff
 from core.policy import requires
 from supervision.blueprint import bp
 from supervision.forms import CloseItemForm
@@ -52,8 +51,7 @@ def person_hours_csv(staff_id: int) -> Response:
     person = load_person(staff_id, "supervision.hours")
     audit.record("supervision.hours_exported", actor=current_user, record_type="core_staff", record_id=person.id)
     db.session.commit()
-    statement = db.select(Staff).where(Staff.id == person.id)
-    lines = hours.csv_lines(statement, hours.last_months(HOURS_MONTHS))
+    lines = hours.csv_lines(hours.person_query(person.id), hours.last_months(HOURS_MONTHS))
     return Response(
         stream_with_context(lines),
         mimetype="text/csv",
