@@ -1,10 +1,12 @@
 """Supervision in a real browser: the supervisor logs a group session with two action items (first refused for a
 missing owner, the input kept), writes one attendee's private wellness part, opens the prep sheet and the
-compliance view; the peer specialist reads the record, sees their own private part and signs it off. Every page
-checked with axe."""
+compliance view; the peer specialist reads the record, sees their own private part and signs it off; HR narrows
+compliance to one supervisor's peer specialists by typing in the search box (keyboard only) and sees a name with no
+match said so. Every page checked with axe."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,6 +112,28 @@ def test_a_group_session_logged_and_signed_off(
 
     # HR keeps the rules and the agenda topics.
     switch_to(page, live_server, "hr")
+    # HR narrows compliance to one supervisor's peer specialists by typing the name, with the keyboard only.
+    page.goto(live_server.at("/supervision/compliance"))
+    search = page.get_by_role("searchbox", name="Supervisor")
+    expect(search).to_have_attribute("aria-describedby", "supervisor-hint")
+    search.focus()
+    page.keyboard.type("okafor")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("row").filter(has_text="Morgan Ellis")).to_be_visible()
+    rows = page.locator("tbody tr")
+    for index in range(rows.count()):
+        expect(rows.nth(index)).to_contain_text("Sam Okafor")
+    expect(page.get_by_role("searchbox", name="Supervisor")).to_have_value("okafor")
+    expect(page.get_by_role("link", name=re.compile("Download the last 12 months of these"))).to_have_attribute(
+        "href", "/supervision/compliance.csv?supervisor=okafor")
+    reports.append(axe_violations(page))
+    screenshot(page, "hr-supervision-compliance-search")
+    page.get_by_role("searchbox", name="Supervisor").fill("Nobody by that name")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="No supervisor matches")).to_be_visible()
+    reports.append(axe_violations(page))
+    page.get_by_role("link", name="Show everyone").first.click()
+    expect(page.get_by_role("searchbox", name="Supervisor")).to_have_value("")
     page.goto(live_server.at("/supervision/rules"))
     page.get_by_label("Of which one-to-one, at least").fill("9")
     page.get_by_label("Hours of supervision a month").fill("2")
