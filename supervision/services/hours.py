@@ -21,6 +21,7 @@ credential's ``provisional_supervised_hours``.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -47,6 +48,14 @@ class Rule:
     def met(self, total: int, one_to_one: int) -> bool:
         return total >= self.monthly_minutes and one_to_one >= self.one_to_one_minutes
 
+    @property
+    def monthly_words(self) -> str:
+        return hours_words(self.monthly_minutes)
+
+    @property
+    def one_to_one_words(self) -> str:
+        return hours_words(self.one_to_one_minutes)
+
 
 AGENCY_DEFAULT = Rule(240, 60, "the agency's rule")
 
@@ -69,7 +78,17 @@ class Month:
     def label(self) -> str:
         return self.month.strftime("%B %Y")
 
+    # Read as attributes by the lists (a Jinja call costs several times a Python one, and a page shows 300 of them).
+    @property
+    def total_words(self) -> str:
+        return hours_words(self.total)
 
+    @property
+    def one_to_one_words(self) -> str:
+        return hours_words(self.one_to_one)
+
+
+@functools.lru_cache(maxsize=4096)  # a page of the compliance list asks it 350 times, of a few dozen values
 def hours_words(minutes: int) -> str:
     """Minutes as hours in words: "1.5 hours", "1 hour", "0 hours"."""
     hours = minutes / 60
