@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from core import audit, timeutil
@@ -175,20 +175,29 @@ def remove_rule(requirement: Requirement, actor: Staff) -> None:
 
 
 def rules_for(staff_ids: Iterable[int]) -> dict[int, Rule]:
-    """The rule each person follows: the strictest of their credentials' rules, else the agency's (two queries)."""
+    """The rule each person follows: the strictest of their credentials' rules, else the agency's. One query: the
+    agency's rule (the row without a person) read together with these people's credentials' rules."""
     wanted = list(staff_ids)
-    base = agency_rule()
-    found: dict[int, Rule] = dict.fromkeys(wanted, base)
     if not wanted:
-        return found
-    rows = db.session.execute(
+        return {}
+    agency = select(
+        null().label("staff_id"), Requirement.monthly_minutes, Requirement.one_to_one_minutes,
+        literal(AGENCY_DEFAULT.source).label("name"),
+    ).where(Requirement.credential_type_id.is_(None))
+    held = (
         select(Certification.staff_id, Requirement.monthly_minutes, Requirement.one_to_one_minutes, CredentialType.name)
         .join(Requirement, Requirement.credential_type_id == Certification.credential_type_id)
         .join(CredentialType, CredentialType.id == Certification.credential_type_id)
         .where(Certification.staff_id.in_(wanted), Certification.hold != Hold.RETIRED)
     )
+    rows = db.session.execute(union_all(agency, held)).all()
+    base = next((Rule(monthly, solo, AGENCY_DEFAULT.source) for staff_id, monthly, solo, _ in rows if staff_id is None),
+                AGENCY_DEFAULT)
+    found: dict[int, Rule] = dict.fromkeys(wanted, base)
     seen: set[int] = set()
     for staff_id, monthly, one_to_one, name in rows:
+        if staff_id is None:
+            continue
         rule = Rule(monthly, one_to_one, name)
         current = found[staff_id]
         if staff_id not in seen or (rule.monthly_minutes, rule.one_to_one_minutes) > (
