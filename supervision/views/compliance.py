@@ -33,6 +33,7 @@ class Filtered:
     wide: bool  # HR or the administrator: everyone, and the filter
     supervisor: str  # what was typed, when valid ("" for everyone)
     valid: bool
+    supervisors: list[int] | None = None  # the supervisors it matches (None: everyone)
 
     @property
     def args(self) -> dict[str, str]:
@@ -40,10 +41,10 @@ class Filtered:
         return {"supervisor": self.supervisor} if self.supervisor else {}
 
     def query(self) -> Select:
-        return hours.peers_query(self.scope(Staff.id), self.supervisor)
+        return hours.peers_query(self.scope(Staff.id), self.supervisors)
 
     def count(self) -> int:
-        return hours.peers_count(self.scope, self.supervisor)
+        return hours.peers_count(self.scope, self.supervisors)
 
 
 def _filtered() -> Filtered:
@@ -52,8 +53,10 @@ def _filtered() -> Filtered:
     wide = access.keeps_rules(current_user)
     if not wide:  # a supervisor's own reports: no filter
         return Filtered(form, scope, wide, "", True)
-    valid = form.validate()
-    return Filtered(form, scope, wide, (form.supervisor.data or "") if valid else "", valid)
+    if not form.validate():
+        return Filtered(form, scope, wide, "", False)
+    typed = form.supervisor.data or ""
+    return Filtered(form, scope, wide, typed, True, hours.supervisors_matching(typed) if typed else None)
 
 
 @bp.get("/compliance")

@@ -76,6 +76,16 @@ def test_several_matching_supervisors_show_all_their_peers_and_the_email_narrows
     assert listed(whole_name) == ["Avery 0", "Avery 1", "Avery 2"]
 
 
+def test_the_search_finds_whoever_is_set_as_supervisor(client, agency, db):
+    """It matches the name the Supervisor column shows, whatever that person's roles."""
+    hr, _bosses, _people = agency
+    lead = factories.make_staff(Role.STAFF, name="Robin Lead")
+    factories.make_staff(Role.PEER, supervisor=lead, name="Ira Under")
+    db.session.commit()
+    sign_in(client, hr)
+    assert listed(client.get("/supervision/compliance?supervisor=robin").get_data(as_text=True)) == ["Ira Under"]
+
+
 def test_a_name_with_no_match_says_so(client, agency):
     hr, _bosses, _people = agency
     sign_in(client, hr)
