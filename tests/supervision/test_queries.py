@@ -134,3 +134,11 @@ def test_the_supervisor_search_does_not_grow_with_supervisors(client, two_teams,
     assert "Boss 500" not in page.get_data(as_text=True)
     assert len(page.data) == size
     assert fresh_queries_for(client, "/supervision/compliance") == before
+
+
+def test_a_supervisors_compliance_reads_six_statements(client, two_teams):
+    """HR's five, and the supervisor's reports (one recursive query) to know whom they may see."""
+    small_boss = two_teams[0]
+    sign_in(client, small_boss)
+    client.get("/supervision/compliance")
+    assert fresh_queries_for(client, "/supervision/compliance") == 6
