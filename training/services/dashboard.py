@@ -9,9 +9,10 @@ the list reads the same columns for one page of ids. So the page runs the same q
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
@@ -86,37 +87,48 @@ def _behind_cycles(today: date) -> Select:
     )
 
 
-def conditions(today: date, columns: Columns | None = None) -> dict[Show, ColumnElement[bool]]:
-    """Each group as SQL, on the table's columns (the lists) or on ``columns`` (the counts)."""
-    found = columns or _columns(today)
-    status = found.status
-    # Active or provisional: the status says so; the date range beside it is implied by it (a certification that
-    # holds has not reached its expiry) and lets the database walk the expiry index from today, in the list's order,
-    # and stop after a page instead of sorting every match (the "behind schedule" list at 5,000 staff).
-    holding = (
-        holds_expression(today)
-        if columns is None
-        else and_(status.in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), found.expires_on >= today)
-    )
+def conditions(
+    today: date, columns: Columns | None = None, shows: Iterable[Show] = tuple(Show)
+) -> dict[Show, ColumnElement[bool]]:
+    """Each group of ``shows`` (every group unless told) as SQL, on the table's columns (the lists) or on
+    ``columns`` (the counts). Only the groups asked for are built: a list needs its own, and building every group's
+    expression costs about 0.6 ms."""
+    expires_on = columns.expires_on if columns is not None else Certification.expires_on
+    provisional_until = columns.provisional_until if columns is not None else Certification.provisional_until
+
+    @cache
+    def status() -> ColumnElement[str]:
+        return columns.status if columns is not None else status_expression(today)
+
+    @cache
+    def holding() -> ColumnElement[bool]:
+        # Active or provisional: the status says so; the date range beside it is implied by it (a certification
+        # that holds has not reached its expiry) and lets the database walk the expiry index from today, in the
+        # list's order, and stop after a page instead of sorting every match (the "behind schedule" list at 5,000
+        # staff).
+        if columns is None:
+            return holds_expression(today)
+        return and_(status().in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), expires_on >= today)
 
     def within(days: int) -> ColumnElement[bool]:
-        return and_(holding, found.expires_on <= literal(today + timedelta(days=days)))
+        return and_(holding(), expires_on <= literal(today + timedelta(days=days)))
 
-    return {
-        Show.ALL: true(),
-        Show.EXPIRED: status == CertStatus.EXPIRED.value,
-        Show.IN_GRACE: status == CertStatus.IN_GRACE.value,
-        Show.WITHIN_30: within(30),
-        Show.WITHIN_60: within(60),
-        Show.WITHIN_90: within(90),
-        Show.BEHIND: and_(holding, _behind(today, columns)),
-        Show.PROVISIONAL_DUE: and_(
-            status == CertStatus.PROVISIONAL.value,
-            found.provisional_until <= literal(today + timedelta(days=90)),
+    groups: dict[Show, Callable[[], ColumnElement[bool]]] = {
+        Show.ALL: true,
+        Show.EXPIRED: lambda: status() == CertStatus.EXPIRED.value,
+        Show.IN_GRACE: lambda: status() == CertStatus.IN_GRACE.value,
+        Show.WITHIN_30: lambda: within(30),
+        Show.WITHIN_60: lambda: within(60),
+        Show.WITHIN_90: lambda: within(90),
+        Show.BEHIND: lambda: and_(holding(), _behind(today, columns)),
+        Show.PROVISIONAL_DUE: lambda: and_(
+            status() == CertStatus.PROVISIONAL.value,
+            provisional_until <= literal(today + timedelta(days=90)),
         ),
-        Show.SUSPENDED: status == CertStatus.SUSPENDED.value,
-        Show.RETIRED: status == CertStatus.RETIRED.value,
+        Show.SUSPENDED: lambda: status() == CertStatus.SUSPENDED.value,
+        Show.RETIRED: lambda: status() == CertStatus.RETIRED.value,
     }
+    return {show: groups[show]() for show in shows}
 
 
 def _behind(today: date, columns: Columns | None) -> ColumnElement[bool]:
@@ -179,7 +191,7 @@ def counts(user: Staff, filters: Filters, today: date | None = None) -> dict[Sho
         .offset(0)
         .subquery("seen")
     )
-    found = conditions(day, Columns(rows.c.id, rows.c.status, rows.c.expires_on, rows.c.provisional_until))
+    found = conditions(day, Columns(rows.c.id, rows.c.status, rows.c.expires_on, rows.c.provisional_until), COUNTED)
     statement = select(func.count(), *(func.count().filter(found[show]) for show in COUNTED)).select_from(rows)
     total, *each = db.session.execute(statement).one()
     return {Show.ALL: int(total), **dict(zip(COUNTED, (int(value) for value in each), strict=True))}
@@ -190,7 +202,7 @@ def listed(user: Staff, filters: Filters, today: date | None = None) -> Select:
     day = today or timeutil.today()
     return (
         _base(user, filters)
-        .where(conditions(day)[filters.show])
+        .where(conditions(day, shows=[filters.show])[filters.show])
         .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
     )
 
