@@ -22,8 +22,9 @@ from training.views._common import render
 def _filters() -> tuple[DashboardFilter, Filters]:
     form = DashboardFilter(request.args)
     form.show.choices = options(Show.choices())
-    programs = db.session.scalars(select(Program).order_by(Program.name)).all()
-    form.program.choices = options([("", "Every program"), *((p.id, str(p)) for p in programs)])
+    # The programs' columns, labelled as str(Program) labels them: not the records, whose teams load with them.
+    programs = db.session.execute(select(Program.id, Program.name, Program.code).order_by(Program.name))
+    form.program.choices = options([("", "Every program"), *((p.id, f"{p.name} ({p.code})") for p in programs)])
     if not form.validate():
         return form, Filters()
     return form, Filters(Show(form.show.data or Show.ALL), form.program.data, form.q.data or "")
