@@ -102,13 +102,14 @@ def conditions(
 
     @cache
     def holding() -> ColumnElement[bool]:
-        # Active or provisional: the status says so; the date range beside it is implied by it (a certification
-        # that holds has not reached its expiry) and lets the database walk the expiry index from today, in the
-        # list's order, and stop after a page instead of sorting every match (the "behind schedule" list at 5,000
-        # staff).
+        # Active or provisional. The lists ask it as the plain comparisons the status comes to (holds_expression),
+        # which let the database walk the expiry index from today, in the list's order, and stop after a page
+        # instead of sorting every match (the "behind schedule" list at 5,000 staff). The counts ask the status
+        # alone: it implies the expiry is not past, and comparing the expiry again in four groups cost SQLite
+        # 25-35% of the aggregate.
         if columns is None:
             return holds_expression(today)
-        return and_(status().in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value]), expires_on >= today)
+        return status().in_([CertStatus.ACTIVE.value, CertStatus.PROVISIONAL.value])
 
     def within(days: int) -> ColumnElement[bool]:
         return and_(holding(), expires_on <= literal(today + timedelta(days=days)))
