@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Bundle, aliased
 
 from core import policy, timeutil
 from core.credentials import hours_number
@@ -227,30 +227,35 @@ class Row:
     behind: bool
 
 
-def _row_columns(today: date) -> Select:
+def _shown(today: date) -> list[ColumnElement[Any]]:
+    """The columns the list shows (``Row``), on the certification, its person, their program, its credential and
+    the cycle holding today (``_joined``)."""
+    return [
+        Certification.id,
+        Staff.id,
+        Staff.name,
+        Program.code,
+        CredentialType.name,
+        Certification.number,
+        status_expression(today),
+        Certification.issued_on,
+        Certification.expires_on,
+        Certification.grace_ends_on,
+        Certification.provisional_until,
+        Cycle.counted_qh,
+        CredentialType.ce_qh,
+        Cycle.missing_qh,
+        case(
+            (and_(Cycle.on_pace_until.is_not(None), Cycle.on_pace_until < literal(today)), True),
+            else_=False,
+        ),
+    ]
+
+
+def _joined(statement: Select, today: date) -> Select:
+    """``statement`` (from the certifications joined to their person) joined to what ``_shown`` reads besides."""
     return (
-        select(
-            Certification.id,
-            Staff.id,
-            Staff.name,
-            Program.code,
-            CredentialType.name,
-            Certification.number,
-            status_expression(today),
-            Certification.issued_on,
-            Certification.expires_on,
-            Certification.grace_ends_on,
-            Certification.provisional_until,
-            Cycle.counted_qh,
-            CredentialType.ce_qh,
-            Cycle.missing_qh,
-            case(
-                (and_(Cycle.on_pace_until.is_not(None), Cycle.on_pace_until < literal(today)), True),
-                else_=False,
-            ),
-        )
-        .join(Staff, Staff.id == Certification.staff_id)
-        .outerjoin(Program, Program.id == Staff.program_id)
+        statement.outerjoin(Program, Program.id == Staff.program_id)
         .join(CredentialType, CredentialType.id == Certification.credential_type_id)
         .outerjoin(Cycle, _current_cycle(today))
     )
@@ -260,28 +265,24 @@ def _row(values: Any) -> Row:
     return Row(*values[:6], CertStatus(values[6]), *values[7:14], bool(values[14]))  # type: ignore[arg-type]
 
 
-def rows_for(ids: list[int], today: date | None = None) -> list[Row]:
-    """The columns the list shows for the certifications ``ids``, in their order, in one query."""
-    if not ids:
-        return []
+def listed_rows(user: Staff, filters: Filters, today: date | None = None) -> Select:
+    """``listed`` reading the columns the list shows, one ``Bundle`` a certification (``core.pages.paginate`` reads
+    a statement's first column): a page is one query, in the list's order, and stops after its rows, instead of the
+    page's ids and then their rows by id (PostgreSQL joined those ids to every staff member with a hash join)."""
     day = today or timeutil.today()
-    found = {
-        values[0]: _row(values) for values in db.session.execute(_row_columns(day).where(Certification.id.in_(ids)))
-    }
-    return [found[i] for i in ids if i in found]
+    return _joined(listed(user, filters, day).with_only_columns(Bundle("row", *_shown(day))), day)
+
+
+def rows(found: Iterable[Any]) -> list[Row]:
+    """The rows of a page of ``listed_rows``."""
+    return [_row(values) for values in found]
 
 
 def all_rows(user: Staff, filters: Filters, today: date | None = None) -> Iterator[Row]:
     """Every row of the filtered list, for the CSV (one query, streamed). The query is built now, while the person
     is still loaded: the rows are read later, as the response streams, when the request may have let go of them."""
     day = today or timeutil.today()
-    ids = listed(user, filters, day).subquery()
-    statement = (
-        _row_columns(day)
-        .where(Certification.id.in_(select(ids.c.id)))
-        .order_by(Certification.expires_on, func.lower(Staff.name), Certification.id)
-    )
-    return _stream_rows(statement)
+    return _stream_rows(_joined(listed(user, filters, day).with_only_columns(*_shown(day)), day))
 
 
 def _stream_rows(statement: Select[Any]) -> Iterator[Row]:

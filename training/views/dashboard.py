@@ -37,7 +37,7 @@ def expiry_dashboard() -> tuple[str, int]:
     today = timeutil.today()
     counts = dashboard.counts(current_user, filters, today)
     # The aggregate just counted this list (the same filters): no second count for the pages.
-    page = paginate(dashboard.listed(current_user, filters, today), total=counts.get(filters.show))
+    page = paginate(dashboard.listed_rows(current_user, filters, today), total=counts.get(filters.show))
     audit.record(
         "training.dashboard_read", actor=current_user, record_type="training_certification", detail=filters.show.value
     )
@@ -50,7 +50,7 @@ def expiry_dashboard() -> tuple[str, int]:
         filters=filters,
         counts=counts,
         page=page,
-        rows=dashboard.rows_for(list(page.items), today),
+        rows=dashboard.rows(page.items),
         args=args,
         Show=Show,
     )
