@@ -177,3 +177,27 @@ def test_the_csv_rows_are_read_after_the_request_lets_go_of_the_person(agency, d
     names = [row[0] for row in rows]
     assert "Cy Soon" in names
     assert "Hal Elsewhere" not in names
+
+
+# The session with the person, the programs for the filter, the counts, the page of rows, the audit entry (three
+# statements) and the person again after the commit. The programs are read as columns (their teams were one query
+# more) and the page reads its rows in one query (it read its ids, then their rows by id).
+DASHBOARD_QUERIES = 8
+
+
+def test_the_dashboard_reads_its_counts_and_its_page_in_one_query_each(client, agency, db, login_as):
+    from tests.queries import counting_queries
+
+    login_as(Role.HR)
+    for url in ("/training/dashboard", "/training/dashboard?show=behind", "/training/dashboard?show=expired&q=ada"):
+        db.session.expunge_all()
+        with counting_queries() as statements:
+            assert client.get(url).status_code == 200
+        assert len(statements) == DASHBOARD_QUERIES, f"{url}\n\n" + "\n\n".join(statements)
+    # Unfiltered, the counts read the certifications alone: not their person, nor every certification's cycle
+    # (behind schedule asks IN the few cycles behind).
+    db.session.expunge_all()
+    with counting_queries() as statements:
+        client.get("/training/dashboard")
+    (aggregate,) = [s for s in statements if "FILTER (WHERE" in s]
+    assert "JOIN" not in aggregate, aggregate
