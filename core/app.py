@@ -227,9 +227,10 @@ def register_errors(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from core import navigation, settings, timeutil
+    from core import navigation, settings, timeutil, urls
 
     use_template_cache(app)
+    urls.register(app)
     timeutil.read_zone_setting_with(app, lambda: settings.get(timeutil.SETTING))
     app.jinja_env.globals["can"] = lambda permission: policy.can(current_user, permission)
     app.jinja_env.globals["navigation"] = navigation.items_for

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from flask import url_for
 from flask_login import current_user
 
 from core import notify, policy, sessions
 from core.models import Priority
 from core.timeutil import utcnow
+from core.urls import page_url
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class NavItem:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint)
+        return page_url(self.endpoint)
 
 
 ITEMS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,17 @@ class StaticVersions:
 
     def of(self, filename: str) -> str | None:
         joined = safe_join(self.folder, filename)  # as Flask's static view finds the file
-        if joined is None or not os.path.isfile(joined):
+        if joined is None:
             return None
-        path = Path(joined)
-        modified = path.stat().st_mtime_ns
+        try:
+            found = os.stat(joined)  # one look at the file a call (every page asks for several)
+        except (OSError, ValueError):  # missing, not reachable, or a name os.stat refuses (as os.path.isfile)
+            return None
+        if not stat.S_ISREG(found.st_mode):
+            return None
         known = self._known.get(filename)
-        if known is None or known[0] != modified:
-            known = (modified, hashlib.sha256(path.read_bytes()).hexdigest()[:VERSION_LENGTH])
+        if known is None or known[0] != found.st_mtime_ns:
+            known = (found.st_mtime_ns, hashlib.sha256(Path(joined).read_bytes()).hexdigest()[:VERSION_LENGTH])
             self._known[filename] = known
         return known[1]
 
@@ -46,6 +51,7 @@ def register(app: Flask) -> None:
     if not app.static_folder:
         return
     versions = StaticVersions(Path(app.static_folder))
+    app.extensions["peerworks.static_versions"] = versions  # core.urls reads the version of each address it keeps
 
     @app.url_defaults
     def add_version(endpoint: str | None, values: dict[str, Any]) -> None:
