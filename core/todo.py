@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import aliased
 
 from core.models import Staff
@@ -89,9 +89,10 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
-def reports_of(user_id: int) -> Select:
+def reports_of(user_id: int | ColumnElement[int]) -> Select:
     """The ids of everyone below ``user_id`` in the supervisor chain, as a subquery (a recursive CTE), so a
-    provider can count their records inside its one query."""
+    provider can count their records inside its one query. ``user_id`` may be a ``bindparam``, for a statement
+    built once."""
     chain = select(Staff.id).where(Staff.supervisor_id == user_id).cte("todo_chain", recursive=True)
     below = aliased(Staff)
     chain = chain.union(select(below.id).where(below.supervisor_id == chain.c.id))
