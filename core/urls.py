@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, url_for
-from flask.globals import request_ctx
+from flask import Flask, url_for
+from flask.globals import _cv_request
 
 from core.static_assets import StaticVersions
 
@@ -29,12 +29,11 @@ LIMIT = 2_000  # addresses kept per app: the app's own endpoints and static file
 def page_url(endpoint: str, **values: Any) -> str:
     """``url_for``, answered from the app's kept addresses when it has no arguments (or only a static file's name)."""
     static = endpoint == "static" and values.keys() == {"filename"} and isinstance(values["filename"], str)
-    if (values and not static) or endpoint.startswith(".") or not has_request_context():
+    # The request's context read once (as flask.has_request_context does), not through two context-local proxies.
+    context = _cv_request.get(None)
+    if (values and not static) or endpoint.startswith(".") or context is None or context.url_adapter is None:
         return url_for(endpoint, **values)
-    adapter = request_ctx.url_adapter
-    if adapter is None:
-        return url_for(endpoint, **values)
-    app = current_app
+    adapter, app = context.url_adapter, context.app
     version = None
     if static:
         versions: StaticVersions | None = app.extensions.get("peerworks.static_versions")
