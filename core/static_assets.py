@@ -60,6 +60,8 @@ def register(app: Flask) -> None:
             if version is not None:
                 values["v"] = version
 
+    app.extensions["peerworks.static_url_defaults"] = add_version  # the one url_defaults core.urls allows for
+
     @app.after_request
     def cache_static_files(response: Response) -> Response:
         if request.endpoint != "static" or response.status_code not in (200, 304):

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, render_template_string, url_for
+from werkzeug.routing import IntegerConverter
 
 from core import urls
 
@@ -28,6 +29,45 @@ def test_every_address_without_arguments_is_what_flask_builds(app: Flask):
                 for endpoint in endpoints:
                     assert urls.page_url(endpoint) == url_for(endpoint), endpoint
             assert urls.page_url("home.index") == f"{script_root}/"
+
+
+def id_endpoints(app: Flask) -> list[tuple[str, tuple[str, ...]]]:
+    """Each route whose parts are all record numbers, with their names."""
+    return sorted({
+        (rule.endpoint, tuple(sorted(rule.arguments))) for rule in app.url_map.iter_rules()
+        if rule.arguments and all(isinstance(rule._converters[name], IntegerConverter) for name in rule.arguments)
+    })
+
+
+def test_every_address_of_record_numbers_is_what_flask_builds(app: Flask):
+    routes = id_endpoints(app)
+    assert len(routes) > 100
+    for script_root in ("", "/peerworks"):
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+            for ids in ((7, 12, 3), (0, 1, 2), (2_147_483_647, 45, 10_000)):
+                for endpoint, names in routes:
+                    values = dict(zip(names, ids, strict=False))
+                    assert urls.page_url(endpoint, **values) == url_for(endpoint, **values), (endpoint, values)
+            assert urls.page_url("readiness.campaign_detail", campaign_id=7) == f"{script_root}/readiness/campaigns/7"
+
+
+def test_other_values_are_built_by_flask(app: Flask):
+    with app.test_request_context("/"):
+        for values in ({"campaign_id": "7"}, {"campaign_id": 7, "tab": 2}, {"campaign_id": True},
+                       {"campaign_id": -1}, {"campaign_id": 7, "_anchor": "x"}):
+            assert urls.page_url("readiness.campaign_detail", **values) == url_for(
+                "readiness.campaign_detail", **values), values
+
+
+def test_nothing_is_kept_when_the_app_adds_other_url_defaults(app: Flask, monkeypatch):
+    def page_two(endpoint: str | None, values: dict) -> None:
+        if endpoint != "static":
+            values.setdefault("page", 2)
+
+    monkeypatch.setitem(app.url_default_functions, None, [*app.url_default_functions[None], page_two])
+    with app.test_request_context("/"):
+        assert urls.page_url("readiness.index") == url_for("readiness.index") == "/readiness/?page=2"
+        assert urls.page_url("readiness.campaign_detail", campaign_id=7) == "/readiness/campaigns/7?page=2"
 
 
 def test_addresses_with_values_an_anchor_or_a_host_are_built_each_time(app: Flask):
