@@ -18,7 +18,7 @@ from datetime import date
 
 from flask import current_app, url_for
 from sqlalchemy import Select, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from core import audit, edits, timeutil
 from core.extensions import db
@@ -82,8 +82,13 @@ def programs_with_teams() -> list[Program]:
     return list(db.session.scalars(select(Program).order_by(Program.name)))
 
 
+# What the readiness page shows of a campaign is its own columns: its survey (joined by default) and its teams (a
+# second query by default) are left to be read if ever asked for, which the page never does.
+_OWN_COLUMNS = (lazyload(Campaign.instrument), lazyload(Campaign.teams))
+
+
 def campaign_list() -> Select:
-    return select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc())
+    return select(Campaign).order_by(Campaign.opens_on.desc(), Campaign.id.desc()).options(*_OWN_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ def my_invitations(staff: Staff, on: date) -> list[Invitation]:
             .join(Campaign, Campaign.id == Invitation.campaign_id)
             .where(Invitation.staff_id == staff.id, Campaign.closes_on >= on)
             .order_by(Campaign.closes_on, Campaign.id)
+            .options(joinedload(Invitation.campaign).options(*_OWN_COLUMNS))
         )
     )
 

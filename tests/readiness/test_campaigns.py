@@ -15,7 +15,7 @@ from readiness.models import Campaign, Instrument, Invitation
 from readiness.services import campaigns as campaign_service
 from readiness.services.default_instrument import BUILTIN_KEY
 from tests import factories
-from tests.queries import queries_for
+from tests.queries import counting_queries, queries_for
 from tests.readiness.helpers import make_campaign, make_instrument, send, today
 
 
@@ -261,6 +261,33 @@ def test_campaign_participation_counts_come_from_one_query_per_page(client, logi
         make_campaign(instrument, name=f"Campaign {n}")
     db.session.commit()
     assert queries_for(client, "/readiness/") == one
+
+
+# The readiness page for HR with a survey for them: the session, their invitations (with each campaign), the page of
+# campaigns, its count and their participation. It may go down, never up.
+READINESS_PAGE_QUERIES = 5
+
+
+def test_the_readiness_page_reads_campaigns_without_their_survey_or_teams(client, login_as):
+    """The page shows a campaign's own columns: its survey and its teams are not read (they were a join and two more
+    queries on every view of the page)."""
+    hr = login_as(Role.HR, teams=[factories.make_team()])
+    instrument = make_instrument()
+    mine = make_campaign(instrument, teams=list(hr.teams), name="Team survey")
+    make_campaign(instrument, name="Agency survey")
+    send(mine)
+    db.session.commit()
+
+    with counting_queries() as statements:
+        db.session.expunge_all()  # as on a real server: nothing loaded by an earlier request
+        page = client.get("/readiness/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Team survey" in text
+    assert "Agency survey" in text
+    assert "Answer the survey" in text
+    assert len(statements) == READINESS_PAGE_QUERIES, "\n\n".join(statements)
+    assert not [s for s in statements if "readiness_campaign_team" in s or "readiness_instrument" in s]
 
 
 def test_campaign_service_participation_is_zero_before_sending(app):
