@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import NamedTuple
 
 from flask import has_request_context, request
@@ -30,6 +31,7 @@ DENIED = "denied"
 
 # One encoder for every entry: json.dumps with separators builds a new one on each call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_TEXTS = range(3, 11)  # the fields after the actor are text
 
 
 def entry_hash(
@@ -54,7 +56,19 @@ def entry_hash(
 
 def _hash_of(*fields: object) -> str:
     """The SHA-256 of the entry's fields (its time already as ISO text) as a compact JSON list."""
-    return hashlib.sha256(_ENCODER.encode(fields).encode()).hexdigest()
+    return hashlib.sha256(_json_list(fields).encode()).hexdigest()
+
+
+def _json_list(fields: tuple[object, ...]) -> str:
+    """``_ENCODER.encode(fields)``, written out for the fields' usual types (a third quicker: the audit walk hashes
+    every entry), with json's own escaping of text; anything else (a value changed to another type) goes through the
+    encoder itself. tests/core/test_audit_chain.py holds the two equal on generated fields."""
+    number, at, actor = fields[0], fields[1], fields[2]
+    if (type(number) is not int or type(at) is not str or (actor is not None and type(actor) is not int)
+            or not all(type(fields[k]) is str for k in _TEXTS)):
+        return _ENCODER.encode(fields)
+    text = ",".join(map(encode_basestring, fields[3:]))  # type: ignore[arg-type]
+    return f"[{number},{encode_basestring(at)},{'null' if actor is None else actor},{text}]"
 
 
 def _origin() -> tuple[str, str]:
@@ -296,8 +310,13 @@ def _entries(after: int | None, batch: int) -> Iterator[Row]:
 
 
 def _iso(at: str | datetime) -> str:
-    """The entry's time as the hash covers it: ``datetime.isoformat`` to the microsecond."""
-    return (datetime.fromisoformat(at) if isinstance(at, str) else at).isoformat(timespec="microseconds")
+    """The entry's time as the hash covers it: ``datetime.isoformat`` to the microsecond. SQLite's text as SQLAlchemy
+    writes it (``2026-12-07 08:46:51.123456``) differs from that only by its separator."""
+    if isinstance(at, str):
+        if len(at) == 26 and at[10] == " " and at[19] == ".":
+            return f"{at[:10]}T{at[11:]}"
+        at = datetime.fromisoformat(at)
+    return at.isoformat(timespec="microseconds")
 
 
 def _head() -> tuple[int, str]:

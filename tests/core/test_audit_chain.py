@@ -7,6 +7,7 @@ tampered with in each way someone with database access might try. Both core.audi
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.pool import StaticPool
 
@@ -448,3 +451,34 @@ def test_verify_is_not_fooled_by_entries_written_while_it_walks(
     monkeypatch.setattr(audit, "_entries", walk_then_others_write)
     assert audit.verify() == audit.Verdict(True, 25)
     assert interrupted == [True]
+
+
+# The walk's shortcuts give exactly what the hash has always covered ----------------------------------------------
+
+_TEXT = st.text(max_size=40)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    number=st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    at=_TEXT,
+    actor=st.none() | st.integers(min_value=0, max_value=2**63 - 1),
+    texts=st.lists(_TEXT, min_size=8, max_size=8),
+)
+def test_the_written_out_json_is_the_encoders(number: int, at: str, actor: int | None, texts: list[str]) -> None:
+    fields = (number, at, actor, *texts)
+    assert audit._json_list(fields) == json.dumps(list(fields), separators=(",", ":"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", [True, 1.5, None, "7"])
+def test_a_field_of_another_type_goes_through_the_encoder(value: object) -> None:
+    fields = (value, "2026-01-01T00:00:00.000000", value, *["x"] * 8)
+    assert audit._json_list(fields) == json.dumps(list(fields), separators=(",", ":"), ensure_ascii=False)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.datetimes(min_value=datetime(1900, 1, 1)))
+def test_sqlite_text_gives_the_times_iso_text(at: datetime) -> None:
+    stored = at.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite storage format
+    assert audit._iso(stored) == at.isoformat(timespec="microseconds") == audit._iso(at)
+    assert audit._iso(stored[:19]) == at.replace(microsecond=0).isoformat(timespec="microseconds")
