@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from bench import servers
 from bench.servers import Instance, Visitor
 from tests.servers.conftest import PG, count, flush_limits
-from tests.servers.notes import first_client, log_note
+from tests.servers.notes import first_client, kept_notes, log_note, wait_for
 
 pytestmark = pytest.mark.servers
 
@@ -88,13 +88,6 @@ class Saves:
                 time.sleep(0.2)
 
 
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
-        time.sleep(0.05)
-
-
 def _started_at(engine: sa.Engine) -> datetime:
     with engine.connect() as connection:
         return connection.execute(sa.text("SELECT pg_postmaster_start_time()")).scalar_one()
@@ -118,12 +111,12 @@ def test_the_app_recovers_from_a_postgresql_restart_and_loses_nothing_committed(
     for thread in threads:
         thread.start()
     try:
-        _wait(lambda: saves.answered() >= BEFORE, 180, "the first saves")
+        wait_for(lambda: saves.answered() >= BEFORE, 180, "the first saves")
         at_restart, restarted = saves.answered(), time.monotonic()
         subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, cluster, "restart"],
                        check=True, capture_output=True, timeout=120)
         took = time.monotonic() - restarted
-        _wait(lambda: saves.answered() >= at_restart + AFTER, 180, "saves answered after the restart")
+        wait_for(lambda: saves.answered() >= at_restart + AFTER, 180, "saves answered after the restart")
     finally:
         saves.stop.set()
         for thread in threads:
@@ -136,13 +129,7 @@ def test_the_app_recovers_from_a_postgresql_restart_and_loses_nothing_committed(
     for page in saves.refusals:
         assert "Traceback" not in page
         assert PLAIN_503 in page or "answered 503" in page, page[:500]
-    with engine.connect() as connection:
-        stored = set(connection.execute(sa.text(
-            "SELECT body FROM caseload_contact_note WHERE body LIKE 'pg-restart note %'")).scalars())
-        unaudited = connection.execute(sa.text(
-            "SELECT count(*) FROM caseload_contact_note n WHERE n.body LIKE 'pg-restart note %' AND NOT EXISTS "
-            "(SELECT 1 FROM core_audit_entry a WHERE a.action = 'note.added' AND a.detail = 'contact note ' || n.id)"
-        )).scalar_one()
+    stored, unaudited = kept_notes(engine, "pg-restart note ")
     answered = {text for text, status in saves.sent if status == 302}
     assert answered <= stored, f"answered but not kept: {sorted(answered - stored)}"
     assert stored <= {text for text, _status in saves.sent}

@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from bench import servers
 from bench.servers import Instance, Visitor
 from tests.servers.conftest import count, flush_limits
-from tests.servers.notes import first_client, log_note
+from tests.servers.notes import first_client, kept_notes, log_note, wait_for
 
 pytestmark = pytest.mark.servers
 
@@ -63,13 +63,6 @@ class Saves:
             attempt += 1
 
 
-def _wait(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
-        time.sleep(0.05)
-
-
 def test_a_worker_killed_mid_request_loses_nothing_committed(
     server: Instance, engine: sa.Engine, server_env: dict[str, str]
 ) -> None:
@@ -84,11 +77,11 @@ def test_a_worker_killed_mid_request_loses_nothing_committed(
     for thread in threads:
         thread.start()
     try:
-        _wait(lambda: saves.answered() >= BEFORE, 180, "the first saves")
+        wait_for(lambda: saves.answered() >= BEFORE, 180, "the first saves")
         (killed,) = server.workers()
         os.kill(killed, signal.SIGKILL)
         killed_at, at_kill = time.monotonic(), saves.answered()
-        _wait(lambda: saves.answered() >= at_kill + AFTER, 300, "the new worker to answer saves")
+        wait_for(lambda: saves.answered() >= at_kill + AFTER, 300, "the new worker to answer saves")
     finally:
         saves.stop.set()
         for thread in threads:
@@ -97,13 +90,8 @@ def test_a_worker_killed_mid_request_loses_nothing_committed(
     statuses = {status for _text, status in saves.sent}
     assert statuses <= {302, None}, f"answers other than a redirect: {statuses}"
     assert None in statuses, "no request was cut off by the kill: the test proves nothing"
+    stored, unaudited = kept_notes(engine, "worker-kill note ")
     with engine.connect() as connection:
-        stored = set(connection.execute(sa.text(
-            "SELECT body FROM caseload_contact_note WHERE body LIKE 'worker-kill note %'")).scalars())
-        unaudited = connection.execute(sa.text(
-            "SELECT count(*) FROM caseload_contact_note n WHERE n.body LIKE 'worker-kill note %' AND NOT EXISTS "
-            "(SELECT 1 FROM core_audit_entry a WHERE a.action = 'note.added' AND a.detail = 'contact note ' || n.id)"
-        )).scalar_one()
         orphans = connection.execute(sa.text(
             "SELECT count(*) FROM core_audit_entry a WHERE a.action = 'note.added' AND NOT EXISTS "
             "(SELECT 1 FROM caseload_contact_note n WHERE a.detail = 'contact note ' || n.id)")).scalar_one()
