@@ -222,7 +222,7 @@ def _next_held(held: _Held) -> tuple[int, str]:
 
 
 class Recorded(NamedTuple):
-    """The entry ``record`` chained."""
+    """The entry ``record`` chained: its fields in the order the hash takes them, then the hash."""
 
     id: int
     at: datetime
@@ -287,10 +287,7 @@ class Verdict:
 # The walk's columns, in the order the hash takes them, then the stored hash. The time is read as the driver gives
 # it (SQLite: text; PostgreSQL: a datetime), not through SQLAlchemy's DateTime, whose parsing in Python was most of
 # the walk's cost: _iso turns either into the text the hash covers.
-_WALK = (
-    "id", "at", "actor_id", "action", "record_type", "record_id", "outcome", "address", "user_agent", "detail",
-    "prev_hash", "hash",
-)
+_WALK = Recorded._fields
 
 
 def _entries(after: int | None, batch: int) -> Iterator[Row]:
