@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from core import config
+from core import audit, config
 from core.extensions import db
 from core.models import Staff
 from tests.conftest import ON_POSTGRES
@@ -185,3 +185,22 @@ def test_the_app_recovers_when_postgresql_drops_its_connections(app, signed_in):
     assert page.status_code == 200
     assert NAME in page.get_data(as_text=True), "what was committed before is still there"
     assert db.session.scalar(sa.select(sa.func.count()).where(Staff.name == NAME)) == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only: SQLite has no server to drop a connection")
+def test_a_connection_lost_under_the_audit_chains_driver_statement_is_thrown_away(app):
+    """The audit chain's statements go straight to the driver (core.database.DriverStatement): a connection lost
+    there is invalidated as SQLAlchemy's own execution would, and the next request gets a working one."""
+    connection = db.session.connection()
+    pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    killer = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
+    with killer.connect() as other:
+        other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        audit._TAKE_HEAD.run(connection)
+    assert raised.value.connection_invalidated
+    assert connection.invalidated
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Staff)) >= 0
