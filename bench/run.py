@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import lists, throughput  # noqa: E402
+from bench import floor, lists, throughput  # noqa: E402
 from bench.common import SECRET_KEY, Timing, make_app, signed_in, sqlite_url, time_page  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -173,6 +173,13 @@ def requests_per_second(report: Report, sizes: Sizes, database: Path, instance: 
         flask_hello = throughput.load(f"{base}/", sizes.load_seconds)
     report.reference("Flask hello world (a route returning a string), share of raw WSGI",
                      f"{flask_hello / hello:.1%} ({flask_hello:,.0f} of {hello:,.0f} req/s)")
+    floor.build(database.parent / "floor.sqlite")
+    with throughput.serve("bench.floor:app", {"FLOOR_DATABASE": str(database.parent / "floor.sqlite")}, log) as base:
+        bare = throughput.load(f"{base}/items", sizes.load_seconds, floor.cookie(base))
+    report.reference(f"The floor of a signed-in list page on the fixed stack, without PeerWorks (bench/floor.py: "
+                     f"Flask-Login, Flask-SQLAlchemy, 25 of {floor.ROWS:,} rows and their count, Jinja), "
+                     "share of raw WSGI",
+                     f"{bare / hello:.1%} ({bare:,.0f} of {hello:,.0f} req/s)")
     env = {"DATABASE_URL": f"sqlite:///{database}", "PEERWORKS_INSTANCE": str(instance), "SECRET_KEY": SECRET_KEY,
            "PEERWORKS_ENV": "development", "LOGIN_RATE_LIMIT": "1000 per minute"}
     app = make_app(f"sqlite:///{database}", instance)

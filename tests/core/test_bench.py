@@ -42,7 +42,8 @@ def test_quick_bench_writes_table_and_chart_and_fails_on_a_missed_target(tmp_pat
                    "Hiring pipeline", "PDF", "audit pack", "Audit chain's share"):
         assert figure in table, figure
     references = table.split("Reference points, no target", 1)[1]
-    for reference in ("Flask hello world", "The sign-in page, nobody signed in", "A signed-in page with nothing"):
+    for reference in ("Flask hello world", "The floor of a signed-in list page", "The sign-in page, nobody signed in",
+                      "A signed-in page with nothing"):
         assert reference in references, reference
     assert "error:" not in table, table
     assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
@@ -64,3 +65,20 @@ def test_bench_sections_names_the_sections_to_run(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("BENCH_SECTIONS", "lists")
     with pytest.raises(SystemExit, match="unknown section 'lists'"):
         chosen_sections()
+
+
+def test_the_floor_app_is_a_signed_in_list_page_with_its_count(tmp_path: Path) -> None:
+    """bench/floor.py, the reference the list-page target is read against, does a list page's whole job: it refuses
+    a visitor who is not signed in, and shows the signed-in person 25 rows of 10,000 with their count."""
+    from bench import floor
+
+    floor.build(tmp_path / "floor.sqlite")
+    client = floor.create_app(str(tmp_path / "floor.sqlite")).test_client()
+    assert client.get("/items").status_code == 401
+    assert client.get("/enter").status_code == 200
+    page = client.get("/items?page=2").get_data(as_text=True)
+    assert "10000 items" in page
+    assert page.count("<tr><td>") == 25
+    assert "Client 00025" in page, "page 2 starts after the first 25 by name"
+    assert "Client 00024" not in page
+    assert "Peer Specialist" in page
