@@ -141,16 +141,23 @@ def create_admin(email: str, name: str, password: str) -> None:
 
 
 @click.command("seed-demo")
-@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has staff.")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has staff.")
 def seed_demo(if_empty: bool) -> None:
-    """Load the demo agency (refused in production mode)."""
+    """Load the demo agency into an empty database (refused in production mode)."""
     from core import demo
 
     if current_app.config["PRODUCTION"]:
         raise click.ClickException("Demo data is never loaded in production mode (PEERWORKS_ENV=production).")
-    if if_empty and db.session.scalar(select(Staff.id).limit(1)) is not None:
-        click.echo("The database already has staff; demo data not loaded.")
-        return
+    if db.session.scalar(select(Staff.id).limit(1)) is not None:
+        # Loaded twice, the demo's accounts would collide with the first load's: say so plainly, change nothing.
+        if if_empty:
+            click.echo("The database already has staff; demo data not loaded.")
+            return
+        raise click.ClickException(
+            "The database already has staff, so the demo agency was not loaded and nothing was changed. The demo is "
+            "loaded only into an empty database: set DATABASE_URL to a new one (then run `flask --app wsgi db "
+            "upgrade` and this command), or use --if-empty to do nothing when there is data."
+        )
     summary = demo.load(password=demo.demo_password())
     db.session.commit()
     click.echo(summary)

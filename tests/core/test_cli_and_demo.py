@@ -62,6 +62,20 @@ def test_seed_demo_only_on_an_empty_database(runner, db):
     assert db.session.scalar(select(func.count()).select_from(Staff)) == count
 
 
+def test_seed_demo_twice_says_so_plainly_and_changes_nothing(runner, db):
+    """README's `seed-demo` run a second time (or on a database with an administrator already): a plain sentence
+    and exit status 1, never the duplicate accounts' database error and its traceback."""
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    count = db.session.scalar(select(func.count()).select_from(Staff))
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 1
+    assert "already has staff" in result.output
+    assert "nothing was changed" in result.output
+    assert "Traceback" not in result.output
+    assert "fault in PeerWorks" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(Staff)) == count
+
+
 def test_seed_demo_refused_in_production(runner, app, db):
     app.config["PRODUCTION"] = True
     result = runner.invoke(args=["seed-demo"])
