@@ -10,9 +10,10 @@
 5. prints the table (requests, errors, p50/p95/p99 in ms per journey and overall) and writes it, with locust's CSV
    files, into load-results/<UTC time>/; exits 1 on any error.
 
-Sign-in: the users share the six demo accounts, each user a session of its own. The sign-in limit is per address
-and every sign-in comes from 127.0.0.1, so this run raises LOGIN_RATE_LIMIT to 10000 per minute (only here).
-``python -m bench.load --quick`` is the suite's check of the tool (5 users, 3 s, one instance of one worker).
+Sign-in: the users share five of the demo accounts (ACCOUNTS: all but the administrator), each user a session of
+its own. The sign-in limit is per address and every sign-in comes from 127.0.0.1, so this run raises
+LOGIN_RATE_LIMIT to 10000 per minute (only here). ``.venv/bin/python -m bench.load --quick`` checks the tool by hand
+(5 users, 3 s, one instance of one worker); no test runs it (building the demo database is too slow for `make test`).
 """
 
 from __future__ import annotations
