@@ -14,7 +14,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core import audit, backup, passwords
+from core import audit, backup, passwords, sessions
 from core.errors import DatabaseFailure, Trouble, carries_a_statement, database_failure, without_values
 from core.extensions import db
 from core.models import Role, Staff, StaffStatus
@@ -123,11 +123,15 @@ def guard_commands(group: click.Group) -> None:
 @click.option("--name", prompt="Full name")
 @click.password_option("--password", prompt="Password (at least 12 characters)")
 def create_admin(email: str, name: str, password: str) -> None:
-    """Create an administrator account, or give an existing account the administrator role."""
+    """Create an administrator account, or give an existing account the administrator role.
+
+    An existing account keeps its name; it gets the password typed and is made active, and, as with any password
+    change, every session it had ends."""
     problems = passwords.problems_with(password, email=email)
     if problems:
         raise click.ClickException(" ".join(problems))
     staff = db.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
+    existing = staff is not None
     if staff is None:
         staff = Staff(email=email.strip().lower(), name=name.strip())
         db.session.add(staff)
@@ -135,9 +139,18 @@ def create_admin(email: str, name: str, password: str) -> None:
     staff.status = StaffStatus.ACTIVE
     staff.set_roles(staff.roles | {Role.ADMIN})
     db.session.flush()
-    audit.record("staff.create_admin", record_type="staff", record_id=staff.id, detail="from the command line")
+    if existing:
+        sessions.end_all(staff.id)  # a new password ends every session, here as in the app (README, SECURITY.md)
+    detail = "from the command line"
+    if existing:
+        detail += "; an existing account: new password, signed out everywhere"
+    audit.record("staff.create_admin", record_type="staff", record_id=staff.id, detail=detail)
     db.session.commit()
-    click.echo(f"{staff.email} is an administrator and can sign in.")
+    if existing:
+        click.echo(f"{staff.email} already had an account: it is now an administrator, with the password you typed, "
+                   "and it was signed out everywhere.")
+    else:
+        click.echo(f"{staff.email} is an administrator and can sign in.")
 
 
 @click.command("seed-demo")

@@ -18,6 +18,35 @@ def test_create_admin(runner, db):
     assert check_password(staff.password_hash, "a long enough secret")
 
 
+def test_create_admin_on_an_existing_account_ends_its_sessions(runner, db):
+    """Given the email of an account that exists, create-admin sets the password typed: like any password change,
+    that ends every session the account had (README, "Sessions live on the server")."""
+    from core import sessions
+    from core.models import AuditEntry
+    from tests.factories import make_staff
+
+    staff = make_staff("peer", email="pat@example.org", name="Pat Person")
+    token = sessions.start(staff)
+    db.session.commit()
+    assert sessions.load(token)[0] is not None
+
+    result = runner.invoke(
+        args=["create-admin", "--email", "pat@example.org", "--name", "Someone Else",
+              "--password", "a long enough secret"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "already had an account" in result.output
+    db.session.expire_all()
+    assert sessions.load(token)[0] is None, "the old session still signs in"
+    staff = db.session.get(Staff, staff.id)
+    assert staff.has_role(Role.ADMIN)
+    assert staff.has_role(Role.PEER)
+    assert staff.name == "Pat Person"
+    assert check_password(staff.password_hash, "a long enough secret")
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "staff.create_admin")).one()
+    assert "signed out everywhere" in entry.detail
+
+
 def test_create_admin_refuses_a_weak_password(runner, db):
     result = runner.invoke(
         args=["create-admin", "--email", "a@example.org", "--name", "A", "--password", "password123"]
