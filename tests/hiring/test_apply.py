@@ -96,6 +96,20 @@ def test_a_refused_upload_keeps_every_other_field(client, db, job, resume, messa
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
 
 
+def test_a_request_over_the_upload_limit_is_the_plain_too_large_page(app, client, db, job):
+    """The form takes requests up to UPLOAD_REQUEST_LIMIT (16 MB, so a 6 MB file above comes back next to its field);
+    past it, the plain "too large" page (README, "Every response"; SECURITY.md, "Validation"), nothing stored."""
+    limit = app.config["UPLOAD_REQUEST_LIMIT"]
+    assert limit == 16 * 1024 * 1024
+    response = client.post(
+        f"/careers/{job.id}/apply", data=form((PDF + b"\0" * limit, "huge.pdf")), content_type="multipart/form-data"
+    )
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Application)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Upload)) == 0
+
+
 def test_a_word_document_is_accepted(client, db, job):
     response = client.post(
         f"/careers/{job.id}/apply", data=form((docx_bytes(), "Résumé.docx")), content_type="multipart/form-data"
