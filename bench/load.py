@@ -10,7 +10,7 @@
 5. prints the table (requests, errors, p50/p95/p99 in ms per journey and overall) and writes it, with locust's CSV
    files, into load-results/<UTC time>/; exits 1 on any error.
 
-Sign-in: the users share five of the demo accounts (ACCOUNTS: all but the administrator), each user a session of
+Sign-in: the users share the six demo accounts, one a role (ACCOUNTS, weighted), each user a session of
 its own. The sign-in limit is per address and every sign-in comes from 127.0.0.1, so this run raises
 LOGIN_RATE_LIMIT to 10000 per minute (only here). ``.venv/bin/python -m bench.load --quick`` checks the tool by hand
 (5 users, 3 s, one instance of one worker); no test runs it (building the demo database is too slow for `make test`).
@@ -38,7 +38,7 @@ REDIS = os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/12")
 LOCUST = servers.ROOT / ".venv" / "bin" / "locust"
 # The demo account each role uses, and its share of the users (locust's weights).
 ACCOUNTS = {"peer@example.org": 8, "supervisor@example.org": 2, "hr@example.org": 2, "privacy@example.org": 1,
-            "clinician@example.org": 2}
+            "clinician@example.org": 2, "admin@example.org": 1}
 COLUMNS = ("Journey", "Requests", "Errors", "p50 ms", "p95 ms", "p99 ms", "Req/s")
 
 

@@ -5,11 +5,12 @@ signed in through the real form before the run (``LOAD_SESSIONS``, a JSON file o
 signs in itself. Then it repeats its role's journeys with a pause of THINK seconds between them:
 
 - peer: home, caseload list, a client, log a contact (the form, then the save);
-- supervisor: supervision, compliance;
-- HR: hiring postings and a posting's candidates, training dashboard;
-- privacy officer: the audit screen;
-- staff: the readiness survey (the surveys page, open the survey, the survey's page; it is not sent, so every run
-  finds it open).
+- supervisor: supervision, compliance, record a one-to-one session (the form, then the save);
+- HR: hiring postings, a posting's candidates and a candidate, training dashboard, training's people;
+- privacy officer: the audit screen, the safeguards screen, the emergency-access review queue;
+- administrator: staff, a staff member's page, teams;
+- staff (the clinician): caseload list, a client, and the readiness survey (the surveys page, open the survey, the
+  survey's page; it is not sent, so every run finds it open).
 
 Every request is named "role: journey" and must answer exactly as a browser expects (a page 200, a save or an open a
 302): a redirect to the sign-in page or any other answer counts as an error. ``LOAD_HOSTS`` (comma-separated base
@@ -41,6 +42,9 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 CLIENT = re.compile(r'/caseload/clients/(\d+)"')
 POSTING = re.compile(r'/hiring/postings/(\d+)"')
 INVITATION = re.compile(r'name="invitation"[^>]*value="(\d+)"')
+CANDIDATE = re.compile(r'/hiring/candidates/(\d+)"')
+STAFF_MEMBER = re.compile(r'/admin/staff/(\d+)"')
+SUPERVISEE = re.compile(r'name="attendee_ids"[^>]*value="(\d+)"')
 _numbers = count()
 
 
@@ -124,6 +128,19 @@ class Supervisor(SignedIn):
     def compliance(self) -> None:
         self.page("/supervision/compliance", "compliance")
 
+    @task
+    def record_a_session(self) -> None:
+        form = self.page("/supervision/sessions/new", "record a session (form)")
+        supervisees = SUPERVISEE.findall(form)
+        if not supervisees:
+            return
+        day = (datetime.now(UTC).date() - timedelta(days=1)).isoformat()
+        self.post("/supervision/sessions/new", {
+            "kind": "one_to_one", "attendee_ids": random.choice(supervisees),  # noqa: S311
+            "held_on": day, "starts_at": "10:00", "duration_minutes": "60", "format": "in_person",
+            "notes": "Load test: talked through the week's visits and boundaries.", "decisions": "",
+        }, "record a session", form=form)
+
 
 class HumanResources(SignedIn):
     email = "hr@example.org"
@@ -134,11 +151,18 @@ class HumanResources(SignedIn):
     def postings_and_candidates(self) -> None:
         postings = POSTING.findall(self.page("/hiring/", "hiring postings"))
         if postings:
-            self.page(f"/hiring/postings/{random.choice(postings)}/candidates", "candidates")  # noqa: S311
+            listed = self.page(f"/hiring/postings/{random.choice(postings)}/candidates", "candidates")  # noqa: S311
+            candidates = CANDIDATE.findall(listed)
+            if candidates:
+                self.page(f"/hiring/candidates/{random.choice(candidates)}", "a candidate")  # noqa: S311
 
     @task
     def training_dashboard(self) -> None:
         self.page("/training/dashboard", "training dashboard")
+
+    @task
+    def training_people(self) -> None:
+        self.page("/training/people", "training's people")
 
 
 class PrivacyOfficer(SignedIn):
@@ -150,11 +174,42 @@ class PrivacyOfficer(SignedIn):
     def audit_screen(self) -> None:
         self.page("/audit/", "audit screen")
 
+    @task
+    def safeguards(self) -> None:
+        self.page("/caseload/safeguards", "safeguards")
+        self.page("/caseload/safeguards/grants", "emergency-access review queue")
+
+
+class Administrator(SignedIn):
+    email = "admin@example.org"
+    weight = ACCOUNTS[email]
+    role = "administrator"
+
+    @task
+    def staff(self) -> None:
+        people = STAFF_MEMBER.findall(self.page("/admin/staff", "staff"))
+        if people:
+            self.page(f"/admin/staff/{random.choice(people)}", "a staff member")  # noqa: S311
+
+    @task
+    def teams(self) -> None:
+        self.page("/admin/teams", "teams")
+
 
 class Staff(SignedIn):
     email = "clinician@example.org"
     weight = ACCOUNTS[email]
     role = "staff"
+    clients: list[str]
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.clients = CLIENT.findall(self.page("/caseload/clients", "caseload list")) or ["0"]
+
+    @task
+    def caseload(self) -> None:
+        self.page("/caseload/clients", "caseload list")
+        self.page(f"/caseload/clients/{random.choice(self.clients)}", "a client")  # noqa: S311
 
     @task
     def readiness_survey(self) -> None:
