@@ -20,6 +20,14 @@ WRONG_DETAILS = (
 )
 
 
+NOT_THE_CURRENT_ONE = (
+    "That is not your current password. After 5 wrong tries the account is locked for 15 minutes."
+)
+CHANGE_WHILE_LOCKED = (
+    "Your account is locked for 15 minutes after 5 wrong tries. Your password was not changed: try again later."
+)
+
+
 WRONG_CODE = (
     "That code did not work. Type the 6 digits your app shows now; a code works only once. "
     "After 5 wrong tries the account is locked for 15 minutes."
@@ -55,11 +63,8 @@ def sign_in(email: str, password: str, *, failure_limit: int, lockout: timedelta
                      outcome=audit.DENIED, detail="account locked")
         return SignInResult(None, WRONG_DETAILS)
     if not passwords.check_password(staff.password_hash, password) or staff.status != StaffStatus.ACTIVE:
-        staff.failed_signins += 1
         reason = "wrong password" if staff.status == StaffStatus.ACTIVE else f"account {staff.status}"
-        if staff.failed_signins >= failure_limit:
-            staff.locked_until = now + lockout
-            staff.failed_signins = 0
+        if _wrong_try(staff, failure_limit=failure_limit, lockout=lockout):
             reason += "; locked"
         audit.record("signin.failed", actor_id=staff.id, record_type="staff", record_id=staff.id,
                      outcome=audit.DENIED, detail=reason)
@@ -74,6 +79,20 @@ def sign_in(email: str, password: str, *, failure_limit: int, lockout: timedelta
                      detail="code asked" if step == two_factor.CODE else "set-up of a second factor asked")
         return SignInResult(staff, second_step=step)
     return finish_sign_in(staff)
+
+
+def _wrong_try(staff: Staff, *, failure_limit: int, lockout: timedelta) -> bool:
+    """Count a wrong password or code against the account; True when this try locks it (the count starts again)."""
+    staff.failed_signins += 1
+    if staff.failed_signins < failure_limit:
+        return False
+    staff.locked_until = utcnow() + lockout
+    staff.failed_signins = 0
+    return True
+
+
+def is_locked(staff: Staff) -> bool:
+    return staff.locked_until is not None and staff.locked_until > utcnow()
 
 
 def finish_sign_in(staff: Staff, *, detail: str = "") -> SignInResult:
@@ -101,10 +120,7 @@ def sign_in_with_code(
         return SignInResult(None, message)
     ok = two_factor.use_recovery_code(staff, code) if recovery else two_factor.check_code(staff, code)
     if not ok:
-        staff.failed_signins += 1
-        if staff.failed_signins >= failure_limit:
-            staff.locked_until = utcnow() + lockout
-            staff.failed_signins = 0
+        if _wrong_try(staff, failure_limit=failure_limit, lockout=lockout):
             audit.record("signin.failed", actor=staff, record_type="staff", record_id=staff.id,
                          outcome=audit.DENIED, detail="wrong codes; locked")
         return SignInResult(None, message)
@@ -128,17 +144,26 @@ def sign_out(staff: Staff) -> None:
     audit.record("signout", actor=staff, record_type="staff", record_id=staff.id)
 
 
-def change_password(staff: Staff, current: str, new: str) -> bool:
-    """Set a new password and end every session of this person everywhere. False when `current` is wrong."""
-    if not passwords.check_password(staff.password_hash, current):
+def change_password(staff: Staff, current: str, new: str, *, failure_limit: int, lockout: timedelta) -> str:
+    """Set a new password and end every session of this person everywhere; "" when done, else why not. A wrong
+    `current` counts as a wrong sign-in try (someone at a browser left signed in must not guess without end), and
+    while the account is locked the right one is refused too."""
+    if is_locked(staff):
+        passwords.check_password(None, current)
         audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id,
-                     outcome=audit.DENIED, detail="current password wrong")
-        return False
+                     outcome=audit.DENIED, detail="account locked")
+        return CHANGE_WHILE_LOCKED
+    if not passwords.check_password(staff.password_hash, current):
+        locked = _wrong_try(staff, failure_limit=failure_limit, lockout=lockout)
+        audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id,
+                     outcome=audit.DENIED, detail="current password wrong" + ("; locked" if locked else ""))
+        return CHANGE_WHILE_LOCKED if locked else NOT_THE_CURRENT_ONE
+    staff.failed_signins = 0
     staff.password_hash = passwords.hash_password(new)
     sessions.end_all(staff.id)
     audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id)
     sessions.start(staff)
-    return True
+    return ""
 
 
 def confirm_password(staff: Staff, password: str) -> bool:

@@ -141,13 +141,19 @@ def password() -> Response | str:
     form = ChangePasswordForm()
     form.account_email = staff.email
     if form.validate_on_submit():
-        if service.change_password(staff, form.current_password.data, form.new_password.data):
-            db.session.commit()
+        problem = service.change_password(
+            staff,
+            form.current_password.data,
+            form.new_password.data,
+            failure_limit=current_app.config["FAILED_SIGNIN_LIMIT"],
+            lockout=current_app.config["LOCKOUT"],
+        )
+        db.session.commit()
+        if not problem:
             _signed_in(staff)
             flash("Your password is changed. You were signed out everywhere else.", "success")
             return redirect(url_for("home.index"))
-        db.session.commit()
-        form.current_password.errors = ["That is not your current password."]
+        form.current_password.errors = [problem]
     status = 400 if form.errors else 200
     return render_template("accounts/password.html", form=form, user=current_user), status
 

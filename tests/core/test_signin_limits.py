@@ -13,12 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from core import passwords
 from core.accounts.service import WRONG_DETAILS
 from core.extensions import db as _db
 from core.models import AuditEntry, AuthSession
 from core.timeutil import utcnow
-from tests.core.security_helpers import built_app
-from tests.factories import PASSWORD, make_staff
+from tests.core.security_helpers import built_app, signed_in_client
+from tests.factories import PASSWORD, make_staff, start_session
 
 TYPED_PASSWORD = "Typed-Guess-Never-Stored-42"
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -61,6 +62,38 @@ def test_five_wrong_passwords_lock_the_account_for_15_minutes(client: FlaskClien
     db.session.commit()
     assert try_sign_in(client, staff.email, PASSWORD).status_code == 302
     assert client.get("/").status_code == 200
+
+
+def change_password(client: FlaskClient, current: str):
+    new = "A-New-Password-For-Testing-77"
+    return client.post(
+        "/account/password", data={"current_password": current, "new_password": new, "confirm_password": new}
+    )
+
+
+def test_wrong_current_passwords_count_as_wrong_tries(app: Flask, db):
+    """Someone at a browser left signed in cannot guess the person's password on the password form without end:
+    wrong current passwords count with wrong sign-ins, and the locked account's form refuses even the right one."""
+    staff = make_staff("peer")
+    browser = signed_in_client(app, start_session(staff))
+    for attempt in range(1, 6):
+        assert change_password(browser, f"guess number {attempt}").status_code == 400
+        db.session.refresh(staff)
+        locked = staff.locked_until is not None
+        assert locked == (attempt == 5), f"after {attempt} wrong tries the account is {'' if locked else 'not '}locked"
+
+    refused = change_password(browser, PASSWORD)
+    assert refused.status_code == 400, "the right password is refused while the account is locked"
+    assert "15 minutes" in refused.get_data(as_text=True)
+    db.session.refresh(staff)
+    assert passwords.check_password(staff.password_hash, PASSWORD), "the password is not changed"
+    assert try_sign_in(app.test_client(), staff.email, PASSWORD).status_code == 400, "nor may it sign in"
+    details = [entry.detail for entry in audit_rows(db) if entry.action == "password.change"]
+    assert details[-2:] == ["current password wrong; locked", "account locked"]
+
+    staff.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert change_password(browser, PASSWORD).status_code == 302
 
 
 def _comparable(page: bytes, typed_email: str) -> str:
