@@ -13,8 +13,10 @@ def register(app: Flask) -> None:
     from caseload.blueprint import bp
     from caseload.services import referrals
     from caseload.services import todo as caseload_todo
-    from core import timeutil, todo
+    from core import logs, timeutil, todo
 
+    # A client's name, phone number or date of birth typed into a search box is in no request log.
+    logs.add_secret_query("q", "client", "date_of_birth")
     policy.register()
     demo.register()
     cli.register(app)

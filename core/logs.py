@@ -1,4 +1,4 @@
-"""Secret addresses never reach a log.
+"""Secret addresses, and what people type into search boxes, never reach a log.
 
 A few addresses carry a secret in their path: the personal survey link (``/readiness/survey/<token>``) and the
 account invitation (``/invite/<token>``). Opening one writes its path to every request log on the way: the
@@ -9,7 +9,13 @@ line: in the request line, in a ``next=`` of a sign-in address (``%2F`` for each
 format may show. A reverse proxy in front of the app keeps a log of its own, which the app cannot reach: its
 configuration must leave the path out or cut it the same way (see "Production deployment" in the README).
 
-Modules name their secret paths with ``add_secret_path`` from their ``register(app)``.
+The search forms are sent by GET, so what is typed into them (a client's name, phone number or date of birth, a
+candidate's name, words from survey answers) is in the address too: ``add_secret_query`` names such query-string
+parameters, and the filter shows ``q=[hidden]`` in their place, in the request line, a ``next=`` (``%3D``, ``%26``)
+and the Referer; the other parameters (``page=2``) stay readable.
+
+Modules name their secret paths with ``add_secret_path`` and their search parameters with ``add_secret_query``
+from their ``register(app)``.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ HIDDEN = "[hidden]"
 # The loggers that write request paths: werkzeug's development server, gunicorn's access and error logs.
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 _patterns: dict[str, re.Pattern[str]] = {}
+_QUERY = "?"  # the key of the query parameters' pattern among _patterns (a path prefix starts with a slash)
+_secret_queries: set[str] = set()
 
 
 def add_secret_path(prefix: str, keep: Iterable[str] = ()) -> None:
@@ -39,6 +47,17 @@ def add_secret_path(prefix: str, keep: Iterable[str] = ()) -> None:
     _patterns[prefix] = re.compile(
         rf"({plain}|{encoded}){kept}(?:(?!%2F|%3F)[^/?#&\s\"'])+",
         re.IGNORECASE,
+    )
+
+
+def add_secret_query(*names: str) -> None:
+    """The values of these query-string parameters are secrets (a search box's ``q``). Registering again is
+    harmless."""
+    _secret_queries.update(names)
+    alternatives = "|".join(re.escape(name) for name in sorted(_secret_queries))
+    # The value runs to the next parameter (& or, encoded in a next= value, %26), anchor, space or quote.
+    _patterns[_QUERY] = re.compile(
+        rf"((?:[?&]|%3F|%26)(?:{alternatives})(?:=|%3D))(?:(?!%26)[^&#\s\"'])+", re.IGNORECASE
     )
 
 

@@ -16,6 +16,7 @@ def register(app: Flask) -> None:
 
     # The personal survey link's token is never written to a request log (readiness/ANONYMITY.md).
     logs.add_secret_path(f"{bp.url_prefix}/survey/", keep=FIXED_SURVEY_WORDS)
+    logs.add_secret_query("q")  # nor the words searched for in the open answers
 
     policy.register()
     demo.register()

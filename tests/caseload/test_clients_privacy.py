@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
-from datetime import date
+from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
+from gunicorn.glogging import Logger as GunicornLogger
 from sqlalchemy import func, select
+from werkzeug.serving import WSGIRequestHandler
+from werkzeug.test import EnvironBuilder
 
 from caseload.models import Assignment, Client, DeclaredRelationship
 from core.models import AuditEntry, Role
@@ -268,3 +274,63 @@ def test_query_count_does_not_grow_with_the_caseload(client, db, login_as, path)
     assert db.session.scalar(select(func.count(Client.id))) == 60
     assert small == large, f"{path}: {small} queries with 5 clients, {large} with 30"
     assert small <= 25
+
+
+# What is typed into a search box travels in the address (the search forms are sent by GET), so every request log
+# on the way would write it: gunicorn's access log (request line and Referer) and the development server's.
+TYPED_IN_SEARCHES = [
+    "/caseload/clients?q=Wren+Worker&status=active",
+    "/caseload/?q=555-0142",
+    "/caseload/safeguards/link?q=Wren%20Worker&date_of_birth=1990-04-01",
+    "/caseload/safeguards/access-report?client=Wren+Worker&page=2",
+    "/login?next=%2Fcaseload%2Fclients%3Fstatus%3Dactive%26q%3DWren%2BWorker%26page%3D2",
+]
+TYPED = ("wren", "worker", "555", "1990")
+
+
+def test_what_is_typed_in_a_client_search_is_in_no_request_log(app):
+    config = Config()
+    config.set("accesslog", "-")
+    gunicorn = GunicornLogger(config)
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    keep = Keep()
+    loggers = [logging.getLogger("gunicorn.access"), logging.getLogger("werkzeug")]
+    for logger in loggers:
+        logger.addHandler(keep)
+    levels = [(logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.INFO)
+        logger.disabled = False
+    try:
+        for address in TYPED_IN_SEARCHES:
+            path, _, query = address.partition("?")
+            environ = EnvironBuilder(path=path, query_string=query).get_environ()
+            environ["RAW_URI"] = address
+            environ["HTTP_REFERER"] = "https://agency.example" + address
+            answer = SimpleNamespace(status="200 OK", sent=0, headers=[])
+            gunicorn.access(answer, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=3))
+            # The development server's line, as werkzeug.serving writes it for this request.
+            handler = WSGIRequestHandler.__new__(WSGIRequestHandler)
+            handler.path, handler.command, handler.request_version = address, "GET", "HTTP/1.1"
+            handler.requestline = f"GET {address} HTTP/1.1"
+            handler.client_address = ("127.0.0.1", 0)
+            handler.log_request(200, 1234)
+    finally:
+        for logger, (level, disabled) in zip(loggers, levels, strict=True):
+            logger.removeHandler(keep)
+            logger.setLevel(level)
+            logger.disabled = disabled
+
+    written = "\n".join(lines).lower()
+    assert len(lines) == 2 * len(TYPED_IN_SEARCHES), written
+    assert not [word for word in TYPED if word in written], written
+    assert "q=[hidden]" in written
+    assert "status=active" in written, "the other parameters stay readable"
+    assert "page=2" in written
+    assert "%26q%3d[hidden]%26page%3d2" in written, "and in a next= too"
+    assert '"https://agency.example/caseload/clients?q=[hidden]&status=active"' in written, "and in the referer"
