@@ -133,7 +133,10 @@ def back_to_form() -> str | None:
     referrer = request.referrer
     if not referrer:
         return None
-    parts = urlsplit(referrer)
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # not an address at all ("http://[" has an unclosed IPv6 bracket)
+        return None
     if parts.netloc != request.host or parts.scheme not in ("http", "https"):
         return None
     path = parts.path or "/"

@@ -211,6 +211,21 @@ def test_a_request_larger_than_allowed_gets_the_plain_page(client: FlaskClient):
     assert "The file is too large" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("referer", ["http://[::1", "http://[", "https://[fe80::1/form"])
+def test_a_referer_that_is_no_address_is_never_a_server_error(client: FlaskClient, login_as, referer: str):
+    """The pages that offer the way back to the form read the Referer: one that is no address (an unclosed IPv6
+    bracket, which urlsplit refuses) means no way back, not a server error."""
+    headers = {"Referer": referer}
+    signed_out = client.post("/account/password", data={"current_password": "x"}, headers=headers)
+    assert signed_out.status_code == 302, "a form sent after the sign-in ended: to the sign-in page"
+    assert signed_out.headers["Location"] == "/login"
+    too_large = client.post("/login", data={"password": "x" * (5 * 1024 * 1024)}, headers=headers)
+    assert too_large.status_code == 413
+    login_as("peer")
+    no_token = client.post("/account/password", data={"current_password": "x"}, headers=headers)
+    assert no_token.status_code == 400
+
+
 OFF_SITE = [
     "//evil.example/",
     "/\\evil.example/",
