@@ -127,9 +127,8 @@ def emergency_access() -> Response:
             password=form.password.data,
         )
         try:
-            service.start_emergency_access(
-                current_user, grant_request, review_link=url_for(".safeguards_queue", _external=True)
-            )
+            # A path, never an address built from the request's Host header, which the requester chooses.
+            service.start_emergency_access(current_user, grant_request, review_link=url_for(".safeguards_queue"))
             db.session.commit()
         except service.WrongPassword as error:
             keep_refusal(error, current_user)

@@ -317,6 +317,21 @@ def test_allowed_with_reauthentication_and_a_reason(client, db, agency, requeste
     assert again.status_code == 409
 
 
+def test_the_privacy_officers_link_goes_nowhere_but_this_site(app, client, db, agency, requester):
+    """The request's Host header is the requester's to choose: the link in the privacy officer's notice is a path on
+    this site, never an address built from it (which could lead the officer to a look-alike sign-in page)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    forged = app.test_client(use_cookies=False)  # the same sign-in, sent with a Host header of the requester's own
+    sent = {"Host": "peerworks.evil.example", "Cookie": f"{cookie.key}={cookie.value}"}
+    response = forged.post("/caseload/emergency", data=form(), headers=sent)
+    assert response.status_code == 302, response.headers.get("Location")
+    assert response.headers["Location"] == "/caseload/emergency/grants", response.headers["Location"]
+    for officer in agency["officers"]:
+        [note] = db.session.scalars(select(Notification).where(Notification.staff_id == officer.id)).all()
+        assert note.link == "/caseload/safeguards/grants"
+
+
 def test_a_finding_sent_at_the_same_moment_as_another_never_replaces_it(client, db, agency, requester):
     from sqlalchemy import update
 
