@@ -25,6 +25,7 @@ from core.errors import RefusalEntry, Refused, after_the_answer, keep_refusal
 from core.extensions import db, limiter
 from core.pages import paginate
 from core.policy import requires
+from core.text import counting_rule
 from core.timeutil import utcnow
 
 EMERGENCY_LIMIT = "5 per 15 minutes"
@@ -151,7 +152,7 @@ def emergency_access() -> Response:
     form.password.data = ""
     page = make_response(render_template(
         "caseload/safeguards/emergency.html", form=form, message=message, min_reason=service.MIN_REASON,
-        hours=service.GRANT_HOURS,
+        counting=counting_rule(), hours=service.GRANT_HOURS,
     ), status)
     return after_the_answer(page, afterwards) if afterwards is not None else page
 

@@ -91,6 +91,8 @@ def test_the_page_explains_emergency_access_in_plain_words(client, requester):
     assert "The privacy officer is told straight away and reviews every use." in page
     assert 'autocomplete="current-password"' in page
     assert "reason-count" in page  # the live character hint
+    assert "data-unassigned=" in page  # counted as the server counts (core.text.counting_rule)
+    assert "data-blank=" in page
 
 
 def test_refused_without_the_right_password(client, db, agency, requester):
