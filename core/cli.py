@@ -18,6 +18,7 @@ from core import audit, backup, passwords, sessions
 from core.errors import DatabaseFailure, Trouble, carries_a_statement, database_failure, without_values
 from core.extensions import db
 from core.models import Role, Staff, StaffStatus
+from core.timeutil import utcnow
 
 
 def register(app: Flask) -> None:
@@ -125,18 +126,23 @@ def guard_commands(group: click.Group) -> None:
 def create_admin(email: str, name: str, password: str) -> None:
     """Create an administrator account, or give an existing account the administrator role.
 
-    An existing account keeps its name; it gets the password typed and is made active, and, as with any password
-    change, every session it had ends."""
+    An existing account keeps its name; it gets the password typed, is made active, and its wrong sign-in tries are
+    forgotten, so a lockout after too many of them ends at once (this is the way back in for a locked-out
+    administrator); as with any password change, every session it had ends."""
     problems = passwords.problems_with(password, email=email)
     if problems:
         raise click.ClickException(" ".join(problems))
     staff = db.session.scalar(select(Staff).where(Staff.email == email.strip().lower()))
     existing = staff is not None
+    was_locked = staff is not None and staff.locked_until is not None and staff.locked_until > utcnow()
     if staff is None:
         staff = Staff(email=email.strip().lower(), name=name.strip())
         db.session.add(staff)
     staff.password_hash = passwords.hash_password(password)
     staff.status = StaffStatus.ACTIVE
+    # The tries were against the old password: the new one starts with none, and a lockout ends now.
+    staff.failed_signins = 0
+    staff.locked_until = None
     staff.set_roles(staff.roles | {Role.ADMIN})
     db.session.flush()
     if existing:
@@ -144,11 +150,15 @@ def create_admin(email: str, name: str, password: str) -> None:
     detail = "from the command line"
     if existing:
         detail += "; an existing account: new password, signed out everywhere"
+    if was_locked:
+        detail += ", lockout lifted"
     audit.record("staff.create_admin", record_type="staff", record_id=staff.id, detail=detail)
     db.session.commit()
     if existing:
         click.echo(f"{staff.email} already had an account: it is now an administrator, with the password you typed, "
                    "and it was signed out everywhere.")
+        if was_locked:
+            click.echo("It was locked after too many wrong sign-in tries: the lock is lifted, so it can sign in now.")
     else:
         click.echo(f"{staff.email} is an administrator and can sign in.")
 

@@ -47,6 +47,47 @@ def test_create_admin_on_an_existing_account_ends_its_sessions(runner, db):
     assert "signed out everywhere" in entry.detail
 
 
+def test_create_admin_lifts_the_lockout_of_an_existing_account(runner, db, client):
+    """An administrator locked out by wrong sign-in tries (15 minutes) is back in at once with create-admin: the
+    lock is lifted, the tries forgotten, and the command says so."""
+    from core.models import AuditEntry
+    from tests.factories import make_staff
+
+    staff = make_staff("admin", email="boss@example.org")
+    db.session.commit()
+    for attempt in range(5):
+        client.post("/login", data={"email": "boss@example.org", "password": f"wrong password {attempt}"})
+    db.session.refresh(staff)
+    assert staff.locked_until is not None, "five wrong tries lock the account"
+
+    result = runner.invoke(
+        args=["create-admin", "--email", "boss@example.org", "--name", "Boss", "--password", "a long enough secret"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the lock is lifted, so it can sign in now" in result.output
+    db.session.expire_all()
+    staff = db.session.get(Staff, staff.id)
+    assert staff.locked_until is None
+    assert staff.failed_signins == 0
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "staff.create_admin")).one()
+    assert entry.detail.endswith("lockout lifted")
+    signed_in = client.post("/login", data={"email": "boss@example.org", "password": "a long enough secret"})
+    assert signed_in.status_code == 302, "the right password is still refused: the account is still locked"
+    assert "/login" not in signed_in.headers["Location"]
+
+
+def test_create_admin_says_nothing_of_a_lockout_when_there_was_none(runner, db):
+    from tests.factories import make_staff
+
+    make_staff("peer", email="pat@example.org")
+    db.session.commit()
+    result = runner.invoke(
+        args=["create-admin", "--email", "pat@example.org", "--name", "Pat", "--password", "a long enough secret"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "lock" not in result.output
+
+
 def test_create_admin_refuses_a_weak_password(runner, db):
     result = runner.invoke(
         args=["create-admin", "--email", "a@example.org", "--name", "A", "--password", "password123"]
