@@ -1,4 +1,5 @@
-# PeerWorks: `make run` serves the demo agency; `make test` runs every test (SQLite, then PostgreSQL).
+# PeerWorks: `make run` serves the demo agency; `make test` runs every test but those marked servers (SQLite, then
+# PostgreSQL); `make scale` runs those (tests/servers/: it restarts PostgreSQL, and takes minutes).
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 PORT ?= 5000
