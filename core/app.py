@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import traceback
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, Response, render_template, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSessionInterface, session_json_serializer
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
@@ -38,11 +43,48 @@ CSP = {
 }
 
 
+class _SealedJSON:
+    """Flask's session serializer with the JSON encrypted (Fernet, from ``cryptography``) before it is signed: the
+    cookie may hold a flash message naming a client ("Added Maria Lopez."), which a signed cookie would let anyone
+    holding the browser's cookies read."""
+
+    def __init__(self, keys: MultiFernet) -> None:
+        self.keys = keys
+
+    def dumps(self, value: Any) -> str:
+        return self.keys.encrypt(session_json_serializer.dumps(value).encode()).decode("ascii")
+
+    def loads(self, value: str | bytes) -> Any:
+        try:
+            return session_json_serializer.loads(self.keys.decrypt(value).decode())
+        except InvalidToken:  # signed with a key in use but sealed with none: read as no session at all
+            return {}
+
+
+def _cookie_key(secret: str | bytes) -> Fernet:
+    raw = secret.encode() if isinstance(secret, str) else secret
+    return Fernet(base64.urlsafe_b64encode(hmac.new(raw, b"peerworks.session-cookie", hashlib.sha256).digest()))
+
+
 class TLSAwareSessionInterface(SecureCookieSessionInterface):
-    """Mark the session cookie Secure whenever the request came over TLS (or the config says always)."""
+    """The session cookie, encrypted then signed, and marked Secure whenever the request came over TLS (or the config
+    says always). ``salt`` differs from Flask's, so a cookie from before it was encrypted is simply no session."""
+
+    salt = "peerworks.sealed-session"
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SECURE_COOKIES"]) or request.is_secure
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys: list[str | bytes] = [*(app.config.get("SECRET_KEY_FALLBACKS") or []), app.secret_key]
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]  # itsdangerous takes the current key last
+            salt=self.salt,
+            serializer=_SealedJSON(MultiFernet([_cookie_key(key) for key in reversed(keys)])),
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method},
+        )
 
 
 class IdConverter(IntegerConverter):

@@ -1,15 +1,20 @@
-"""What the session cookie holds (SECURITY.md, "Sessions live on the server"): Flask's cookie is signed, not
-encrypted, so whoever holds it can read it; these tests read it as they could and pin what is there."""
+"""What the session cookie holds (SECURITY.md, "What the session cookie holds"): encrypted, then signed. These
+tests read it with the app's key and pin what is there, and check that without the key nothing of it shows."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import hashlib
 import importlib
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -27,7 +32,7 @@ APP_KEYS = {"second_step", "two_factor_setup", "readiness_link", "readiness_surv
 
 
 def cookie(app: Flask, client: FlaskClient) -> dict[str, Any]:
-    """The cookie's content, read without the key: the signature only stops changes."""
+    """The cookie's content, read with the app's key as the app reads it."""
     value = client.get_cookie(COOKIE).value
     return app.session_interface.get_signing_serializer(app).loads(value)  # type: ignore[attr-defined]
 
@@ -77,8 +82,54 @@ def test_a_message_for_the_next_page_is_held_until_that_page_shows_it(app: Flask
     })
     assert saved.status_code == 302
     assert "Maria Lopez" in str(cookie(app, client)["_flashes"])
+    assert "Maria" not in readable_without_the_key(client.get_cookie(COOKIE).value)
     client.get(saved.headers["Location"])
     assert "_flashes" not in cookie(app, client)
+
+
+def readable_without_the_key(value: str) -> str:
+    """Everything a copy of the cookie shows without the key: its text, and each dot-separated part base64-decoded
+    (and unzipped, as Flask's own signed cookies are when they start with a dot)."""
+    shown = [value]
+    for part in value.split("."):
+        try:
+            raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        with contextlib.suppress(zlib.error):
+            raw = zlib.decompress(raw)
+        shown.append(raw.decode("latin-1"))
+    return "\n".join(shown)
+
+
+def test_without_the_key_the_cookie_shows_nothing_it_holds(app: Flask, db):
+    staff = make_staff("peer")
+    db.session.commit()
+    client = app.test_client()
+    assert client.post("/login", data={"email": staff.email, "password": PASSWORD}).status_code == 302
+    assert client.get("/account/password").status_code == 200
+    held = cookie(app, client)
+    shown = readable_without_the_key(client.get_cookie(COOKIE).value)
+    for name in ("_user_id", "csrf_token", "_fresh"):
+        assert name not in shown
+        assert str(held[name]) not in shown
+    flask_default = SecureCookieSessionInterface().get_signing_serializer(app)
+    assert "_user_id" in readable_without_the_key(flask_default.dumps(held)), "the check can fail: Flask's own shows"
+
+
+def test_a_cookie_from_before_it_was_encrypted_is_no_session(app: Flask, db):
+    """Signed with the right key in Flask's own form (the cookie of a browser from before the change): the person is
+    simply signed out, never a server error."""
+    staff = make_staff("peer")
+    db.session.commit()
+    client = app.test_client()
+    assert client.post("/login", data={"email": staff.email, "password": PASSWORD}).status_code == 302
+    held = cookie(app, client)
+    old = SecureCookieSessionInterface().get_signing_serializer(app).dumps(held)
+    client.set_cookie(COOKIE, old)
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert "/login" in answer.headers["Location"]
 
 
 def test_every_key_the_app_writes_into_the_session_is_one_security_md_names():
