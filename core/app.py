@@ -12,7 +12,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, Response, render_template, request
-from flask.sessions import SecureCookieSessionInterface, session_json_serializer
+from flask.sessions import SecureCookieSessionInterface, SessionMixin, session_json_serializer
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
@@ -74,6 +74,17 @@ class TLSAwareSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SECURE_COOKIES"]) or request.is_secure
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # A message already waiting for the next page is not queued twice: requests that are refused without a page
+        # being shown (a script's, or a walk of addresses) would otherwise pile up the same notice until the cookie,
+        # encrypted and so no longer compressed, passed the 4 kB a browser keeps.
+        flashes = session.get("_flashes")
+        if flashes and len(flashes) > 1:
+            distinct = list(dict.fromkeys(tuple(flash) for flash in flashes))
+            if len(distinct) < len(flashes):
+                session["_flashes"] = distinct
+        super().save_session(app, session, response)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:

@@ -28,7 +28,8 @@ COOKIE = "peerworks_session"
 BROWSER = "Probe/1.0 (a browser)"
 PACKAGES = ("core", "caseload", "readiness", "hiring", "training", "supervision")
 # Every key the app's own code writes into the session, each named in SECURITY.md.
-APP_KEYS = {"second_step", "two_factor_setup", "readiness_link", "readiness_survey", "admin_import_summary"}
+APP_KEYS = {"second_step", "two_factor_setup", "readiness_link", "readiness_survey", "admin_import_summary",
+            "_flashes"}  # core/app.py rewrites Flask's queue of messages without repeats
 
 
 def cookie(app: Flask, client: FlaskClient) -> dict[str, Any]:
@@ -85,6 +86,17 @@ def test_a_message_for_the_next_page_is_held_until_that_page_shows_it(app: Flask
     assert "Maria" not in readable_without_the_key(client.get_cookie(COOKIE).value)
     client.get(saved.headers["Location"])
     assert "_flashes" not in cookie(app, client)
+
+
+def test_a_message_already_waiting_is_not_queued_again(app: Flask, db):
+    """Pages refused without being shown each queue the same notice: it is kept once, so the cookie (encrypted, no
+    longer compressed) cannot outgrow what a browser keeps."""
+    client = app.test_client()
+    for _ in range(60):
+        assert client.get("/caseload/clients").status_code in (302, 401)
+    held = cookie(app, client)
+    assert len(held.get("_flashes", [])) <= 1
+    assert len(client.get_cookie(COOKIE).value) < 1000
 
 
 def readable_without_the_key(value: str) -> str:
