@@ -70,6 +70,20 @@ class CodeForm(FlaskForm):
     )
 
 
+class CodeAndPasswordForm(CodeForm):
+    """A code from the app and the person's password, on the account page's changes to their second factor: a
+    browser left signed in is not enough to link another phone or take the recovery codes. Neither is filled back
+    in after a wrong try."""
+
+    current_password = PasswordField(
+        "Your password",
+        validators=[
+            DataRequired("Enter your password."),
+            Length(max=256, message="A password is at most 256 characters."),
+        ],
+    )
+
+
 class RecoveryCodeForm(FlaskForm):
     code = StringField(
         "Recovery code",

@@ -26,6 +26,9 @@ NOT_THE_CURRENT_ONE = (
 CHANGE_WHILE_LOCKED = (
     "Your account is locked for 15 minutes after 5 wrong tries. Your password was not changed: try again later."
 )
+LOCKED_NOTHING_CHANGED = (
+    "Your account is locked for 15 minutes after 5 wrong tries. Nothing was changed: try again later."
+)
 
 
 WRONG_CODE = (
@@ -144,21 +147,34 @@ def sign_out(staff: Staff) -> None:
     audit.record("signout", actor=staff, record_type="staff", record_id=staff.id)
 
 
-def change_password(staff: Staff, current: str, new: str, *, failure_limit: int, lockout: timedelta) -> str:
-    """Set a new password and end every session of this person everywhere; "" when done, else why not. A wrong
-    `current` counts as a wrong sign-in try (someone at a browser left signed in must not guess without end), and
-    while the account is locked the right one is refused too."""
+def check_current_password(
+    staff: Staff, typed: str, *, action: str, locked_message: str, failure_limit: int, lockout: timedelta
+) -> str:
+    """"" when ``typed`` is the signed-in person's password, else why not, before a change that must be theirs (the
+    password, their second factor). A wrong one counts as a wrong sign-in try (someone at a browser left signed in
+    must not guess without end) and is audited as ``action`` denied, never with what was typed; while the account is
+    locked the right one is refused too (``locked_message``)."""
     if is_locked(staff):
-        passwords.check_password(None, current)
-        audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id,
+        passwords.check_password(None, typed)
+        audit.record(action, actor=staff, record_type="staff", record_id=staff.id,
                      outcome=audit.DENIED, detail="account locked")
-        return CHANGE_WHILE_LOCKED
-    if not passwords.check_password(staff.password_hash, current):
+        return locked_message
+    if not passwords.check_password(staff.password_hash, typed):
         locked = _wrong_try(staff, failure_limit=failure_limit, lockout=lockout)
-        audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id,
+        audit.record(action, actor=staff, record_type="staff", record_id=staff.id,
                      outcome=audit.DENIED, detail="current password wrong" + ("; locked" if locked else ""))
-        return CHANGE_WHILE_LOCKED if locked else NOT_THE_CURRENT_ONE
+        return locked_message if locked else NOT_THE_CURRENT_ONE
     staff.failed_signins = 0
+    return ""
+
+
+def change_password(staff: Staff, current: str, new: str, *, failure_limit: int, lockout: timedelta) -> str:
+    """Set a new password and end every session of this person everywhere; "" when done, else why not (a wrong
+    `current` counts as a wrong sign-in try: ``check_current_password``)."""
+    problem = check_current_password(staff, current, action="password.change", locked_message=CHANGE_WHILE_LOCKED,
+                                     failure_limit=failure_limit, lockout=lockout)
+    if problem:
+        return problem
     staff.password_hash = passwords.hash_password(new)
     sessions.end_all(staff.id)
     audit.record("password.change", actor=staff, record_type="staff", record_id=staff.id)

@@ -3,7 +3,7 @@ up (at sign-in when the agency requires it, or from one's account page), and new
 ``core.two_factor`` and ``core.accounts.service``; the half-signed-in state in ``core.accounts.second_step``.
 
 The sign-in pages are public (nobody is signed in yet) but open only for a browser half signed in for that step;
-any other browser is told to sign in again. A code typed is never put back in a form."""
+any other browser is told to sign in again. A code or password typed is never put back in a form."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from core import two_factor
 from core.accounts import second_step, service
-from core.accounts.forms import CodeForm, RecoveryCodeForm
+from core.accounts.forms import CodeAndPasswordForm, CodeForm, RecoveryCodeForm
 from core.errors import Refused
 from core.extensions import db
 from core.models import Staff
@@ -37,6 +37,26 @@ def _status(form: CodeForm | RecoveryCodeForm, message: str) -> int:
 def _forget_typed(form: CodeForm | RecoveryCodeForm) -> None:
     form.code.data = ""
     form.code.raw_data = []
+    if isinstance(form, CodeAndPasswordForm):
+        form.current_password.data = ""
+        form.current_password.raw_data = []
+
+
+def _password_problem(staff: Staff, form: CodeAndPasswordForm, action: str) -> str:
+    """"" when the password typed is the person's, else why not, put on the form's password field. A wrong one
+    counts as a wrong sign-in try and is audited as ``action`` denied (``service.check_current_password``)."""
+    problem = service.check_current_password(
+        staff,
+        form.current_password.data or "",
+        action=action,
+        locked_message=service.LOCKED_NOTHING_CHANGED,
+        failure_limit=current_app.config["FAILED_SIGNIN_LIMIT"],
+        lockout=current_app.config["LOCKOUT"],
+    )
+    if problem:
+        db.session.commit()
+        form.current_password.errors = [problem]
+    return problem
 
 
 def _second_step(recovery: bool) -> Response | tuple[str, int]:
@@ -81,7 +101,9 @@ def recovery() -> Response | tuple[str, int]:
     return _second_step(recovery=True)
 
 
-def _setup_page(staff: Staff, form: CodeForm, message: str, *, at_sign_in: bool) -> Response | tuple[str, int]:
+def _setup_page(
+    staff: Staff, form: CodeForm | CodeAndPasswordForm, message: str, *, at_sign_in: bool
+) -> Response | tuple[str, int]:
     try:
         secret, sealed = two_factor.setup_secret(staff, session.get(SETUP))
     except Refused as refusal:  # set up in another tab meanwhile
@@ -148,15 +170,17 @@ def enrol() -> Response | tuple[str, int]:
     if two_factor.confirmed(staff) is not None:
         flash("You already have two-factor sign-in set up.", "info")
         return redirect(url_for(".account"))
-    form = CodeForm()
+    form = CodeAndPasswordForm()
     message = ""
-    if form.validate_on_submit():
+    # The password first: a wrong one is counted and the code is not looked at.
+    if form.validate_on_submit() and not _password_problem(staff, form, "two_factor.enrolled"):
         codes = two_factor.confirm(staff, session.get(SETUP), form.code.data or "")
         db.session.commit()
         if codes is not None:
             session.pop(SETUP, None)
             return _codes_page(codes, url_for(".account"), first=True)
         message = service.WRONG_CODE.split(" After")[0]
+    if form.is_submitted():
         _forget_typed(form)
     return _setup_page(staff, form, message, at_sign_in=False)
 
@@ -165,17 +189,19 @@ def enrol() -> Response | tuple[str, int]:
 @requires("account.two_factor")
 @second_step.SIGNIN_LIMIT
 def recovery_codes() -> Response | tuple[str, int]:
-    """New recovery codes (the old ones stop working), once a code from the app shows it is the person."""
+    """New recovery codes (the old ones stop working), once the person's password and a code from the app show it is
+    them."""
     staff = current_user._get_current_object()
     if two_factor.confirmed(staff) is None:
         return redirect(url_for(".account"))
-    form = CodeForm()
+    form = CodeAndPasswordForm()
     message = ""
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not _password_problem(staff, form, "two_factor.recovery_codes_replaced"):
         codes = two_factor.new_recovery_codes(staff, form.code.data or "")
         db.session.commit()
         if codes is not None:
             return _codes_page(codes, url_for(".account"), first=False)
         message = service.WRONG_CODE.split(" After")[0]
+    if form.is_submitted():
         _forget_typed(form)
     return render_template("accounts/two_factor_new_codes.html", form=form, message=message), _status(form, message)

@@ -1,7 +1,8 @@
 """Two-factor sign-in in a real browser: with the agency requiring it, the demo supervisor is taken from the password
 to set it up (the QR code and the key in groups of 4), types a code, sees the ten recovery codes once, then signs in
-again with a code; a wrong code keeps nothing typed. Each new page is checked with axe, at a desktop's and a phone's
-width. A server of its own: the other browser tests' demo agency keeps the requirement off."""
+again with a code; a wrong code keeps nothing typed. A peer sets it up from the account page, where the password is
+asked too. Each new page is checked with axe, at a desktop's and a phone's width. A server of its own: the other
+browser tests' demo agency keeps the requirement off."""
 
 from __future__ import annotations
 
@@ -94,5 +95,38 @@ def test_supervisor_sets_it_up_then_signs_in_with_a_code(
     page.goto(required_server.at("/account/two-factor"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Two-factor sign-in")
     reports.append(axe_violations(page))
+    assert not required_server.take_errors()
+    assert not any(reports), "\n".join(reports)
+
+
+def test_peer_sets_it_up_from_the_account_page_with_the_password(
+    page: Page,
+    required_server: LiveServer,
+    axe_violations: Callable[[Page], str],
+) -> None:
+    """From the account page the set-up asks for the password too (a browser left signed in is not enough); a wrong
+    one is a plain message next to the field and nothing typed is kept."""
+    reports = []
+    password(page, required_server, DEMO_EMAILS["peer"])
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Welcome, "))
+    page.goto(required_server.at("/account/two-factor"))
+    page.get_by_role("link", name="Set up two-factor sign-in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Set up two-factor sign-in")
+    secret = "".join(re.findall(r"\b[A-Z2-7]{4}\b", page.locator("#setup-key").inner_text()))
+    totp = pyotp.TOTP(secret)
+
+    page.get_by_label("6-digit code").fill(totp.now())
+    page.get_by_label("Your password").fill("not the password at all")
+    page.get_by_role("button", name="Finish setting up").click()
+    expect(page.get_by_text("That is not your current password.").first).to_be_visible()
+    expect(page.get_by_label("Your password")).to_have_value("")
+    expect(page.get_by_label("6-digit code")).to_have_value("")
+    reports.append(axe_violations(page))
+
+    page.get_by_label("6-digit code").fill(totp.now())
+    page.get_by_label("Your password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Finish setting up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Save your recovery codes")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
     assert not required_server.take_errors()
     assert not any(reports), "\n".join(reports)

@@ -65,10 +65,12 @@ def test_setting_up_from_the_account_page_then_signing_in_with_a_code(client, db
     assert db.session.get(TwoFactor, staff.id) is None, "nothing stored before a code confirms it"
     assert client.get("/account/two-factor/set-up").get_data(as_text=True).count(key) == 1, "same key on reload"
 
-    wrong = client.post("/account/two-factor/set-up", data={"code": "000000"})
+    wrong = client.post("/account/two-factor/set-up", data={"code": "000000", "current_password": PASSWORD})
     assert wrong.status_code == 400
     assert 'value="000000"' not in wrong.get_data(as_text=True)
-    done = client.post("/account/two-factor/set-up", data={"code": code_at(frozen_time, secret=secret)})
+    assert PASSWORD not in wrong.get_data(as_text=True)
+    done = client.post("/account/two-factor/set-up",
+                       data={"code": code_at(frozen_time, secret=secret), "current_password": PASSWORD})
     assert done.status_code == 200
     codes = re.findall(r"<li>([0-9a-z]{4}-[0-9a-z]{4}-[0-9a-z]{4})</li>", done.get_data(as_text=True))
     assert len(codes) == 10
@@ -101,6 +103,76 @@ def test_setting_up_from_the_account_page_then_signing_in_with_a_code(client, db
     texts = " ".join(e.detail + e.record_id for e in db.session.scalars(select(AuditEntry)))
     assert secret not in texts
     assert not any(code in texts for code in codes)
+
+
+TYPED_PASSWORD = "Typed-Guess-Never-Stored-42"
+
+
+def test_setting_up_from_the_account_page_needs_the_password(client, db, login_as, frozen_time):
+    """Someone at a browser left signed in cannot link their own phone to the account and take its recovery codes:
+    the set-up needs the person's password, and a wrong one counts as a wrong sign-in try (5 lock the account)."""
+    staff = login_as("peer")
+    db.session.commit()
+    html = client.get("/account/two-factor/set-up").get_data(as_text=True)
+    assert 'autocomplete="current-password"' in html
+    secret = re.search(r"Setup key: </span>([A-Z2-7 ]+)<", html).group(1).replace(" ", "")
+
+    def set_up(password: str | None):
+        data = {"code": code_at(frozen_time, secret=secret)}
+        if password is not None:
+            data["current_password"] = password
+        return client.post("/account/two-factor/set-up", data=data)
+
+    missing = set_up(None)
+    assert missing.status_code == 400
+    assert "Enter your password." in missing.get_data(as_text=True)
+    for attempt in range(1, 6):
+        wrong = set_up(TYPED_PASSWORD)
+        assert wrong.status_code == 400
+        page = wrong.get_data(as_text=True)
+        assert TYPED_PASSWORD not in page, "nothing typed is put back in the page"
+        assert code_at(frozen_time, secret=secret) not in page
+        assert ("That is not your current password." in page) == (attempt < 5)
+        db.session.refresh(staff)
+        assert (staff.locked_until is not None) == (attempt == 5), f"locked after 5 wrong tries, not {attempt}"
+    assert db.session.get(TwoFactor, staff.id) is None, "not set up"
+
+    refused = set_up(PASSWORD)
+    assert refused.status_code == 400, "the right password is refused while the account is locked"
+    assert "Nothing was changed" in refused.get_data(as_text=True)
+    assert db.session.get(TwoFactor, staff.id) is None
+    db.session.expire_all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "two_factor.enrolled")).all()
+    assert [(e.outcome, e.detail) for e in entries][-2:] == [
+        ("denied", "current password wrong; locked"), ("denied", "account locked")]
+    assert not any(TYPED_PASSWORD in e.detail or PASSWORD in e.detail for e in db.session.scalars(select(AuditEntry)))
+
+    staff.locked_until = None
+    db.session.commit()
+    assert set_up(PASSWORD).status_code == 200, "the same key, once the password is right"
+    assert db.session.get(TwoFactor, staff.id) is not None
+    assert db.session.get(Staff, staff.id).failed_signins == 0
+
+
+def test_new_recovery_codes_need_the_password(client, db, login_as, frozen_time):
+    staff = enrolled(login_as("supervisor"))
+    old = two_factor._make_recovery_codes(staff)
+    db.session.commit()
+    assert 'autocomplete="current-password"' in client.get("/account/two-factor/recovery-codes").get_data(
+        as_text=True)
+    without = client.post("/account/two-factor/recovery-codes", data={"code": code_at(frozen_time)})
+    assert without.status_code == 400
+    wrong = client.post("/account/two-factor/recovery-codes",
+                        data={"code": code_at(frozen_time), "current_password": TYPED_PASSWORD})
+    assert wrong.status_code == 400
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    assert TYPED_PASSWORD not in wrong.get_data(as_text=True)
+    assert db.session.get(Staff, staff.id).failed_signins == 1, "counts as a wrong sign-in try"
+    entry = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "two_factor.recovery_codes_replaced")).one()
+    assert (entry.outcome, entry.detail) == ("denied", "current password wrong")
+    assert two_factor.recovery_codes_left(staff) == 10
+    assert two_factor.use_recovery_code(staff, old[0]), "the old codes still work"
 
 
 def test_wrong_code_replay_and_drift(client, db, frozen_time):
@@ -169,7 +241,8 @@ def test_recovery_code_works_once(client, db, frozen_time):
 
     # New codes from the account page: the old ones stop working.
     old = codes[4]
-    new_page = client.post("/account/two-factor/recovery-codes", data={"code": code_at(frozen_time)})
+    new_page = client.post("/account/two-factor/recovery-codes",
+                           data={"code": code_at(frozen_time), "current_password": PASSWORD})
     assert new_page.status_code == 200
     assert len(re.findall(r"<li>[0-9a-z-]{14}</li>", new_page.get_data(as_text=True))) == 10
     assert again.post("/login/recovery-code", data={"code": old}).status_code == 400
