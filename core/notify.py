@@ -10,6 +10,7 @@ from core import mail
 from core.extensions import db
 from core.models import Notification, Priority, Role, Staff, StaffRole, StaffStatus
 from core.timeutil import utcnow
+from core.urls import is_site_path
 
 
 def people_with_role(role: Role) -> list[Staff]:
@@ -32,7 +33,12 @@ def notify(
     email_body: str,
     priority: Priority = Priority.NORMAL,
 ) -> None:
-    """One notification (and one email) per person. ``Priority.HIGH`` is shown as urgent, in words."""
+    """One notification (and one email) per person. ``Priority.HIGH`` is shown as urgent, in words. ``link`` is a
+    path on this site ("/training/review"): an address of another site, or one built from the request's Host header
+    (``url_for(..., _external=True)``, which a forged header could point at a look-alike sign-in page), is a
+    programming error (ValueError), and the notification list shows no "Open" button for one stored before."""
+    if not is_site_path(link):
+        raise ValueError(f"a notification links to a path on this site, not {link!r}")
     for person in recipients:
         db.session.add(Notification(staff_id=person.id, text=text, link=link, priority=priority))
         mail.queue(person.email, email_subject, email_body, kind="notification")

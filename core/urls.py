@@ -109,5 +109,19 @@ def _pattern(app: Flask, endpoint: str, names: tuple[str, ...]) -> list[str | tu
     return pattern
 
 
+def is_site_path(link: object) -> bool:
+    """A path on this site ("/training/review"), not an address that could lead elsewhere: not "//host" (another
+    site, the page's own scheme), nor "/\\host" or "/<tab>/host" (browsers read a backslash as a slash and drop tabs
+    and line breaks), nor "https://..." (which, built from a request, could carry a forged Host header)."""
+    return (
+        isinstance(link, str)
+        and link.startswith("/")
+        and not link.startswith("//")
+        and "\\" not in link
+        and link.isprintable()
+    )
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals["url_for"] = page_url
+    app.jinja_env.tests["site_path"] = is_site_path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core.models import Notification, Role
@@ -153,3 +154,46 @@ def test_notify_keeps_the_priority(db):
     rows = db.session.execute(select(Notification.text, Notification.priority).order_by(Notification.id)).all()
     assert [tuple(row) for row in rows] == [("Look now.", "high"), ("Later.", "normal")]
     assert notify.unread_count(person.id, priority=Priority.HIGH) == 1
+
+
+OFF_SITE = [
+    "https://evil.example/login",
+    "http://localhost/caseload/",  # url_for(..., _external=True): the request's Host header, anyone's to forge
+    "//evil.example/login",
+    "/\\evil.example/login",
+    "/\t/evil.example/login",
+    "javascript:alert(1)",
+    "caseload/",
+    "",
+]
+
+
+@pytest.mark.parametrize("link", OFF_SITE)
+def test_notify_takes_only_a_path_on_this_site(db, link):
+    """A notice's "Open" button leads to a page of PeerWorks, never elsewhere: any other link is a programming
+    error, refused before anything is stored or mailed."""
+    from core import notify
+    from core.models import OutboxEmail
+
+    person = make_staff(Role.PRIVACY)
+    with pytest.raises(ValueError, match="path on this site"):
+        notify.notify([person], "Look now.", link, email_subject="s", email_body="b")
+    assert db.session.scalar(select(Notification.id)) is None
+    assert db.session.scalar(select(OutboxEmail.id)) is None
+
+
+def test_open_is_shown_only_for_a_path_on_this_site(client, db, login_as):
+    """Notices stored before links were checked may hold an absolute address (built from a forged Host header, say):
+    they show no "Open" button; a path on this site does."""
+    me = login_as(Role.PRIVACY)
+    add_note(db, me, "A path here", link="/caseload/safeguards/grants")
+    for n, link in enumerate(OFF_SITE):
+        add_note(db, me, f"Elsewhere {n}", link=link)
+    db.session.commit()
+
+    page = text(client.get("/notifications/"))
+
+    assert 'href="/caseload/safeguards/grants">Open' in page
+    assert page.count(">Open<span") == 1
+    assert "evil.example" not in page
+    assert "javascript:" not in page
