@@ -12,13 +12,14 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, Response, render_template, request
+from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface, SessionMixin, session_json_serializer
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import URLSafeTimedSerializer
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -202,6 +203,19 @@ def register_security(app: Flask) -> None:
         x_content_type_options=True,
         permissions_policy={"geolocation": "()", "camera": "()", "microphone": "()"},
     )
+
+    @app.before_request
+    def refuse_untrusted_host() -> None:
+        """A request whose Host header names none of ``TRUSTED_HOSTS`` (core/config.py) is refused with the plain
+        400 page, right after the page's CSP nonce is made and before the CSRF check, the sign-in or the database
+        look at it. Flask finds the bad Host while it sets the request up and is then left without a way to build
+        addresses (every page's links need one): the error page is given one that builds paths only, never with
+        that Host."""
+        if isinstance(request.routing_exception, SecurityError):
+            request_ctx.url_adapter = app.url_map.bind(
+                "", script_name=request.script_root or "/", url_scheme=request.scheme
+            )
+            raise request.routing_exception
 
     @app.after_request
     def no_store_personal_pages(response: Response) -> Response:

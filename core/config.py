@@ -7,6 +7,7 @@ import secrets
 import tempfile
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core import timeutil
 
@@ -53,6 +54,26 @@ def database_url(instance_path: Path) -> str:
     return url
 
 
+def trusted_hosts(production: bool) -> list[str] | None:
+    """The host names a request may name in its Host header (Flask's TRUSTED_HOSTS): ``TRUSTED_HOSTS``, separated by
+    commas (a leading dot takes a domain's subdomains too: ".example.org"); in production, when it is unset, the host
+    of ``BASE_URL``. Any other Host is refused (400), so an address the app builds from the request (an invitation
+    or survey link in an email when ``BASE_URL`` is unset, a PDF's base address) cannot be pointed at another site by
+    a forged header. None (any host) on one's own machine and in the tests, unless set."""
+    named = [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()]
+    if named:
+        return named
+    base_url = os.environ.get("BASE_URL", "")
+    if production and base_url:
+        try:
+            host = urlsplit(base_url).hostname
+        except ValueError:  # not an address (an unclosed IPv6 bracket): no host to trust, as if unset
+            host = None
+        if host:
+            return [host]
+    return None
+
+
 def from_environment(instance_path: Path) -> dict[str, object]:
     production = os.environ.get("PEERWORKS_ENV", "development") == "production"
     return {
@@ -71,6 +92,7 @@ def from_environment(instance_path: Path) -> dict[str, object]:
         "SMTP_STARTTLS": _flag("SMTP_STARTTLS", True),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "PeerWorks <no-reply@localhost>"),
         "BASE_URL": os.environ.get("BASE_URL", ""),
+        "TRUSTED_HOSTS": trusted_hosts(production),
         "SECURITY_CONTACT": os.environ.get("SECURITY_CONTACT", ""),  # checked at start (core/security_txt.py)
         "TEMPLATE_CACHE_DIR": os.environ.get("PEERWORKS_TEMPLATE_CACHE") or str(instance_path / "template-cache"),
         "AGENCY_TIME_ZONE": timeutil.check_configured_zone(

@@ -126,6 +126,9 @@ def testing_config(database_url: str, instance: Path) -> dict[str, object]:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        # The test client says "localhost": any host, whatever TRUSTED_HOSTS or BASE_URL the shell has
+        # (tests/core/test_trusted_hosts.py sets its own).
+        "TRUSTED_HOSTS": None,
     }
     if database_url.startswith("sqlite"):
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {

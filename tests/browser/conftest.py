@@ -149,6 +149,7 @@ def _live_config(database: str) -> dict[str, Any]:
         "SECRET_KEY": "browser-tests",
         "SQLALCHEMY_DATABASE_URI": database,
         "RATELIMIT_ENABLED": False,
+        "TRUSTED_HOSTS": None,  # served at 127.0.0.1, whatever TRUSTED_HOSTS the shell has
     }
 
 
