@@ -302,6 +302,25 @@
     window.location.assign(window.location.href.split("#")[0]);
   }
 
+  // The storage event comes before the other tab's sign-out request reaches the server: a page asked for at once
+  // would still be answered as signed in. So wait (a few seconds at most) until the server says the sign-in ended.
+  function followSignOut(triesLeft) {
+    if (leaving) { return; }
+    function again() { window.setTimeout(function () { followSignOut(triesLeft - 1); }, 300); }
+    fetch(body.dataset.statusUrl, {
+      credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
+    }).then(function (response) {
+      if (!response.ok) { throw new Error("no answer"); }
+      return response.json();
+    }).then(function (data) {
+      if (data.signedIn && String(data.person) === person && triesLeft > 0) { again(); return; }
+      leaving = true;
+      window.location.assign(window.location.href.split("#")[0]);
+    }).catch(function () {
+      if (triesLeft > 0) { again(); }
+    });
+  }
+
   function askServer() {
     if (asking || leaving || Date.now() < nextAsk) { return; }
     asking = true;
@@ -385,8 +404,7 @@
     } else if (event.key === SIGNED_OUT && event.newValue) {
       // Signed out in another tab: what was typed here goes too, and this page follows to the sign-in page.
       clearDrafts();
-      leaving = true;
-      window.location.assign(window.location.href.split("#")[0]);
+      followSignOut(10);
     }
   });
   adopt(read(sharedStore, CLOCK));

@@ -14,10 +14,11 @@ browser and the server share one clock (``shared_clock``) that jumps over the se
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 from sqlalchemy import select
 
 from caseload.models import Client
@@ -192,6 +193,30 @@ def test_signing_out_clears_kept_text_in_every_tab(
     expect(page.get_by_label("Reason for referral")).to_have_value("")
     page.wait_for_timeout(500)
     expect(page.get_by_role("region", name=OFFER)).to_have_count(0)
+
+
+def test_a_tab_follows_a_sign_out_that_reaches_the_server_late(browser: Browser, live_server: LiveServer) -> None:
+    """The storage event reaches the other tabs before the sign-out request reaches the server. A tab that reloaded
+    at once was answered while the sign-in still stood, and stayed on a signed-in page after the person had signed
+    out (on a shared computer, the next person saw it). It waits for the server to agree first."""
+    server = live_server  # a 15-minute sign-in: nothing else makes the watched tab ask the server soon
+    context = browser.new_context(base_url=server.url)
+    watched = context.new_page()
+    sign_in(watched, server, DEMO_EMAILS["peer"])
+    watched.goto(server.at("/caseload/clients"))
+    leaving = context.new_page()
+    leaving.goto(server.at("/training/"))
+
+    def slow_sign_out(route: Route) -> None:
+        time.sleep(1)  # the sign-out request is slow to arrive; the other tab has already heard of it
+        route.continue_()
+
+    leaving.route("**/logout", slow_sign_out)
+    leaving.get_by_role("button", name="Sign out").click()
+
+    expect(leaving).to_have_url(re.compile(r"/login"))
+    expect(watched).to_have_url(re.compile(r"/login\?next="), timeout=5000)
+    context.close()
 
 
 def test_a_plan_sent_after_signing_in_again_elsewhere_comes_back(page: Page, live_server: LiveServer) -> None:
