@@ -228,6 +228,24 @@ def test_search_finds_clients_by_name_and_date_of_birth(client, db, agency, offi
     assert 'value="jo"' in text(bad)
 
 
+@pytest.mark.parametrize("typed", ["Ángela", "ángela", "ÁNGELA", "Ruíz"])
+def test_search_finds_a_name_with_accented_capitals_however_it_is_typed(client, db, agency, officer, typed):
+    """The name was lowered in Python and the column by SQLite's lower(), which changes only A to Z: "Ángela" typed
+    exactly as on the record found nothing, so the privacy officer could not find the record to seal it."""
+    make_client("Ángela Ruíz", date_of_birth=date(1979, 3, 4))
+    db.session.commit()
+    assert "Ángela Ruíz" in html.unescape(text(client.get(f"/caseload/safeguards/link?q={typed}")))
+
+
+def test_access_report_finds_a_client_with_an_accented_capital(client, db, agency, officer):
+    angela = make_client("Ángela Ruíz")
+    seal(angela, agency["peer_worker"])
+    db.session.add(SealedAccess(client_id=angela.id, staff_id=agency["outside"].id, what="record", at=utcnow()))
+    db.session.commit()
+    for typed in ("Ángela", "ángela"):
+        assert "Showing 1 to 1 of 1." in text(client.get(f"/caseload/safeguards/access-report?client={typed}"))
+
+
 def test_link_seals_the_record_and_ends_conflicting_assignments(client, db, agency, officer):
     jo, worker, coworker, outside = agency["jo"], agency["peer_worker"], agency["coworker"], agency["outside"]
     assign(jo, coworker)
