@@ -34,12 +34,12 @@ class ItemForm(Form):
     owner = SelectField("Who does it", validators=[Optional()])
     due_on = PlainDateField("Due by", validators=[Optional()])
 
-    def validate_text(self, field: Field) -> None:
-        if not field.data and (self.due_on.data or self.owner.data):
-            raise ValidationError("Say what is to be done, or clear this row's other boxes.")
-
     def validate(self, extra_validators: Any = None) -> bool:
+        # Checked here, not in a validate_text: the text's Optional() ends its checks when it is empty.
         valid = super().validate(extra_validators=extra_validators)
+        if not self.text.data and not self.text.errors and (self.due_on.data or self.owner.data):
+            self.text.errors = [*self.text.errors, "Say what is to be done, or clear this row's other boxes."]
+            return False
         if self.text.data and not self.owner.data and not self.owner.errors:
             self.owner.errors = [*self.owner.errors, "Choose who does it."]
             return False
@@ -66,7 +66,7 @@ class _SharedPart(FlaskForm):
     topics = MultiCheckboxField("Agenda topics", choices=[], validators=[Optional()])
     notes = text_area("Notes", 20000)
     decisions = text_area("Decisions", 5000)
-    items = FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=ITEM_ROWS)
+    items = FieldList(FormField(ItemForm), "Action item", min_entries=ITEM_ROWS, max_entries=ITEM_ROWS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

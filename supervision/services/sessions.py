@@ -34,6 +34,7 @@ class NewItem:
     text: str
     owner: str  # "them:<staff id>": the supervisee does it; "me:<staff id>": the supervisor does it, for them
     due_on: date | None
+    row: int | None = None  # the form's row it came from (rows left empty are not sent), to name its problems
 
 
 @dataclass(frozen=True)
@@ -145,10 +146,15 @@ def _attendee_problems(details: SessionDetails, supervisor: Staff) -> dict[str, 
 
 def _item_problems(items: list[NewItem], attendee_ids: set[int]) -> dict[str, str]:
     problems: dict[str, str] = {}
-    for number, item in enumerate(items):
+    for position, item in enumerate(items):
+        number = position if item.row is None else item.row
         kind, _, raw = item.owner.partition(":")
-        if kind not in {"me", "them"} or not raw.isdigit() or int(raw) not in attendee_ids:
+        if kind not in {"me", "them"} or not raw.isdigit():
             problems[f"items-{number}-owner"] = "Choose who does it from the list shown."
+        elif int(raw) not in attendee_ids:
+            problems[f"items-{number}-owner"] = (
+                "That person did not attend this session. Choose someone who did, or tick them under “Who attended”."
+            )
         if item.due_on is not None and item.due_on < EARLIEST:
             problems[f"items-{number}-due_on"] = "Enter a due date from the year 2000 on."
     return problems

@@ -25,8 +25,8 @@ from supervision.views._common import load_attendee, load_meeting, own_attendanc
 
 def _items(form: Any) -> list[NewItem]:
     return [
-        NewItem(row.form.text.data, row.form.owner.data or "", row.form.due_on.data)
-        for row in form.items
+        NewItem(row.form.text.data, row.form.owner.data or "", row.form.due_on.data, row=number)
+        for number, row in enumerate(form.items)
         if row.form.text.data
     ]
 

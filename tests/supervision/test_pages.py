@@ -142,3 +142,54 @@ def test_no_500_on_odd_input(client, db, frozen_time):
     assert answer.status_code == 400
     assert client.get(f"/supervision/people/{team.peers[0].id}/prep?x=1").status_code == 200
     assert date.today()  # the page above used the frozen clock only
+
+
+def _summary(page: str) -> str:
+    start = page.index('id="error-summary"')
+    return page[start:page.index("</ul>", start)]
+
+
+def test_an_action_item_problem_is_in_the_error_summary_with_its_row(client, db, frozen_time):
+    """A row's problem was listed as "Items: {'owner': [...]}" with a link to nothing, or, when the service found
+    it, not listed at all (no summary, nothing focused)."""
+    frozen_time.at("2026-03-20 12:00")
+    team = make_team(2)
+    db.session.commit()
+    sign_in(client, team.supervisor)
+    base = {"kind": "one_to_one", "attendee_ids": [str(team.peers[0].id)], "held_on": "2026-03-19",
+            "starts_at": "10:00", "duration_minutes": "60", "format": "phone",
+            **{f"items-{row}-{name}": "" for row in range(3) for name in ("text", "owner", "due_on")}}  # as sent
+
+    no_owner = client.post("/supervision/sessions/new", data={**base, "items-1-text": "Call the bank"})
+    assert no_owner.status_code == 400
+    summary = _summary(no_owner.data.decode())
+    assert 'href="#items-1-owner">Action item 2, who does it: Choose who does it.</a>' in summary
+    assert "{" not in summary
+    assert summary.count("<li>") == 1, summary
+
+    absent = client.post("/supervision/sessions/new", data={
+        **base, "items-1-text": "Call the bank", "items-1-owner": f"them:{team.peers[1].id}"})
+    assert absent.status_code == 400
+    page = absent.data.decode()
+    summary = _summary(page)  # the service's problem, on the row it is about (row 2, not row 1)
+    assert 'href="#items-1-owner">Action item 2, who does it: ' in summary
+    assert "did not attend" in summary
+    assert 'id="items-1-owner-error"' in page
+    assert 'id="items-0-owner-error"' not in page
+
+
+def test_an_action_item_row_without_words_is_not_dropped_silently(client, db, frozen_time):
+    """A row with a due date or a person but nothing to do was thrown away without a word: the check meant to ask
+    for the words never ran (Optional stops the field's checks when it is empty)."""
+    frozen_time.at("2026-03-20 12:00")
+    team = make_team(1)
+    db.session.commit()
+    sign_in(client, team.supervisor)
+    answer = client.post("/supervision/sessions/new", data={
+        "kind": "one_to_one", "attendee_ids": [str(team.peers[0].id)], "held_on": "2026-03-19",
+        "starts_at": "10:00", "duration_minutes": "60", "format": "phone",
+        "items-0-owner": f"them:{team.peers[0].id}", "items-0-due_on": "2026-04-01",
+    })
+    assert answer.status_code == 400
+    assert "Say what is to be done, or clear this row" in _summary(answer.data.decode())
+    assert db.session.scalars(db.select(Meeting)).first() is None
