@@ -113,6 +113,19 @@ def test_renders_a_valid_pdf_with_the_text(app, tmp_path):
     assert "I want my own apartment – café ñ." in text
 
 
+def test_a_long_unbroken_word_wraps_instead_of_running_off_the_page(app, tmp_path):
+    """A pasted link or a long run of characters in a plan, a note or a posting ran past the right edge of the page,
+    where it is cut off and lost on paper. It breaks onto the next lines instead."""
+    link = "https://housing.example.org/apply/" + "x" * 200 + "?form=1"
+    with app.test_request_context():
+        data = render_pdf(page(f'<div class="box"><p>Steps: {link}</p></div><dl><dt>Notes</dt><dd>{link}</dd></dl>'),
+                          base_url=BASE)
+    path = tmp_path / "out.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True, timeout=30).stdout.decode()
+    assert "".join(text.split()).count(link) == 2  # every character is on the page
+
+
 def test_static_files_are_read_from_the_static_folder(app, fetcher):
     response = fetcher.fetch(BASE + "static/css/app.css")
     assert response.read() == (Path(app.static_folder) / "css" / "app.css").read_bytes()
