@@ -7,11 +7,14 @@ The pages named in issue 8: a campaign, its action plan, the same-day-seen repor
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from caseload.models import Client
 from core.extensions import db
 from readiness.models import Campaign
 from tests.browser.conftest import AXE_OPTIONS, DEMO_EMAILS, PHONE, LiveServer, sign_in
@@ -78,3 +81,36 @@ def test_wide_tables_can_be_scrolled_from_the_keyboard(page: Page, live_server: 
     page.keyboard.press("ArrowRight")
     page.wait_for_function("el => el.scrollLeft > 0", arg=table.element_handle())
     assert not problems, "\n\n".join(problems)
+
+
+SIDEWAYS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+LONG_LINK = "https://housing.example.org/apply/" + "x" * 200
+
+
+def client_ids(server: LiveServer) -> tuple[int, int]:
+    with server.app.app_context():
+        marcus = db.session.scalars(select(Client.id).where(Client.name == "Marcus Bell")).one()
+        sealed = db.session.scalars(select(Client.id).where(Client.name == "Jordan Blake")).one()
+        db.session.remove()
+    return marcus, sealed
+
+
+def test_client_pages_do_not_scroll_sideways_on_a_phone(page: Page, live_server: LiveServer) -> None:
+    """The providers tables of a client's record and of its safeguards page were wider than a phone and not in a
+    scrolling region, so the whole page scrolled sideways (WCAG 1.4.10); a long link in a plan widened the page even
+    on a desktop. The tables scroll in their own region, and a long word breaks."""
+    marcus, sealed = client_ids(live_server)
+    page.set_viewport_size(PHONE)
+    sign_in(page, live_server, DEMO_EMAILS["peer"])
+    page.goto(live_server.at(f"/caseload/clients/{marcus}"))
+    assert page.evaluate(SIDEWAYS) == 0, "the client's record scrolls sideways"
+    expect(page.get_by_role("region", name=re.compile(r"^Working with "))).to_have_attribute("tabindex", "0")
+    page.goto(live_server.at(f"/caseload/clients/{marcus}/plan"))
+    page.locator("main dd").first.evaluate("(dd, link) => { dd.textContent = link; }", LONG_LINK)
+    assert page.evaluate(SIDEWAYS) == 0, "a long link in the plan makes the page scroll sideways"
+    page.context.clear_cookies()  # the sign-out button is in the closed menu at this width
+
+    sign_in(page, live_server, DEMO_EMAILS["privacy"])
+    page.goto(live_server.at(f"/caseload/safeguards/clients/{sealed}"))
+    assert page.evaluate(SIDEWAYS) == 0, "the safeguards page of a client scrolls sideways"
+    expect(page.get_by_role("region", name="Providers assigned now")).to_have_attribute("tabindex", "0")
