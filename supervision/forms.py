@@ -120,14 +120,14 @@ class AnswerForm(FlaskForm):
 
 
 class CloseItemForm(FlaskForm):
-    note = text_line("How it was done (optional)", 500)
+    note = text_line("How it was done", 500)
 
 
 class CloseItemsForm(FlaskForm):
     """Closing several action items at once: the ticked items and each one's version are read from the request
     (their names depend on the list shown); the one note is kept with each item closed."""
 
-    note = text_line("How they were done (optional, kept with each item)", 500)
+    note = text_line("How they were done", 500)
 
 
 class TopicForm(FlaskForm):

@@ -360,7 +360,7 @@ class SessionForm(FlaskForm):
         validators=[InputRequired("Choose in person or live online.")],
     )
     facilitator = SelectField("Facilitator", coerce=optional_id, validators=[InputRequired("Choose who facilitates.")])
-    co_facilitator = SelectField("Second facilitator (optional)", coerce=optional_id, validators=[Optional()])
+    co_facilitator = SelectField("Second facilitator", coerce=optional_id, validators=[Optional()])
     ce_category = SelectField(
         "Continuing-education category",
         choices=options([("", "Does not count as continuing education"), *CeCategory.choices()]),

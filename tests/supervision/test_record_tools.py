@@ -68,6 +68,8 @@ def test_the_supervisor_closes_several_items_at_once_each_audited(client, db, te
         "Find a WRAP course")
     assert "Find a WRAP course" in page
     assert "Peer 1" in page
+    label = re.search(r'<label[^>]*for="note"[^>]*>(.*?)</label>', page, re.S).group(1)
+    assert label.count("(optional") == 1, label  # it read "(optional, kept with each item) (optional)"
     response = client.post("/supervision/actions/close", data=ticked(housing, resources, note="Done at the team day"))
     assert response.status_code == 302
     db.session.expire_all()

@@ -5,6 +5,7 @@ save is refused; every change is audited."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -79,6 +80,8 @@ def test_a_supervisor_plans_a_session_in_the_agencys_time_zone(client, db, agenc
     form = client.get("/training/sessions/new")
     assert form.status_code == 200
     assert "In the agency&#39;s time zone (America/New_York)" in form.get_data(as_text=True)
+    label = re.search(r'<label[^>]*for="co_facilitator"[^>]*>(.*?)</label>', form.get_data(as_text=True), re.S)
+    assert label.group(1).count("(optional") == 1, label.group(1)  # it read "Second facilitator (optional) (optional)"
     found = plan(client, agency)
     assert found.held_on == date(2026, 6, 5)
     assert found.starts_at == timeutil.from_local(date(2026, 6, 5), time(9, 30))  # 13:30 UTC in June
