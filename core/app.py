@@ -226,6 +226,8 @@ def register_security(app: Flask) -> None:
 
 
 def register_errors(app: Flask) -> None:
+    from core import uploads
+
     messages = {
         400: ("The request could not be read", "Go back, check the form and try again."),
         403: ("You do not have access to this page", "If you need it for your work, ask your administrator."),
@@ -249,6 +251,8 @@ def register_errors(app: Flask) -> None:
 
     def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
         title, advice = messages.get(code, messages[500])
+        if code == 413 and uploads.takes_files(request.endpoint):
+            advice = uploads.too_large_advice()  # the limit the form states, not the 4 MB of forms without a file
         # A file too large is refused before the view runs: the way back is to the form it came from.
         back = csrf_resend.back_to_form() if code == 413 else None
         return render_template("errors/error.html", code=code, title=title, advice=detail or advice, back=back), code

@@ -65,6 +65,19 @@ def accept_files_at(endpoints: set[str]) -> None:
     _file_endpoints.update(endpoints)
 
 
+def takes_files(endpoint: str | None) -> bool:
+    """Whether the route's form sends a file (and so states the file limit, ``MAX_BYTES``)."""
+    return endpoint in _file_endpoints
+
+
+def too_large_advice() -> str:
+    """What the "too large" page says on a form that sends a file: the limit that form states."""
+    return (
+        f"Nothing was saved. Files must be at most {MAX_BYTES // (1024 * 1024)} MB: go back to the form and choose a "
+        "smaller file."
+    )
+
+
 def _larger_requests_for_files() -> None:
     if request.endpoint in _file_endpoints:
         request.max_content_length = int(current_app.config["UPLOAD_REQUEST_LIMIT"])
