@@ -253,6 +253,11 @@ def register_errors(app: Flask) -> None:
         title, advice = messages.get(code, messages[500])
         if code == 413 and uploads.takes_files(request.endpoint):
             advice = uploads.too_large_advice()  # the limit the form states, not the 4 MB of forms without a file
+        if code == 404 and request.method == "POST":  # a form sent from a tab left open on a record since removed
+            title, advice = "This is no longer here", (
+                "What you sent was not saved: the page it came from is gone, for example because the record was "
+                "deleted. Use the menu to find what you need."
+            )
         # A file too large is refused before the view runs: the way back is to the form it came from.
         back = csrf_resend.back_to_form() if code == 413 else None
         return render_template("errors/error.html", code=code, title=title, advice=detail or advice, back=back), code

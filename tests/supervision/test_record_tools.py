@@ -178,6 +178,12 @@ def test_the_supervisor_deletes_an_unanswered_record_after_a_confirmation(client
         assert db.session.scalar(select(func.count()).select_from(model).where(column == meeting_id)) == 0
     assert audited(db, "supervision.session_deleted") == [str(meeting_id)]
     assert client.get(f"/supervision/sessions/{meeting_id}").status_code == 404
+    # A change sent from a tab still open on the edit page: not "check the address", but that it was not saved.
+    late = client.post(f"/supervision/sessions/{meeting_id}/edit", data={"notes": "Typed in the other tab"})
+    assert late.status_code == 404
+    page = late.get_data(as_text=True)
+    assert "Check the address" not in page
+    assert "What you sent was not saved" in page
 
 
 @pytest.mark.parametrize("agrees", [True, False])
