@@ -2,7 +2,9 @@
 
 ``FlaskForm`` (with a CSRF token, for anything that changes data) and ``Form`` (for GET filters) add one check to
 every text field: no NUL character. PostgreSQL cannot store one, so without the check a pasted or forged NUL
-would be a server error instead of a message next to the field (Django does the same for every CharField).
+would be a server error instead of a message next to the field (Django does the same for every CharField). A whole
+number that cannot be read ("37.5", "first") gets one plain message, not WTForms' "Not a valid integer value."
+followed by a range it may well be within.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from wtforms import (
     DateField,
     Field,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectMultipleField,
     StringField,
@@ -25,7 +28,7 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, StopValidation
 
 from core import csrf, passwords
 from core.text import visible_length
@@ -41,11 +44,26 @@ def no_nul(form: Any, field: Field) -> None:
         raise ValidationError(NUL_MESSAGE)
 
 
+WHOLE_NUMBER = "Enter a whole number, without a decimal point or letters."
+
+
+def stop_when_unreadable(form: Any, field: Field) -> None:
+    """Something was typed, could not be read as a number, and its message says so: no further check adds a second
+    message. (Nothing typed is left to Optional or InputRequired, which replace the message.)"""
+    if field.process_errors and field.raw_data and str(field.raw_data[0]).strip():
+        raise StopValidation
+
+
 class _NoNulMeta:
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Field:
         field = unbound_field.bind(form=form, **options)
         if isinstance(field, StringField) and not isinstance(field, PasswordField):  # a password is never stored
             field.validators = [no_nul, *field.validators]
+        if isinstance(field, IntegerField):
+            if not field.invalid_value_message:  # the field's own range words say best what to type, if it has any
+                ranges = [v.message for v in field.validators if isinstance(v, NumberRange) and v.message]
+                field.invalid_value_message = ranges[0] if ranges else WHOLE_NUMBER
+            field.validators = [stop_when_unreadable, *field.validators]
         return field
 
 

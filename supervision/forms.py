@@ -57,7 +57,7 @@ class _SharedPart(FlaskForm):
         "Length in minutes",
         validators=[
             InputRequired("Enter how long it lasted, in minutes."),
-            NumberRange(5, 600, "Enter a length between 5 and 600 minutes."),
+            NumberRange(5, 600, "Enter a whole number of minutes between 5 and 600."),
         ],
     )
     format = RadioField(

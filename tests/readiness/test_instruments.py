@@ -133,7 +133,7 @@ def test_an_older_version_cannot_be_changed(client, login_as):
         ({"kind": "likert", "text": ""}, "Enter the question or statement"),
         ({"kind": "essay", "text": "What kind?"}, "Choose one of the options shown."),
         ({"kind": "likert", "text": "Bad domain", "domain": "999999"}, "Choose one of the options shown."),
-        ({"kind": "likert", "text": "Order", "position": "first"}, "Not a valid integer value."),
+        ({"kind": "likert", "text": "Order", "position": "first"}, "Order: Enter a whole number from 0 to 9999."),
     ],
 )
 def test_bad_questions_are_refused_with_the_input_kept(client, login_as, data, message):
@@ -147,6 +147,7 @@ def test_bad_questions_are_refused_with_the_input_kept(client, login_as, data, m
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert message in page
+    assert "Not a valid integer value" not in page  # WTForms' own words, not plain language
     if data["text"]:
         assert data["text"] in page
     assert db.session.scalar(select(func.count()).select_from(Item)) == before
@@ -165,8 +166,8 @@ def test_adding_domains_and_questions_to_a_new_survey(client, login_as):
         "kind": "likert", "text": "Peers belong in team meetings.", "domain": str(domain.id), "required": "y",
     })
     client.post(f"/readiness/instruments/{instrument.id}/items/new", data={
-        "kind": "multi", "text": "Which topics?", "options": "One\nTwo\n\nThree ", "domain": "",
-    })
+        "kind": "multi", "text": "Which topics?", "options": "One\nTwo\n\nThree ", "domain": "", "position": "",
+    })  # the order left empty, as the browser sends it: optional, no message
 
     loaded = service.load_contents(instrument.id)
     assert [(i.kind, i.domain_id, i.required, i.option_list) for i in loaded.items] == [

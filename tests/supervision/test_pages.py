@@ -193,3 +193,21 @@ def test_an_action_item_row_without_words_is_not_dropped_silently(client, db, fr
     assert answer.status_code == 400
     assert "Say what is to be done, or clear this row" in _summary(answer.data.decode())
     assert db.session.scalars(db.select(Meeting)).first() is None
+
+
+def test_a_length_that_is_not_a_whole_number_gets_one_plain_message(client, db, frozen_time):
+    """"45.5" minutes read "Not a valid integer value. Enter a length between 5 and 600 minutes.": jargon, then a
+    range the number was within. Now the field's own words, once."""
+    frozen_time.at("2026-03-20 12:00")
+    team = make_team(1)
+    db.session.commit()
+    sign_in(client, team.supervisor)
+    answer = client.post("/supervision/sessions/new", data={
+        "kind": "one_to_one", "attendee_ids": [str(team.peers[0].id)], "held_on": "2026-03-19",
+        "starts_at": "10:00", "duration_minutes": "45.5", "format": "phone",
+    })
+    assert answer.status_code == 400
+    summary = _summary(answer.data.decode())
+    assert "Length in minutes: Enter a whole number of minutes between 5 and 600.</a>" in summary
+    assert "integer" not in summary
+
