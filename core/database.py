@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import String, event, exc, func, select
+from sqlalchemy import ColumnElement, String, event, exc, func, literal, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Executable
@@ -54,6 +54,14 @@ class Lowered(GenericFunction[str]):
     type = String()
     identifier = "pw_lowered"  # its name among SQLAlchemy's functions; it never reaches the SQL
     inherit_cache = True
+
+
+def contains_text(column: ColumnElement[Any], typed: str) -> ColumnElement[bool]:
+    """``column`` holds ``typed`` anywhere, whatever the case of any letter: both sides lowered by the database
+    (``Lowered``), so "ZOË" finds "Zoë" on SQLite too (its own lower() and LIKE fold only A to Z). Every search box
+    goes through this; ``%``, ``_`` and ``\\`` typed are taken as themselves."""
+    pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return Lowered(column).like(Lowered(literal(pattern)), escape="\\")
 
 
 @compiles(Lowered)

@@ -28,6 +28,7 @@ from caseload.models import (
 from caseload.services.clients import active_assignments, needs_reassignment_condition
 from core import audit, policy
 from core.csvfiles import csv_lines
+from core.database import contains_text
 from core.extensions import db
 from core.models import Program, Staff, StaffRole, StaffStatus
 from core.timeutil import utcnow
@@ -62,8 +63,8 @@ def _digits(column: ColumnElement[str]) -> ColumnElement[str]:
 def search_condition(q: str, *, phone: bool = True) -> ColumnElement[bool]:
     """Name or preferred name containing ``q``; a phone number matches on its digits alone."""
     found: list[ColumnElement[bool]] = [
-        Client.name.icontains(q, autoescape=True),
-        Client.preferred_name.icontains(q, autoescape=True),
+        contains_text(Client.name, q),
+        contains_text(Client.preferred_name, q),
     ]
     if phone:
         digits = re.sub(r"\D", "", q)

@@ -21,6 +21,7 @@ from caseload.access import workplace_program_ids
 from caseload.models import Attendance, Client, ClientStatus, GroupKind, GroupSession, PeerGroup
 from caseload.services import clients as client_service
 from core import audit, edits, policy
+from core.database import contains_text
 from core.edits import expect_version
 from core.extensions import db
 from core.models import Program, Role, Staff, StaffRole, StaffStatus
@@ -139,7 +140,7 @@ def group_list(q: str = "", kind: str = "") -> Select[tuple[PeerGroup]]:
         joinedload(PeerGroup.facilitator).load_only(Staff.id, Staff.name).lazyload("*"),
     )
     if q:
-        statement = statement.where(PeerGroup.name.ilike(f"%{escape_like(q)}%", escape="\\"))
+        statement = statement.where(contains_text(PeerGroup.name, q))
     if kind:
         statement = statement.where(PeerGroup.kind == GroupKind(kind))
     return statement.order_by(PeerGroup.active.desc(), func.lower(PeerGroup.name), PeerGroup.id)

@@ -14,8 +14,8 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from caseload.models import Resource, ResourceCategory
-from caseload.services.groups import escape_like
 from core import audit, edits, timeutil
+from core.database import contains_text
 from core.edits import expect_version
 from core.extensions import db
 from core.models import Staff
@@ -49,10 +49,7 @@ def directory(q: str = "", category: str = "") -> Select[tuple[Resource]]:
         joinedload(Resource.updated_by).load_only(Staff.id, Staff.name).lazyload("*")
     )
     if q:
-        pattern = f"%{escape_like(q)}%"
-        statement = statement.where(
-            or_(Resource.name.ilike(pattern, escape="\\"), Resource.notes.ilike(pattern, escape="\\"))
-        )
+        statement = statement.where(or_(contains_text(Resource.name, q), contains_text(Resource.notes, q)))
     if category:
         statement = statement.where(Resource.category == ResourceCategory(category))
     return statement.order_by(func.lower(Resource.name), Resource.id)

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, exists, func, literal, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from caseload.access import handlers_of, visible_clients
 from caseload.models import Client, DeclaredRelationship, Determination, EmergencyGrant, SealedAccess
 from core import timeutil
-from core.database import Lowered, take_turns
+from core.database import contains_text, take_turns
 from core.extensions import db
 from core.models import Notification, Staff, StaffStatus
 from core.policy import scope
@@ -179,18 +179,11 @@ def notify_due_reviews(today: date) -> int:
 
 # Linking -------------------------------------------------------------------------------------------------------
 
-def _contains(column: ColumnElement[str | None], typed: str) -> ColumnElement[bool]:
-    """``column`` holds ``typed``, whatever the case of any letter: both sides lowered by the database (``Lowered``),
-    as SQLite's lower() alone leaves "Á" as it is and a name typed exactly as saved was not found."""
-    pattern = "%" + typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return Lowered(column).like(Lowered(literal(pattern)), escape="\\")
-
-
 def client_search(user: Staff, name: str, date_of_birth: date | None) -> Select:
     """Clients matching part of a name and, when given, a date of birth; within the safeguards scope."""
     statement = select(Client).options(joinedload(Client.staff_member)).order_by(func.lower(Client.name), Client.id)
     if name:
-        statement = statement.where(_contains(Client.name, name) | _contains(Client.preferred_name, name))
+        statement = statement.where(contains_text(Client.name, name) | contains_text(Client.preferred_name, name))
     if date_of_birth is not None:
         statement = statement.where(Client.date_of_birth == date_of_birth)
     return scope(statement, user, "client.safeguard", Client)
@@ -273,7 +266,7 @@ class AccessFilters:
 
 def _access_conditions(statement: Select, filters: AccessFilters) -> Select:
     if filters.client:
-        statement = statement.where(_contains(Client.name, filters.client))
+        statement = statement.where(contains_text(Client.name, filters.client))
     if filters.person_id:
         statement = statement.where(SealedAccess.staff_id == filters.person_id)
     if filters.date_from:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import joinedload
 from core import audit, policy, timeutil
 from core.auditlog.forms import NOT_SIGNED_IN, AuditFilterForm
 from core.csvfiles import safe_cell
+from core.database import contains_text
 from core.extensions import db
 from core.models import AuditEntry, Staff
 
@@ -81,8 +82,8 @@ class Filters:
             found.append(AuditEntry.actor_id.is_(None))
         elif self.person:
             found.append(AuditEntry.actor_id.in_(select(Staff.id).where(or_(
-                Staff.name.icontains(self.person, autoescape=True),
-                Staff.email.icontains(self.person, autoescape=True),
+                contains_text(Staff.name, self.person),
+                contains_text(Staff.email, self.person),
             ))))
         if self.action:
             found.append(AuditEntry.action.icontains(self.action, autoescape=True))

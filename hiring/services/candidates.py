@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from core import audit, edits, timeutil
+from core.database import contains_text
 from core.errors import InvalidInput, Refused
 from core.extensions import db
 from core.models import Staff
@@ -154,8 +155,8 @@ def listed(posting: Posting, filters: Filters) -> Select:
     if filters.q:
         statement = statement.where(
             or_(
-                Application.name.icontains(filters.q, autoescape=True),
-                Application.email.icontains(filters.q, autoescape=True),
+                contains_text(Application.name, filters.q),
+                contains_text(Application.email, filters.q),
             )
         )
     if filters.stage:

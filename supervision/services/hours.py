@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from core import audit, timeutil
+from core.database import contains_text
 from core.errors import InvalidInput
 from core.extensions import db
 from core.models import CredentialType, Role, Staff, StaffRole, StaffStatus
@@ -366,7 +367,7 @@ def supervisors_matching(text: str) -> list[int]:
     the list and its count on the supervisor index (matching the text in both cost the scan twice)."""
     return list(db.session.scalars(select(_BOSS.id).where(
         _BOSS.id.in_(select(_REPORT.supervisor_id)),
-        or_(_BOSS.name.icontains(text, autoescape=True), _BOSS.email.icontains(text, autoescape=True)),
+        or_(contains_text(_BOSS.name, text), contains_text(_BOSS.email, text)),
     )))
 
 

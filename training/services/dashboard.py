@@ -20,6 +20,7 @@ from sqlalchemy.orm import Bundle, aliased
 
 from core import policy, timeutil
 from core.credentials import hours_number
+from core.database import contains_text
 from core.extensions import db
 from core.labels import Labelled, label_words
 from core.models import CredentialType, Program, Staff
@@ -168,7 +169,7 @@ def _base(user: Staff, filters: Filters, *, person: bool = True) -> Select:
     if filters.program_id:
         statement = statement.where(Staff.program_id == filters.program_id)
     if filters.name:
-        statement = statement.where(func.lower(Staff.name).contains(filters.name.lower(), autoescape=True))
+        statement = statement.where(contains_text(Staff.name, filters.name))
     return statement
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from core import audit, edits, timeutil
 from core.credentials import CeCategory, CeFormat
+from core.database import contains_text
 from core.errors import InvalidInput, Refused
 from core.extensions import db
 from core.models import Staff, StaffStatus
@@ -393,12 +394,12 @@ def listed(query: str = "", when: str = When.ALL) -> Select:
         selectinload(TrainingSession.curriculum), selectinload(TrainingSession.facilitators)
     )
     if query.strip():
-        words = query.strip().lower()
+        words = query.strip()
         statement = statement.outerjoin(Curriculum, Curriculum.id == TrainingSession.curriculum_id).where(
             or_(
-                func.lower(TrainingSession.title).contains(words, autoescape=True),
-                func.lower(TrainingSession.topic).contains(words, autoescape=True),
-                func.lower(func.coalesce(Curriculum.name, "")).contains(words, autoescape=True),
+                contains_text(TrainingSession.title, words),
+                contains_text(TrainingSession.topic, words),
+                contains_text(func.coalesce(Curriculum.name, ""), words),
             )
         )
     today = timeutil.today()

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from core import policy
+from core.database import contains_text
 from core.extensions import db
 from core.models import Staff, StaffStatus
 from core.pages import paginate
@@ -29,7 +30,7 @@ def people() -> tuple[str, int]:
         Staff,
     )
     if form.validate() and form.q.data:
-        statement = statement.where(func.lower(Staff.name).contains(form.q.data.lower(), autoescape=True))
+        statement = statement.where(contains_text(Staff.name, form.q.data))
     page = paginate(statement.order_by(func.lower(Staff.name), Staff.id))
     held = dict(
         db.session.execute(

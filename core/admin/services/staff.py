@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from core import audit, edits, policy, sessions
 from core.admin.services.invitations import queue_invitation, tell_invited
 from core.csvfiles import csv_lines
+from core.database import contains_text
 from core.errors import InvalidInput, Refused
 from core.extensions import db
 from core.models import Program, Role, Staff, StaffRole, StaffStatus, Team
@@ -78,7 +79,7 @@ def _list_loading() -> tuple:
 def _filtered(statement: Select, filters: StaffFilters) -> Select:
     if filters.q:
         statement = statement.where(
-            or_(Staff.name.icontains(filters.q, autoescape=True), Staff.email.icontains(filters.q, autoescape=True))
+            or_(contains_text(Staff.name, filters.q), contains_text(Staff.email, filters.q))
         )
     if filters.role:
         statement = statement.where(Staff.role_rows.any(StaffRole.role == filters.role))
