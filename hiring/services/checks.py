@@ -3,7 +3,7 @@ seed 004: a clear job description, a living wage, lived experience counts as exp
 
 * **Blanks** left unfilled.
 * **Pay** under the living wage the administrator entered for the agency's county (shown by the hour and by the
-  year), or no pay range at all.
+  year), no pay range at all, or pay so far out (over $200 or under $5 an hour) that it is surely a typing slip.
 * **A single peer:** the peer specialists on the team now, plus the team's other open postings, plus this one must
   make at least two.
 * **Requirements that shut out lived experience**, found by a list of phrases (the built-in ones below and those
@@ -127,6 +127,9 @@ def pay_checks(version: PostingVersion) -> list[Check]:
                 "edit",
             )
         ]
+    slip = _unlikely_pay(version)
+    if slip is not None:
+        return [slip]
     wage = pay.living_wage()
     if wage is None:
         return [
@@ -155,6 +158,32 @@ def pay_checks(version: PostingVersion) -> list[Check]:
             "edit",
         )
     ]
+
+
+# Beyond these, an hourly figure is almost surely a slip: a yearly amount typed against "per hour", a decimal point
+# in the wrong place, or the other way round.
+MOST_LIKELY_HOURLY_CENTS = 200_00
+LEAST_LIKELY_HOURLY_CENTS = 5_00
+
+
+def _unlikely_pay(version: PostingVersion) -> Check | None:
+    """A pay range whose hourly equivalent is over $200 or under $5 an hour: named before it is published."""
+    low = version.pay_min_cents or 0
+    high = version.pay_max_cents if version.pay_max_cents is not None else low
+    hourly_low = pay.hourly_cents(low, version.pay_period, version.hours_per_week)
+    hourly_high = pay.hourly_cents(high, version.pay_period, version.hours_per_week)
+    if hourly_low >= LEAST_LIKELY_HOURLY_CENTS and hourly_high <= MOST_LIKELY_HOURLY_CENTS:
+        return None
+    offered = pay.describe(version.pay_min_cents, version.pay_max_cents, version.pay_period, version.hours_per_week)
+    return Check(
+        "pay",
+        "The pay looks mistyped",
+        f"This posting offers {offered}. Pay over {pay.dollars(MOST_LIKELY_HOURLY_CENTS, whole=True)} or under "
+        f"{pay.dollars(LEAST_LIKELY_HOURLY_CENTS, whole=True)} an hour is almost surely a typing slip: check the "
+        "amounts and whether they are per hour or per year.",
+        "pay_min",
+        "edit",
+    )
 
 
 def peers_on_teams(team_ids: Iterable[int]) -> dict[int, int]:

@@ -54,6 +54,24 @@ def test_pay_under_the_living_wage_shows_it_by_the_hour_and_by_the_year_then_cle
     assert "pay" not in found(posting)
 
 
+@pytest.mark.parametrize(("low", "high", "period", "shown"), [
+    (2_200_050, None, "hour", "$22,000.50 per hour"),  # a yearly amount typed against "per hour"
+    (2450, 280_000, "hour", "$24.50 to $2,800 per hour"),  # a decimal point left out
+    (2450, 2800, "year", "$24.50 to $28 per year"),  # an hourly amount typed against "per year"
+])
+def test_pay_that_is_surely_a_slip_is_named(low, high, period, shown):
+    enter_agency(living_wage="24.50")
+    hr = make_hr()
+    posting = draft(hr)
+    save(posting, hr, pay_min_cents=low, pay_max_cents=high, pay_period=period)
+    [check] = found(posting)["pay"]
+    assert check.title == "The pay looks mistyped"
+    assert shown in check.reason
+    assert check.anchor == "pay_min"
+    save(posting, hr, pay_min_cents=2450, pay_max_cents=2800, pay_period="hour")
+    assert "pay" not in found(posting)
+
+
 def test_without_a_living_wage_the_check_says_to_enter_one():
     posting = draft(make_hr(), pay_min_cents=1500, pay_max_cents=None)
     [check] = found(posting)["living_wage"]
