@@ -175,7 +175,9 @@ class PlainDateField(DateField):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist and not " ".join(str(value) for value in valuelist).strip():
+            # Only spaces: no answer, for InputRequired too (it reads raw_data, and " " would pass it with no date).
             self.data = None
+            self.raw_data = []
             return
         super().process_formdata(valuelist)
 

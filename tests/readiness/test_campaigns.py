@@ -60,6 +60,8 @@ def test_hr_creates_a_campaign_with_the_default_survey(client, login_as):
         ({"opens_on": (today() - timedelta(days=30)).isoformat(),
           "closes_on": (today() - timedelta(days=2)).isoformat()}, "Choose a closing date from today on"),
         ({"opens_on": "2025-02-30"}, "Enter a real date"),
+        ({"opens_on": " "}, "Enter the first day people can answer."),  # found by make fuzz: a server error
+        ({"closes_on": "   "}, "Enter the last day people can answer."),
         ({"name": ""}, "Enter a name for the campaign"),
         ({"name": "n" * 161}, "Use at most 160 characters."),
         ({"scope": "teams"}, "Choose at least one program or team"),
