@@ -304,15 +304,20 @@
 
   // The storage event comes before the other tab's sign-out request reaches the server: a page asked for at once
   // would still be answered as signed in. So wait (a few seconds at most) until the server says the sign-in ended.
-  function followSignOut(triesLeft) {
-    if (leaving) { return; }
-    function again() { window.setTimeout(function () { followSignOut(triesLeft - 1); }, 300); }
-    fetch(body.dataset.statusUrl, {
+  // The server's word on this tab's sign-in: { signedIn, person, ... }, or a rejection when it does not answer.
+  function sessionStatus() {
+    return fetch(body.dataset.statusUrl, {
       credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
     }).then(function (response) {
       if (!response.ok) { throw new Error("no answer"); }
       return response.json();
-    }).then(function (data) {
+    });
+  }
+
+  function followSignOut(triesLeft) {
+    if (leaving) { return; }
+    function again() { window.setTimeout(function () { followSignOut(triesLeft - 1); }, 300); }
+    sessionStatus().then(function (data) {
       if (data.signedIn && String(data.person) === person && triesLeft > 0) { again(); return; }
       leaving = true;
       window.location.assign(window.location.href.split("#")[0]);
@@ -325,12 +330,7 @@
     if (asking || leaving || Date.now() < nextAsk) { return; }
     asking = true;
     nextAsk = Date.now() + 2000;  // at most every two seconds, however the clocks disagree
-    fetch(body.dataset.statusUrl, {
-      credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
-    }).then(function (response) {
-      if (!response.ok) { throw new Error("no answer"); }
-      return response.json();
-    }).then(function (data) {
+    sessionStatus().then(function (data) {
       asking = false;
       if (!data.signedIn || String(data.person) !== person) { sessionOver(); return; }
       setFromServer(data);

@@ -178,18 +178,24 @@ def test_an_action_item_problem_is_in_the_error_summary_with_its_row(client, db,
     assert 'id="items-0-owner-error"' not in page
 
 
-def test_an_action_item_row_without_words_is_not_dropped_silently(client, db, frozen_time):
-    """A row with a due date or a person but nothing to do was thrown away without a word: the check meant to ask
-    for the words never ran (Optional stops the field's checks when it is empty)."""
+def _one_to_one(client, db, frozen_time, changes):
+    """A supervisor's one-to-one with their peer sent through the form, with ``changes(peer)`` to the fields."""
     frozen_time.at("2026-03-20 12:00")
     team = make_team(1)
     db.session.commit()
     sign_in(client, team.supervisor)
-    answer = client.post("/supervision/sessions/new", data={
-        "kind": "one_to_one", "attendee_ids": [str(team.peers[0].id)], "held_on": "2026-03-19",
-        "starts_at": "10:00", "duration_minutes": "60", "format": "phone",
-        "items-0-owner": f"them:{team.peers[0].id}", "items-0-due_on": "2026-04-01",
+    peer = team.peers[0]
+    return client.post("/supervision/sessions/new", data={
+        "kind": "one_to_one", "attendee_ids": [str(peer.id)], "held_on": "2026-03-19",
+        "starts_at": "10:00", "duration_minutes": "60", "format": "phone", **changes(peer),
     })
+
+
+def test_an_action_item_row_without_words_is_not_dropped_silently(client, db, frozen_time):
+    """A row with a due date or a person but nothing to do was thrown away without a word: the check meant to ask
+    for the words never ran (Optional stops the field's checks when it is empty)."""
+    answer = _one_to_one(client, db, frozen_time, lambda peer: {
+        "items-0-owner": f"them:{peer.id}", "items-0-due_on": "2026-04-01"})
     assert answer.status_code == 400
     assert "Say what is to be done, or clear this row" in _summary(answer.data.decode())
     assert db.session.scalars(db.select(Meeting)).first() is None
@@ -198,14 +204,7 @@ def test_an_action_item_row_without_words_is_not_dropped_silently(client, db, fr
 def test_a_length_that_is_not_a_whole_number_gets_one_plain_message(client, db, frozen_time):
     """"45.5" minutes read "Not a valid integer value. Enter a length between 5 and 600 minutes.": jargon, then a
     range the number was within. Now the field's own words, once."""
-    frozen_time.at("2026-03-20 12:00")
-    team = make_team(1)
-    db.session.commit()
-    sign_in(client, team.supervisor)
-    answer = client.post("/supervision/sessions/new", data={
-        "kind": "one_to_one", "attendee_ids": [str(team.peers[0].id)], "held_on": "2026-03-19",
-        "starts_at": "10:00", "duration_minutes": "45.5", "format": "phone",
-    })
+    answer = _one_to_one(client, db, frozen_time, lambda _peer: {"duration_minutes": "45.5"})
     assert answer.status_code == 400
     summary = _summary(answer.data.decode())
     assert "Length in minutes: Enter a whole number of minutes between 5 and 600.</a>" in summary
